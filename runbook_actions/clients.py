@@ -1,0 +1,57 @@
+"""One boto3 client per service per run, created lazily and shared across threads."""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .constants import (DEFAULT_REGION, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL, ENV_REGION,
+                        MAX_PARALLEL_CALLS, RETRY_MAX_ATTEMPTS, RETRY_MODE)
+
+
+def resolve_region(explicit: str | None = None) -> str:
+    return explicit or os.environ.get(ENV_REGION) or os.environ.get(ENV_DEFAULT_REGION) or DEFAULT_REGION
+
+
+def resolve_endpoint(explicit: str | None = None) -> str | None:
+    return explicit or os.environ.get(ENV_ENDPOINT_URL) or None
+
+
+class AwsClients:
+    """Hands out boto3 clients bound to one region and endpoint.
+
+    Creating a client costs ~50 ms, so each is made once and reused; boto3 clients are
+    thread-safe once built, but building them from a shared session is not, hence the lock.
+    """
+
+    def __init__(self, region: str | None = None, endpoint_url: str | None = None,
+                 session: boto3.session.Session | None = None, config: Config | None = None) -> None:
+        self.region = resolve_region(region)
+        self.endpoint_url = resolve_endpoint(endpoint_url)
+        self._session = session or boto3.session.Session()
+        self._config = config or Config(
+            region_name=self.region,
+            retries={"mode": RETRY_MODE, "max_attempts": RETRY_MAX_ATTEMPTS},
+            max_pool_connections=MAX_PARALLEL_CALLS * 2,
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, service: str) -> Any:
+        if service.startswith("_"):
+            raise AttributeError(service)
+        return self.get(service)
+
+    def get(self, service: str) -> Any:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._session.client(
+                    service, region_name=self.region, endpoint_url=self.endpoint_url,
+                    config=self._config,
+                )
+                self._clients[service] = client
+            return client

@@ -1,0 +1,16 @@
+"""Environment variable names. An explicit argument beats the environment, which beats defaults."""
+
+ENV_REGION = "AWS_REGION"
+ENV_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+ENV_CLUSTER = "ZELLY_CLUSTER"
+ENV_INCIDENT_ID = "ZELLY_INCIDENT_ID"
+# The Lambda packaging sets this so one generic handler knows which action it serves.
+ENV_ACTION = "RUNBOOK_ACTION"
+
+DEFAULT_REGION = "ap-south-1"
+# Bounded retries: enough to ride out throttling, short enough to fail clearly during an incident.
+RETRY_MODE = "standard"
+RETRY_MAX_ATTEMPTS = 5
+MAX_PARALLEL_CALLS = 8
+TAG_PREFIX = "incident-guardrails"

@@ -1,0 +1,52 @@
+"""The Lambda entry point: one function per action, chosen by the RUNBOOK_ACTION variable.
+
+The event holds the action's arguments by name, plus an optional ``dry_run``. A failure raises,
+so that asynchronous invocations reach the function's failure destination.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from .clients import AwsClients
+from .constants import ENV_ACTION
+from .exceptions import InvalidArgumentError
+from .invoke import invoke
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+_clients: AwsClients | None = None  # reused across warm invocations
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    name, arguments, dry_run = parse_event(event)
+    result = invoke(name, _shared_clients(), arguments, dry_run=dry_run).to_dict()
+    logger.info(json.dumps({"action": name, "ok": result["ok"], "changed": result["changed"],
+                            "dry_run": dry_run}))
+    return result
+
+
+def parse_event(event: Any) -> tuple[str, dict[str, Any], bool]:
+    if not isinstance(event, dict):
+        raise InvalidArgumentError(f"event must be a JSON object, got {type(event).__name__}")
+    arguments = dict(event)
+    configured = os.environ.get(ENV_ACTION)
+    requested = arguments.pop("action", None)
+    if configured and requested not in (None, configured):
+        raise InvalidArgumentError(f"this function runs {configured!r}, not {requested!r}")
+    name = configured or requested
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"no action named: set {ENV_ACTION} or give 'action' in the event")
+    dry_run = arguments.pop("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise InvalidArgumentError(f"dry_run: expected true or false, got {dry_run!r}")
+    return name, arguments, dry_run
+
+
+def _shared_clients() -> AwsClients:
+    global _clients
+    if _clients is None:
+        _clients = AwsClients()
+    return _clients

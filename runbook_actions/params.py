@@ -1,0 +1,112 @@
+"""Declared parameters, parsed the same way from the command line and from Lambda events."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .exceptions import InvalidArgumentError
+
+_MAX_TEXT = 1024
+
+
+@dataclass(frozen=True)
+class Param:
+    """One action parameter; ``kind`` is str, int or bool, ``multiple`` makes a list of them."""
+
+    name: str
+    kind: type
+    help: str
+    required: bool = False
+    default: Any = None
+    env: str | None = None
+    multiple: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def coerce(self, raw: Any) -> Any:
+        """Convert a CLI string or a JSON value; raise InvalidArgumentError naming the value."""
+        if self.multiple:
+            items = raw if isinstance(raw, (list, tuple)) else [raw]
+            if not items:
+                raise InvalidArgumentError(f"{self.flag}: needs at least one value")
+            return [self._coerce_one(item) for item in items]
+        return self._coerce_one(raw)
+
+    def _coerce_one(self, raw: Any) -> Any:
+        if self.kind is bool:
+            return _to_bool(self.flag, raw)
+        if self.kind is int:
+            return self._check_range(_to_int(self.flag, raw))
+        return self._check_text(raw)
+
+    def _check_range(self, value: int) -> int:
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidArgumentError(f"{self.flag}: {value} is below the minimum {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidArgumentError(f"{self.flag}: {value} is above the maximum {self.maximum}")
+        return value
+
+    def _check_text(self, raw: Any) -> str:
+        if not isinstance(raw, str):
+            raise InvalidArgumentError(f"{self.flag}: expected text, got {_show(raw)}")
+        if not raw.strip():
+            raise InvalidArgumentError(f"{self.flag}: must not be empty")
+        if len(raw) > _MAX_TEXT:
+            raise InvalidArgumentError(f"{self.flag}: value is {len(raw)} characters long (max {_MAX_TEXT})")
+        if self.choices is not None and raw not in self.choices:
+            raise InvalidArgumentError(f"{self.flag}: {_show(raw)} is not one of {', '.join(self.choices)}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, raw):
+            raise InvalidArgumentError(f"{self.flag}: {_show(raw)} is not a valid value")
+        return raw
+
+
+def resolve(params: tuple[Param, ...], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn given values into keyword arguments: explicit value, then environment, then default."""
+    unknown = sorted(set(given) - {p.name for p in params})
+    if unknown:
+        allowed = ", ".join(p.name for p in params) or "none"
+        raise InvalidArgumentError(f"unknown argument {unknown[0]!r} (allowed: {allowed})")
+    values: dict[str, Any] = {}
+    for param in params:
+        raw = given.get(param.name)
+        if raw is None and param.env:
+            raw = os.environ.get(param.env) or None
+        if raw is None:
+            if param.required:
+                hint = f" (or set {param.env})" if param.env else ""
+                raise InvalidArgumentError(f"{param.flag} is required{hint}")
+            values[param.name] = param.default
+        else:
+            values[param.name] = param.coerce(raw)
+    return values
+
+
+def _to_bool(flag: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise InvalidArgumentError(f"{flag}: expected true or false, got {_show(raw)}")
+
+
+def _to_int(flag: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise InvalidArgumentError(f"{flag}: expected a whole number, got {_show(raw)}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
+        return int(raw)
+    raise InvalidArgumentError(f"{flag}: expected a whole number, got {_show(raw)}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

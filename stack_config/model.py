@@ -1,0 +1,146 @@
+"""The typed description of the platform the incident guide protects.
+
+One instance is built from a stack's config (``Pulumi.<stack>.yaml``) and read by the Pulumi
+program, the drills and the seeding code alike, so the platform's names live in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .exceptions import StackConfigError
+from .typed_mapping import require_pattern
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+PAGING_SEVERITIES = ("P0", "P1", "P2")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}"
+_REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One ECS service, its log group and (for web services) its load-balancer target group."""
+
+    name: str
+    log_group: str
+    desired_count: int
+    target_group: str | None = None
+    container_port: int = 8080
+
+    def validate(self, path: str) -> None:
+        require_pattern(self.name, r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}", f"{path}.name",
+                        "a valid ECS service name")
+        require_pattern(self.log_group, r"[A-Za-z0-9_.\-/#]{1,512}", f"{path}.logGroup",
+                        "a valid log group name")
+        if self.target_group is not None:
+            require_pattern(self.target_group, r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,30}[A-Za-z0-9])?",
+                            f"{path}.targetGroup", "a valid target group name (1-32 chars)")
+        if not 0 <= self.desired_count <= 1000:
+            raise StackConfigError(f"{path}.desiredCount: {self.desired_count} is outside 0..1000")
+        if not 1 <= self.container_port <= 65535:
+            raise StackConfigError(f"{path}.containerPort: {self.container_port} is not a port")
+
+
+@dataclass(frozen=True)
+class AuroraCluster:
+    """The Aurora MySQL cluster, the secret holding its master credentials and its audit log."""
+
+    cluster_id: str
+    master_secret_id: str
+    audit_log_group: str
+    endpoint_parameter: str
+    engine: str = "aurora-mysql"
+    master_username: str = "admin"
+    backup_retention_days: int = 7
+
+    def validate(self, path: str) -> None:
+        require_pattern(self.cluster_id, r"[a-zA-Z][a-zA-Z0-9\-]{0,62}", f"{path}.clusterId",
+                        "a valid DB cluster identifier")
+        require_pattern(self.endpoint_parameter, r"/[A-Za-z0-9_.\-/]{1,1010}",
+                        f"{path}.endpointParameter", "an SSM parameter name starting with '/'")
+        if not 1 <= self.backup_retention_days <= 35:
+            raise StackConfigError(
+                f"{path}.backupRetentionDays: {self.backup_retention_days} is outside 1..35"
+            )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Who is paged for a severity: an email address or an HTTPS webhook."""
+
+    severity: str
+    protocol: str
+    endpoint: str
+
+    def validate(self, path: str) -> None:
+        if self.severity not in PAGING_SEVERITIES:
+            raise StackConfigError(
+                f"{path}.severity: {self.severity!r} is not one of {', '.join(PAGING_SEVERITIES)}"
+            )
+        if self.protocol not in ("email", "https"):
+            raise StackConfigError(f"{path}.protocol: {self.protocol!r} is not email or https")
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """Topic names per paging severity, the P3 queue, and their subscriptions."""
+
+    topic_prefix: str
+    subscriptions: tuple[Subscription, ...] = ()
+
+    def topic_name(self, severity: str) -> str:
+        return f"{self.topic_prefix}-{severity.lower()}"
+
+    @property
+    def p3_queue_name(self) -> str:
+        return f"{self.topic_prefix}-p3-issues"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Everything the guide's procedures name, for one environment."""
+
+    environment: str
+    region: str
+    cluster: str
+    services: tuple[Service, ...]
+    aurora: AuroraCluster
+    secrets: tuple[str, ...]
+    notifications: Notifications
+    production: bool = False
+    account_id: str | None = None
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, path: str) -> None:
+        require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
+        require_pattern(self.cluster, r"[A-Za-z0-9_\-]{1,255}", f"{path}.cluster",
+                        "a valid ECS cluster name")
+        if self.account_id is not None:
+            require_pattern(self.account_id, r"\d{12}", f"{path}.accountId", "a 12-digit account id")
+        if not self.services:
+            raise StackConfigError(f"{path}.services: at least one service is required")
+        _require_unique([s.name for s in self.services], f"{path}.services", "service name")
+        _require_unique(list(self.secrets), f"{path}.secrets", "secret id")
+        if self.aurora.master_secret_id not in self.secrets:
+            raise StackConfigError(
+                f"{path}.aurora.masterSecretId: {self.aurora.master_secret_id!r} "
+                f"is not listed in {path}.secrets"
+            )
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        known = ", ".join(s.name for s in self.services)
+        raise StackConfigError(f"unknown service {name!r} (services: {known})")
+
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.services)
+
+
+def _require_unique(values: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise StackConfigError(f"{path}[{index}]: duplicate {what} {value!r}")
+        seen.add(value)
