@@ -14,3 +14,10 @@ RETRY_MODE = "standard"
 RETRY_MAX_ATTEMPTS = 5
 MAX_PARALLEL_CALLS = 8
 TAG_PREFIX = "incident-guardrails"
+ENV_DB_CLUSTER = "ZELLY_DB_CLUSTER"
+ENV_DB_SECRET_ID = "ZELLY_DB_SECRET_ID"
+ENV_DB_ENDPOINT_PARAMETER = "ZELLY_DB_ENDPOINT_PARAMETER"
+ENV_AUDIT_LOG_GROUP = "ZELLY_AUDIT_LOG_GROUP"
+# SSM prefix under which actions keep durable per-incident records (e.g. desired counts).
+ENV_STATE_PREFIX = "ZELLY_STATE_PREFIX"
+DEFAULT_STATE_PREFIX = "/incident-guardrails"

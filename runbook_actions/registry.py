@@ -14,6 +14,8 @@ def all_actions() -> dict[str, Action]:
     package = importlib.import_module(__package__)
     actions: dict[str, Action] = {}
     for module_info in pkgutil.iter_modules(package.__path__):
+        if module_info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"{__package__}.{module_info.name}")
         action = getattr(module, "ACTION", None)
         if isinstance(action, Action):

@@ -1,0 +1,142 @@
+"""Seed a stand-in of the platform into an empty AWS emulator, from the stack config.
+
+Every service gets three task-definition revisions (the middle one deregistered, as after an
+earlier incident) and runs the newest; log groups, target groups with registered targets, the
+Aurora cluster, its secrets and the database-endpoint parameter are created with the names the
+stack config gives. Secret values are random and are returned only so drills can check that
+they never leak; nothing here prints them.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from runbook_actions.clients import AwsClients
+from runbook_actions.fanout import fan_out
+from stack_config import Platform, Service
+
+RELEASES = ("1.0.0", "1.1.0", "1.2.0")
+DEREGISTERED_RELEASE = "1.1.0"
+
+
+@dataclass
+class SeededService:
+    name: str
+    task_definitions: list[str]
+    deployed: str
+    target_group_arn: str | None
+
+
+@dataclass
+class SeedResult:
+    cluster_arn: str
+    services: dict[str, SeededService]
+    db_cluster_endpoint: str
+    secret_values: list[str] = field(repr=False, default_factory=list)
+
+
+def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
+    secret_values = _seed_secrets(clients, platform)
+    endpoint = _seed_aurora(clients, platform, master_password=secret_values[0])
+    cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster)["cluster"]["clusterArn"]
+    vpc_id = _vpc_id(clients.ec2)
+    _seed_log_group(clients.logs, platform.aurora.audit_log_group, "audit",
+                    ["QUERY admin SELECT 1", "CONNECT app@10.0.1.12"])
+    services = fan_out(lambda s: _seed_service(clients, platform, s, vpc_id), platform.services)
+    return SeedResult(cluster_arn=cluster_arn, services={s.name: s for s in services},
+                      db_cluster_endpoint=endpoint, secret_values=secret_values)
+
+
+def task_definition_input(platform: Platform, service: Service, release: str) -> dict[str, Any]:
+    """The register_task_definition arguments of one release of a service."""
+    return {
+        "family": service.name,
+        "containerDefinitions": [{
+            "name": service.name,
+            "image": f"zelly/{service.name}:{release}",
+            "memory": 512,
+            "essential": True,
+            "portMappings": [{"containerPort": service.container_port}],
+            "environment": [{"name": "RELEASE", "value": release},
+                            {"name": "DATABASE_ENDPOINT_PARAMETER",
+                             "value": platform.aurora.endpoint_parameter}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": service.log_group, "awslogs-region": platform.region,
+                "awslogs-stream-prefix": "ecs"}},
+        }],
+    }
+
+
+def _seed_service(clients: AwsClients, platform: Platform, service: Service,
+                  vpc_id: str) -> SeededService:
+    ecs = clients.ecs
+    arns = [ecs.register_task_definition(**task_definition_input(platform, service, release))
+            ["taskDefinition"]["taskDefinitionArn"] for release in RELEASES]
+    ecs.deregister_task_definition(taskDefinition=arns[RELEASES.index(DEREGISTERED_RELEASE)])
+    _seed_log_group(clients.logs, service.log_group, "ecs/bootstrap",
+                    [f"INFO {service.name} {RELEASES[-1]} listening on :{service.container_port}"])
+    target_group_arn = _seed_target_group(clients.elbv2, service, vpc_id)
+    load_balancers = ([{"targetGroupArn": target_group_arn, "containerName": service.name,
+                        "containerPort": service.container_port}] if target_group_arn else [])
+    ecs.create_service(cluster=platform.cluster, serviceName=service.name, taskDefinition=arns[-1],
+                       desiredCount=service.desired_count, loadBalancers=load_balancers)
+    return SeededService(service.name, arns, arns[-1], target_group_arn)
+
+
+def _seed_target_group(elbv2: Any, service: Service, vpc_id: str) -> str | None:
+    if service.target_group is None:
+        return None
+    arn = elbv2.create_target_group(
+        Name=service.target_group, Protocol="HTTP", Port=service.container_port, VpcId=vpc_id,
+        TargetType="ip", HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=arn, Targets=[
+        {"Id": f"10.0.{i}.10", "Port": service.container_port} for i in (1, 2)])
+    return arn
+
+
+def _seed_log_group(logs: Any, name: str, stream: str, lines: list[str]) -> None:
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=name, logStreamName=stream, logEvents=[
+        {"timestamp": now - 60_000 + i, "message": line} for i, line in enumerate(lines)])
+
+
+def _seed_secrets(clients: AwsClients, platform: Platform) -> list[str]:
+    """Create every secret of the stack; the Aurora master password comes first in the result."""
+    password = secrets.token_urlsafe(24)
+    values = [password]
+    for secret_id in platform.secrets:
+        if secret_id == platform.aurora.master_secret_id:
+            body = {"username": platform.aurora.master_username, "password": password,
+                    "engine": "mysql", "dbClusterIdentifier": platform.aurora.cluster_id}
+        else:
+            body = {"RAZORPAY_KEY_ID": "rzp_live_" + secrets.token_hex(7),
+                    "RAZORPAY_KEY_SECRET": secrets.token_urlsafe(18),
+                    "FIREBASE_SERVICE_ACCOUNT": json.dumps({"private_key": secrets.token_urlsafe(32)})}
+            values += [body["RAZORPAY_KEY_ID"], body["RAZORPAY_KEY_SECRET"],
+                       json.loads(body["FIREBASE_SERVICE_ACCOUNT"])["private_key"]]
+        clients.secretsmanager.create_secret(Name=secret_id, SecretString=json.dumps(body))
+    return values
+
+
+def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) -> str:
+    aurora = platform.aurora
+    cluster = clients.rds.create_db_cluster(
+        DBClusterIdentifier=aurora.cluster_id, Engine=aurora.engine,
+        MasterUsername=aurora.master_username, MasterUserPassword=master_password,
+        BackupRetentionPeriod=aurora.backup_retention_days, DeletionProtection=True,
+        EnableCloudwatchLogsExports=["audit"])["DBCluster"]
+    clients.ssm.put_parameter(Name=aurora.endpoint_parameter, Value=cluster["Endpoint"],
+                              Type="String", Description="Aurora endpoint the services connect to")
+    return cluster["Endpoint"]
+
+
+def _vpc_id(ec2: Any) -> str:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    if vpcs:
+        return vpcs[0]["VpcId"]
+    return ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
