@@ -60,11 +60,12 @@ def _previous_active_revision(ecs: Any, family: str, revision: int) -> str:
         pages = ecs.get_paginator("list_task_definitions").paginate(
             familyPrefix=family, status="ACTIVE", sort="DESC")
         arns = [arn for page in pages for arn in page["taskDefinitionArns"]]
-    for arn in arns:
-        arn_family, arn_revision = parse_task_definition(arn)
-        # familyPrefix matches prefixes too ("api" also lists "api-worker").
-        if arn_family == family and arn_revision < revision:
-            return arn
+    # familyPrefix matches prefixes too ("api" also lists "api-worker"), and the sort order is
+    # not something to stake a rollback on (moto ignores it), so filter and order here.
+    older = [(parse_task_definition(arn)[1], arn) for arn in arns
+             if parse_task_definition(arn)[0] == family and parse_task_definition(arn)[1] < revision]
+    if older:
+        return max(older)[1]
     raise RefusedError(f"no ACTIVE revision of {family} older than {revision} to roll back to")
 
 

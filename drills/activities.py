@@ -1,0 +1,92 @@
+"""Registries of probes (read-only checks) and faults (injected failures with their undo).
+
+Probes and faults are plain functions registered with a decorator in the modules of
+``drills.probes`` and ``drills.faults``; scenarios name them. Each declares the AWS services it
+calls (IAM prefixes) and the target capabilities its verdict depends on.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+
+@dataclass
+class Check:
+    """A probe's verdict. ``passed`` None means not covered on this target."""
+
+    passed: bool | None
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    function: Callable[..., Check]
+    services: frozenset[str]
+    requires: tuple[str, ...]
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    inject: Callable[..., dict[str, Any]]
+    undo: Callable[..., str]
+    services: frozenset[str]
+    params: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+_PROBES: dict[str, Probe] = {}
+_FAULTS: dict[str, Fault] = {}
+
+
+def probe(name: str, *, services: set[str], requires: tuple[str, ...] = ()) -> Callable:
+    def register(function: Callable[..., Check]) -> Callable[..., Check]:
+        _register(_PROBES, name, Probe(name, function, frozenset(services), requires,
+                                       _keyword_params(function)))
+        return function
+    return register
+
+
+def fault(name: str, *, services: set[str], undo: Callable[..., str],
+          outputs: tuple[str, ...] = ()) -> Callable:
+    def register(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        _register(_FAULTS, name, Fault(name, function, undo, frozenset(services),
+                                       _keyword_params(function), outputs))
+        return function
+    return register
+
+
+@lru_cache(maxsize=1)
+def _load_all() -> None:
+    for package_name in ("drills.probes", "drills.faults"):
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package_name}.{info.name}")
+
+
+def probes() -> dict[str, Probe]:
+    _load_all()
+    return dict(_PROBES)
+
+
+def faults() -> dict[str, Fault]:
+    _load_all()
+    return dict(_FAULTS)
+
+
+def _register(registry: dict[str, Any], name: str, item: Any) -> None:
+    if name in registry and registry[name] != item:
+        raise RuntimeError(f"two activities are named {name!r}")
+    registry[name] = item
+
+
+def _keyword_params(function: Callable) -> tuple[str, ...]:
+    parameters = list(inspect.signature(function).parameters.values())[1:]  # after ctx
+    return tuple(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)

@@ -1,0 +1,92 @@
+"""``python -m drills list | run <scenario|all>``."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from stack_config import StackConfigError, load_platform
+
+from .exceptions import DrillError
+from .orchestrate import run_one
+from .progress import ProgressPrinter
+from .scenario import SCENARIO_DIR, load_scenarios
+from .session import TARGETS, open_target
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise DrillError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m drills", description="Chaos drills for the Zelly incident guide.")
+    parser.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
+    commands.add_parser("list", help="list the scenarios, P0 first")
+    run = commands.add_parser("run", help="run one scenario, or all of them")
+    run.add_argument("scenario", help="scenario id, or 'all'")
+    run.add_argument("--target", choices=TARGETS, default="local",
+                     help="local: embedded moto server (default); localstack: a running LocalStack")
+    run.add_argument("--stack", default="production", help="stack config to seed and check (default production)")
+    run.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    run.add_argument("--endpoint-url", help="use this already-running emulator instead of starting one")
+    run.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR,
+                     help="read scenarios from here (default: drills/scenarios)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _list(args.scenarios_dir)
+        if args.command == "run":
+            return _run(args)
+        build_parser().print_help()
+        return EXIT_USAGE
+    except (DrillError, StackConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: injected faults were undone; partial report written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _list(directory: Path) -> int:
+    for scenario in load_scenarios(directory).values():
+        print(f"{scenario.id:<8} {scenario.severity}  {scenario.guide_section:<6} {scenario.title}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenarios = load_scenarios(args.scenarios_dir)
+    chosen = list(scenarios.values()) if args.scenario == "all" else [_pick(scenarios, args.scenario)]
+    platform = load_platform(args.stack)
+    progress = ProgressPrinter()
+    outcomes = []
+    with open_target(args.target, platform, args.endpoint_url) as session:
+        for scenario in chosen:
+            outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir, progress))
+    _summary(outcomes, progress)
+    return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
+
+
+def _pick(scenarios: dict, wanted: str):
+    if wanted not in scenarios:
+        raise DrillError(f"unknown scenario {wanted!r} (scenarios: {', '.join(scenarios)}, all)")
+    return scenarios[wanted]
+
+
+def _summary(outcomes: list, progress: ProgressPrinter) -> None:
+    passed = sum(o.journal.passed for o in outcomes)
+    progress.header(f"{passed} passed, {len(outcomes) - passed} failed")

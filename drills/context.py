@@ -1,0 +1,50 @@
+"""Everything a running drill step may use: the platform, clients, target and run variables."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from runbook_actions.clients import AwsClients
+from stack_config import Platform
+
+from .targets import Target
+
+
+@dataclass
+class DrillContext:
+    platform: Platform
+    clients: AwsClients
+    target: Target
+    stack: str
+    run_id: str
+    incident_id: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    # Scratch space for probes, e.g. the steady state captured before the fault.
+    memory: dict[str, Any] = field(default_factory=dict)
+    secret_values: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        aurora = self.platform.aurora
+        self.variables = {
+            "cluster": self.platform.cluster, "region": self.platform.region,
+            "stack": self.stack, "environment": self.platform.environment,
+            "db_cluster": aurora.cluster_id, "db_secret_id": aurora.master_secret_id,
+            "endpoint_parameter": aurora.endpoint_parameter,
+            "audit_log_group": aurora.audit_log_group, "incident_id": self.incident_id,
+            "run_id": self.run_id, "service_count": len(self.platform.services),
+            **self.variables,
+        }
+
+    def default_action_args(self) -> dict[str, Any]:
+        """Arguments filled from the stack config when an action takes them and a step omits them."""
+        aurora = self.platform.aurora
+        return {"cluster": self.platform.cluster, "db_cluster": aurora.cluster_id,
+                "secret_id": aurora.master_secret_id, "endpoint_parameter": aurora.endpoint_parameter,
+                "incident_id": self.incident_id}
+
+    def for_each(self, kind: str) -> list[dict[str, Any]]:
+        if kind == "service":
+            return [{"service": s.name, "service_desired_count": s.desired_count,
+                     "service_log_group": s.log_group, "service_target_group": s.target_group}
+                    for s in self.platform.services]
+        raise ValueError(f"unknown for_each {kind!r}")

@@ -1,0 +1,89 @@
+"""The embedded AWS emulator: moto in server mode on 127.0.0.1, on a free port.
+
+It runs in its own process group, so Ctrl-C in the terminal reaches the drill (which then
+undoes its faults against a still-running emulator) before the emulator is stopped.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+
+from .exceptions import EmulatorError
+
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MotoServer:
+    """``with MotoServer() as server: server.endpoint_url`` — started, reachable, then stopped."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "MotoServer":
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
+        self._wait_until_ready()
+        return self
+
+    def reset(self) -> None:
+        self.reset_at(self.endpoint_url)
+
+    @staticmethod
+    def reset_at(endpoint_url: str) -> None:
+        """Clear all emulated state of the moto server at ``endpoint_url`` (``/moto-api/reset``)."""
+        request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except (urllib.error.URLError, OSError) as error:
+            raise EmulatorError(f"cannot reset the emulator at {endpoint_url}: {error}") from None
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        if process.stderr:
+            process.stderr.close()
+
+    def __enter__(self) -> "MotoServer":
+        return self.start()
+
+    def __exit__(self, kind: type | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                last = stderr.strip().splitlines()[-1:] or ["no output"]
+                raise EmulatorError(f"moto server exited at start: {last[0]}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=1).close()
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        self.stop()
+        raise EmulatorError(f"moto server did not answer on {self.endpoint_url} within {START_TIMEOUT_S:.0f}s")

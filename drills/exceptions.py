@@ -1,0 +1,21 @@
+"""Errors of the drill runner; each message is one line that says what to fix."""
+
+
+class DrillError(Exception):
+    """Base class for drill errors."""
+
+
+class ScenarioError(DrillError):
+    """A scenario file is invalid; nothing was run."""
+
+
+class TargetError(DrillError):
+    """The target cannot run the drill (unreachable, lacks a service, not allowed)."""
+
+
+class EmulatorError(TargetError):
+    """The embedded emulator could not be started."""
+
+
+class StepError(DrillError):
+    """A probe, fault or undo failed; wraps the underlying error in one line."""

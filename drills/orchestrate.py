@@ -1,0 +1,60 @@
+"""Run a list of scenarios on one target and write their reports."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from stack_config import Platform
+
+from .context import DrillContext
+from .journal import Journal
+from .progress import ProgressPrinter
+from .report import write_reports
+from .runner import Runner
+from .scenario import Scenario
+from .session import TargetSession
+
+
+@dataclass
+class DrillOutcome:
+    journal: Journal
+    reports: list[Path]
+
+
+def new_run_ids(scenario: Scenario) -> tuple[str, str]:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    run_id = f"{scenario.id}-{stamp}-{secrets.token_hex(2)}"
+    return run_id, f"DRILL-{scenario.id.upper()}-{stamp}"
+
+
+def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
+            report_dir: Path, progress: ProgressPrinter) -> DrillOutcome:
+    run_id, incident_id = new_run_ids(scenario)
+    progress.header(f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
+                    f"{scenario.title} — target {session.target.name}")
+    missing = session.target.missing_services(scenario.services_needed())
+    seeded = None if missing else session.prepare(platform)
+    ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
+                       stack=stack, run_id=run_id, incident_id=incident_id,
+                       secret_values=list(seeded.secret_values) if seeded else [])
+    runner = Runner(scenario, ctx, progress)
+    if missing:
+        journal = runner.journal
+        journal.status = "not-runnable"
+        journal.reason = (f"target {session.target.name} lacks {', '.join(missing)}, "
+                          "which this scenario's steps call")
+        journal.finish()
+    else:
+        try:
+            journal = runner.run()
+        except KeyboardInterrupt:
+            write_reports(runner.journal, scenario, report_dir)
+            raise
+    reports = write_reports(journal, scenario, report_dir)
+    progress.header(f"== {scenario.id}: {journal.status.upper()}"
+                    + (f" — {journal.reason}" if journal.reason else "")
+                    + f" ({journal.duration_s:.1f}s; {len(journal.not_covered())} checks not covered "
+                      f"on this target) → {reports[0]}")
+    return DrillOutcome(journal, reports)

@@ -1,0 +1,1 @@
+"""Read-only probes that scenarios name; every module here registers its probes on import."""

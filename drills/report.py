@@ -1,0 +1,98 @@
+"""Write a run's JSON report and its post-mortem draft (the guide's template, filled in)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, Journal
+from .scenario import Scenario
+
+
+def write_reports(journal: Journal, scenario: Scenario, report_dir: Path) -> list[Path]:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path = report_dir / f"{journal.scenario}.json"
+    md_path = report_dir / f"{journal.scenario}-postmortem.md"
+    _write_atomically(json_path, json.dumps(journal.to_dict(), indent=2, default=str) + "\n")
+    _write_atomically(md_path, render_postmortem(journal, scenario))
+    return [json_path, md_path]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def render_postmortem(journal: Journal, scenario: Scenario) -> str:
+    lines = [
+        f"# Incident Post-Mortem: {scenario.title} (drill)",
+        "",
+        f"**Date:** {journal.started[:10]}  ",
+        f"**Severity:** {journal.severity}  ",
+        f"**Duration:** {_duration(journal.duration_s)} ({journal.started[11:16]} UTC → "
+        f"{journal.finished[11:16]} UTC)  ",
+        "**Author:** incident-guardrails drill runner (draft for the responders to complete)  ",
+        "**Status:** DRAFT",
+        "",
+        "## Summary",
+        f"Game-day drill of guide section {journal.guide_section} on target "
+        f"`{journal.target['name']}` (stack `{journal.stack}`, incident `{journal.incident_id}`). "
+        f"{scenario.description.strip()} Result: **{journal.status.upper()}**"
+        + (f" — {journal.reason}." if journal.reason else "."),
+        "",
+        "## Impact",
+        f"- **Users affected:** {scenario.impact.strip() or 'simulated; no real users'}",
+        "- **Revenue impact:** none (drill)",
+        f"- **Services affected:** {', '.join(journal.affected_services) or 'none recorded'}",
+        "- **Detection method:** fault injected by the drill runner (game day)",
+        "",
+        "## Timeline (all times UTC)",
+        "| Time | Event |",
+        "|------|-------|",
+        *[f"| {step.start[11:19]} | {_event(step)} |" for step in journal.timeline + journal.undo],
+        "",
+        "## Root Cause",
+        scenario.root_cause.strip() or "Injected by the drill.",
+        "",
+        "## Contributing Factors",
+        *(_bullets([f"{c.name}: {c.detail}" for c in journal.failed_checks()])
+          or ["- None found by the drill."]),
+        "",
+        "## What Went Well",
+        *(_bullets([c.name for c in journal.checks if c.status == CHECK_PASSED]) or ["- Nothing passed."]),
+        "",
+        "## What Went Poorly",
+        *(_bullets([f"{c.name}: {c.detail}" for c in journal.checks
+                    if c.status in (CHECK_FAILED, CHECK_NOT_COVERED)]) or ["- Nothing."]),
+        "",
+        "## Action Items",
+        "| Action | Owner | Due |",
+        "|--------|-------|-----|",
+        *_action_items(journal),
+        "",
+        "## Lessons Learned",
+        "_To be written by the responders._",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _event(step) -> str:
+    detail = f" — {step.detail}" if step.detail else ""
+    return f"[{step.phase}] {step.name}: {step.status}{detail}".replace("|", "\\|").replace("\n", " ")
+
+
+def _action_items(journal: Journal) -> list[str]:
+    rows = [f"| Fix: {c.name} ({c.detail}) | on-call | next sprint |" for c in journal.failed_checks()]
+    rows += [f"| Cover on a real target: {c.name} ({c.detail}) | platform team | next game day |"
+             for c in journal.not_covered()]
+    return [row.replace("\n", " ") for row in rows] or ["| None | | |"]
+
+
+def _bullets(items: list[str]) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60} hours {minutes % 60} minutes {secs} seconds"

@@ -1,0 +1,175 @@
+"""Drive one scenario: steady state, inject, procedure, verify, and always undo the faults."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from runbook_actions.exceptions import NotSupportedError, RunbookError
+from runbook_actions.invoke import invoke
+from runbook_actions.registry import get_action
+
+from . import activities
+from .context import DrillContext
+from .expectations import evaluate, resolve_path
+from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
+                      STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
+                      utc_now)
+from .scenario import Scenario, Step, render
+
+Progress = Callable[[Journal, StepRecord], None]
+
+
+def _quiet(journal: Journal, record: StepRecord) -> None:
+    """Default progress sink: say nothing."""
+
+
+class Runner:
+    """Runs one scenario in one context and fills a Journal."""
+
+    def __init__(self, scenario: Scenario, ctx: DrillContext, progress: Progress = _quiet) -> None:
+        self.scenario = scenario
+        self.ctx = ctx
+        self.progress = progress
+        self.journal = Journal(
+            scenario=scenario.id, title=scenario.title, severity=scenario.severity,
+            guide_section=scenario.guide_section, stack=ctx.stack,
+            target={"name": ctx.target.name, "endpoint_url": ctx.target.endpoint_url,
+                    "gaps": ctx.target.gaps},
+            run_id=ctx.run_id, incident_id=ctx.incident_id)
+        self._injected: list[tuple[activities.Fault, dict[str, Any], str]] = []
+
+    def run(self) -> Journal:
+        interrupted = False
+        try:
+            self._run_phases()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            self._undo_faults()
+            self.journal.finish(interrupted=interrupted)
+        return self.journal
+
+    def _run_phases(self) -> None:
+        if not self._run_phase("steady_state"):
+            self.journal.status = "aborted"
+            self.journal.reason = "steady state not met before the fault; nothing was injected"
+            return
+        if not self._run_phase("faults"):
+            self.journal.reason = "fault injection failed"
+        else:
+            self._run_phase("procedure")
+        self._run_phase("verify", run_all=True)
+
+    def _run_phase(self, phase: str, run_all: bool = False) -> bool:
+        ok = True
+        for step in getattr(self.scenario, phase):
+            for name, local in self._expand(step):
+                if not ok and not run_all:
+                    self._record(StepRecord(name, phase, step.kind, step.ref, utc_now(),
+                                            status=STEP_SKIPPED, detail="an earlier step failed"))
+                    continue
+                record = self._run_step(phase, step, name, local)
+                if record.status == STEP_FAILED and not step.continue_on_failure:
+                    ok = False
+        return ok
+
+    def _expand(self, step: Step) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.ctx.for_each(step.for_each) if step.for_each else [{}]
+        return [(render(step.name, {**self.ctx.variables, **row}), row) for row in rows]
+
+    def _run_step(self, phase: str, step: Step, name: str, local: dict[str, Any]) -> StepRecord:
+        record = StepRecord(name, phase, step.kind, step.ref, utc_now())
+        started = time.monotonic()
+        variables = {**self.ctx.variables, **local}
+        try:
+            args = render(step.args, variables)
+            handler = {"probe": self._probe, "fault": self._fault, "action": self._action}[step.kind]
+            handler(record, step, args, variables)
+        except RunbookError as error:
+            record.status, record.detail = STEP_FAILED, str(error)
+        except Exception as error:  # a probe or fault bug: report it in one line, keep going
+            record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
+        record.end = utc_now()
+        record.duration_s = round(time.monotonic() - started, 3)
+        self._record(record)
+        return record
+
+    def _probe(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
+        probe = activities.probes()[step.ref]
+        gaps = [self.ctx.target.lacks(c) for c in probe.requires if self.ctx.target.lacks(c)]
+        if gaps:
+            record.status, record.detail = STEP_NOT_COVERED, "; ".join(gaps)
+            self._check(record, CHECK_NOT_COVERED, record.detail)
+            return
+        check = probe.function(self.ctx, **args)
+        record.detail, record.result = check.detail, check.data or None
+        if check.passed is None:
+            record.status = STEP_NOT_COVERED
+        elif not check.passed:
+            record.status = STEP_FAILED
+        self._check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
+                    [check.passed], check.detail)
+
+    def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
+        fault = activities.faults()[step.ref]
+        state = fault.inject(self.ctx, **args)
+        self._injected.append((fault, state, record.name))
+        affected = state.get("services", {})
+        self.journal.affected_services += [n for n in affected if n not in self.journal.affected_services]
+        outputs = state.get("outputs", {})
+        self.ctx.variables.update(outputs)
+        record.detail = state.get("summary", "injected")
+        record.result = {"outputs": outputs} if outputs else None
+
+    def _action(self, record: StepRecord, step: Step, args: dict[str, Any],
+                variables: dict[str, Any]) -> None:
+        action = get_action(step.ref)
+        defaults = self.ctx.default_action_args()
+        arguments = {p.name: defaults[p.name] for p in action.params
+                     if p.name in defaults and p.name not in args}
+        arguments.update(args)
+        try:
+            result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()
+        except NotSupportedError as error:
+            record.status, record.detail = STEP_NOT_COVERED, f"not covered on target {self.ctx.target.name}: {error}"
+            self._check(record, CHECK_NOT_COVERED, record.detail)
+            return
+        record.result = result
+        record.detail = "changed" if result["changed"] else "no change"
+        if not result["ok"]:
+            record.status, record.detail = STEP_FAILED, "action reported ok=false"
+        self._expectations(record, step, result, variables)
+        for variable, path in step.save.items():
+            self.ctx.variables[variable] = resolve_path(result, path)[0]
+
+    def _expectations(self, record: StepRecord, step: Step, result: dict[str, Any],
+                      variables: dict[str, Any]) -> None:
+        for expectation in step.expect:
+            expectation = type(expectation)(expectation.path, expectation.op,
+                                            render(expectation.value, variables))
+            passed, detail = evaluate(expectation, result)
+            self._check(record, CHECK_PASSED if passed else CHECK_FAILED, detail,
+                        name=f"{record.name}: {expectation.describe()}")
+            if not passed:
+                record.status, record.detail = STEP_FAILED, f"expectation failed: {detail}"
+
+    def _check(self, record: StepRecord, status: str, detail: str, name: str | None = None) -> None:
+        self.journal.checks.append(CheckRecord(name or record.name, record.phase, status, detail))
+
+    def _record(self, record: StepRecord) -> None:
+        self.journal.timeline.append(record)
+        self.progress(self.journal, record)
+
+    def _undo_faults(self) -> None:
+        while self._injected:
+            fault, state, name = self._injected.pop()
+            record = StepRecord(f"undo {name}", "undo", "undo", fault.name, utc_now())
+            started = time.monotonic()
+            try:
+                record.detail = fault.undo(self.ctx, state)
+            except Exception as error:  # undo must go on with the other faults
+                record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
+            record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
+            self.journal.undo.append(record)
+            self.progress(self.journal, record)

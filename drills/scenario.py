@@ -1,0 +1,245 @@
+"""Scenarios are data (YAML in drills/scenarios/), validated whole before anything runs."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from runbook_actions.registry import all_actions
+from stack_config import SEVERITIES
+
+from . import activities
+from .exceptions import ScenarioError
+from .expectations import OPERATORS, UNARY, Expectation
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+PHASES = ("steady_state", "faults", "procedure", "verify")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# Variables every run provides (see context.DrillContext.variables).
+RUN_VARIABLES = frozenset({"cluster", "region", "stack", "environment", "db_cluster",
+                           "db_secret_id", "endpoint_parameter", "audit_log_group",
+                           "incident_id", "run_id", "service_count"})
+FOR_EACH_VARIABLES = {"service": frozenset({"service", "service_desired_count",
+                                            "service_log_group", "service_target_group"})}
+_STEP_KEYS = {"name", "probe", "fault", "action", "args", "for_each", "expect", "save",
+              "continue_on_failure", "dry_run"}
+_SCENARIO_KEYS = {"id", "title", "severity", "guide_section", "description", "root_cause",
+                  "impact", *PHASES}
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str            # "probe", "fault" or "action"
+    ref: str             # what it runs
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    for_each: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    save: dict[str, str] = field(default_factory=dict)
+    continue_on_failure: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    severity: str
+    guide_section: str
+    description: str
+    root_cause: str
+    impact: str
+    steady_state: tuple[Step, ...]
+    faults: tuple[Step, ...]
+    procedure: tuple[Step, ...]
+    verify: tuple[Step, ...]
+
+    def steps(self) -> list[tuple[str, Step]]:
+        return [(phase, step) for phase in PHASES for step in getattr(self, phase)]
+
+    def services_needed(self) -> set[str]:
+        """IAM service prefixes every step of the scenario calls."""
+        needed: set[str] = set()
+        for _, step in self.steps():
+            needed |= _step_services(step)
+        return needed
+
+
+def load_scenarios(directory: Path = SCENARIO_DIR) -> dict[str, Scenario]:
+    """Every scenario in ``directory``, P0 first, validated; the first invalid one raises."""
+    if not directory.is_dir():
+        raise ScenarioError(f"scenario directory {directory} does not exist")
+    scenarios = [load_scenario(path) for path in sorted(directory.glob("*.yaml"))]
+    seen: dict[str, Scenario] = {}
+    for scenario in scenarios:
+        if scenario.id in seen:
+            raise ScenarioError(f"two scenarios have id {scenario.id!r}")
+        seen[scenario.id] = scenario
+    ordered = sorted(seen.values(), key=lambda s: (SEVERITIES.index(s.severity), s.id))
+    return {s.id: s for s in ordered}
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ScenarioError(f"{path.name}: cannot read scenario ({error})") from None
+    try:
+        return parse_scenario(data)
+    except ScenarioError as error:
+        raise ScenarioError(f"{path.name}: {error}") from None
+
+
+def parse_scenario(data: Any) -> Scenario:
+    _require_mapping(data, "scenario", _SCENARIO_KEYS)
+    for key in ("id", "title", "severity", "guide_section", "procedure", "verify"):
+        if key not in data:
+            raise ScenarioError(f"required key {key!r} is missing")
+    if data["severity"] not in SEVERITIES:
+        raise ScenarioError(f"severity: {data['severity']!r} is not one of {', '.join(SEVERITIES)}")
+    phases = {phase: tuple(_parse_step(raw, f"{phase}[{i}]", phase)
+                           for i, raw in enumerate(_list(data.get(phase, []), phase)))
+              for phase in PHASES}
+    scenario = Scenario(
+        id=_text(data, "id"), title=_text(data, "title"), severity=data["severity"],
+        guide_section=_text(data, "guide_section"), description=str(data.get("description", "")),
+        root_cause=str(data.get("root_cause", "")), impact=str(data.get("impact", "")), **phases)
+    _check_variables(scenario)
+    return scenario
+
+
+def _parse_step(raw: Any, where: str, phase: str) -> Step:
+    _require_mapping(raw, where, _STEP_KEYS)
+    kinds = [k for k in ("probe", "fault", "action") if k in raw]
+    if len(kinds) != 1:
+        raise ScenarioError(f"{where}: give exactly one of probe, fault, action")
+    kind = kinds[0]
+    allowed = {"steady_state": {"probe"}, "faults": {"fault"}, "procedure": {"action", "probe"},
+               "verify": {"probe"}}[phase]
+    if kind not in allowed:
+        raise ScenarioError(f"{where}: a {kind} cannot be a step of {phase}")
+    ref = raw[kind]
+    args = raw.get("args", {}) or {}
+    _require_mapping(args, f"{where}.args", None)
+    for_each = raw.get("for_each")
+    if for_each is not None and for_each not in FOR_EACH_VARIABLES:
+        raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
+    _check_reference(kind, ref, args, where)
+    return Step(kind=kind, ref=ref, name=str(raw.get("name") or ref), args=dict(args),
+                for_each=for_each, expect=_parse_expectations(raw.get("expect", []), where),
+                save=_parse_save(raw.get("save", {}), where),
+                continue_on_failure=_flag(raw, "continue_on_failure", where),
+                dry_run=_flag(raw, "dry_run", where))
+
+
+def _check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -> None:
+    known = {"probe": activities.probes(), "fault": activities.faults(), "action": all_actions()}[kind]
+    if ref not in known:
+        raise ScenarioError(f"{where}: unknown {kind} {ref!r} (known: {', '.join(sorted(known))})")
+    item = known[ref]
+    params = ({p.name for p in item.params} if kind == "action" else set(item.params))
+    unknown = sorted(set(args) - params)
+    if unknown:
+        raise ScenarioError(f"{where}.args: {kind} {ref!r} has no argument {unknown[0]!r} "
+                            f"(arguments: {', '.join(sorted(params)) or 'none'})")
+
+
+def _parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
+    result = []
+    for i, item in enumerate(_list(raw, f"{where}.expect")):
+        _require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})
+        op = item.get("op")
+        if op not in OPERATORS:
+            raise ScenarioError(f"{where}.expect[{i}].op: {op!r} is not one of {', '.join(OPERATORS)}")
+        if not isinstance(item.get("path"), str) or not item["path"]:
+            raise ScenarioError(f"{where}.expect[{i}].path: required")
+        if op not in UNARY and "value" not in item:
+            raise ScenarioError(f"{where}.expect[{i}].value: operator {op!r} needs a value")
+        result.append(Expectation(item["path"], op, item.get("value")))
+    return tuple(result)
+
+
+def _parse_save(raw: Any, where: str) -> dict[str, str]:
+    _require_mapping(raw, f"{where}.save", None)
+    for name, path in raw.items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)) or not isinstance(path, str):
+            raise ScenarioError(f"{where}.save: {name!r} must map a lower_case name to a result path")
+    return dict(raw)
+
+
+def _check_variables(scenario: Scenario) -> None:
+    """Every placeholder must name a run variable, a for_each variable or an earlier output."""
+    known = set(RUN_VARIABLES)
+    for phase, step in scenario.steps():
+        if step.kind == "fault":
+            known |= set(activities.faults()[step.ref].outputs)
+        local = known | FOR_EACH_VARIABLES.get(step.for_each or "", frozenset())
+        for name in placeholders(step.args) | placeholders(step.name) | placeholders(
+                [e.value for e in step.expect]):
+            if name not in local:
+                raise ScenarioError(f"{phase} step {step.name!r}: unknown variable {{{name}}}")
+        known |= set(step.save)
+
+
+def placeholders(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(PLACEHOLDER.findall(value))
+    if isinstance(value, dict):
+        return set().union(*(placeholders(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(placeholders(v) for v in value)) if value else set()
+    return set()
+
+
+def render(value: Any, variables: Mapping[str, Any]) -> Any:
+    """Fill placeholders; a string that is exactly one placeholder keeps the variable's type."""
+    if isinstance(value, str):
+        whole = PLACEHOLDER.fullmatch(value)
+        if whole:
+            return variables[whole.group(1)]
+        return PLACEHOLDER.sub(lambda m: str(variables[m.group(1)]), value)
+    if isinstance(value, dict):
+        return {k: render(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, variables) for v in value]
+    return value
+
+
+def _step_services(step: Step) -> set[str]:
+    if step.kind == "action":
+        action = all_actions()[step.ref]
+        return {a.split(":", 1)[0] for grant in action.iam for a in grant.actions}
+    registry = activities.probes() if step.kind == "probe" else activities.faults()
+    return set(registry[step.ref].services)
+
+
+def _require_mapping(value: Any, where: str, allowed: set[str] | None) -> None:
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"{where}: expected a mapping, got {type(value).__name__}")
+    if allowed is not None:
+        unknown = sorted(set(map(str, value)) - allowed)
+        if unknown:
+            raise ScenarioError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(f"{key}: expected non-empty text")
+    return value
+
+
+def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}.{key}: expected true or false")
+    return value
