@@ -13,6 +13,7 @@ _NOT_FOUND = {
     "ClusterNotFoundException", "ServiceNotFoundException", "ResourceNotFoundException",
     "DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault", "NoSuchEntity",
     "ParameterNotFound", "TargetGroupNotFound", "NotFoundException", "NotFound",
+    "DBInstanceNotFound",
 }
 _NOT_SUPPORTED = {"NotImplemented", "NotImplementedException", "InternalFailure"}
 
