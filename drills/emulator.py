@@ -35,6 +35,8 @@ class MotoServer:
 
     def start(self) -> "MotoServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
+        # Drills need a VPC, not moto's ~5,000 stock AMIs, which cost a second per region.
+        env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)

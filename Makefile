@@ -1,0 +1,22 @@
+# `make drill` and `make test` set everything up on a fresh machine: they create .venv when it
+# is missing and install the pinned requirements whenever they change.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: drill test bench clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+drill: $(INSTALLED)
+	$(PY) -m drills run all
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) reports
