@@ -1,0 +1,64 @@
+"""Scenarios are validated whole before anything runs; each mistake is named."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drills.exceptions import ScenarioError
+from drills.scenario import SCENARIO_DIR, load_scenarios, parse_scenario
+
+P0A = yaml.safe_load((SCENARIO_DIR / "p0-a.yaml").read_text())
+
+
+def test_shipped_scenarios_are_valid_and_p0_first() -> None:
+    scenarios = load_scenarios()
+    assert "p0-a" in scenarios
+    severities = [s.severity for s in scenarios.values()]
+    assert severities == sorted(severities)
+
+
+def _broken(change) -> dict:
+    data = copy.deepcopy(P0A)
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.pop("severity"), "required key 'severity' is missing"),
+    (lambda d: d.update(severity="P5"), "severity: 'P5' is not one of P0, P1, P2, P3"),
+    (lambda d: d.update(owner="me"), "scenario: unknown key 'owner'"),
+    (lambda d: d["procedure"][0].update(action="triag"), "procedure[0]: unknown action 'triag'"),
+    (lambda d: d["steady_state"][0].update(probe="nope"), "steady_state[0]: unknown probe 'nope'"),
+    (lambda d: d["faults"][0].update(fault="meteor"), "faults[0]: unknown fault 'meteor'"),
+    (lambda d: d["procedure"][2]["args"].update(sevice="x"),
+     "procedure[2].args: action 'rollback-service' has no argument 'sevice'"),
+    (lambda d: d["procedure"][2].update(name="roll back {servce}"), "unknown variable {servce}"),
+    (lambda d: d["procedure"][2].pop("for_each"), "unknown variable {service}"),
+    (lambda d: d["procedure"][0]["expect"][0].update(op="approximately"),
+     "procedure[0].expect[0].op: 'approximately' is not one of"),
+    (lambda d: d["verify"].append({"action": "triage"}), "verify[3]: a action cannot be a step of verify"),
+    (lambda d: d["procedure"].append({"action": "triage", "probe": "ecs-steady-state"}),
+     "give exactly one of probe, fault, action"),
+    (lambda d: d["procedure"][2].update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
+    (lambda d: d["procedure"][2].update(continue_on_failure="yes"), "continue_on_failure: expected true or false"),
+])
+def test_invalid_scenarios_are_rejected_naming_the_problem(change, message: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(_broken(change))
+    assert message in str(raised.value)
+
+
+def test_file_name_is_part_of_the_error(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(_broken(lambda d: d.pop("title"))))
+    with pytest.raises(ScenarioError, match=r"mine.yaml: required key 'title' is missing"):
+        load_scenarios(tmp_path)
+
+
+def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(yaml.safe_dump(P0A))
+    with pytest.raises(ScenarioError, match="two scenarios have id 'p0-a'"):
+        load_scenarios(tmp_path)
