@@ -73,8 +73,8 @@ class Journal:
         failed_steps = [s for s in self.timeline + self.undo if s.status == STEP_FAILED]
         if interrupted:
             self.status, self.reason = "interrupted", self.reason or "interrupted before the end"
-        elif self.status == "aborted":
-            pass
+        elif self.status in ("aborted", "not-runnable"):
+            pass  # already decided, with its reason
         elif failed_steps or self.failed_checks():
             self.status = "failed"
             first = (failed_steps or [None])[0]
