@@ -10,8 +10,12 @@ _MARK = {"ok": "ok", "failed": "FAILED", "not-covered": "not covered", "skipped"
 
 
 class ProgressPrinter:
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr  # looked up late, so redirection applies
 
     def __call__(self, journal: Journal, record: StepRecord) -> None:
         mark = _MARK.get(record.status, record.status)
