@@ -14,6 +14,9 @@ SEVERITIES = ("P0", "P1", "P2", "P3")
 PAGING_SEVERITIES = ("P0", "P1", "P2")
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}"
 _REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+_PRINCIPAL = (r"(arn:aws[a-z\-]*:iam::\d{12}:(user|role)/[A-Za-z0-9+=,.@_\-/]{1,512})"
+              r"|((user|role)/[A-Za-z0-9+=,.@_\-/]{1,512})")
+VAULT_LOCK_MODES = ("off", "governance", "compliance")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,82 @@ class Notifications:
 
 
 @dataclass(frozen=True)
+class JobQueue:
+    """A BullMQ queue whose backlog the guide checks (e.g. SHOPIFY_WEBHOOK) and its alarm level."""
+
+    name: str
+    max_waiting_jobs: int = 1000
+
+    def validate(self, path: str) -> None:
+        require_pattern(self.name, r"[A-Za-z0-9_.\-]{1,128}", f"{path}.name", "a queue name")
+        if self.max_waiting_jobs < 1:
+            raise StackConfigError(f"{path}.maxWaitingJobs: {self.max_waiting_jobs} is below 1")
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """Who may assume the break-glass admin and read-only investigator roles.
+
+    Principals are IAM ARNs of users or roles, or ``user/<name>`` / ``role/<name>`` in the
+    deploying account. Investigators default to the admin principals.
+    """
+
+    admin_principals: tuple[str, ...]
+    investigator_principals: tuple[str, ...] = ()
+    max_session_seconds: int = 3600
+
+    def validate(self, path: str) -> None:
+        if not self.admin_principals:
+            raise StackConfigError(f"{path}.adminPrincipals: at least one principal is required")
+        for key, principals in (("adminPrincipals", self.admin_principals),
+                                ("investigatorPrincipals", self.investigator_principals)):
+            for index, principal in enumerate(principals):
+                require_pattern(principal, _PRINCIPAL, f"{path}.{key}[{index}]",
+                                "an IAM user/role ARN or user/<name> or role/<name>")
+        # 900 s is STS's floor; the guide's break-glass sessions last at most one hour.
+        if not 900 <= self.max_session_seconds <= 3600:
+            raise StackConfigError(
+                f"{path}.maxSessionSeconds: {self.max_session_seconds} is outside 900..3600")
+
+    @property
+    def investigators(self) -> tuple[str, ...]:
+        return self.investigator_principals or self.admin_principals
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """AWS Backup of the Aurora cluster. Point-in-time restore keeps ``aurora.backupRetentionDays``.
+
+    ``vaultLock``: ``off``; ``governance`` (privileged IAM users can still remove the lock); or
+    ``compliance`` (after ``vaultLockGraceDays`` nobody, not even root, can shorten retention or
+    delete the vault before its backups expire: irreversible by design).
+    """
+
+    copy_region: str | None = None
+    snapshot_retention_days: int = 35
+    copy_retention_days: int = 35
+    snapshot_schedule: str = "cron(0 20 * * ? *)"
+    vault_lock: str = "off"
+    vault_lock_grace_days: int = 3
+
+    def validate(self, path: str) -> None:
+        if self.copy_region is not None:
+            require_pattern(self.copy_region, _REGION, f"{path}.copyRegion", "an AWS region name")
+        for key, days in (("snapshotRetentionDays", self.snapshot_retention_days),
+                          ("copyRetentionDays", self.copy_retention_days)):
+            if not 1 <= days <= 36500:
+                raise StackConfigError(f"{path}.{key}: {days} is outside 1..36500")
+        require_pattern(self.snapshot_schedule, r"cron\(.+\)", f"{path}.snapshotSchedule",
+                        "a cron(...) schedule expression")
+        if self.vault_lock not in VAULT_LOCK_MODES:
+            raise StackConfigError(
+                f"{path}.vaultLock: {self.vault_lock!r} is not one of {', '.join(VAULT_LOCK_MODES)}")
+        if not 3 <= self.vault_lock_grace_days <= 36500:
+            raise StackConfigError(
+                f"{path}.vaultLockGraceDays: {self.vault_lock_grace_days} is below AWS's minimum of 3")
+
+
+@dataclass(frozen=True)
 class Platform:
     """Everything the guide's procedures name, for one environment."""
 
@@ -109,6 +188,11 @@ class Platform:
     production: bool = False
     account_id: str | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
+    # Read by the Pulumi program (issue 3); optional so drills and seeds need not set them.
+    cloudtrail_log_group: str | None = None
+    queues: tuple[JobQueue, ...] = ()
+    break_glass: BreakGlass | None = None
+    backup: BackupSettings = field(default_factory=BackupSettings)
 
     def validate(self, path: str) -> None:
         require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
@@ -120,6 +204,14 @@ class Platform:
             raise StackConfigError(f"{path}.services: at least one service is required")
         _require_unique([s.name for s in self.services], f"{path}.services", "service name")
         _require_unique(list(self.secrets), f"{path}.secrets", "secret id")
+        if self.cloudtrail_log_group is not None:
+            require_pattern(self.cloudtrail_log_group, r"[A-Za-z0-9_.\-/#]{1,512}",
+                            f"{path}.cloudtrailLogGroup", "a valid log group name")
+        _require_unique([q.name for q in self.queues], f"{path}.queues", "queue name")
+        if self.backup.copy_region == self.region:
+            raise StackConfigError(
+                f"{path}.backup.copyRegion: {self.region!r} is the platform's own region; "
+                "copies must go to a second region")
         if self.aurora.master_secret_id not in self.secrets:
             raise StackConfigError(
                 f"{path}.aurora.masterSecretId: {self.aurora.master_secret_id!r} "
