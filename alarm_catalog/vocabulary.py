@@ -1,0 +1,27 @@
+"""The closed vocabularies a catalog entry may use: CloudWatch's and the guide's."""
+
+# The guide's severities, and the ones that page someone (P3 goes to the issue queue).
+SEVERITIES = ("P0", "P1", "P2", "P3")
+PAGING_SEVERITIES = ("P0", "P1", "P2")
+NON_PAGING_SEVERITY = "P3"
+
+# Sections of the incident response guide an alarm sends the responder to. The P2 scenarios
+# have no letters in the guide, so they are named after their headings.
+GUIDE_SECTIONS = (
+    "P0-A", "P0-B", "P0-C", "P1-A", "P1-B", "P1-C",
+    "P2-admin-slow", "P2-analytics-delayed", "P2-webhooks-delayed", "P3",
+)
+
+# Static-threshold operators only: anomaly-detection bands would need metric math.
+COMPARISON_OPERATORS = (
+    "GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
+    "LessThanThreshold", "LessThanOrEqualToThreshold",
+)
+STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+
+# CloudWatch accepts 10 and 30 s (high resolution) or any multiple of 60 s.
+HIGH_RESOLUTION_PERIODS = (10, 30)
+MAX_EVALUATION_SECONDS = 86400  # period x evaluationPeriods may not exceed one day
+MAX_ALARM_NAME = 255
+MAX_FILTER_NAME = 512
