@@ -7,6 +7,7 @@ from typing import Any
 from runbook_actions.clients import AwsClients
 from stack_config import Platform
 
+from .redaction import Redactor
 from .targets import Target
 
 
@@ -21,7 +22,9 @@ class DrillContext:
     variables: dict[str, Any] = field(default_factory=dict)
     # Scratch space for probes, e.g. the steady state captured before the fault.
     memory: dict[str, Any] = field(default_factory=dict)
-    secret_values: list[str] = field(default_factory=list, repr=False)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
+    # The run's journal, for probes that check the order of what was done.
+    journal: Any = None
 
     def __post_init__(self) -> None:
         aurora = self.platform.aurora

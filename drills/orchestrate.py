@@ -11,6 +11,7 @@ from stack_config import Platform
 from .context import DrillContext
 from .journal import Journal
 from .progress import ProgressPrinter
+from .redaction import Redactor
 from .report import write_reports
 from .runner import Runner
 from .scenario import Scenario
@@ -36,9 +37,10 @@ def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stac
                     f"{scenario.title} — target {session.target.name}")
     missing = session.target.missing_services(scenario.services_needed())
     seeded = None if missing else session.prepare(platform)
+    redactor = Redactor(list(seeded.secret_values) if seeded else [])
+    progress.redactor = redactor
     ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
-                       stack=stack, run_id=run_id, incident_id=incident_id,
-                       secret_values=list(seeded.secret_values) if seeded else [])
+                       stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
     runner = Runner(scenario, ctx, progress)
     if missing:
         journal = runner.journal
@@ -50,9 +52,9 @@ def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stac
         try:
             journal = runner.run()
         except KeyboardInterrupt:
-            write_reports(runner.journal, scenario, report_dir)
+            write_reports(runner.journal, scenario, report_dir, redactor)
             raise
-    reports = write_reports(journal, scenario, report_dir)
+    reports = write_reports(journal, scenario, report_dir, redactor)
     progress.header(f"== {scenario.id}: {journal.status.upper()}"
                     + (f" — {journal.reason}" if journal.reason else "")
                     + f" ({journal.duration_s:.1f}s; {len(journal.not_covered())} checks not covered "

@@ -4,17 +4,45 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, Journal
+from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
+from .redaction import Redactor
 from .scenario import Scenario
 
 
-def write_reports(journal: Journal, scenario: Scenario, report_dir: Path) -> list[Path]:
+SECRET_CHECK = "no secret value in the report, post-mortem or output"
+
+
+def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
+                  redactor: Redactor) -> list[Path]:
+    """Write both reports with every known secret redacted; a redaction fails the drill."""
+    _record_secret_check(journal, scenario, redactor)
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / f"{journal.scenario}.json"
     md_path = report_dir / f"{journal.scenario}-postmortem.md"
-    _write_atomically(json_path, json.dumps(journal.to_dict(), indent=2, default=str) + "\n")
-    _write_atomically(md_path, render_postmortem(journal, scenario))
+    texts = _render(journal, scenario)
+    _write_atomically(json_path, redactor.redact(texts[0], "report"))
+    _write_atomically(md_path, redactor.redact(texts[1], "post-mortem"))
     return [json_path, md_path]
+
+
+def _render(journal: Journal, scenario: Scenario) -> tuple[str, str]:
+    return (json.dumps(journal.to_dict(), indent=2, default=str) + "\n",
+            render_postmortem(journal, scenario))
+
+
+def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redactor) -> None:
+    places = set(redactor.hits)
+    for text, where in zip(_render(journal, scenario), ("report", "post-mortem")):
+        if redactor.contains_secret(text):
+            places.add(where)
+    places = sorted(places)
+    if places:
+        detail = f"a secret value appeared in: {', '.join(places)} (redacted in the files)"
+        journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_FAILED, detail))
+        journal.status, journal.reason = "failed", f"secret leaked: {detail}"
+    elif redactor.known:
+        journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_PASSED,
+                                          f"scanned for {redactor.known} secret values: none found"))
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -37,6 +37,7 @@ class Runner:
                     "gaps": ctx.target.gaps},
             run_id=ctx.run_id, incident_id=ctx.incident_id)
         self._injected: list[tuple[activities.Fault, dict[str, Any], str]] = []
+        ctx.journal = self.journal
 
     def run(self) -> Journal:
         interrupted = False
