@@ -1,0 +1,109 @@
+"""restore-writes: brings services back to the counts stop-writes recorded; idempotent."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runbook_actions import cli, invoke
+from runbook_actions.exceptions import NotFoundError, RefusedError
+
+CLUSTER = "zelly-production"
+INCIDENT = "INC-20261126-01"
+SEEDED_COUNTS = {"fastify-nova": 4, "customer-panel": 2, "orion-backend": 2, "storefront": 3,
+                 "events-consumer": 2}
+RECORD = f"/incident-guardrails/{CLUSTER}/incidents/{INCIDENT}/desired-counts"
+ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
+
+
+def desired_counts(clients) -> dict[str, int]:
+    arns = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"]
+    return {s["serviceName"]: s["desiredCount"]
+            for s in clients.ecs.describe_services(cluster=CLUSTER, services=arns)["services"]}
+
+
+@pytest.fixture
+def stopped(clients, seeded):
+    assert invoke("stop-writes", clients, ARGS).ok
+    assert set(desired_counts(clients).values()) == {0}
+
+
+def test_restores_every_recorded_count(clients, stopped) -> None:
+    result = invoke("restore-writes", clients, ARGS)
+    assert (result.ok, result.changed, result.details["failed"]) == (True, True, [])
+    assert desired_counts(clients) == SEEDED_COUNTS
+    assert {r["service"]: (r["from"], r["to"]) for r in result.details["restored"]} == {
+        name: (0, count) for name, count in SEEDED_COUNTS.items()}
+
+
+def test_services_are_restored_in_parallel(clients, stopped, aws_hooks) -> None:
+    probe = aws_hooks.probe_concurrency(clients.ecs, "UpdateService")
+    invoke("restore-writes", clients, ARGS)
+    assert probe.peak > 1
+
+
+def test_second_run_changes_nothing(clients, stopped) -> None:
+    invoke("restore-writes", clients, ARGS)
+    again = invoke("restore-writes", clients, ARGS)
+    assert (again.ok, again.changed, again.details["restored"]) == (True, False, [])
+    assert again.details["already_restored"] == sorted(SEEDED_COUNTS)
+    assert desired_counts(clients) == SEEDED_COUNTS
+
+
+def test_record_is_kept_after_restoring(clients, stopped) -> None:
+    invoke("restore-writes", clients, ARGS)
+    value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
+    assert value["desired_counts"] == SEEDED_COUNTS
+
+
+def test_partial_failure_restores_the_rest_and_a_rerun_finishes(clients, stopped, aws_hooks) -> None:
+    undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "fastify-nova")
+    result = invoke("restore-writes", clients, ARGS)
+    assert result.ok is False and [f["service"] for f in result.details["failed"]] == ["fastify-nova"]
+    assert desired_counts(clients) == {**SEEDED_COUNTS, "fastify-nova": 0}
+    undo()
+    rerun = invoke("restore-writes", clients, ARGS)
+    assert rerun.ok and [r["service"] for r in rerun.details["restored"]] == ["fastify-nova"]
+    assert desired_counts(clients) == SEEDED_COUNTS
+
+
+def test_dry_run_scales_nothing(clients, stopped) -> None:
+    result = invoke("restore-writes", clients, ARGS, dry_run=True)
+    assert (result.changed, result.details["would_change"]) == (False, True)
+    assert {r["service"]: r["to"] for r in result.details["would_restore"]} == SEEDED_COUNTS
+    assert set(desired_counts(clients).values()) == {0}
+
+
+def test_services_outside_the_record_are_left_alone_and_reported(clients, stopped, seeded) -> None:
+    clients.ecs.create_service(cluster=CLUSTER, serviceName="late-worker", desiredCount=1,
+                               taskDefinition=seeded.services["storefront"].deployed)
+    value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
+    value["desired_counts"]["legacy-worker"] = 2  # recorded, but no longer in the cluster
+    clients.ssm.put_parameter(Name=RECORD, Value=json.dumps(value), Type="String", Overwrite=True)
+    result = invoke("restore-writes", clients, ARGS)
+    assert result.ok and result.details["not_in_record"] == ["late-worker"]
+    assert result.details["warnings"] == [
+        f"service legacy-worker is in the record but no longer exists in {CLUSTER}"]
+    assert desired_counts(clients) == {**SEEDED_COUNTS, "late-worker": 1}
+
+
+def test_no_record_for_the_incident_is_a_clear_error(clients, seeded) -> None:
+    with pytest.raises(NotFoundError, match=f"no desired counts recorded for incident INC-OTHER "
+                                            f"on cluster {CLUSTER}"):
+        invoke("restore-writes", clients, {"cluster": CLUSTER, "incident_id": "INC-OTHER"})
+    assert desired_counts(clients) == SEEDED_COUNTS
+
+
+def test_cli_reports_a_missing_record_on_one_line(clients, seeded, capsys) -> None:
+    code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", "INC-OTHER"])
+    captured = capsys.readouterr()
+    assert code == 1 and json.loads(captured.out)["ok"] is False
+    assert captured.err.count("\n") == 1 and "stop-writes" in captured.err
+
+
+def test_damaged_record_is_refused(clients, stopped) -> None:
+    clients.ssm.put_parameter(Name=RECORD, Value=json.dumps({"desired_counts": {"storefront": -3}}),
+                              Type="String", Overwrite=True)
+    with pytest.raises(RefusedError, match="is not valid"):
+        invoke("restore-writes", clients, ARGS)
+    assert set(desired_counts(clients).values()) == {0}
