@@ -72,7 +72,8 @@ def restore_cluster(clients: AwsClients, *, source: str, target: str, incident_i
                                "writer_instance_class": writer_class}
     if dry_run:
         return ActionResult(NAME, ok=True, changed=False, dry_run=True, details={
-            **details, "would_change": existing is None or writer_instance_id(existing) is None,
+            **details, "would_change": existing is None or (
+                writer_instance_id(existing) is None and writer_class is not None),
             "plan": _printable(_restore_request(source_cluster, target, point, tags))})
     if existing is None:
         _start_restore(rds, source_cluster, target, point, tags)

@@ -188,6 +188,17 @@ def test_dry_run_validates_and_reports_the_plan(clients, seeded) -> None:
     assert _cluster_ids(clients) == {SOURCE}
 
 
+@pytest.mark.parametrize("writer_class, would_change", [(None, False), ("db.r6g.large", True)])
+def test_dry_run_of_a_rerun_reports_only_the_missing_writer(clients, seeded, writer_class,
+                                                            would_change) -> None:
+    invoke("restore-cluster", clients, {**BASE, "latest": True})
+    arguments = {**BASE, "latest": True, "instance_class": writer_class}
+    result = invoke("restore-cluster", clients, {k: v for k, v in arguments.items() if v},
+                    dry_run=True)
+    assert (result.details["resumed"], result.details["would_change"]) == (True, would_change)
+    assert _cluster(clients)["DBClusterMembers"] == []
+
+
 def test_dry_run_still_refuses(clients, seeded) -> None:
     with pytest.raises(RefusedError, match="outside the restorable window"):
         invoke("restore-cluster", clients, {**BASE, "restore_time": "2020-01-01T00:00:00Z"},
