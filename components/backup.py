@@ -1,0 +1,193 @@
+"""AWS Backup of the Aurora cluster (managed elsewhere) and AWS Config rules that watch it.
+
+The guide assumes "restoration point can be any second in the last 7 days" (P0-B). The plan
+keeps continuous backups (point-in-time restore) for ``aurora.backupRetentionDays`` and daily
+snapshots copied to a second region, in KMS-encrypted vaults that a vault lock can make
+undeletable. Two Config rules flag the live cluster if its own backup retention drops below
+the same number of days or its deletion protection is turned off.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from stack_config.model import BackupSettings, Platform
+
+from . import tags
+from .arns import AwsAccount
+from .iam_documents import key_policy, service_trust
+
+BACKUP_ROLE_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup",
+                        "service-role/AWSBackupServiceRolePolicyForRestores")
+RETENTION_RULE = "RDS_CLUSTER_BACKUP_RETENTION_CHECK"
+DELETION_PROTECTION_RULE = "RDS_CLUSTER_DELETION_PROTECTION_ENABLED"
+# Backup jobs start within an hour of the schedule and must finish within six.
+START_WINDOW_MINUTES = 60
+COMPLETION_WINDOW_MINUTES = 360
+
+
+@dataclass(frozen=True)
+class BackupGuardrailsArgs:
+    platform: Platform
+    account: AwsAccount
+    # AWS Config names a DB cluster by its resource id ("cluster-ABC..."), not its identifier.
+    cluster_resource_id: pulumi.Input[str]
+
+
+class BackupGuardrails(pulumi.ComponentResource):
+    vault_name: pulumi.Output[str]
+    copy_vault_arn: pulumi.Output[str] | None
+    plan_id: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    config_rule_names: list[str]
+
+    def __init__(self, name: str, args: BackupGuardrailsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("incident-guardrails:components:BackupGuardrails", name, None, opts)
+        self._name = name
+        self._args = args
+        self._settings: BackupSettings = args.platform.backup
+        self._child = pulumi.ResourceOptions(parent=self)
+        cluster_id = args.platform.aurora.cluster_id
+        vault = self._create_vault("vault", f"{cluster_id}-backups", None)
+        copy_vault = (self._create_vault("copy-vault", f"{cluster_id}-backups-copy",
+                                         self._settings.copy_region)
+                      if self._settings.copy_region else None)
+        self._lock(vault, copy_vault)
+        plan = self._create_plan(vault, copy_vault)
+        role = self._create_role()
+        aws.backup.Selection(
+            f"{name}-aurora",
+            name=f"{cluster_id}-aurora",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[args.account.rds(f"cluster:{cluster_id}")],
+            opts=self._child)
+        self.config_rule_names = self._create_config_rules()
+        self.vault_name = vault.name
+        self.copy_vault_arn = copy_vault.arn if copy_vault else None
+        self.plan_id = plan.id
+        self.role_arn = role.arn
+        self.register_outputs({"vaultName": self.vault_name, "copyVaultArn": self.copy_vault_arn,
+                               "planId": self.plan_id, "configRuleNames": self.config_rule_names})
+
+    def _tags(self) -> dict[str, str]:
+        return tags.base_tags(self._args.platform, "backup")
+
+    @property
+    def _pitr_days(self) -> int:
+        return self._args.platform.aurora.backup_retention_days
+
+    def _create_vault(self, key: str, vault_name: str, region: str | None) -> aws.backup.Vault:
+        kms_key = aws.kms.Key(
+            f"{self._name}-{key}-key",
+            description=f"Encrypts backup vault {vault_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=key_policy(self._args.account.root),
+            region=region,
+            tags=self._tags(),
+            opts=self._child)
+        return aws.backup.Vault(
+            f"{self._name}-{key}",
+            name=vault_name,
+            kms_key_arn=kms_key.arn,
+            # Never let a destroy take recovery points with it.
+            force_destroy=False,
+            region=region,
+            tags=self._tags(),
+            opts=self._child)
+
+    def _lock(self, vault: aws.backup.Vault, copy_vault: aws.backup.Vault | None) -> None:
+        """Governance: privileged IAM can still unlock. Compliance: nobody can, after the grace days."""
+        mode = self._settings.vault_lock
+        if mode == "off":
+            return
+        grace = self._settings.vault_lock_grace_days if mode == "compliance" else None
+        primary = (min(self._pitr_days, self._settings.snapshot_retention_days),
+                   max(self._pitr_days, self._settings.snapshot_retention_days))
+        locks = [("vault", vault, None, primary)]
+        if copy_vault is not None:
+            days = self._settings.copy_retention_days
+            locks.append(("copy-vault", copy_vault, self._settings.copy_region, (days, days)))
+        for key, target, region, (least, most) in locks:
+            aws.backup.VaultLockConfiguration(
+                f"{self._name}-{key}-lock",
+                backup_vault_name=target.name,
+                min_retention_days=least,
+                max_retention_days=most,
+                changeable_for_days=grace,
+                region=region,
+                opts=self._child)
+
+    def _create_plan(self, vault: aws.backup.Vault,
+                     copy_vault: aws.backup.Vault | None) -> aws.backup.Plan:
+        settings = self._settings
+        copies = ([aws.backup.PlanRuleCopyActionArgs(
+            destination_vault_arn=copy_vault.arn,
+            lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                delete_after=settings.copy_retention_days))] if copy_vault else None)
+        return aws.backup.Plan(
+            f"{self._name}-plan",
+            name=f"{self._args.platform.aurora.cluster_id}-backup-plan",
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="point-in-time-restore",
+                    target_vault_name=vault.name,
+                    schedule=settings.snapshot_schedule,
+                    enable_continuous_backup=True,
+                    start_window=START_WINDOW_MINUTES,
+                    completion_window=COMPLETION_WINDOW_MINUTES,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=self._pitr_days)),
+                aws.backup.PlanRuleArgs(
+                    rule_name="daily-snapshot",
+                    target_vault_name=vault.name,
+                    schedule=settings.snapshot_schedule,
+                    start_window=START_WINDOW_MINUTES,
+                    completion_window=COMPLETION_WINDOW_MINUTES,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(
+                        delete_after=settings.snapshot_retention_days),
+                    copy_actions=copies),
+            ],
+            tags=self._tags(),
+            opts=self._child)
+
+    def _create_role(self) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{self._name}-role",
+            name=f"{self._args.platform.aurora.cluster_id}-backup",
+            assume_role_policy=service_trust("backup.amazonaws.com"),
+            tags=self._tags(),
+            opts=self._child)
+        for policy in BACKUP_ROLE_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-role-{policy.rsplit('/', 1)[-1]}",
+                role=role.name,
+                policy_arn=self._args.account.managed_policy(policy),
+                opts=self._child)
+        return role
+
+    def _create_config_rules(self) -> list[str]:
+        """AWS Config rules on the live cluster (needs the account's configuration recorder on)."""
+        cluster_id = self._args.platform.aurora.cluster_id
+        scope = aws.cfg.RuleScopeArgs(compliance_resource_types=["AWS::RDS::DBCluster"],
+                                      compliance_resource_id=self._args.cluster_resource_id)
+        rules = {
+            f"{cluster_id}-backup-retention": (RETENTION_RULE, {
+                "minimumBackupRetentionPeriod": str(self._pitr_days)}),
+            f"{cluster_id}-deletion-protection": (DELETION_PROTECTION_RULE, None),
+        }
+        for rule_name, (identifier, parameters) in rules.items():
+            aws.cfg.Rule(
+                f"{self._name}-{rule_name}",
+                name=rule_name,
+                description=f"Flags {cluster_id} when {identifier} fails",
+                source=aws.cfg.RuleSourceArgs(owner="AWS", source_identifier=identifier),
+                input_parameters=json.dumps(parameters) if parameters else None,
+                scope=scope,
+                tags=self._tags(),
+                opts=self._child)
+        return list(rules)

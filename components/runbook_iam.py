@@ -1,0 +1,72 @@
+"""Names and the least-privilege policy of one runbook action's Lambda function (pure)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from runbook_actions.action import Action
+from stack_config.model import Platform
+
+from .arns import AwsAccount
+from .iam_documents import allow, document
+from .resource_scope import resources_for
+
+MAX_FUNCTION_NAME = 64  # Lambda's limit; IAM role names share it
+ROLE_SUFFIX = "-role"
+
+
+class RunbookNameError(ValueError):
+    """A function or role name would exceed AWS's limits."""
+
+
+@dataclass(frozen=True)
+class RunbookFunctionNames:
+    """Deterministic names, so drills and operators can find the function of an action."""
+
+    function: str
+    role: str
+    log_group: str
+
+    @classmethod
+    def of(cls, platform: Platform, action_name: str) -> "RunbookFunctionNames":
+        function = f"{platform.cluster}-runbook-{action_name}"
+        role = f"{function}{ROLE_SUFFIX}"
+        if len(role) > MAX_FUNCTION_NAME:
+            raise RunbookNameError(
+                f"runbook function {function!r} is too long: its role name {role!r} has "
+                f"{len(role)} characters, IAM allows {MAX_FUNCTION_NAME}; shorten the action name")
+        return cls(function=function, role=role, log_group=f"/aws/lambda/{function}")
+
+
+def failure_queue_name(platform: Platform) -> str:
+    return f"{platform.cluster}-runbook-failures"
+
+
+def notifications_key_alias(platform: Platform) -> str:
+    return f"alias/{platform.notifications.topic_prefix}"
+
+
+def action_policy(action: Action, platform: Platform, account: AwsAccount,
+                  names: RunbookFunctionNames) -> str:
+    """Only the API calls the action declares, on its kinds' ARNs, plus logging and failures."""
+    statements: list[dict[str, Any]] = [
+        allow(grant.actions, resources_for(grant.resource, grant.actions, platform, account),
+              sid=f"Grant{index}{_camel(grant.resource)}")
+        for index, grant in enumerate(action.iam, start=1)
+    ]
+    statements.append(allow(["logs:CreateLogStream", "logs:PutLogEvents"],
+                            [account.log_group(names.log_group)[1]], sid="WriteOwnLogs"))
+    statements.append(allow(["sqs:SendMessage"], [account.sqs_queue(failure_queue_name(platform))],
+                            sid="ReportFailedInvocations"))
+    if any("sns:Publish" in grant.actions for grant in action.iam):
+        # Publishing to a KMS-encrypted topic needs the topic key: this key, by its alias.
+        statements.append(allow(
+            ["kms:GenerateDataKey", "kms:Decrypt"], [account.kms_keys()], sid="EncryptForTopics",
+            condition={"ForAnyValue:StringEquals": {
+                "kms:ResourceAliases": notifications_key_alias(platform)}}))
+    return document(statements)
+
+
+def _camel(kind: str) -> str:
+    return "Unscoped" if kind == "*" else "".join(p.title() for p in re.split(r"[^A-Za-z0-9]", kind))

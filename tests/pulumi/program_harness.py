@@ -1,0 +1,175 @@
+"""Run the real ``__main__.py`` under Pulumi's unit-test mocks and record what it registers.
+
+Shared by tests/pulumi and tests/policy. Resources are built inside ``pulumi.runtime.test``,
+so they are really registered; each run starts from fresh mocks and config.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pulumi
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "__main__.py"
+PROJECT = "incident-guardrails"
+ACCOUNT = "123456789012"
+CALLER_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci"
+PLATFORM_KEY = f"{PROJECT}:platform"
+
+# How the mocks invent the ARN AWS would return, per resource type.
+_ARN_FORMATS: Mapping[str, str] = {
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{id}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
+    "aws:backup/vault:Vault": "arn:aws:backup:{region}:{account}:backup-vault:{name}",
+    "aws:backup/plan:Plan": "arn:aws:backup:{region}:{account}:backup-plan:{id}",
+}
+
+
+@dataclass
+class Recorded:
+    """One resource as registered: its type token, logical name, inputs and mocked outputs."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    urn: str
+    custom: bool
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    resources: list[Recorded]
+    exports: dict[str, Any]
+    invokes: list[str] = field(default_factory=list)
+
+    def of_type(self, typ: str) -> list[Recorded]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def one(self, typ: str, **inputs: Any) -> Recorded:
+        found = [r for r in self.of_type(typ)
+                 if all(r.inputs.get(k) == v for k, v in inputs.items())]
+        assert len(found) == 1, f"expected one {typ} with {inputs}, found {len(found)}"
+        return found[0]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, stack: str, region: str) -> None:
+        self.stack = stack
+        self.region = region
+        self.resources: list[Recorded] = []
+        self.invokes: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = copy.deepcopy(dict(args.inputs))
+        resource_id = f"{args.name}-id"
+        physical = inputs.get("name") or inputs.get("alarmName") or args.name
+        outputs = dict(inputs)
+        arn_format = _ARN_FORMATS.get(args.typ)
+        if arn_format:
+            outputs["arn"] = arn_format.format(region=inputs.get("region") or self.region,
+                                               account=ACCOUNT, name=physical, id=resource_id)
+        if args.typ == "aws:sqs/queue:Queue":
+            outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{physical}"
+        if args.typ == "aws:kms/key:Key":
+            outputs["keyId"] = resource_id
+        urn = f"urn:pulumi:{self.stack}::{PROJECT}::{args.typ}::{args.name}"
+        self.resources.append(Recorded(args.typ, args.name, inputs, outputs, urn,
+                                       bool(args.custom)))
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        self.invokes.append(args.token)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": CALLER_ARN, "userId": "AROAEXAMPLE:ci", "id": ACCOUNT}
+        if args.token == "aws:lb/getTargetGroup:getTargetGroup":
+            name = args.args["name"]
+            return {"arn": f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/{name}/0123456789abcdef",
+                    "arnSuffix": f"targetgroup/{name}/0123456789abcdef", "name": name,
+                    "loadBalancerArns": [f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:"
+                                         f"loadbalancer/app/zelly-{self.stack}/fedcba9876543210"]}
+        if args.token == "aws:rds/getCluster:getCluster":
+            cluster = args.args["clusterIdentifier"]
+            return {"clusterIdentifier": cluster, "clusterResourceId": "cluster-ABCDEFGHIJKLMNOP",
+                    "arn": f"arn:aws:rds:{self.region}:{ACCOUNT}:cluster:{cluster}",
+                    "backupRetentionPeriod": 7, "deletionProtection": True}
+        raise NotImplementedError(f"the mocks do not answer invoke {args.token}")
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+
+
+def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = None) -> ProgramRun:
+    """Run ``__main__.py`` for ``stack``; ``change`` may edit the stack config first."""
+    config = copy.deepcopy(stack_config(stack))
+    if change is not None:
+        change(config)
+    region = config["aws:region"]
+    mocks = RecordingMocks(stack, region)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config({key: value if isinstance(value, str) else json.dumps(value)
+                                   for key, value in config.items()})
+    exports: dict[str, Any] = {}
+    captured: dict[str, Any] = {}
+
+    def capture(name: str, value: Any) -> None:
+        captured[name] = value
+
+    @pulumi.runtime.test
+    def program():
+        original = pulumi.export
+        pulumi.export = capture  # the program calls pulumi.export(...) by attribute
+        try:
+            runpy.run_path(str(MAIN), run_name="__main__")
+        finally:
+            pulumi.export = original
+        names = list(captured)
+        return pulumi.Output.all(*[captured[n] for n in names]).apply(
+            lambda values: exports.update(zip(names, values)))
+
+    program()
+    _attach_parented_urns(mocks.resources)
+    return ProgramRun(stack, mocks.resources, exports, mocks.invokes)
+
+
+def _attach_parented_urns(resources: list[Recorded]) -> None:
+    """Replace the flat URNs with the mock monitor's, whose type part records the parent chain."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    by_key = {}
+    for urn in monitor.get_registered_resources():
+        _, _, qualified_type, name = urn.split("::", 3)
+        by_key[(qualified_type.split("$")[-1], name)] = urn
+    for resource in resources:
+        resource.urn = by_key.get((resource.typ, resource.name), resource.urn)
+
+
+@lru_cache(maxsize=4)
+def program_run(stack: str) -> ProgramRun:
+    """The unmodified stack's run, computed once per test process."""
+    return run_program(stack)
+
+
+def statements(document: str) -> list[dict[str, Any]]:
+    """The statements of a JSON policy document, as the program wrote it."""
+    return json.loads(document)["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM allows a string or a list wherever a list is meant."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
