@@ -57,6 +57,7 @@ class ProgramRun:
     resources: list[Recorded]
     exports: dict[str, Any]
     invokes: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the stack config the run used
 
     def of_type(self, typ: str) -> list[Recorded]:
         return [r for r in self.resources if r.typ == typ]
@@ -79,7 +80,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         inputs = copy.deepcopy(dict(args.inputs))
         resource_id = f"{args.name}-id"
         physical = inputs.get("name") or inputs.get("alarmName") or args.name
-        outputs = dict(inputs)
+        outputs = copy.deepcopy(inputs)
         arn_format = _ARN_FORMATS.get(args.typ)
         if arn_format:
             outputs["arn"] = arn_format.format(region=inputs.get("region") or self.region,
@@ -123,8 +124,7 @@ def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = No
     region = config["aws:region"]
     mocks = RecordingMocks(stack, region)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config({key: value if isinstance(value, str) else json.dumps(value)
-                                   for key, value in config.items()})
+    set_config(config)
     exports: dict[str, Any] = {}
     captured: dict[str, Any] = {}
 
@@ -145,7 +145,13 @@ def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = No
 
     program()
     _attach_parented_urns(mocks.resources)
-    return ProgramRun(stack, mocks.resources, exports, mocks.invokes)
+    return ProgramRun(stack, mocks.resources, exports, mocks.invokes, config)
+
+
+def set_config(config: Mapping[str, Any]) -> None:
+    """Make ``config`` the Pulumi config of this process, as the engine would pass it."""
+    pulumi.runtime.set_all_config({key: value if isinstance(value, str) else json.dumps(value)
+                                   for key, value in config.items()})
 
 
 def _attach_parented_urns(resources: list[Recorded]) -> None:
