@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,9 @@ class MotoServer:
         self.port = port or free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: moto logs every request, and a pipe nobody drains fills up and
+        # freezes the server mid-drill.
+        self._log = tempfile.TemporaryFile()
 
     def start(self) -> "MotoServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
@@ -39,7 +43,7 @@ class MotoServer:
         env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=self._log, env=env, start_new_session=True)
         self._wait_until_ready()
         return self
 
@@ -58,6 +62,7 @@ class MotoServer:
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            self._log.close()
             return
         process.terminate()
         try:
@@ -65,8 +70,7 @@ class MotoServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        if process.stderr:
-            process.stderr.close()
+        self._log.close()
 
     def __enter__(self) -> "MotoServer":
         return self.start()
@@ -79,7 +83,8 @@ class MotoServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                self._log.seek(0)
+                stderr = self._log.read().decode(errors="replace")
                 last = stderr.strip().splitlines()[-1:] or ["no output"]
                 raise EmulatorError(f"moto server exited at start: {last[0]}")
             try:
