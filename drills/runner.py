@@ -88,13 +88,18 @@ class Runner:
             handler = {"probe": self._probe, "fault": self._fault, "action": self._action}[step.kind]
             handler(record, step, args, variables)
         except RunbookError as error:
-            record.status, record.detail = STEP_FAILED, str(error)
-        except Exception as error:  # a probe or fault bug: report it in one line, keep going
-            record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
+            self._failed(record, str(error))
+        except Exception as error:  # a probe or fault error: report it in one line, keep going
+            self._failed(record, f"{type(error).__name__}: {error}")
         record.end = utc_now()
         record.duration_s = round(time.monotonic() - started, 3)
         self._record(record)
         return record
+
+    def _failed(self, record: StepRecord, detail: str) -> None:
+        record.status, record.detail = STEP_FAILED, detail
+        if record.kind == "probe":  # a probe that cannot look is a check that did not pass
+            self._check(record, CHECK_FAILED, detail)
 
     def _probe(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         probe = activities.probes()[step.ref]
