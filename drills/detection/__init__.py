@@ -11,14 +11,14 @@ severity (topic) they page. Typical use by the drill runner::
     page = result.first_page("P0")          # Firing | None, page.at_s in seconds
 
 Semantics and their sources: window.py (periods, M of N, missing data), filter_pattern.py
-(log filter patterns), log_metrics.py (metric filters), steady_state.py (the baseline),
+(log filter patterns), log_metrics.py (metric filters), baseline.py (the steady state),
 evaluate.py (time, composites).
 """
 from .errors import DetectionError, FilterPatternError, SymptomError
 from .evaluate import WINDOWS, Detection, Firing, Transition, detect, evaluate_detection
 from .filter_pattern import compile_pattern
 from .parse import parse_symptoms
-from .steady_state import (DEFAULT_STEADY_STATE, NO_STEADY_STATE, Baseline, steady_state)
+from .baseline import (DEFAULT_STEADY_STATE, NO_STEADY_STATE, Baseline, steady_state)
 from .symptoms import Hold, LogLine, MetricSeries, SeriesKey, Symptoms
 from .window import ALARM, DEFAULT_RANGE_EXTRA, INSUFFICIENT_DATA, OK
 

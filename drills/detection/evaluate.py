@@ -18,13 +18,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from alarm_catalog import Catalog, MetricAlarm, PAGING_SEVERITIES
+from alarm_catalog import PAGING_SEVERITIES, Catalog, CompositeAlarm, MetricAlarm
 from stack_config.model import Platform
 
 from .errors import DetectionError
 from .log_metrics import filter_series_key, log_metric_points
-from .steady_state import NO_STEADY_STATE, Baseline, steady_state
-from .symptoms import SeriesKey, Symptoms
+from .baseline import NO_STEADY_STATE, Baseline, steady_state
+from .symptoms import SeriesKey, Symptoms, sample_times
 from .window import ALARM, DEFAULT_RANGE_EXTRA, OK, Outcome, Series, evaluate_window
 
 WINDOWS = ("sliding", "wall_clock")
@@ -73,7 +73,7 @@ class Detection:
     alarm_names: frozenset[str] = field(default=frozenset(), repr=False)
 
     def first_page(self, severity: str | None = None) -> Firing | None:
-        """The earliest firing of ``severity`` (any paging severity when None)."""
+        """The earliest firing that notifies ``severity``'s topic (any paging one when None)."""
         for firing in self.fired:
             if (firing.severity == severity) if severity else firing.pages:
                 return firing
@@ -115,7 +115,7 @@ def evaluate_detection(catalog: Catalog, symptoms: Symptoms, *, horizon_s: float
     ``baseline`` None means no steady state at all: every metric without a symptom is missing.
     """
     _check_options(horizon_s, window, range_extra)
-    baseline = baseline or NO_STEADY_STATE
+    baseline = NO_STEADY_STATE if baseline is None else baseline
     start_s = -_lookback(catalog.metric_alarms, range_extra, baseline.every_s)
     series = _build_series(catalog, symptoms, baseline, start_s, horizon_s)
     run = _Run(catalog, series, window, range_extra)
@@ -155,7 +155,8 @@ class _Run:
             end, alarm.period, alarm.evaluation_periods + self.range_extra, alarm.statistic)
         return evaluate_window(values, alarm)
 
-    def _set(self, alarm, tick: float, outcome: Outcome, kind: str) -> None:
+    def _set(self, alarm: MetricAlarm | CompositeAlarm, tick: float, outcome: Outcome,
+             kind: str) -> None:
         old = self.states[alarm.name]
         if outcome.state is None or outcome.state == old:
             return
@@ -200,9 +201,7 @@ def _build_series(catalog: Catalog, symptoms: Symptoms, baseline: Baseline, star
         steady_until[symptom.key] = min(steady_until.get(symptom.key, horizon_s), symptom.from_s)
     for key, value in baseline.values.items():
         until = steady_until.get(key, horizon_s)
-        points[key].extend((start_s + i * baseline.every_s, value)
-                           for i in range(int((until - start_s) // baseline.every_s) + 1)
-                           if start_s + i * baseline.every_s < until)
+        points[key].extend((t, value) for t in sample_times(start_s, until, baseline.every_s))
     for key, found in log_metric_points(catalog.log_metric_filters, symptoms.log_lines,
                                         baseline, start_s, horizon_s).items():
         points[key].extend(found)

@@ -18,8 +18,8 @@ from alarm_catalog import LogMetricFilter
 
 from .errors import FilterPatternError
 from .filter_pattern import compile_pattern, parse_json_event, resolve_selector
-from .steady_state import Baseline
-from .symptoms import LogLine, SeriesKey
+from .baseline import Baseline
+from .symptoms import LogLine, SeriesKey, sample_times
 
 Points = dict[SeriesKey, list[tuple[float, float]]]
 
@@ -41,7 +41,9 @@ def log_metric_points(filters: Iterable[LogMetricFilter], log_lines: Iterable[Lo
         series = points[filter_series_key(log_filter)]
         series.extend(filter_datapoints(log_filter, by_group.get(log_filter.log_group, ())))
         if log_filter.default_value is not None and log_filter.log_group in baseline.busy_log_groups:
-            series.extend(_steady_traffic(log_filter.default_value, start_s, until_s, baseline.every_s))
+            # Steady traffic matches no filter: it publishes the default value each minute.
+            series.extend((t, float(log_filter.default_value))
+                          for t in sample_times(start_s, until_s, baseline.every_s))
     return points
 
 
@@ -72,8 +74,3 @@ def metric_value(log_filter: LogMetricFilter, message: str) -> float | None:
         raise FilterPatternError(f"metric filter {log_filter.name}: metric value {spec!r} is neither "
                                  "a number nor a $.json.selector (space-delimited $fields are not "
                                  "modelled)") from None
-
-
-def _steady_traffic(value: float, start_s: float, until_s: float, every_s: float) -> list[tuple[float, float]]:
-    count = max(0, int((until_s - start_s) // every_s) + 1)
-    return [(t, float(value)) for t in (start_s + i * every_s for i in range(count)) if t < until_s]

@@ -19,7 +19,7 @@
           every_s: 6                 # ... this many seconds apart (needed when count > 1)
           message: "Razorpay API error: 502 Bad Gateway"   # literal, never templated
           # or  event: {eventSource: iam.amazonaws.com, eventName: CreateAccessKey}  (JSON event)
-      steady_state:                  # overrides of steady_state.DEFAULT_STEADY_STATE
+      steady_state:                  # overrides of baseline.DEFAULT_STEADY_STATE
         "AWS/RDS DatabaseConnections": 40
 
 Template variables are the alarm catalog's (``{cluster}``, ``{service}``, ``{desired_count}``,
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from alarm_catalog import CatalogError
@@ -60,7 +61,7 @@ def parse_symptoms(data: Any, platform: Platform,
     if data is None:
         return Symptoms()
     _require_mapping(data, "symptoms", _SECTION_KEYS)
-    context = (platform, target_groups)
+    context = _Context(platform, target_groups)
     metrics = [series for i, raw in enumerate(_list(data.get("metrics", []), "symptoms.metrics"))
                for series in _metric_entry(raw, f"symptoms.metrics[{i}]", context)]
     logs = [line for i, raw in enumerate(_list(data.get("logs", []), "symptoms.logs"))
@@ -68,7 +69,13 @@ def parse_symptoms(data: Any, platform: Platform,
     return Symptoms(tuple(metrics), tuple(logs), _steady_state(data.get("steady_state", {})))
 
 
-def _metric_entry(raw: Any, where: str, context: tuple) -> list[MetricSeries]:
+@dataclass(frozen=True)
+class _Context:
+    platform: Platform
+    target_groups: Mapping[str, TargetGroupDimensions] | None
+
+
+def _metric_entry(raw: Any, where: str, context: _Context) -> list[MetricSeries]:
     _require_mapping(raw, where, _METRIC_KEYS)
     for key in ("namespace", "metric"):
         if key not in raw:
@@ -81,18 +88,23 @@ def _metric_entry(raw: Any, where: str, context: tuple) -> list[MetricSeries]:
     _require_mapping(dimensions, f"{where}.dimensions", None)
     allowed, items = _scope(raw, where, context)
     from_s = _seconds(raw.get("from_s", 0), f"{where}.from_s")
-    result = []
-    for variables in items:
-        text = lambda value, key: _render(value, allowed, variables, f"{where}.{key}")  # noqa: E731
-        try:
-            result.append(MetricSeries(
-                namespace=text(raw["namespace"], "namespace"), metric_name=text(raw["metric"], "metric"),
-                dimensions={str(k): text(v, f"dimensions.{k}") for k, v in dimensions.items()},
-                points=_points(raw.get("points", []), allowed, variables, f"{where}.points"),
-                from_s=from_s, hold=_hold(raw, allowed, variables, where)))
-        except SymptomError as error:
-            raise SymptomError(f"{where}: {error}") from None
-    return result
+    return [_series(raw, dimensions, from_s, allowed, variables, where) for variables in items]
+
+
+def _series(raw: Mapping[str, Any], dimensions: Mapping[str, Any], from_s: float,
+            allowed: frozenset[str], variables: Variables, where: str) -> MetricSeries:
+    def text(value: Any, key: str) -> str:
+        return _render(value, allowed, variables, f"{where}.{key}")
+
+    series = dict(
+        namespace=text(raw["namespace"], "namespace"), metric_name=text(raw["metric"], "metric"),
+        dimensions={str(k): text(v, f"dimensions.{k}") for k, v in dimensions.items()},
+        points=_points(raw.get("points", []), allowed, variables, f"{where}.points"),
+        from_s=from_s, hold=_hold(raw, allowed, variables, where))
+    try:
+        return MetricSeries(**series)
+    except SymptomError as error:  # cross-field checks (e.g. a point before from_s)
+        raise SymptomError(f"{where}: {error}") from None
 
 
 def _hold(raw: Mapping[str, Any], allowed: frozenset[str], variables: Variables,
@@ -116,7 +128,7 @@ def _points(raw: Any, allowed: frozenset[str], variables: Variables,
     return tuple(points)
 
 
-def _log_entry(raw: Any, where: str, context: tuple) -> list[LogLine]:
+def _log_entry(raw: Any, where: str, context: _Context) -> list[LogLine]:
     _require_mapping(raw, where, _LOG_KEYS)
     for key in ("log_group", "at_s"):
         if key not in raw:
@@ -157,9 +169,10 @@ def _steady_state(raw: Any) -> dict[str, Any]:
     return dict(raw)
 
 
-def _scope(raw: Mapping[str, Any], where: str, context: tuple) -> tuple[frozenset[str], list[Variables]]:
+def _scope(raw: Mapping[str, Any], where: str,
+           context: _Context) -> tuple[frozenset[str], list[Variables]]:
     """The variables allowed in an entry and their values for each repetition of it."""
-    platform, target_groups = context
+    platform, target_groups = context.platform, context.target_groups
     for_each, for_service = raw.get("for_each"), raw.get("for_service")
     if for_each is not None and for_service is not None:
         raise SymptomError(f"{where}: give for_each or for_service, not both")

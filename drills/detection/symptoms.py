@@ -2,7 +2,7 @@
 
 ``Symptoms`` is plain data: metric series (explicit points and/or a value held every
 ``every_s`` seconds) and log lines. The evaluator adds the platform's steady state (see
-``steady_state.py``) around them, so a scenario only describes what the fault changes.
+``baseline.py``) around them, so a scenario only describes what the fault changes.
 """
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ class SeriesKey:
     def __str__(self) -> str:
         dims = ",".join(f"{k}={v}" for k, v in self.dimensions)
         return f"{self.namespace} {self.metric_name}" + (f"{{{dims}}}" if dims else "")
+
+
+def sample_times(start_s: float, until_s: float, every_s: float) -> Iterator[float]:
+    """``start_s``, ``start_s + every_s``, ... while before ``until_s``."""
+    step = 0
+    while (t := start_s + step * every_s) < until_s:
+        yield t
+        step += 1
 
 
 def _check_time(value: float, what: str) -> None:
@@ -96,10 +104,7 @@ class MetricSeries:
         if self.hold is None:
             return
         end = until_s if self.hold.to_s is None else min(self.hold.to_s, until_s)
-        step = 0
-        while (t := self.from_s + step * self.hold.every_s) < end:
-            yield t, float(self.hold.value)
-            step += 1
+        yield from ((t, float(self.hold.value)) for t in sample_times(self.from_s, end, self.hold.every_s))
 
 
 @dataclass(frozen=True)

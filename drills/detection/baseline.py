@@ -60,9 +60,13 @@ NO_STEADY_STATE = Baseline()  # every metric missing unless a symptom reports it
 
 
 def steady_state(catalog: Catalog, platform: Platform,
-                 overrides: SteadyStateOverrides | None = None) -> Baseline:
-    """The steady state of every series ``catalog`` watches on ``platform``."""
-    table = {**DEFAULT_STEADY_STATE, **(overrides or {})}
+                 overrides: SteadyStateOverrides | None = None,
+                 table: Mapping[str, "float | str | None"] = DEFAULT_STEADY_STATE) -> Baseline:
+    """The steady state of every series ``catalog`` watches on ``platform``.
+
+    ``overrides`` (a scenario's) win over ``table`` (the platform's defaults).
+    """
+    table = {**table, **(overrides or {})}
     _check_overrides(overrides or {}, catalog)
     values: dict[SeriesKey, float] = {}
     unbaselined: list[str] = []
