@@ -86,7 +86,8 @@ class BreakGlassAccess(pulumi.ComponentResource):
         investigator = self._create_role("investigator", investigator_name,
                                          self._config.investigators, INVESTIGATOR_POLICY)
         self._guard(admin, [admin_name, investigator_name])
-        self._create_page(admin)
+        # Built from the name, so the pattern is known (and checkable) already at preview.
+        self._create_page(args.account.iam(f"role/{admin_name}"))
         self.admin_role_arn = admin.arn
         self.investigator_role_arn = investigator.arn
         self.register_outputs({"adminRoleArn": self.admin_role_arn,
@@ -126,8 +127,8 @@ class BreakGlassAccess(pulumi.ComponentResource):
                                 self._regions()),
             opts=self._child)
 
-    def _create_page(self, admin: aws.iam.Role) -> None:
-        pattern = admin.arn.apply(assume_role_pattern)
+    def _create_page(self, admin_role_arn: str) -> None:
+        pattern = assume_role_pattern(admin_role_arn)
         rule = aws.cloudwatch.EventRule(
             f"{self._name}-assumed",
             name=self.alert_rule_name,
@@ -149,14 +150,13 @@ class BreakGlassAccess(pulumi.ComponentResource):
         if self._args.platform.region != GLOBAL_EVENTS_REGION:
             self._forward_global_events(pattern)
 
-    def _forward_global_events(self, pattern: pulumi.Output[str]) -> None:
+    def _forward_global_events(self, pattern: str) -> None:
         account, platform = self._args.account, self._args.platform
         bus = account.event_bus(region=platform.region)
         role = aws.iam.Role(
             f"{self._name}-forwarder",
             name=f"{platform.cluster}-break-glass-forwarder",
-            assume_role_policy=service_trust("events.amazonaws.com",
-                                             source_account=account.account_id),
+            assume_role_policy=service_trust("events.amazonaws.com"),
             tags=self._tags(),
             opts=self._child)
         aws.iam.RolePolicy(

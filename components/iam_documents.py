@@ -31,13 +31,14 @@ def deny(actions: Sequence[str], resources: Sequence[str], sid: str | None = Non
     return statement("Deny", actions, resources, sid)
 
 
-def service_trust(*services: str, source_account: str | None = None) -> str:
-    """A trust policy letting AWS services assume the role (optionally only for this account)."""
-    statement: dict[str, Any] = {"Effect": "Allow", "Action": "sts:AssumeRole",
-                                 "Principal": {"Service": sorted(services)}}
-    if source_account:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
-    return document([statement])
+def service_trust(*services: str) -> str:
+    """A trust policy letting AWS services assume the role.
+
+    No source condition: attaching the role to a function or rule needs iam:PassRole on it,
+    which is what keeps other principals from borrowing it.
+    """
+    return document([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                      "Principal": {"Service": sorted(services)}}])
 
 
 def mfa_trust(principals: Sequence[str], max_mfa_age_seconds: int) -> str:

@@ -124,8 +124,8 @@ class RunbookFunctions(pulumi.ComponentResource):
             f"{key}-role",
             name=names.role,
             description=f"Runs runbook action {action.name} and nothing else",
-            assume_role_policy=service_trust("lambda.amazonaws.com",
-                                             source_account=self._args.account.account_id),
+            # Only principals allowed iam:PassRole on it can hand this role to a function.
+            assume_role_policy=service_trust("lambda.amazonaws.com"),
             tags=labels,
             opts=self._child)
         role_policy = aws.iam.RolePolicy(f"{key}-policy", role=role.name, name=action.name,
