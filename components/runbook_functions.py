@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from runbook_actions import constants
 from runbook_actions.action import Action
 from stack_config.model import Platform
+from stack_config.runbook_env import runbook_environment
 
 from . import tags
 from .arns import AwsAccount
@@ -55,14 +56,7 @@ def runbook_archive(source: Path = RUNBOOK_SOURCE) -> pulumi.AssetArchive:
 
 def function_environment(platform: Platform, action: Action) -> dict[str, str]:
     """The action's name and the platform's names, under the variables the actions read."""
-    return {
-        constants.ENV_ACTION: action.name,
-        constants.ENV_CLUSTER: platform.cluster,
-        constants.ENV_DB_CLUSTER: platform.aurora.cluster_id,
-        constants.ENV_DB_SECRET_ID: platform.aurora.master_secret_id,
-        constants.ENV_DB_ENDPOINT_PARAMETER: platform.aurora.endpoint_parameter,
-        constants.ENV_AUDIT_LOG_GROUP: platform.aurora.audit_log_group,
-    }
+    return {constants.ENV_ACTION: action.name, **runbook_environment(platform)}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from runbook_actions.clients import AwsClients
 from stack_config import Platform
+from stack_config.runbook_env import runbook_environment
 
 from .redaction import Redactor
 from .targets import Target
@@ -38,12 +39,9 @@ class DrillContext:
             **self.variables,
         }
 
-    def default_action_args(self) -> dict[str, Any]:
-        """Arguments filled from the stack config when an action takes them and a step omits them."""
-        aurora = self.platform.aurora
-        return {"cluster": self.platform.cluster, "db_cluster": aurora.cluster_id,
-                "secret_id": aurora.master_secret_id, "endpoint_parameter": aurora.endpoint_parameter,
-                "incident_id": self.incident_id}
+    def action_environment(self) -> dict[str, str]:
+        """What a runbook Lambda of this stack has in its environment."""
+        return runbook_environment(self.platform, self.incident_id)
 
     def for_each(self, kind: str) -> list[dict[str, Any]]:
         if kind == "service":

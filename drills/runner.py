@@ -131,9 +131,10 @@ class Runner:
     def _action(self, record: StepRecord, step: Step, args: dict[str, Any],
                 variables: dict[str, Any]) -> None:
         action = get_action(step.ref)
-        defaults = self.ctx.default_action_args()
-        arguments = {p.name: defaults[p.name] for p in action.params
-                     if p.name in defaults and p.name not in args}
+        # Omitted arguments come from the same environment the action's Lambda would have.
+        environment = self.ctx.action_environment()
+        arguments = {p.name: environment[p.env] for p in action.params
+                     if p.env in environment and p.name not in args}
         arguments.update(args)
         try:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()

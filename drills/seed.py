@@ -20,6 +20,7 @@ from stack_config import Platform, Service
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
 DEREGISTERED_RELEASE = "1.1.0"
+WRITER_INSTANCE_CLASS = "db.r6g.large"
 
 
 @dataclass
@@ -130,6 +131,9 @@ def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) 
         MasterUsername=aurora.master_username, MasterUserPassword=master_password,
         BackupRetentionPeriod=aurora.backup_retention_days, DeletionProtection=True,
         EnableCloudwatchLogsExports=["audit"])["DBCluster"]
+    clients.rds.create_db_instance(
+        DBInstanceIdentifier=f"{aurora.cluster_id}-writer", DBClusterIdentifier=aurora.cluster_id,
+        DBInstanceClass=WRITER_INSTANCE_CLASS, Engine=aurora.engine)
     clients.ssm.put_parameter(Name=aurora.endpoint_parameter, Value=cluster["Endpoint"],
                               Type="String", Description="Aurora endpoint the services connect to")
     return cluster["Endpoint"]

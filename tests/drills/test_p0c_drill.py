@@ -2,34 +2,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
-import yaml
 
-from drills.emulator import MotoServer
-from drills.scenario import SCENARIO_DIR
 
 pytestmark = pytest.mark.emulator
-ROOT = Path(__file__).resolve().parents[2]
 # Fields of the seeded secrets that hold secret values (not names such as the username).
 SECRET_FIELDS = {"password", "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "FIREBASE_SERVICE_ACCOUNT"}
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    with MotoServer() as server:
-        yield server
-
-
-def run_drill(scenario_dir: Path, report_dir: Path, endpoint: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "drills", "run", "p0-c", "--scenarios-dir", str(scenario_dir),
-         "--report-dir", str(report_dir), "--endpoint-url", endpoint],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def _secret_values(endpoint: str) -> list[str]:
@@ -45,8 +26,8 @@ def _secret_values(endpoint: str) -> list[str]:
     return values
 
 
-def test_p0c_passes_and_leaks_no_secret(moto_server, tmp_path: Path) -> None:
-    finished = run_drill(SCENARIO_DIR, tmp_path, moto_server.endpoint_url)
+def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, tmp_path: Path) -> None:
+    finished = run_drill("p0-c")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-c.json").read_text())
     statuses = {c["name"]: c["status"] for c in report["checks"]}
@@ -76,13 +57,8 @@ def _without(action: str):
     (_without("deactivate-access-key"), "the leaked access key is inactive"),
     (_without("rotate-db-credentials"), "the secret holds a new password, the leaked one as AWSPREVIOUS"),
 ])
-def test_broken_remediation_is_caught(moto_server, tmp_path: Path, change, failing_check: str) -> None:
-    data = yaml.safe_load((SCENARIO_DIR / "p0-c.yaml").read_text())
-    change(data)
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "p0-c.yaml").write_text(yaml.safe_dump(data))
-    finished = run_drill(scenarios, tmp_path, moto_server.endpoint_url)
+def test_broken_remediation_is_caught(run_drill, tmp_path: Path, change, failing_check: str) -> None:
+    finished = run_drill("p0-c", change)
     assert finished.returncode == 1
     report = json.loads((tmp_path / "p0-c.json").read_text())
     assert {c["name"]: c["status"] for c in report["checks"]}[failing_check] == "failed"

@@ -75,15 +75,22 @@ def test_from_a_snapshot_of_the_source(clients, seeded) -> None:
 
 
 def test_writer_class_defaults_to_the_source_writers(clients, seeded) -> None:
-    clients.rds.create_db_instance(DBInstanceIdentifier=f"{SOURCE}-1", DBClusterIdentifier=SOURCE,
-                                   Engine="aurora-mysql", DBInstanceClass="db.r6g.xlarge")
+    # The seeded writer is a db.r6g.large; make the source's writer class distinctive.
+    clients.rds.modify_db_instance(DBInstanceIdentifier=f"{SOURCE}-writer",
+                                   DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True)
     result = invoke("restore-cluster", clients, {**BASE, "latest": True})
     assert result.details["writer_instance_class"] == "db.r6g.xlarge"
     [writer] = clients.rds.describe_db_instances(DBInstanceIdentifier=f"{TARGET}-writer")["DBInstances"]
     assert (writer["DBInstanceClass"], writer["DBClusterIdentifier"]) == ("db.r6g.xlarge", TARGET)
 
 
-def test_without_any_writer_class_it_warns(clients, seeded) -> None:
+@pytest.fixture
+def source_without_writer(clients, seeded) -> None:
+    """The seeded source has a writer instance; these cases need one that has none."""
+    clients.rds.delete_db_instance(DBInstanceIdentifier=f"{SOURCE}-writer", SkipFinalSnapshot=True)
+
+
+def test_without_any_writer_class_it_warns(clients, source_without_writer) -> None:
     result = invoke("restore-cluster", clients, {**BASE, "latest": True})
     assert result.ok and result.details["writer_instance"] is None
     assert "cutover will refuse" in result.details["warnings"][0]
@@ -96,7 +103,7 @@ def test_rerun_resumes_its_own_restore(clients, seeded) -> None:
     assert _cluster_ids(clients) == {SOURCE, TARGET}
 
 
-def test_rerun_adds_a_missing_writer(clients, seeded) -> None:
+def test_rerun_adds_a_missing_writer(clients, source_without_writer) -> None:
     invoke("restore-cluster", clients, {**BASE, "latest": True})
     again = invoke("restore-cluster", clients, LATEST)
     assert (again.changed, again.details["resumed"]) == (True, True)
@@ -189,7 +196,7 @@ def test_dry_run_validates_and_reports_the_plan(clients, seeded) -> None:
 
 
 @pytest.mark.parametrize("writer_class, would_change", [(None, False), ("db.r6g.large", True)])
-def test_dry_run_of_a_rerun_reports_only_the_missing_writer(clients, seeded, writer_class,
+def test_dry_run_of_a_rerun_reports_only_the_missing_writer(clients, source_without_writer, writer_class,
                                                             would_change) -> None:
     invoke("restore-cluster", clients, {**BASE, "latest": True})
     arguments = {**BASE, "latest": True, "instance_class": writer_class}
