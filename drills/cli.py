@@ -12,7 +12,8 @@ from stack_config import StackConfigError, load_platform
 from .exceptions import DrillError
 from .orchestrate import run_one
 from .progress import ProgressPrinter
-from .scenario import SCENARIO_DIR, load_scenarios
+from .detection_phase import platform_catalog
+from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 from .session import TARGETS, open_target
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -37,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--endpoint-url", help="use this already-running emulator instead of starting one")
     run.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR,
                      help="read scenarios from here (default: drills/scenarios)")
+    run.add_argument("--alarm-catalog", type=Path,
+                     help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
+                          "(to check a catalog change before deploying it)")
     return parser
 
 
@@ -72,11 +76,15 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = load_scenarios(args.scenarios_dir)
     chosen = list(scenarios.values()) if args.scenario == "all" else [_pick(scenarios, args.scenario)]
     platform = load_platform(args.stack)
+    for scenario in chosen:
+        validate_for_platform(scenario, platform)
+    catalog = platform_catalog(platform, args.alarm_catalog)
     progress = ProgressPrinter()
     outcomes = []
     with open_target(args.target, platform, args.endpoint_url) as session:
         for scenario in chosen:
-            outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir, progress))
+            outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
+                                    progress, catalog))
     _summary(outcomes, progress)
     return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
 

@@ -55,6 +55,8 @@ class Journal:
     checks: list[CheckRecord] = field(default_factory=list)
     undo: list[StepRecord] = field(default_factory=list)
     affected_services: list[str] = field(default_factory=list)
+    detection: dict[str, Any] | None = None
+    sla: dict[str, Any] | None = None
     _t0: float = field(default_factory=time.monotonic, repr=False)
 
     @property

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from alarm_catalog import Catalog
 from stack_config import Platform
 
 from .context import DrillContext
@@ -31,7 +32,7 @@ def new_run_ids(scenario: Scenario) -> tuple[str, str]:
 
 
 def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
-            report_dir: Path, progress: ProgressPrinter) -> DrillOutcome:
+            report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None = None) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
     progress.header(f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
                     f"{scenario.title} — target {session.target.name}")
@@ -41,7 +42,7 @@ def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stac
     progress.redactor = redactor
     ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
                        stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
-    runner = Runner(scenario, ctx, progress)
+    runner = Runner(scenario, ctx, progress, catalog)
     if missing:
         journal = runner.journal
         journal.status = "not-runnable"

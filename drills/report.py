@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
+from .junit import render_junit
 from .redaction import Redactor
 from .scenario import Scenario
 
@@ -19,10 +20,12 @@ def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / f"{journal.scenario}.json"
     md_path = report_dir / f"{journal.scenario}-postmortem.md"
+    junit_path = report_dir / f"{journal.scenario}.junit.xml"
     texts = _render(journal, scenario)
     _write_atomically(json_path, redactor.redact(texts[0], "report"))
     _write_atomically(md_path, redactor.redact(texts[1], "post-mortem"))
-    return [json_path, md_path]
+    _write_atomically(junit_path, redactor.redact(render_junit(journal), "junit report"))
+    return [json_path, md_path, junit_path]
 
 
 def _render(journal: Journal, scenario: Scenario) -> tuple[str, str]:
@@ -72,13 +75,14 @@ def render_postmortem(journal: Journal, scenario: Scenario) -> str:
         f"- **Users affected:** {scenario.impact.strip() or 'simulated; no real users'}",
         "- **Revenue impact:** none (drill)",
         f"- **Services affected:** {', '.join(journal.affected_services) or 'none recorded'}",
-        "- **Detection method:** fault injected by the drill runner (game day)",
+        f"- **Detection method:** {_detection_method(journal)}",
         "",
         "## Timeline (all times UTC)",
         "| Time | Event |",
         "|------|-------|",
         *[f"| {step.start[11:19]} | {_event(step)} |" for step in journal.timeline + journal.undo],
         "",
+        *_sla_section(journal),
         "## Root Cause",
         scenario.root_cause.strip() or "Injected by the drill.",
         "",
@@ -91,7 +95,9 @@ def render_postmortem(journal: Journal, scenario: Scenario) -> str:
         "",
         "## What Went Poorly",
         *(_bullets([f"{c.name}: {c.detail}" for c in journal.checks
-                    if c.status in (CHECK_FAILED, CHECK_NOT_COVERED)]) or ["- Nothing."]),
+                    if c.status in (CHECK_FAILED, CHECK_NOT_COVERED)]
+                   + [f"no alarm watches this symptom: {u}" for u in _unwatched(journal)])
+          or ["- Nothing."]),
         "",
         "## Action Items",
         "| Action | Owner | Due |",
@@ -105,6 +111,36 @@ def render_postmortem(journal: Journal, scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
+def _detection_method(journal: Journal) -> str:
+    detection = journal.detection
+    if not detection:
+        return "fault injected by the drill runner (game day); the scenario models no detection"
+    first = next((f for f in detection.get("fired", [])
+                  if f["severity"] == detection.get("expected_page")), None)
+    if first is None:
+        step = next((s for s in journal.timeline if s.phase == "detect"), None)
+        return f"no alarm paged {detection.get('expected_page') or 'anyone'}" + (
+            f" ({step.detail})" if step else "")
+    return (f"CloudWatch alarm `{first['alarm']}` paged {first['severity']} via `{first['topic']}` "
+            f"at +{first['at_s']:.0f}s after the fault (simulated from the stack's alarm catalog)")
+
+
+def _sla_section(journal: Journal) -> list[str]:
+    sla = journal.sla
+    if not sla:
+        return []
+    rows = [f"| {p['name']} | {p['seconds']:.1f} | {p['source']} |" for p in sla["parts"]]
+    limit = "none (P3)" if sla["sla_s"] is None else f"{sla['sla_s']} s"
+    margin = "" if sla["margin_s"] is None else f", margin {sla['margin_s']:.1f} s"
+    return ["## Response Budget", f"SLA to acknowledge: {limit}; used {sla['total_s']:.1f} s{margin} "
+            f"({'within' if sla['within'] else 'EXCEEDED'}).", "", "| Part | Seconds | Source |",
+            "|------|---------|--------|", *[r.replace("\n", " ") for r in rows], ""]
+
+
+def _unwatched(journal: Journal) -> list[str]:
+    return list((journal.detection or {}).get("unwatched_symptoms", []))
+
+
 def _event(step) -> str:
     detail = f" — {step.detail}" if step.detail else ""
     return f"[{step.phase}] {step.name}: {step.status}{detail}".replace("|", "\\|").replace("\n", " ")
@@ -114,6 +150,7 @@ def _action_items(journal: Journal) -> list[str]:
     rows = [f"| Fix: {c.name} ({c.detail}) | on-call | next sprint |" for c in journal.failed_checks()]
     rows += [f"| Cover on a real target: {c.name} ({c.detail}) | platform team | next game day |"
              for c in journal.not_covered()]
+    rows += [f"| Add an alarm for: {u} | platform team | next sprint |" for u in _unwatched(journal)]
     return [row.replace("\n", " ") for row in rows] or ["| None | | |"]
 
 

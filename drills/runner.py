@@ -4,17 +4,20 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from alarm_catalog import Catalog
 from runbook_actions.exceptions import NotSupportedError, RunbookError
 from runbook_actions.invoke import invoke
 from runbook_actions.registry import get_action
 
 from . import activities
 from .context import DrillContext
+from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
 from .expectations import evaluate, resolve_path
 from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
                       STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
                       utc_now)
 from .scenario import Scenario, Step, render
+from .sla import response_budget
 
 Progress = Callable[[Journal, StepRecord], None]
 
@@ -26,10 +29,12 @@ def _quiet(journal: Journal, record: StepRecord) -> None:
 class Runner:
     """Runs one scenario in one context and fills a Journal."""
 
-    def __init__(self, scenario: Scenario, ctx: DrillContext, progress: Progress = _quiet) -> None:
+    def __init__(self, scenario: Scenario, ctx: DrillContext, progress: Progress = _quiet,
+                 catalog: Catalog | None = None) -> None:
         self.scenario = scenario
         self.ctx = ctx
         self.progress = progress
+        self.catalog = catalog
         self.journal = Journal(
             scenario=scenario.id, title=scenario.title, severity=scenario.severity,
             guide_section=scenario.guide_section, stack=ctx.stack,
@@ -59,8 +64,44 @@ class Runner:
         if not self._run_phase("faults"):
             self.journal.reason = "fault injection failed"
         else:
+            detected_s = self._detect()
             self._run_phase("procedure")
+            self._check_budget(detected_s)
         self._run_phase("verify", run_all=True)
+
+    def _detect(self) -> float | None:
+        """Replay the scenario's symptoms through the stack's alarm catalog (simulated time)."""
+        spec = self.scenario.detection
+        if spec is None:
+            return None
+        record = StepRecord("alarms page the expected severity", "detect", "detect", "alarm-catalog", utc_now())
+        started = time.monotonic()
+        try:
+            catalog = self.catalog or platform_catalog(self.ctx.platform)
+            symptoms = load_symptoms(self.scenario.symptoms, self.ctx.platform)
+            outcome = judge_detection(spec, symptoms, self.ctx.platform, catalog, self.scenario.severity)
+        except Exception as error:  # a detection bug must not stop the drill or its undo
+            outcome = DetectionOutcome(False, f"{type(error).__name__}: {error}", None, {})
+        record.detail, record.result = outcome.detail, outcome.data or None
+        record.status = {True: STEP_OK, False: STEP_FAILED, None: STEP_NOT_COVERED}[outcome.passed]
+        self._check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
+                    [outcome.passed], outcome.detail)
+        self.journal.detection = {"expected_page": spec.expect_page, "horizon_s": spec.horizon_s,
+                                  "time_to_detect_s": outcome.time_to_detect_s, **outcome.data}
+        record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
+        self._record(record)
+        return outcome.time_to_detect_s
+
+    def _check_budget(self, detected_s: float | None) -> None:
+        """Detection + paging + every response step, against the severity's SLA."""
+        budget = response_budget(self.scenario.severity, detected_s, self.journal.timeline)
+        self.journal.sla = budget.to_dict()
+        record = StepRecord(f"response within the {self.scenario.severity} SLA", "sla", "sla",
+                            "sla-budget", utc_now(), end=utc_now(), detail=budget.verdict())
+        if not budget.within:
+            record.status = STEP_FAILED
+        self._check(record, CHECK_PASSED if budget.within else CHECK_FAILED, budget.verdict())
+        self._record(record)
 
     def _run_phase(self, phase: str, run_all: bool = False) -> bool:
         ok = True

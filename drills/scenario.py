@@ -9,10 +9,11 @@ from typing import Any, Mapping
 import yaml
 
 from runbook_actions.registry import all_actions
-from stack_config import SEVERITIES
+from stack_config import SEVERITIES, Platform
 
 from . import activities
 from .exceptions import ScenarioError
+from .detection_phase import DetectionSpec, load_symptoms, parse_detection_spec
 from .expectations import OPERATORS, UNARY, Expectation
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -27,7 +28,7 @@ FOR_EACH_VARIABLES = {"service": frozenset({"service", "service_desired_count",
 _STEP_KEYS = {"name", "probe", "fault", "action", "args", "for_each", "expect", "save",
               "continue_on_failure", "dry_run"}
 _SCENARIO_KEYS = {"id", "title", "severity", "guide_section", "description", "root_cause",
-                  "impact", *PHASES}
+                  "impact", "detection", "symptoms", *PHASES}
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Scenario:
     faults: tuple[Step, ...]
     procedure: tuple[Step, ...]
     verify: tuple[Step, ...]
+    detection: DetectionSpec | None = None
+    # Validated against a platform when a run starts (see validate_for_platform).
+    symptoms: Any = None
 
     def steps(self) -> list[tuple[str, Step]]:
         return [(phase, step) for phase in PHASES for step in getattr(self, phase)]
@@ -82,6 +86,16 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> dict[str, Scenario]:
     return {s.id: s for s in ordered}
 
 
+def validate_for_platform(scenario: Scenario, platform: Platform) -> None:
+    """The parts of a scenario that depend on the stack (its symptoms), checked before a run."""
+    try:
+        load_symptoms(scenario.symptoms, platform)
+    except ScenarioError as error:
+        raise ScenarioError(f"{scenario.id}: {error}") from None
+    if scenario.detection and scenario.detection.expect_page and scenario.symptoms is None:
+        raise ScenarioError(f"{scenario.id}: detection.expect_page needs a symptoms section")
+
+
 def load_scenario(path: Path) -> Scenario:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -106,7 +120,9 @@ def parse_scenario(data: Any) -> Scenario:
     scenario = Scenario(
         id=_text(data, "id"), title=_text(data, "title"), severity=data["severity"],
         guide_section=_text(data, "guide_section"), description=str(data.get("description", "")),
-        root_cause=str(data.get("root_cause", "")), impact=str(data.get("impact", "")), **phases)
+        root_cause=str(data.get("root_cause", "")), impact=str(data.get("impact", "")),
+        detection=parse_detection_spec(data.get("detection"), data["severity"]),
+        symptoms=data.get("symptoms"), **phases)
     _check_variables(scenario)
     return scenario
 

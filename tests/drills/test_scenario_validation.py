@@ -44,6 +44,10 @@ def _broken(change) -> dict:
      "give exactly one of probe, fault, action"),
     (lambda d: d["procedure"][2].update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
     (lambda d: d["procedure"][2].update(continue_on_failure="yes"), "continue_on_failure: expected true or false"),
+    (lambda d: d["detection"].update(expect_page="P7"), "detection.expect_page: 'P7' is not one of"),
+    (lambda d: d["detection"].update(expect_page=None), "detection.reason: say why no alarm"),
+    (lambda d: d["detection"].update(horizon_s=5), "detection.horizon_s: 5 is not a whole number"),
+    (lambda d: d.update(detection=["P0"]), "detection: expected a mapping with expect_page"),
 ])
 def test_invalid_scenarios_are_rejected_naming_the_problem(change, message: str) -> None:
     with pytest.raises(ScenarioError) as raised:

@@ -1,0 +1,98 @@
+"""The drill's detection phase: would the stack's own alarms page the scenario's severity, and when?
+
+On every target the symptoms are replayed through the alarm catalog the Pulumi program deploys
+(drills.detection reproduces CloudWatch's evaluation), so the answer is the same everywhere and
+needs no waiting; the times are simulated seconds after the fault, and lower bounds (metric
+delivery and notification delays are not modelled).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from alarm_catalog import Catalog, CatalogError, expand, load_templates
+from stack_config import SEVERITIES, Platform
+
+from .detection import Detection, Symptoms, detect, parse_symptoms
+from .exceptions import ScenarioError
+from .sla import RESPONSE_SLA_S
+
+_SPEC_KEYS = {"expect_page", "horizon_s", "reason"}
+
+
+@dataclass(frozen=True)
+class DetectionSpec:
+    """What the scenario promises: the severity its symptoms must page (None: no alarm can)."""
+
+    expect_page: str | None
+    horizon_s: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DetectionOutcome:
+    passed: bool | None
+    detail: str
+    time_to_detect_s: float | None
+    data: dict[str, Any]
+
+
+def parse_detection_spec(raw: Any, severity: str) -> DetectionSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) - _SPEC_KEYS or "expect_page" not in raw:
+        raise ScenarioError(f"detection: expected a mapping with expect_page (keys: {', '.join(sorted(_SPEC_KEYS))})")
+    expected = raw["expect_page"]
+    if expected is not None and expected not in SEVERITIES:
+        raise ScenarioError(f"detection.expect_page: {expected!r} is not one of {', '.join(SEVERITIES)} or null")
+    if expected is None and not str(raw.get("reason", "")).strip():
+        raise ScenarioError("detection.reason: say why no alarm can detect this scenario")
+    default_horizon = 2 * (RESPONSE_SLA_S.get(severity) or 1800)
+    horizon = raw.get("horizon_s", default_horizon)
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 60 <= horizon <= 86400:
+        raise ScenarioError(f"detection.horizon_s: {horizon!r} is not a whole number of seconds in 60..86400")
+    return DetectionSpec(expected, horizon, str(raw.get("reason", "")))
+
+
+def load_symptoms(raw: Any, platform: Platform) -> Symptoms | None:
+    """The scenario's symptoms for ``platform``; invalid ones raise ScenarioError (SymptomError)."""
+    return None if raw is None else parse_symptoms(raw, platform)
+
+
+def platform_catalog(platform: Platform, catalog_path: "str | Path | None" = None) -> Catalog:
+    try:
+        templates = load_templates(catalog_path) if catalog_path else None
+        return expand(platform, templates=templates)
+    except CatalogError as error:
+        raise ScenarioError(f"alarm catalog: {error}") from None
+
+
+def judge_detection(spec: DetectionSpec, symptoms: Symptoms | None, platform: Platform, catalog: Catalog,
+             severity: str) -> DetectionOutcome:
+    if spec.expect_page is None:
+        return DetectionOutcome(None, f"no alarm detects this: {spec.reason.strip()}", None, {})
+    if symptoms is None:
+        raise ScenarioError("detection.expect_page needs a symptoms section")
+    result = detect(platform, catalog, symptoms, horizon_s=spec.horizon_s)
+    data = _summary(result, platform)
+    page = result.first_page(spec.expect_page)
+    sla = RESPONSE_SLA_S.get(severity)
+    if page is None:
+        paged = sorted({f.severity for f in result.fired if f.pages}) or ["nothing"]
+        return DetectionOutcome(False, f"{spec.expect_page} never paged within {spec.horizon_s}s "
+                                f"(paged: {', '.join(paged)})", None, data)
+    detail = (f"{page.alarm_name} pages {page.severity} ({platform.notifications.topic_name(page.severity)}) "
+              f"at +{page.at_s:.0f}s")
+    if sla is not None and page.at_s > sla:
+        return DetectionOutcome(False, f"{detail}, later than the {severity} SLA of {sla}s", page.at_s, data)
+    return DetectionOutcome(True, detail, page.at_s, data)
+
+
+def _summary(result: Detection, platform: Platform) -> dict[str, Any]:
+    return {
+        "fired": [{"alarm": f.alarm_name, "severity": f.severity, "at_s": f.at_s, "kind": f.kind,
+                   "topic": platform.notifications.topic_name(f.severity)}
+                  for f in result.fired],
+        "unwatched_symptoms": list(result.unwatched),
+    }
