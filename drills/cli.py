@@ -1,4 +1,4 @@
-"""``python -m drills list | run <scenario|all>``."""
+"""``python -m drills list | run <scenario|all> | seed``."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ from .orchestrate import run_one
 from .progress import ProgressPrinter
 from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
+from .seed_command import add_seed_parser, run_seed
 from .session import TARGETS, open_target
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--alarm-catalog", type=Path,
                      help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
                           "(to check a catalog change before deploying it)")
+    add_seed_parser(commands)
     return parser
 
 
@@ -52,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.scenarios_dir)
         if args.command == "run":
             return _run(args)
+        if args.command == "seed":
+            return run_seed(args)
         build_parser().print_help()
         return EXIT_USAGE
     except (DrillError, StackConfigError) as error:

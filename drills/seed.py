@@ -3,8 +3,9 @@
 Every service gets three task-definition revisions (the middle one deregistered, as after an
 earlier incident) and runs the newest; log groups, target groups with registered targets, the
 Aurora cluster, its secrets and the database-endpoint parameter are created with the names the
-stack config gives. Secret values are random and are returned only so drills can check that
-they never leak; nothing here prints them.
+stack config gives, and so are the severity topics, each with a drill subscriber queue that
+stands in for the team's chat and receives the standard SNS envelope. Secret values are random
+and are returned only so drills can check that they never leak; nothing here prints them.
 """
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from typing import Any
 
 from runbook_actions.clients import AwsClients
 from runbook_actions.fanout import fan_out
-from stack_config import Platform, Service
+from stack_config import SEVERITIES, Platform, Service
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
 DEREGISTERED_RELEASE = "1.1.0"
 WRITER_INSTANCE_CLASS = "db.r6g.large"
+# A drill reads its status posts within minutes. A LocalStack seeded once and drilled many
+# times must not pile up old posts, so the subscriber queues forget after an hour.
+SUBSCRIBER_RETENTION_SECONDS = 3600
 
 
 @dataclass
@@ -37,6 +41,13 @@ class SeedResult:
     services: dict[str, SeededService]
     db_cluster_endpoint: str
     secret_values: list[str] = field(repr=False, default_factory=list)
+    topic_arns: dict[str, str] = field(default_factory=dict)          # severity -> topic ARN
+    status_queue_urls: dict[str, str] = field(default_factory=dict)   # severity -> subscriber URL
+
+
+def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
+    """The queue subscribed to ``severity``'s topic from which drills read their status posts."""
+    return f"{platform.notifications.topic_name(severity)}-drill-subscriber"
 
 
 def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
@@ -47,8 +58,11 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     _seed_log_group(clients.logs, platform.aurora.audit_log_group, "audit",
                     ["QUERY admin SELECT 1", "CONNECT app@10.0.1.12"])
     services = fan_out(lambda s: _seed_service(clients, platform, s, vpc_id), platform.services)
+    topics = dict(zip(SEVERITIES, fan_out(lambda sev: _seed_topic(clients, platform, sev), SEVERITIES)))
     return SeedResult(cluster_arn=cluster_arn, services={s.name: s for s in services},
-                      db_cluster_endpoint=endpoint, secret_values=secret_values)
+                      db_cluster_endpoint=endpoint, secret_values=secret_values,
+                      topic_arns={sev: arn for sev, (arn, _) in topics.items()},
+                      status_queue_urls={sev: url for sev, (_, url) in topics.items()})
 
 
 def task_definition_input(platform: Platform, service: Service, release: str) -> dict[str, Any]:
@@ -96,6 +110,25 @@ def _seed_target_group(elbv2: Any, service: Service, vpc_id: str) -> str | None:
     elbv2.register_targets(TargetGroupArn=arn, Targets=[
         {"Id": f"10.0.{i}.10", "Port": service.container_port} for i in (1, 2)])
     return arn
+
+
+def _seed_topic(clients: AwsClients, platform: Platform, severity: str) -> tuple[str, str]:
+    """The severity's topic and its drill subscriber queue; returns (topic ARN, queue URL)."""
+    topic_arn = clients.sns.create_topic(Name=platform.notifications.topic_name(severity))["TopicArn"]
+    _, partition, _, region, account, _ = topic_arn.split(":")
+    queue_name = status_subscriber_queue_name(platform, severity)
+    queue_arn = f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
+    # Like the stack's P3 issue queue: only this topic may deliver (checked where IAM is enforced).
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]}
+    queue_url = clients.sqs.create_queue(QueueName=queue_name, Attributes={
+        "MessageRetentionPeriod": str(SUBSCRIBER_RETENTION_SECONDS),
+        "Policy": json.dumps(policy)})["QueueUrl"]
+    # Raw delivery off: the queue gets the SNS envelope (subject, message id, attributes).
+    clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                          Attributes={"RawMessageDelivery": "false"})
+    return topic_arn, queue_url
 
 
 def _seed_log_group(logs: Any, name: str, stream: str, lines: list[str]) -> None:

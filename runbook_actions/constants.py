@@ -20,4 +20,6 @@ ENV_DB_ENDPOINT_PARAMETER = "ZELLY_DB_ENDPOINT_PARAMETER"
 ENV_AUDIT_LOG_GROUP = "ZELLY_AUDIT_LOG_GROUP"
 # SSM prefix under which actions keep durable per-incident records (e.g. desired counts).
 ENV_STATE_PREFIX = "ZELLY_STATE_PREFIX"
+# Severity topics are named "<prefix>-p0" ... "<prefix>-p3" (stack_config Notifications).
+ENV_TOPIC_PREFIX = "ZELLY_TOPIC_PREFIX"
 DEFAULT_STATE_PREFIX = "/incident-guardrails"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .exceptions import StackConfigError
+from .schedule_expression import check_schedule_expression
 from .typed_mapping import require_pattern
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
@@ -175,6 +176,29 @@ class BackupSettings:
 
 
 @dataclass(frozen=True)
+class GameDay:
+    """A recurring game day, announced by an EventBridge schedule on the P3 topic.
+
+    The drills themselves run from CI or a laptop (``python -m drills run <scenario>``). P3
+    pages nobody; its issue-tracker queue files the announcement, so each game day gets an
+    issue that names the scenario and collects its findings. Off unless ``enabled``;
+    ``schedule`` is an EventBridge Scheduler expression in UTC, like the guide's times.
+    """
+
+    enabled: bool = False
+    schedule: str | None = None
+    scenario: str = "all"
+
+    def validate(self, path: str) -> None:
+        if self.schedule is not None:
+            check_schedule_expression(self.schedule, f"{path}.schedule")
+        elif self.enabled:
+            raise StackConfigError(f"{path}.schedule: required when {path}.enabled is true")
+        require_pattern(self.scenario, r"all|[a-z0-9][a-z0-9\-]{0,62}", f"{path}.scenario",
+                        "'all' or a scenario id such as p0-a")
+
+
+@dataclass(frozen=True)
 class Platform:
     """Everything the guide's procedures name, for one environment."""
 
@@ -193,6 +217,7 @@ class Platform:
     queues: tuple[JobQueue, ...] = ()
     break_glass: BreakGlass | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
+    game_day: GameDay = field(default_factory=GameDay)
 
     def validate(self, path: str) -> None:
         require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")

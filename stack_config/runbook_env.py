@@ -17,6 +17,7 @@ def runbook_environment(platform: Platform, incident_id: str | None = None) -> d
         constants.ENV_DB_SECRET_ID: platform.aurora.master_secret_id,
         constants.ENV_DB_ENDPOINT_PARAMETER: platform.aurora.endpoint_parameter,
         constants.ENV_AUDIT_LOG_GROUP: platform.aurora.audit_log_group,
+        constants.ENV_TOPIC_PREFIX: platform.notifications.topic_prefix,
     }
     if incident_id:
         environment[constants.ENV_INCIDENT_ID] = incident_id
