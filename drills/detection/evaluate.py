@@ -4,9 +4,10 @@ Time runs from the fault (t = 0) to ``horizon_s``. Before the fault every alarm 
 every metric reports its steady state (``Baseline``). Metric alarms are evaluated once a
 minute (every 10 s for periods under a minute), as CloudWatch does, on a sliding window that
 ends at the evaluation time (CloudWatch's default ``SlidingWindow``): at time T the newest
-period is ``[T - period, T)``. ``window="wall_clock"`` aligns periods to multiples of the
-period instead (complete periods only). Composite alarms follow their children at once: a
-composite's state at T is its rule over its children's states at T.
+period is ``[T - period, T)``, and when it is empty the range reaches back from the newest
+earlier window that held data (window.py, ``sliding_range``). ``window="wall_clock"`` aligns
+periods to multiples of the period instead (complete periods only). Composite alarms follow
+their children at once: a composite's state at T is its rule over its children's states at T.
 
 Not modelled (results are therefore lower bounds on real detection times): metric publishing
 delay, alarm evaluation latency, notification delivery.
@@ -25,7 +26,8 @@ from .errors import DetectionError
 from .log_metrics import filter_series_key, log_metric_points
 from .baseline import NO_STEADY_STATE, Baseline, steady_state
 from .symptoms import SeriesKey, Symptoms, sample_times
-from .window import ALARM, DEFAULT_RANGE_EXTRA, OK, Outcome, Series, evaluate_window
+from .window import (ALARM, DEFAULT_RANGE_EXTRA, OK, Outcome, Series, evaluate_window,
+                     sliding_range)
 
 WINDOWS = ("sliding", "wall_clock")
 _EMPTY = Series(())
@@ -150,9 +152,13 @@ class _Run:
 
     def _metric_outcome(self, alarm: MetricAlarm, tick: float) -> Outcome:
         key = SeriesKey.of(alarm.namespace, alarm.metric_name, alarm.dimensions)
-        end = tick if self.window == "sliding" else (tick // alarm.period) * alarm.period
-        values = self.series.get(key, _EMPTY).periods(
-            end, alarm.period, alarm.evaluation_periods + self.range_extra, alarm.statistic)
+        series, count = self.series.get(key, _EMPTY), alarm.evaluation_periods + self.range_extra
+        if self.window == "sliding":
+            values = sliding_range(series, tick, alarm.period, count, alarm.statistic,
+                                   _cadence(alarm))
+        else:
+            end = (tick // alarm.period) * alarm.period
+            values = series.periods(end, alarm.period, count, alarm.statistic)
         return evaluate_window(values, alarm)
 
     def _set(self, alarm: MetricAlarm | CompositeAlarm, tick: float, outcome: Outcome,

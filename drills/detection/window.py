@@ -15,6 +15,15 @@ CloudWatch's rules, as "Configuring how CloudWatch alarms treat missing data" de
   alarm, and so does the "premature alarm" rule: every real point in the range breaches and
   the oldest is at least M periods old (``missing`` goes to ALARM, ``ignore`` keeps its state,
   as the documented tables show).
+
+Sliding windows (``sliding_range``): the alarm evaluates every minute, and each evaluation's
+newest period ``[T - period, T)`` is one datapoint, so for periods longer than the cadence
+successive datapoints overlap. The range's datapoints are spaced one period apart back from
+the *most recent real* one: the newest window, ending at an evaluation minute at or before T,
+that held data. When ``[T - period, T)`` is empty, reaching back exactly one period instead
+would skip the windows in between and judge again data that those later windows had already
+seen slide out (a burst of events: ALARM, OK, ALARM again with nothing new). On a fixed grid
+(one-minute periods, or ``wall_clock``) the two are the same.
 """
 from __future__ import annotations
 
@@ -56,6 +65,35 @@ class Series:
             result.append(aggregate(self.values[lower:upper], statistic) if upper > lower else None)
             upper = lower
         return result
+
+    def newest_window_end(self, end: float, period: float, step: float) -> float | None:
+        """The latest multiple of ``step`` at or before ``end`` whose period
+        ``[e - period, e)`` holds a datapoint; None when no datapoint is before ``end``.
+
+        ``end`` must be a multiple of ``step`` and ``period`` at least ``step``."""
+        newest = bisect_left(self.times, end) - 1
+        if newest < 0:
+            return None
+        # Every window ending in (t, t + period] holds the point at t; take the latest such end.
+        return min(end, math.floor((self.times[newest] + period) / step) * step)
+
+
+def sliding_range(series: Series, end: float, period: float, count: int, statistic: str,
+                  step: float) -> list[float | None]:
+    """A sliding-window alarm's evaluation range at ``end`` (``count`` periods, newest first).
+
+    The datapoints are spaced one period apart back from the newest window that held data (see
+    the module docstring); each keeps its age in whole periods before ``end``, and only periods
+    wholly inside ``[end - count * period, end)`` count.
+    """
+    anchor = series.newest_window_end(end, period, step)
+    if anchor is None:
+        return [None] * count
+    lag = int((end - anchor) // period)
+    fitting = int((anchor - (end - count * period)) // period)
+    values: list[float | None] = [None] * lag + series.periods(anchor, period, max(fitting, 0),
+                                                               statistic)
+    return values + [None] * (count - len(values))
 
 
 def aggregate(values: Sequence[float], statistic: str) -> float:
