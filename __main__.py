@@ -2,7 +2,7 @@
 
 Built from the stack config (``incident-guardrails:platform``), the same platform the drills
 read: severity topics, the alarm catalog's alarms, backup guardrails for Aurora, break-glass
-access, and one Lambda function per runbook action.
+access, one Lambda function per runbook action, and the game-day announcement schedule.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import runbook_actions
 from components.alarms import IncidentAlarms, IncidentAlarmsArgs
 from components.backup import BackupGuardrails, BackupGuardrailsArgs
 from components.break_glass import BreakGlassAccess, BreakGlassAccessArgs
+from components.gameday_schedule import GameDaySchedule, GameDayScheduleArgs
 from components.lookups import cluster_resource_id, deploying_account, target_group_dimensions
 from components.notifications import SeverityNotifications, SeverityNotificationsArgs
 from components.runbook_functions import RunbookFunctions, RunbookFunctionsArgs
@@ -46,6 +47,9 @@ def main() -> None:
         platform=platform, account=account, page_topic_arn=notifications.topic_arns["P0"]))
     functions = RunbookFunctions("runbook", RunbookFunctionsArgs(
         platform=platform, account=account, actions=list(runbook_actions.all_actions().values())))
+    game_day = GameDaySchedule("game-day", GameDayScheduleArgs(
+        platform=platform, account=account, stack=pulumi.get_stack(),
+        topic_arns=notifications.topic_arns))
 
     pulumi.export("topicArns", notifications.topic_arns)
     pulumi.export("issueQueueUrl", notifications.issue_queue_url)
@@ -60,6 +64,7 @@ def main() -> None:
     pulumi.export("backupVaultName", backup.vault_name)
     pulumi.export("backupPlanId", backup.plan_id)
     pulumi.export("configRuleNames", backup.config_rule_names)
+    pulumi.export("gameDaySchedule", game_day.schedule_name)
 
 
 main()

@@ -1,4 +1,4 @@
-"""The program composes five components from the stack config, exports, and refuses bad config."""
+"""The program composes its components from the stack config, exports, and refuses bad config."""
 from __future__ import annotations
 
 import pytest
@@ -14,10 +14,11 @@ COMPONENTS = {
     "incident-guardrails:components:BackupGuardrails",
     "incident-guardrails:components:BreakGlassAccess",
     "incident-guardrails:components:RunbookFunctions",
+    "incident-guardrails:components:GameDaySchedule",
 }
 
 
-def test_five_components_and_every_resource_is_a_child_of_one(run: ProgramRun) -> None:
+def test_the_components_and_every_resource_is_a_child_of_one(run: ProgramRun) -> None:
     assert {r.typ for r in run.resources if not r.custom} == COMPONENTS
     for resource in run.resources:
         qualified_type = resource.urn.split("::")[2]
