@@ -3,6 +3,8 @@
 During a P0 every service must be changed now, not one after another, and one service
 refusing (throttling, a permissions gap) must not leave the others untouched. Failures are
 collected so the action can report them, exit non-zero, and be rerun to finish the job.
+The ECS calls are paced to ECS's documented rate limits (``fanout.paced``): at 200 services
+UpdateService's burst of 50 is spent at once and the rest follow at its refill rate of 5/s.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any, Callable
 
 from .aws_errors import aws_call
 from .exceptions import RunbookError
-from .fanout import fan_out
+from .fanout import fan_out, paced
 
 Outcome = dict[str, Any]
 
@@ -32,6 +34,7 @@ def apply_to_each(work: Callable[[str], Outcome],
 def set_desired_counts(ecs: Any, cluster: str, targets: dict[str, int],
                        current: dict[str, int]) -> tuple[list[Outcome], list[Outcome]]:
     """Set each service in ``targets`` to its count; ``current`` is only reported back."""
+    ecs = paced(ecs)
 
     def scale(service: str) -> Outcome:
         with aws_call(f"setting desired count of {service} to {targets[service]}"):
@@ -43,6 +46,8 @@ def set_desired_counts(ecs: Any, cluster: str, targets: dict[str, int],
 
 def force_new_deployments(ecs: Any, cluster: str,
                           services: list[str]) -> tuple[list[Outcome], list[Outcome]]:
+    ecs = paced(ecs)
+
     def redeploy(service: str) -> Outcome:
         with aws_call(f"forcing a new deployment of {service}"):
             deployment = ecs.update_service(cluster=cluster, service=service,

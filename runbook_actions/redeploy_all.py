@@ -24,7 +24,7 @@ from .common_params import CLUSTER, SERVICES
 from .constants import TAG_PREFIX
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import RefusedError, RunbookError
-from .fanout import fan_out
+from .fanout import fan_out, paced
 from .params import Param
 
 NAME = "redeploy-all"
@@ -40,8 +40,9 @@ def redeploy_all(clients: AwsClients, *, cluster: str, services: list[str] | Non
                                   services or list_service_names(clients.ecs, cluster))
     versions = _current_versions(clients.secretsmanager, secret_ids or [], force)
     key = _redeploy_key(versions) if versions else None
-    reports = fan_out(lambda service: _service_report(clients.ecs, cluster, service, key,
-                                                      force, dry_run), described)
+    ecs = paced(clients.ecs)  # 2-3 ECS calls per service: keep them within ECS's rate limits
+    reports = fan_out(lambda service: _service_report(ecs, cluster, service, key, force, dry_run),
+                      described)
     details = {"cluster": cluster, "secret_versions": versions, "services": reports,
                "summary": _summary(reports, dry_run)}
     if dry_run:
