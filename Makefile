@@ -18,5 +18,9 @@ drill: $(INSTALLED)
 test: $(INSTALLED)
 	$(PY) -m pytest
 
+# Timings on this machine (see bench/README.md); writes bench/results.json.
+bench: $(INSTALLED)
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) reports

@@ -1,0 +1,1 @@
+"""Benchmarks for incident-guardrails (``make bench``); see bench/README.md. Not a test suite."""
