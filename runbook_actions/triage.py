@@ -10,7 +10,7 @@ from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import CLUSTER, SERVICES
 from .ecs_helpers import describe_services, list_service_names, short_task_definition
-from .fanout import fan_out
+from .fanout import fan_out, paced
 from .params import Param
 
 NAME = "triage"
@@ -26,16 +26,18 @@ def triage(clients: AwsClients, *, cluster: str, services: list[str] | None = No
     names = services or list_service_names(clients.ecs, cluster)
     described = describe_services(clients.ecs, cluster, names)
     start_ms = int((time.time() - since_minutes * 60) * 1000)
-    reports = fan_out(lambda s: _service_report(clients, s, start_ms, max_error_lines), described)
+    # One DescribeTaskDefinition per service: pace it, or a large cluster gets throttled.
+    ecs = paced(clients.ecs)
+    reports = fan_out(lambda s: _service_report(clients, ecs, s, start_ms, max_error_lines), described)
     details = {"cluster": cluster, "window_minutes": since_minutes, "services": reports,
                "summary": _summary(reports)}
     return ActionResult(NAME, ok=True, changed=False, dry_run=dry_run, details=details)
 
 
-def _service_report(clients: AwsClients, service: dict[str, Any], start_ms: int,
+def _service_report(clients: AwsClients, ecs: Any, service: dict[str, Any], start_ms: int,
                     max_error_lines: int) -> dict[str, Any]:
     events = service.get("events") or []
-    log_group = _log_group(clients.ecs, service["taskDefinition"])
+    log_group = _log_group(ecs, service["taskDefinition"])
     errors = _error_lines(clients.logs, log_group, start_ms) if log_group else []
     return {
         "name": service["serviceName"],
