@@ -120,7 +120,8 @@ class _FakeLocalStack(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_localstack() -> Iterator[tuple[str, type]]:
     server = http.server.HTTPServer(("127.0.0.1", 0), _FakeLocalStack)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", _FakeLocalStack
