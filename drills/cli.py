@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run one scenario, or all of them")
     run.add_argument("scenario", help="scenario id, or 'all'")
     run.add_argument("--target", choices=TARGETS, default="local",
-                     help="local: embedded moto server (default); localstack: a running LocalStack")
+                     help="local: embedded moto server (default); localstack: a running LocalStack; "
+                          "aws: the account of the default AWS credentials, only if the stack's "
+                          "drills.allowedAccounts lists it and --confirm-account repeats it")
+    run.add_argument("--confirm-account", metavar="ACCOUNT_ID",
+                     help="with --target aws: the 12-digit account id you mean to inject faults into")
     run.add_argument("--stack", default="production", help="stack config to seed and check (default production)")
     run.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
     run.add_argument("--endpoint-url", help="use this already-running emulator instead of starting one")
@@ -85,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     catalog = platform_catalog(platform, args.alarm_catalog)
     progress = ProgressPrinter()
     outcomes = []
-    with open_target(args.target, platform, args.endpoint_url) as session:
+    with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
+                     confirm_account=args.confirm_account) as session:
         for scenario in chosen:
             outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
                                     progress, catalog))

@@ -13,6 +13,7 @@ from . import activities
 from .context import DrillContext
 from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
 from .expectations import evaluate, resolve_path
+from .interrupts import signals_held
 from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
                       STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
                       utc_now)
@@ -52,8 +53,10 @@ class Runner:
             interrupted = True
             raise
         finally:
-            self._undo_faults()
-            self.journal.finish(interrupted=interrupted)
+            signalled = self._undo_faults()
+            self.journal.finish(interrupted=interrupted or signalled)
+        if signalled:  # the user stopped a run that had finished its phases: exit as interrupted
+            raise KeyboardInterrupt("signal during the undo")
         return self.journal
 
     def _run_phases(self) -> None:
@@ -160,8 +163,12 @@ class Runner:
 
     def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         fault = activities.faults()[step.ref]
-        state = fault.inject(self.ctx, **args)
-        self._injected.append((fault, state, record.name))
+        # Held, so an injection is never cut short before it is recorded for undo.
+        with signals_held("finishing this fault injection, then undoing it") as held:
+            state = fault.inject(self.ctx, **args)
+            self._injected.append((fault, state, record.name))
+        if held:
+            raise KeyboardInterrupt("signal during fault injection")
         affected = state.get("services", {})
         self.journal.affected_services += [n for n in affected if n not in self.journal.affected_services]
         outputs = state.get("outputs", {})
@@ -209,15 +216,18 @@ class Runner:
         self.journal.timeline.append(record)
         self.progress(self.journal, record)
 
-    def _undo_faults(self) -> None:
-        while self._injected:
-            fault, state, name = self._injected.pop()
-            record = StepRecord(f"undo {name}", "undo", "undo", fault.name, utc_now())
-            started = time.monotonic()
-            try:
-                record.detail = fault.undo(self.ctx, state)
-            except Exception as error:  # undo must go on with the other faults
-                record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
-            record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
-            self.journal.undo.append(record)
-            self.progress(self.journal, record)
+    def _undo_faults(self) -> bool:
+        """Undo every injected fault, newest first; True if a signal arrived meanwhile (held)."""
+        with signals_held("undoing the injected faults") as held:
+            while self._injected:
+                fault, state, name = self._injected.pop()
+                record = StepRecord(f"undo {name}", "undo", "undo", fault.name, utc_now())
+                started = time.monotonic()
+                try:
+                    record.detail = fault.undo(self.ctx, state)
+                except Exception as error:  # undo must go on with the other faults
+                    record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
+                record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
+                self.journal.undo.append(record)
+                self.progress(self.journal, record)
+        return bool(held)

@@ -1,19 +1,26 @@
 """Open a target for a series of drills: start (or reach) the emulator and prepare each run."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import boto3
 
+from runbook_actions.aws_errors import aws_call
 from runbook_actions.clients import AwsClients
+from runbook_actions.constants import ENV_ENDPOINT_URL
+from runbook_actions.exceptions import RunbookError
 from stack_config import Platform
 
 from .emulator import MotoServer
 from .exceptions import TargetError
+from .safety import (AwsDrillRequest, CallerIdentity, check_aws_drill, check_aws_options,
+                     check_emulator_endpoint, check_emulator_options, check_stack_may_be_drilled,
+                     production_markers)
 from .seed import SeedResult, seed_platform
-from .targets import Target, local_target, localstack_target
+from .targets import Target, aws_target, local_target, localstack_endpoint, localstack_target
 
 TARGETS = ("local", "localstack", "aws")
 
@@ -33,20 +40,54 @@ def emulator_clients(endpoint_url: str, region: str) -> AwsClients:
     return AwsClients(region=region, endpoint_url=endpoint_url, session=session)
 
 
+def default_chain_clients(region: str) -> AwsClients:
+    """Clients on the default credential chain (environment, profile, SSO, instance role) and
+    AWS's own endpoints: never the emulators' dummy credentials."""
+    return AwsClients(region=region, endpoint_url=None, session=boto3.session.Session(region_name=region))
+
+
+def caller_identity(clients: AwsClients) -> CallerIdentity:
+    try:
+        with aws_call("asking STS which account the credentials belong to"):
+            found = clients.sts.get_caller_identity()
+    except RunbookError as error:
+        raise TargetError(f"--target aws: {error}") from None
+    return CallerIdentity(account_id=found["Account"], arn=found["Arn"])
+
+
 @contextmanager
-def open_target(name: str, platform: Platform, endpoint_url: str | None = None) -> Iterator[TargetSession]:
+def open_target(name: str, platform: Platform, endpoint_url: str | None = None, *,
+                stack: str = "production", confirm_account: str | None = None,
+                identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
+                ) -> Iterator[TargetSession]:
+    """Open a target; ``--target aws`` only after every check of drills.safety has passed."""
+    if name in ("local", "localstack"):
+        check_emulator_options(name, confirm_account)
     if name == "local":
+        check_emulator_endpoint(name, endpoint_url)
         with _local(platform, endpoint_url) as session:
             yield session
     elif name == "localstack":
-        target = localstack_target(endpoint_url)
+        endpoint = endpoint_url or localstack_endpoint()
+        check_emulator_endpoint(name, endpoint)
+        target = localstack_target(endpoint)
         yield TargetSession(target, emulator_clients(target.endpoint_url or "", platform.region),
                             prepare=lambda _platform: None)
     elif name == "aws":
-        raise TargetError("target 'aws' needs an account allowlist and a confirmation flag, "
-                          "which this version does not provide yet; use --target local or localstack")
+        yield _aws(platform, stack, endpoint_url, confirm_account, identify)
     else:
         raise TargetError(f"unknown target {name!r} (targets: {', '.join(TARGETS)})")
+
+
+def _aws(platform: Platform, stack: str, endpoint_url: str | None, confirm_account: str | None,
+         identify: Callable[[AwsClients], CallerIdentity]) -> TargetSession:
+    check_aws_options(endpoint_url, os.environ.get(ENV_ENDPOINT_URL))
+    markers = production_markers()
+    check_stack_may_be_drilled(stack, platform, markers)
+    clients = default_chain_clients(platform.region)
+    check_aws_drill(AwsDrillRequest(identify(clients), stack, platform, confirm_account, markers))
+    # A real account is never reset or seeded: the drill runs on what is deployed there.
+    return TargetSession(aws_target(), clients, prepare=lambda _platform: None)
 
 
 @contextmanager

@@ -15,7 +15,10 @@ _NOT_FOUND = {
     "ParameterNotFound", "TargetGroupNotFound", "NotFoundException", "NotFound",
     "DBInstanceNotFound",
 }
-_NOT_SUPPORTED = {"NotImplemented", "NotImplementedException", "InternalFailure"}
+_NOT_SUPPORTED = {"NotImplemented", "NotImplementedException"}
+# LocalStack answers an unimplemented API with 501 InternalFailure; AWS uses InternalFailure
+# with 500 for its own transient faults, which are retried and then reported, never "unsupported".
+_UNIMPLEMENTED_STATUS = 501
 
 
 @contextmanager
@@ -37,9 +40,18 @@ def _translate(what: str, error: ClientError) -> Exception:
     info = error.response.get("Error", {})
     code = str(info.get("Code", "Unknown"))
     message = str(info.get("Message") or code)
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    metadata = error.response.get("ResponseMetadata", {})
+    status = metadata.get("HTTPStatusCode")
     if code in _NOT_FOUND:
         return NotFoundError(f"{what}: {message}")
-    if code in _NOT_SUPPORTED or status == 501:
+    if code in _NOT_SUPPORTED or status == _UNIMPLEMENTED_STATUS:
         return NotSupportedError(f"{what}: not supported by this endpoint ({code})")
-    return AwsCallError(f"{what}: {code}: {message}")
+    return AwsCallError(f"{what}: {code}: {message}{_attempts(metadata)}")
+
+
+def _attempts(metadata: dict) -> str:
+    """How hard the client tried, so a throttled call reads as given up, not as a bug."""
+    retries = metadata.get("RetryAttempts") or 0
+    if not retries:
+        return ""
+    return f" (gave up after {retries + 1} attempts)"

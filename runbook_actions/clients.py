@@ -34,7 +34,8 @@ class AwsClients:
         self._session = session or boto3.session.Session()
         self._config = config or Config(
             region_name=self.region,
-            retries={"mode": RETRY_MODE, "max_attempts": RETRY_MAX_ATTEMPTS},
+            # total_max_attempts counts the first try; botocore's max_attempts would not.
+            retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS},
             max_pool_connections=MAX_PARALLEL_CALLS * 2,
         )
         self._clients: dict[str, Any] = {}

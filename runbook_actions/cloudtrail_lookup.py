@@ -24,7 +24,9 @@ NAME = "cloudtrail-lookup"
 PAGE_SIZE = 50  # the API's maximum
 SAMPLE_EVENTS = 10
 NOT_SUPPORTED = "cloudtrail lookup-events is not supported by this endpoint"
-_NOT_IMPLEMENTED_CODES = {"NotImplemented", "NotImplementedException", "InternalFailure"}
+# Not "InternalFailure": AWS answers it (HTTP 500) for transient faults of an API it has;
+# LocalStack's unimplemented APIs answer 501, which is caught by status.
+_NOT_IMPLEMENTED_CODES = {"NotImplemented", "NotImplementedException"}
 
 
 def cloudtrail_lookup(clients: AwsClients, *, user: str, since: str = "24h",

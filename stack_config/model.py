@@ -199,6 +199,29 @@ class GameDay:
 
 
 @dataclass(frozen=True)
+class DrillSafety:
+    """Which real AWS accounts drills may inject faults into (``--target aws``).
+
+    Empty by default: no account is drilled until someone lists it here. ``productionAccounts``
+    are never drilled, whichever stack names them.
+    """
+
+    allowed_accounts: tuple[str, ...] = ()
+    production_accounts: tuple[str, ...] = ()
+
+    def validate(self, path: str) -> None:
+        for key, accounts in (("allowedAccounts", self.allowed_accounts),
+                              ("productionAccounts", self.production_accounts)):
+            for index, account in enumerate(accounts):
+                require_pattern(account, r"\d{12}", f"{path}.{key}[{index}]",
+                                "a 12-digit AWS account id (quote it in YAML)")
+        both = sorted(set(self.allowed_accounts) & set(self.production_accounts))
+        if both:
+            raise StackConfigError(f"{path}.allowedAccounts: {both[0]} is also listed in "
+                                   f"{path}.productionAccounts")
+
+
+@dataclass(frozen=True)
 class Platform:
     """Everything the guide's procedures name, for one environment."""
 
@@ -218,6 +241,7 @@ class Platform:
     break_glass: BreakGlass | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
     game_day: GameDay = field(default_factory=GameDay)
+    drills: DrillSafety = field(default_factory=DrillSafety)
 
     def validate(self, path: str) -> None:
         require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
@@ -237,6 +261,9 @@ class Platform:
             raise StackConfigError(
                 f"{path}.backup.copyRegion: {self.region!r} is the platform's own region; "
                 "copies must go to a second region")
+        if self.production and self.drills.allowed_accounts:
+            raise StackConfigError(f"{path}.drills.allowedAccounts: a production stack "
+                                   "(production: true) allows no drill accounts")
         if self.aurora.master_secret_id not in self.secrets:
             raise StackConfigError(
                 f"{path}.aurora.masterSecretId: {self.aurora.master_secret_id!r} "

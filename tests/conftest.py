@@ -1,12 +1,24 @@
-"""Shared fixtures: fake credentials first, moto in-process, one client set per test."""
+"""Shared fixtures: fake credentials first, moto in-process, one client set per test, the
+embedded emulator for drills run as a user runs them, and botocore hooks that never leak."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
+import yaml
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from drills.emulator import MotoServer
+from drills.scenario import SCENARIO_DIR
 from drills.seed import SeedResult, seed_platform
 from runbook_actions.clients import AwsClients
 from stack_config import Platform, load_platform
@@ -51,3 +63,155 @@ def clients(moto_backend, shared_clients) -> AwsClients:
 @pytest.fixture
 def seeded(clients: AwsClients, platform: Platform) -> SeedResult:
     return seed_platform(clients, platform)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One embedded emulator (moto server) for every test that runs drills as a user does."""
+    with MotoServer() as server:
+        yield server
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DrillRunner:
+    """``run_drill("p0-b", change=fn)`` runs the scenario (changed by ``fn`` if given) through
+    ``python -m drills`` against the shared emulator; reports land in ``report_dir``.
+    ``run_drill.start(...)`` starts it without waiting, for tests that signal it."""
+
+    def __init__(self, endpoint_url: str, report_dir: Path) -> None:
+        self.endpoint_url = endpoint_url
+        self.report_dir = report_dir
+
+    def __call__(self, scenario: str, change: Callable[[dict], None] | None = None
+                 ) -> subprocess.CompletedProcess:
+        return subprocess.run(self._argv(scenario, change), cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+
+    def start(self, scenario: str, change: Callable[[dict], None] | None = None
+              ) -> subprocess.Popen:
+        return subprocess.Popen(self._argv(scenario, change), cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def _argv(self, scenario: str, change: Callable[[dict], None] | None) -> list[str]:
+        scenarios = SCENARIO_DIR
+        if change is not None:
+            data = yaml.safe_load((SCENARIO_DIR / f"{scenario}.yaml").read_text())
+            change(data)
+            scenarios = self.report_dir / "scenarios"
+            scenarios.mkdir(exist_ok=True)
+            (scenarios / f"{scenario}.yaml").write_text(yaml.safe_dump(data))
+        return [sys.executable, "-m", "drills", "run", scenario, "--scenarios-dir", str(scenarios),
+                "--report-dir", str(self.report_dir), "--endpoint-url", self.endpoint_url]
+
+
+@pytest.fixture
+def run_drill(moto_server, tmp_path: Path) -> DrillRunner:
+    return DrillRunner(moto_server.endpoint_url, tmp_path)
+
+
+# Fields of the seeded secrets that hold secret values (not names such as the username).
+SECRET_FIELDS = {"password", "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "FIREBASE_SERVICE_ACCOUNT"}
+
+
+def _emulator_secret_values(endpoint: str) -> list[str]:
+    """Every version of every secret left in the emulator at ``endpoint``."""
+    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=REGION,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    values = []
+    for secret in sm.list_secrets()["SecretList"]:
+        for version in sm.list_secret_version_ids(SecretId=secret["Name"])["Versions"]:
+            body = json.loads(sm.get_secret_value(SecretId=secret["Name"],
+                                                  VersionId=version["VersionId"])["SecretString"])
+            values += [v for k, v in body.items() if k in SECRET_FIELDS]
+    return values
+
+
+@pytest.fixture
+def emulator_secret_values() -> Callable[[str], list[str]]:
+    """``emulator_secret_values(endpoint)``: the secret values a drill left in the emulator."""
+    return _emulator_secret_values
+
+
+# Botocore event hooks that are always removed afterwards. Clients are shared by the whole test
+# run, so a hook left registered would fail or slow later tests. Faults are injected at
+# botocore's hooks, so the action's own code path (aws_call, fan-out, error collection) is the
+# real one; only the AWS answer is faked, and each test says which call it fails.
+class AwsHooks:
+    def __init__(self) -> None:
+        self._registered: list[tuple[Any, str, Callable[..., Any]]] = []
+
+    def on(self, client: Any, event: str, handler: Callable[..., Any]) -> None:
+        """Register ``handler`` for ``event`` (e.g. ``before-parameter-build.ecs.UpdateService``)."""
+        client.meta.events.register(event, handler)
+        self._registered.append((client, event, handler))
+
+    def fail(self, client: Any, operation: str, when: Callable[[dict[str, Any]], bool] = lambda p: True,
+             code: str = "ThrottlingException") -> Callable[[], None]:
+        """Make ``operation`` fail with ``code`` when its parameters match ``when``; returns an undo."""
+
+        def hook(params: dict[str, Any], **_: Any) -> None:
+            if when(params):
+                raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}},
+                                  operation)
+
+        event = f"before-parameter-build.{_service_id(client)}.{operation}"
+        self.on(client, event, hook)
+        return lambda: self._remove(client, event, hook)
+
+    def probe_concurrency(self, client: Any, operation: str,
+                          hold_seconds: float = 0.05) -> "ConcurrencyProbe":
+        probe = ConcurrencyProbe(hold_seconds)
+        self.on(client, f"before-call.{_service_id(client)}.{operation}", probe.enter)
+        self.on(client, f"after-call.{_service_id(client)}.{operation}", probe.leave)
+        return probe
+
+    def record_calls(self, *clients: Any) -> set[str]:
+        """Collect the API calls made through ``clients`` as IAM names (``ecs:UpdateService``)."""
+        calls: set[str] = set()
+        for client in clients:
+            prefix = client.meta.service_model.signing_name
+            self.on(client, "before-call",
+                    lambda model, _prefix=prefix, **_: calls.add(f"{_prefix}:{model.name}"))
+        return calls
+
+    def _remove(self, client: Any, event: str, handler: Callable[..., Any]) -> None:
+        client.meta.events.unregister(event, handler)
+        self._registered.remove((client, event, handler))
+
+    def remove_all(self) -> None:
+        for client, event, handler in reversed(self._registered):
+            client.meta.events.unregister(event, handler)
+        self._registered.clear()
+
+
+class ConcurrencyProbe:
+    """Holds each call briefly and records how many were in flight at once."""
+
+    def __init__(self, hold_seconds: float) -> None:
+        self.peak = 0
+        self._in_flight = 0
+        self._hold = hold_seconds
+        self._lock = threading.Lock()
+
+    def enter(self, **_: Any) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+        time.sleep(self._hold)
+
+    def leave(self, **_: Any) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+
+def _service_id(client: Any) -> str:
+    return client.meta.service_model.service_id.hyphenize()
+
+
+@pytest.fixture
+def aws_hooks() -> Iterator[AwsHooks]:
+    hooks = AwsHooks()
+    yield hooks
+    hooks.remove_all()

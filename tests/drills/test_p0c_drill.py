@@ -4,29 +4,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
 
 pytestmark = pytest.mark.emulator
-# Fields of the seeded secrets that hold secret values (not names such as the username).
-SECRET_FIELDS = {"password", "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "FIREBASE_SERVICE_ACCOUNT"}
 
 
-def _secret_values(endpoint: str) -> list[str]:
-    """Every version of every secret left in the emulator, read after the drill."""
-    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="ap-south-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
-    values = []
-    for secret in sm.list_secrets()["SecretList"]:
-        for version in sm.list_secret_version_ids(SecretId=secret["Name"])["Versions"]:
-            body = json.loads(sm.get_secret_value(SecretId=secret["Name"],
-                                                  VersionId=version["VersionId"])["SecretString"])
-            values += [v for k, v in body.items() if k in SECRET_FIELDS]
-    return values
-
-
-def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, tmp_path: Path) -> None:
+def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, emulator_secret_values,
+                                       tmp_path: Path) -> None:
     finished = run_drill("p0-c")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-c.json").read_text())
@@ -38,7 +23,7 @@ def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, tmp_path: Path) 
     lookup = next(s for s in report["timeline"] if s["ref"] == "cloudtrail-lookup")
     assert lookup["status"] == "not-covered" and "not supported by this endpoint" in lookup["detail"]
     assert any(c["status"] == "not-covered" for c in report["not_covered"])
-    secrets = _secret_values(moto_server.endpoint_url)
+    secrets = emulator_secret_values(moto_server.endpoint_url)
     assert len(secrets) >= 5  # old and new master passwords, the app's keys
     everything = (finished.stdout + finished.stderr + (tmp_path / "p0-c.json").read_text()
                   + (tmp_path / "p0-c-postmortem.md").read_text())

@@ -59,9 +59,12 @@ def test_unreachable_localstack_is_a_clear_error(tmp_path: Path, capsys) -> None
     assert not (tmp_path / "p0-a.json").exists()
 
 
-def test_aws_target_is_refused_without_the_safety_allowlist(capsys) -> None:
+def test_aws_target_on_the_production_stack_is_refused_before_any_aws_call(capsys) -> None:
+    # More refusals (allowlist, confirmation, production accounts): tests/safety/.
     assert main(["run", "p0-a", "--target", "aws"]) == 2
-    assert "needs an account allowlist" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("error: refused: stack 'production' is marked production "
+                                       "(production: true); drills inject faults only into "
+                                       "non-production stacks\n")
 
 
 def test_scenario_services_match_the_steps() -> None:

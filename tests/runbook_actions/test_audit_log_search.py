@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import time
 
 import pytest
 
 from runbook_actions import audit_log_search as module
-from runbook_actions import get_action, invoke
+from runbook_actions import invoke
 from runbook_actions.cli import main
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError
 
@@ -133,29 +132,3 @@ def test_cli(clients, log_group, capsys):
     code = main([NAME, "--pattern", "drop table", "--since", "24h", "--log-group", log_group])
     out, _ = capsys.readouterr()
     assert code == 0 and json.loads(out)["details"]["matched"] == 1
-
-
-@contextmanager
-def recorded_calls(*aws_clients):
-    """The API calls made through ``aws_clients``, named as IAM actions (``rds:ModifyDBCluster``)."""
-    calls: set[str] = set()
-
-    def record(model, **_):
-        calls.add(f"{model.service_model.signing_name}:{model.name}")
-    for client in aws_clients:
-        client.meta.events.register("before-parameter-build", record)
-    try:
-        yield calls
-    finally:
-        for client in aws_clients:
-            client.meta.events.unregister("before-parameter-build", record)
-
-
-def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
-
-
-def test_iam_grants_are_exactly_the_calls_made(clients, log_group):
-    with recorded_calls(clients.logs) as calls:
-        search(clients, log_group, pattern="x")
-    assert calls == granted(NAME)

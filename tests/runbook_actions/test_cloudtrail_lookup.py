@@ -3,13 +3,12 @@ with responses shaped like real CloudTrail ones, and moto shows the "not support
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.stub import ANY, Stubber
 
-from runbook_actions import get_action, invoke
+from runbook_actions import invoke
 from runbook_actions.cli import main
 from runbook_actions.cloudtrail_lookup import NOT_SUPPORTED
 from runbook_actions.exceptions import AwsCallError, InvalidArgumentError, NotSupportedError
@@ -152,30 +151,3 @@ def test_since_accepts_minutes_hours_and_days(text, expected):
 def test_since_refuses_bad_windows_before_any_call(clients, text, words):
     with pytest.raises(InvalidArgumentError, match=words):
         invoke(NAME, clients, {"user": USER, "since": text})
-
-
-@contextmanager
-def recorded_calls(*aws_clients):
-    """The API calls made through ``aws_clients``, named as IAM actions (``rds:ModifyDBCluster``)."""
-    calls: set[str] = set()
-
-    def record(model, **_):
-        calls.add(f"{model.service_model.signing_name}:{model.name}")
-    for client in aws_clients:
-        client.meta.events.register("before-parameter-build", record)
-    try:
-        yield calls
-    finally:
-        for client in aws_clients:
-            client.meta.events.unregister("before-parameter-build", record)
-
-
-def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
-
-
-def test_iam_grants_are_exactly_the_calls_made(clients, stubbed):
-    stubbed.add_response("lookup_events", {"Events": PAGE_TWO}, expected_request(50))
-    with recorded_calls(clients.cloudtrail) as calls:
-        invoke(NAME, clients, {"user": USER})
-    assert calls == granted(NAME)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import boto3
 import pytest
 
-from runbook_actions import get_action, invoke
+from runbook_actions import invoke
 from runbook_actions.cli import main
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError
 
@@ -126,29 +125,3 @@ def test_cli_rejects_both_selectors_with_exit_code_2(clients, keys, capsys):
     code = main([NAME, "--user", USER, "--all", "--access-key-id", keys["leaked"]["AccessKeyId"]])
     assert code == 2 and "exactly one" in capsys.readouterr().err
     assert set(statuses(clients).values()) == {"Active"}
-
-
-@contextmanager
-def recorded_calls(*aws_clients):
-    """The API calls made through ``aws_clients``, named as IAM actions (``rds:ModifyDBCluster``)."""
-    calls: set[str] = set()
-
-    def record(model, **_):
-        calls.add(f"{model.service_model.signing_name}:{model.name}")
-    for client in aws_clients:
-        client.meta.events.register("before-parameter-build", record)
-    try:
-        yield calls
-    finally:
-        for client in aws_clients:
-            client.meta.events.unregister("before-parameter-build", record)
-
-
-def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
-
-
-def test_iam_grants_are_exactly_the_calls_made(clients, keys):
-    with recorded_calls(clients.iam) as calls:
-        invoke(NAME, clients, {"user": USER, "all": True})
-    assert calls == granted(NAME)

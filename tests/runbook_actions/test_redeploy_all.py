@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from botocore.exceptions import ClientError
 
-from runbook_actions import get_action, invoke
+from runbook_actions import invoke
 from runbook_actions.cli import main
 from runbook_actions.exceptions import NotFoundError, RefusedError
 
@@ -167,29 +166,3 @@ def test_force_redeploys_despite_an_unfinished_rotation(clients, platform, fleet
     _stage_pending(clients)
     result = redeploy(clients, platform, secret_ids=[SECRET], force=True)
     assert result.ok and sorted(result.details["summary"]["redeployed"]) == fleet
-
-
-@contextmanager
-def recorded_calls(*aws_clients):
-    """The API calls made through ``aws_clients``, named as IAM actions (``rds:ModifyDBCluster``)."""
-    calls: set[str] = set()
-
-    def record(model, **_):
-        calls.add(f"{model.service_model.signing_name}:{model.name}")
-    for client in aws_clients:
-        client.meta.events.register("before-parameter-build", record)
-    try:
-        yield calls
-    finally:
-        for client in aws_clients:
-            client.meta.events.unregister("before-parameter-build", record)
-
-
-def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
-
-
-def test_iam_grants_are_exactly_the_calls_made(clients, platform, fleet):
-    with recorded_calls(clients.ecs, clients.secretsmanager) as calls:
-        redeploy(clients, platform, secret_ids=[SECRET])
-    assert calls == granted(NAME)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import logging
 import secrets
 
@@ -11,7 +10,7 @@ from botocore.exceptions import ClientError
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from runbook_actions import get_action, invoke
+from runbook_actions import invoke
 from runbook_actions.cli import main
 from runbook_actions.exceptions import (AwsCallError, NotFoundError, RefusedError,
                                         RunbookError)
@@ -244,29 +243,3 @@ def test_error_messages_are_masked():
     assert "s3cr3t-value" not in str(raised.value) and "***" in str(raised.value)
     with pytest.raises(RefusedError, match="unrelated"), _never_revealing("s3cr3t-value"):
         raise RefusedError("unrelated")
-
-
-@contextmanager
-def recorded_calls(*aws_clients):
-    """The API calls made through ``aws_clients``, named as IAM actions (``rds:ModifyDBCluster``)."""
-    calls: set[str] = set()
-
-    def record(model, **_):
-        calls.add(f"{model.service_model.signing_name}:{model.name}")
-    for client in aws_clients:
-        client.meta.events.register("before-parameter-build", record)
-    try:
-        yield calls
-    finally:
-        for client in aws_clients:
-            client.meta.events.unregister("before-parameter-build", record)
-
-
-def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
-
-
-def test_iam_grants_are_exactly_the_calls_made(clients, target):
-    with recorded_calls(clients.rds, clients.secretsmanager) as calls:
-        rotate(clients, target)
-    assert calls == granted(NAME)
