@@ -1,4 +1,4 @@
-"""``python -m drills list | run <scenario|all> | seed``."""
+"""``python -m drills list | run <scenario|all> | seed | runbook <file>``."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from stack_config import StackConfigError, load_platform
 from .exceptions import DrillError
 from .orchestrate import run_one
 from .progress import ProgressPrinter
+from .runbook_check import command as runbook_command
 from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 from .seed_command import add_seed_parser, run_seed
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
                           "(to check a catalog change before deploying it)")
     add_seed_parser(commands)
+    runbook_command.add_parser(commands)
     return parser
 
 
@@ -58,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.scenarios_dir)
         if args.command == "run":
             return _run(args)
+        if args.command == "runbook":
+            return runbook_command.run(args)
         if args.command == "seed":
             return run_seed(args)
         build_parser().print_help()

@@ -1,0 +1,49 @@
+"""``python -m drills runbook docs/runbook.md [--stack] [--endpoint-url] [--report-dir] [--jobs]``."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from stack_config import load_platform
+
+from ..redaction import Redactor
+from .document import load_runbook
+from .errors import RunbookFormatError
+from .report import block_line, print_procedure, write_report
+from .runner import check_runbook
+
+EXIT_FAILED = 1
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "runbook", help="run every bash block of a runbook against the embedded emulator")
+    parser.add_argument("path", type=Path, help="the runbook, e.g. docs/runbook.md")
+    parser.add_argument("--stack", default="production", help="stack config to seed and check names against")
+    parser.add_argument("--endpoint-url", help="use this already-running moto server (one worker)")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="procedures checked side by side, one emulator each (default 2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    runbook = load_runbook(args.path)
+    platform = load_platform(args.stack)
+    if args.jobs < 1:
+        raise RunbookFormatError(f"--jobs {args.jobs}: must be at least 1")
+    if shutil.which("aws", path=str(Path(sys.executable).parent)) is None:
+        raise RunbookFormatError("the AWS CLI is not installed next to this Python; "
+                                 "run make (it installs requirements.txt)")
+    redactor = Redactor()
+    result = check_runbook(
+        runbook, platform, args.stack, endpoint_url=args.endpoint_url, jobs=args.jobs,
+        redactor=redactor,
+        on_procedure=lambda procedure, results: print_procedure(procedure, results, sys.stderr, redactor))
+    path = write_report(result, args.report_dir, redactor)
+    failures = [block_line(r) for r in result.blocks if r.status == "failed"]
+    if failures:
+        print("\nFailed blocks:\n" + redactor.redact("\n".join(failures), "runbook output"), file=sys.stderr)
+    print(f"{result.summary()} ({result.duration_s:.1f}s) → {path}", file=sys.stderr)
+    return 0 if result.passed else EXIT_FAILED

@@ -1,0 +1,35 @@
+"""Fixtures: one emulator for the checker runs that do not start their own."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from drills.emulator import MotoServer
+
+# The harness is imported by name; test folders here are not packages.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from runbook_harness import CheckerRun, run_checker  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def runbook_emulator():
+    """One moto server for the checker runs that do not start their own."""
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def check_on_emulator(runbook_emulator, tmp_path_factory) -> Callable[[str], CheckerRun]:
+    """``check_on_emulator(markdown)`` checks that runbook text against the shared emulator."""
+
+    def check(text: str) -> CheckerRun:
+        directory = tmp_path_factory.mktemp("runbook")
+        path = directory / "runbook.md"
+        path.write_text(text, encoding="utf-8")
+        return run_checker(path, directory, "--endpoint-url", runbook_emulator.endpoint_url)
+
+    return check
