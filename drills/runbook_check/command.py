@@ -14,7 +14,7 @@ from .errors import RunbookFormatError
 from .report import block_line, print_procedure, write_report
 from .runner import check_runbook
 
-EXIT_FAILED = 1
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -37,10 +37,14 @@ def run(args: argparse.Namespace) -> int:
         raise RunbookFormatError("the AWS CLI is not installed next to this Python; "
                                  "run make (it installs requirements.txt)")
     redactor = Redactor()
-    result = check_runbook(
-        runbook, platform, args.stack, endpoint_url=args.endpoint_url, jobs=args.jobs,
-        redactor=redactor,
-        on_procedure=lambda procedure, results: print_procedure(procedure, results, sys.stderr, redactor))
+    try:
+        result = check_runbook(
+            runbook, platform, args.stack, endpoint_url=args.endpoint_url, jobs=args.jobs,
+            redactor=redactor,
+            on_procedure=lambda procedure, results: print_procedure(procedure, results, sys.stderr, redactor))
+    except KeyboardInterrupt:
+        print("interrupted: the runbook check stopped; no report written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     path = write_report(result, args.report_dir, redactor)
     failures = [block_line(r) for r in result.blocks if r.status == "failed"]
     if failures:

@@ -12,7 +12,8 @@ import re
 import secrets
 import sys
 import tempfile
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class CheckSettings:
     static_problems: dict[tuple[str, int], list[str]]  # (section, number) -> problems
     setup_blocks: tuple[Block, ...]
     redactor: Redactor
+    stop: threading.Event = field(default_factory=threading.Event)  # set on Ctrl-C / SIGTERM
 
 
 def shell_environment(endpoint_url: str, home: Path) -> dict[str, str]:
@@ -91,6 +93,8 @@ class _ProcedureRun:
         stopped = self._run_setup()
         results = []
         for block in self.procedure.blocks:
+            if self.settings.stop.is_set():
+                stopped = stopped or "the check was interrupted"
             if stopped:
                 results.append(BlockResult.of(block, NOT_RUN, stopped))
                 continue

@@ -54,7 +54,12 @@ def check_runbook(runbook: Runbook, platform: Platform, stack: str, *, endpoint_
             on_procedure(procedure, results)
             return results
 
-        per_procedure = list(pool.map(run, runbook.procedures))
+        try:
+            per_procedure = list(pool.map(run, runbook.procedures))
+        except KeyboardInterrupt:
+            settings.stop.set()  # the blocks running finish; no other block starts
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return RunbookResult(runbook=str(runbook.path), stack=stack, target=targets[0].target.name,
                          started=started.isoformat(timespec="seconds"),
                          duration_s=time.monotonic() - clock,
