@@ -15,6 +15,7 @@ from .progress import ProgressPrinter
 from .runbook_check import command as runbook_command
 from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
+from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
 from .seed_command import add_seed_parser, run_seed
 from .session import TARGETS, open_target
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(to check a catalog change before deploying it)")
     add_seed_parser(commands)
     runbook_command.add_parser(commands)
+    add_gameday_parsers(commands)
     return parser
 
 
@@ -64,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return runbook_command.run(args)
         if args.command == "seed":
             return run_seed(args)
+        if args.command == "gameday":
+            return run_gameday_command(args)
+        if args.command == "ack":
+            return run_ack(args)
         build_parser().print_help()
         return EXIT_USAGE
     except (DrillError, StackConfigError) as error:

@@ -5,11 +5,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from alarm_catalog import Catalog
 from stack_config import Platform
 
 from .context import DrillContext
+from .gameday import GameDay, GameDayOptions
 from .journal import Journal
 from .progress import ProgressPrinter
 from .redaction import Redactor
@@ -33,6 +35,22 @@ def new_run_ids(scenario: Scenario) -> tuple[str, str]:
 
 def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
             report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None = None) -> DrillOutcome:
+    """A scripted drill: the scenario's procedure runs through the runbook actions."""
+    return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
+                  play=lambda runner: runner.run())
+
+
+def run_gameday(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
+                report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
+                options: GameDayOptions) -> DrillOutcome:
+    """A game day: people respond instead of the procedure."""
+    return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
+                  play=lambda runner: GameDay(runner, options, progress.header).run())
+
+
+def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
+           report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
+           play: Callable[[Runner], object]) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
     progress.header(f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
                     f"{scenario.title} — target {session.target.name}")
@@ -43,17 +61,17 @@ def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stac
     ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
                        stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
     runner = Runner(scenario, ctx, progress, catalog)
+    journal = runner.journal
     if missing:
-        journal = runner.journal
         journal.status = "not-runnable"
         journal.reason = (f"target {session.target.name} lacks {', '.join(missing)}, "
                           "which this scenario's steps call")
         journal.finish()
     else:
         try:
-            journal = runner.run()
+            play(runner)
         except KeyboardInterrupt:
-            write_reports(runner.journal, scenario, report_dir, redactor)
+            write_reports(journal, scenario, report_dir, redactor)
             raise
     reports = write_reports(journal, scenario, report_dir, redactor)
     progress.header(f"== {scenario.id}: {journal.status.upper()}"

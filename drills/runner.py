@@ -53,26 +53,26 @@ class Runner:
             interrupted = True
             raise
         finally:
-            signalled = self._undo_faults()
+            signalled = self.undo_faults()
             self.journal.finish(interrupted=interrupted or signalled)
         if signalled:  # the user stopped a run that had finished its phases: exit as interrupted
             raise KeyboardInterrupt("signal during the undo")
         return self.journal
 
     def _run_phases(self) -> None:
-        if not self._run_phase("steady_state"):
+        if not self.run_phase("steady_state"):
             self.journal.status = "aborted"
             self.journal.reason = "steady state not met before the fault; nothing was injected"
             return
-        if not self._run_phase("faults"):
+        if not self.run_phase("faults"):
             self.journal.reason = "fault injection failed"
         else:
-            detected_s = self._detect()
-            self._run_phase("procedure")
+            detected_s = self.detect()
+            self.run_phase("procedure")
             self._check_budget(detected_s)
-        self._run_phase("verify", run_all=True)
+        self.run_phase("verify", run_all=True)
 
-    def _detect(self) -> float | None:
+    def detect(self) -> float | None:
         """Replay the scenario's symptoms through the stack's alarm catalog (simulated time)."""
         spec = self.scenario.detection
         if spec is None:
@@ -87,12 +87,12 @@ class Runner:
             outcome = DetectionOutcome(False, f"{type(error).__name__}: {error}", None, {})
         record.detail, record.result = outcome.detail, outcome.data or None
         record.status = {True: STEP_OK, False: STEP_FAILED, None: STEP_NOT_COVERED}[outcome.passed]
-        self._check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
+        self.add_check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
                     [outcome.passed], outcome.detail)
         self.journal.detection = {"expected_page": spec.expect_page, "horizon_s": spec.horizon_s,
                                   "time_to_detect_s": outcome.time_to_detect_s, **outcome.data}
         record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
-        self._record(record)
+        self.record(record)
         return outcome.time_to_detect_s
 
     def _check_budget(self, detected_s: float | None) -> None:
@@ -103,18 +103,18 @@ class Runner:
                             "sla-budget", utc_now(), end=utc_now(), detail=budget.verdict())
         if not budget.within:
             record.status = STEP_FAILED
-        self._check(record, CHECK_PASSED if budget.within else CHECK_FAILED, budget.verdict())
-        self._record(record)
+        self.add_check(record, CHECK_PASSED if budget.within else CHECK_FAILED, budget.verdict())
+        self.record(record)
 
-    def _run_phase(self, phase: str, run_all: bool = False) -> bool:
+    def run_phase(self, phase: str, run_all: bool = False) -> bool:
         ok = True
         for step in getattr(self.scenario, phase):
             for name, local in self._expand(step):
                 if not ok and not run_all:
-                    self._record(StepRecord(name, phase, step.kind, step.ref, utc_now(),
+                    self.record(StepRecord(name, phase, step.kind, step.ref, utc_now(),
                                             status=STEP_SKIPPED, detail="an earlier step failed"))
                     continue
-                record = self._run_step(phase, step, name, local)
+                record = self.run_step(phase, step, name, local)
                 if record.status == STEP_FAILED and not step.continue_on_failure:
                     ok = False
         return ok
@@ -123,7 +123,7 @@ class Runner:
         rows = self.ctx.for_each(step.for_each) if step.for_each else [{}]
         return [(render(step.name, {**self.ctx.variables, **row}), row) for row in rows]
 
-    def _run_step(self, phase: str, step: Step, name: str, local: dict[str, Any]) -> StepRecord:
+    def run_step(self, phase: str, step: Step, name: str, local: dict[str, Any]) -> StepRecord:
         record = StepRecord(name, phase, step.kind, step.ref, utc_now())
         started = time.monotonic()
         variables = {**self.ctx.variables, **local}
@@ -137,20 +137,20 @@ class Runner:
             self._failed(record, f"{type(error).__name__}: {error}")
         record.end = utc_now()
         record.duration_s = round(time.monotonic() - started, 3)
-        self._record(record)
+        self.record(record)
         return record
 
     def _failed(self, record: StepRecord, detail: str) -> None:
         record.status, record.detail = STEP_FAILED, detail
         if record.kind == "probe":  # a probe that cannot look is a check that did not pass
-            self._check(record, CHECK_FAILED, detail)
+            self.add_check(record, CHECK_FAILED, detail)
 
     def _probe(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         probe = activities.probes()[step.ref]
         gaps = [self.ctx.target.lacks(c) for c in probe.requires if self.ctx.target.lacks(c)]
         if gaps:
             record.status, record.detail = STEP_NOT_COVERED, "; ".join(gaps)
-            self._check(record, CHECK_NOT_COVERED, record.detail)
+            self.add_check(record, CHECK_NOT_COVERED, record.detail)
             return
         check = probe.function(self.ctx, **args)
         record.detail, record.result = check.detail, check.data or None
@@ -158,7 +158,7 @@ class Runner:
             record.status = STEP_NOT_COVERED
         elif not check.passed:
             record.status = STEP_FAILED
-        self._check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
+        self.add_check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
                     [check.passed], check.detail)
 
     def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
@@ -188,7 +188,7 @@ class Runner:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()
         except NotSupportedError as error:
             record.status, record.detail = STEP_NOT_COVERED, f"not covered on target {self.ctx.target.name}: {error}"
-            self._check(record, CHECK_NOT_COVERED, record.detail)
+            self.add_check(record, CHECK_NOT_COVERED, record.detail)
             return
         record.result = result
         record.detail = "changed" if result["changed"] else "no change"
@@ -204,19 +204,19 @@ class Runner:
             expectation = type(expectation)(expectation.path, expectation.op,
                                             render(expectation.value, variables))
             passed, detail = evaluate(expectation, result)
-            self._check(record, CHECK_PASSED if passed else CHECK_FAILED, detail,
+            self.add_check(record, CHECK_PASSED if passed else CHECK_FAILED, detail,
                         name=f"{record.name}: {expectation.describe()}")
             if not passed:
                 record.status, record.detail = STEP_FAILED, f"expectation failed: {detail}"
 
-    def _check(self, record: StepRecord, status: str, detail: str, name: str | None = None) -> None:
+    def add_check(self, record: StepRecord, status: str, detail: str, name: str | None = None) -> None:
         self.journal.checks.append(CheckRecord(name or record.name, record.phase, status, detail))
 
-    def _record(self, record: StepRecord) -> None:
+    def record(self, record: StepRecord) -> None:
         self.journal.timeline.append(record)
         self.progress(self.journal, record)
 
-    def _undo_faults(self) -> bool:
+    def undo_faults(self) -> bool:
         """Undo every injected fault, newest first; True if a signal arrived meanwhile (held)."""
         with signals_held("undoing the injected faults") as held:
             while self._injected:

@@ -1,0 +1,208 @@
+"""Game-day mode: inject the fault and page, then let people respond, with the SLA clock running.
+
+The drill does not remediate. It records the acknowledgement (``python -m drills ack``) and
+polls the scenario's verify probes until the platform is back in its steady state or the time
+limit passes; it always undoes the fault, and writes the same reports as a scripted drill.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from runbook_actions.registry import all_actions
+
+from . import activities
+from .exceptions import DrillError
+from .journal import STEP_FAILED, StepRecord, utc_now
+from .runner import Runner
+from .scenario import Step
+from .sla import RESPONSE_SLA_S, Budget, BudgetPart
+
+STATE_FILE = "gameday.json"
+ACK_FILE = "gameday-ack.json"
+STATUS_ACTION = "post-status"
+TITLE_MAX, IMPACT_MAX = 80, 500  # post-status's limits
+
+
+@dataclass(frozen=True)
+class GameDayOptions:
+    state_dir: Path
+    time_limit_s: float
+    poll_s: float
+
+
+def acknowledge(state_dir: Path, by: str) -> dict[str, Any]:
+    """Record that a responder acknowledged the running game day's page."""
+    state_path = state_dir / STATE_FILE
+    if not state_path.is_file():
+        raise DrillError(f"no game day is running (no {state_path})")
+    state = json.loads(state_path.read_text())
+    ack = {"incident_id": state["incident_id"], "by": by, "at": utc_now()}
+    _write_json(state_dir / ACK_FILE, ack)
+    return ack
+
+
+class GameDay:
+    """Runs one scenario as a game day on an open target; see the module docstring."""
+
+    def __init__(self, runner: Runner, options: GameDayOptions,
+                 say: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+        self.runner = runner
+        self.options = options
+        self.say = say
+        self.clock = clock
+        self.sla_s = RESPONSE_SLA_S.get(runner.scenario.severity)
+
+    def run(self) -> None:
+        journal = self.runner.journal
+        interrupted = False
+        try:
+            self._play()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            self.runner.undo_faults()
+            self._clear_state()
+            journal.finish(interrupted=interrupted)
+
+    def _play(self) -> None:
+        journal = self.runner.journal
+        if not self.runner.run_phase("steady_state"):
+            journal.status, journal.reason = "aborted", "steady state not met; nothing was injected"
+            return
+        if not self.runner.run_phase("faults"):
+            journal.reason = "fault injection failed"
+            return
+        detected_s = self.runner.detect() or 0.0
+        paged_at = self.clock()
+        self._post_status("INVESTIGATING")
+        self._publish_state()
+        acked_s, recovered_s = self._wait_for_responders(paged_at, detected_s)
+        self.runner.run_phase("verify", run_all=True)
+        self._judge(detected_s, acked_s, recovered_s)
+        if recovered_s is not None:
+            self._post_status("RESOLVED")
+
+    def _wait_for_responders(self, paged_at: float, detected_s: float) -> tuple[float | None, float | None]:
+        acked_s = recovered_s = None
+        self.say(self._instructions())
+        while True:
+            elapsed = self.clock() - paged_at
+            if acked_s is None and self._acknowledged():
+                acked_s = elapsed
+                self._event(f"acknowledged by {self._ack()['by']}", f"+{detected_s + elapsed:.0f}s after the fault")
+            if recovered_s is None and self._recovered():
+                recovered_s = elapsed
+                self._event("steady state is back", f"+{detected_s + elapsed:.0f}s after the fault")
+            self.say(self._clock_line(detected_s + elapsed, acked_s, recovered_s))
+            if (acked_s is not None and recovered_s is not None) or elapsed >= self.options.time_limit_s:
+                return acked_s, recovered_s
+            time.sleep(self.options.poll_s)
+
+    def _recovered(self) -> bool:
+        """Every verify probe the target can check passes (quietly: not recorded each poll)."""
+        ctx = self.runner.ctx
+        for step in self.runner.scenario.verify:
+            probe = activities.probes()[step.ref]
+            if any(ctx.target.lacks(c) for c in probe.requires):
+                continue
+            try:
+                check = probe.function(ctx, **step.args)
+            except Exception:  # a probe that cannot look yet is not a recovery
+                return False
+            if check.passed is False:
+                return False
+        return True
+
+    def _judge(self, detected_s: float, acked_s: float | None, recovered_s: float | None) -> None:
+        """The SLA is to acknowledge: simulated detection plus the responders' measured time."""
+        journal = self.runner.journal
+        budget = Budget(journal.severity, self.sla_s, (
+            BudgetPart("time to detect (alarm)", detected_s, "simulated"),
+            BudgetPart("time to acknowledge (responders)", acked_s or 0.0,
+                       "measured" if acked_s is not None else "never acknowledged")))
+        journal.sla = {**budget.to_dict(), "time_to_recover_s":
+                       None if recovered_s is None else round(detected_s + recovered_s, 3)}
+        if acked_s is None:
+            journal.reason = "nobody acknowledged the page"
+            self._fail("acknowledged within the SLA", journal.reason)
+        elif not budget.within:
+            self._fail("acknowledged within the SLA", budget.verdict())
+        else:
+            self._event("acknowledged within the SLA", budget.verdict())
+        if recovered_s is None:
+            journal.reason = journal.reason or (f"not recovered within the time limit of "
+                                                f"{self.options.time_limit_s:.0f}s")
+            self._fail("steady state restored by the responders", journal.reason)
+
+    def _fail(self, name: str, detail: str) -> None:
+        record = StepRecord(name, "response", "check", "gameday", utc_now(), end=utc_now(),
+                            status=STEP_FAILED, detail=detail)
+        self.runner.record(record)
+        self.runner.add_check(record, "failed", detail)
+
+    def _event(self, name: str, detail: str) -> None:
+        record = StepRecord(name, "response", "event", "gameday", utc_now(), end=utc_now(), detail=detail)
+        self.runner.record(record)
+        self.runner.add_check(record, "passed", detail)
+
+    def _post_status(self, status: str) -> None:
+        """Page (or close) through the status action, as the responders' Lambda would."""
+        if STATUS_ACTION not in all_actions():
+            return
+        scenario = self.runner.scenario
+        title = f"GAME DAY {scenario.guide_section}: {scenario.title}"
+        arguments = {"severity": scenario.severity, "status": status, "title": title[:TITLE_MAX],
+                     "impact": " ".join((scenario.impact or "simulated").split())[:IMPACT_MAX],
+                     "current_action": "game day: responders at work"}
+        if status != "RESOLVED":
+            arguments["next_update_minutes"] = 15
+        step = Step(kind="action", ref=STATUS_ACTION, name=f"post status {status}", args=arguments)
+        self.runner.run_step("response", step, step.name, {})
+
+    def _instructions(self) -> str:
+        ctx = self.runner.ctx
+        endpoint = f"export AWS_ENDPOINT_URL={ctx.target.endpoint_url}; " if ctx.target.endpoint_url else ""
+        sla = f"{self.sla_s // 60} min" if self.sla_s else "no SLA"
+        return (f"GAME DAY {ctx.incident_id}: {self.runner.scenario.title} ({self.runner.scenario.severity}, "
+                f"SLA {sla}). Respond with the runbook ({endpoint}python -m runbook_actions ...); "
+                f"acknowledge with: python -m drills ack --state-dir {self.options.state_dir} --by <name>")
+
+    def _clock_line(self, since_fault_s: float, acked_s: float | None, recovered_s: float | None) -> str:
+        sla = f" of SLA {_mmss(self.sla_s)}" if self.sla_s else ""
+        return (f"[{self.runner.scenario.id}] T+{_mmss(since_fault_s)}{sla} | acknowledged: "
+                f"{'yes' if acked_s is not None else 'no'} | recovered: {'yes' if recovered_s is not None else 'no'}")
+
+    def _publish_state(self) -> None:
+        ctx = self.runner.ctx
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.options.state_dir / ACK_FILE).unlink(missing_ok=True)
+        _write_json(self.options.state_dir / STATE_FILE, {
+            "scenario": self.runner.scenario.id, "incident_id": ctx.incident_id, "run_id": ctx.run_id,
+            "endpoint_url": ctx.target.endpoint_url, "started": utc_now(), "pid": os.getpid()})
+
+    def _clear_state(self) -> None:
+        (self.options.state_dir / STATE_FILE).unlink(missing_ok=True)
+
+    def _ack(self) -> dict[str, Any]:
+        return json.loads((self.options.state_dir / ACK_FILE).read_text())
+
+    def _acknowledged(self) -> bool:
+        path = self.options.state_dir / ACK_FILE
+        return path.is_file() and self._ack().get("incident_id") == self.runner.ctx.incident_id
+
+
+def _mmss(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, indent=2))
+    partial.replace(path)
