@@ -44,10 +44,10 @@ class ShellSession:
         self._process = subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=cwd, env=env, start_new_session=True)
-        # The innermost failing command is the one worth naming, so the first write wins.
+        # The line of the innermost failing command: the first write wins. (Its source line is
+        # named rather than $BASH_COMMAND, which in a pipeline is the last command, not the failed one.)
         errfile = shlex.quote(str(self._errfile))
-        self._send(f"set -Eeuo pipefail; trap '[ -e {errfile} ] || printf \"line %s: %s\" "
-                   f"\"$LINENO\" \"$BASH_COMMAND\" > {errfile}' ERR")
+        self._send(f"set -Eeuo pipefail; trap '[ -e {errfile} ] || echo \"$LINENO\" > {errfile}' ERR")
         if self._wait_done(10) != 0:
             raise RuntimeError("bash did not start")
 
@@ -68,7 +68,8 @@ class ShellSession:
         self._send(f"{body} > {shlex.quote(str(out))} 2> {shlex.quote(str(err))} < /dev/null")
         exit_code = self._wait_done(timeout_s)
         return BlockRun(exit_code, _read(out), _read(err),
-                        _read(self._errfile) if exit_code else "", time.monotonic() - started)
+                        _source_line(text, _read(self._errfile)) if exit_code else "",
+                        time.monotonic() - started)
 
     def export(self, values: dict[str, str]) -> None:
         if values:
@@ -124,6 +125,15 @@ class ShellSession:
             for line in buffer.decode(errors="replace").splitlines():
                 if line.startswith(_DONE):
                     return int(line.split()[1])
+
+
+def _source_line(text: str, line_number: str) -> str:
+    """``line N: <the block's line N>``, or "" when bash named no line."""
+    lines = text.splitlines()
+    if not line_number.strip().isdigit() or not 1 <= int(line_number) <= len(lines):
+        return ""
+    number = int(line_number)
+    return f"line {number}: {lines[number - 1].strip().rstrip(chr(92)).strip()}"
 
 
 def _read(path: Path) -> str:
