@@ -66,10 +66,6 @@ def shell_environment(endpoint_url: str, home: Path) -> dict[str, str]:
 
 
 def run_procedure(procedure: Procedure, session: TargetSession, settings: CheckSettings) -> list[BlockResult]:
-    seeded = session.prepare(settings.platform)
-    if seeded is not None:
-        for value in seeded.secret_values:
-            settings.redactor.add(value)
     with tempfile.TemporaryDirectory(prefix="runbook-check-") as workdir:
         env = shell_environment(session.target.endpoint_url or "", Path(workdir))
         shell = ShellSession(env, PROJECT_ROOT, Path(workdir))
@@ -90,13 +86,16 @@ class _ProcedureRun:
                                 incident_id=f"RUNBOOK-{stamp}", redactor=settings.redactor)
 
     def run(self) -> list[BlockResult]:
-        stopped = self._run_setup()
+        stopped = self._start()
         results = []
         for block in self.procedure.blocks:
             if self.settings.stop.is_set():
                 stopped = stopped or "the check was interrupted"
+            problems = self._problems(block)
             if stopped:
-                results.append(BlockResult.of(block, NOT_RUN, stopped))
+                # What is wrong without running is reported even where nothing runs.
+                results.append(BlockResult.of(block, FAILED, "; ".join(problems)) if problems
+                               else BlockResult.of(block, NOT_RUN, stopped))
                 continue
             result = self._block(block)
             results.append(result)
@@ -104,18 +103,26 @@ class _ProcedureRun:
                 stopped = f"block {block.number} of this procedure failed"
         return results
 
-    def _run_setup(self) -> str:
-        """Why the procedure cannot start, or "" once the other sections' set-up blocks ran."""
-        for block in self.settings.setup_blocks:
-            if block.section == self.procedure.title:
-                continue  # runs in order as one of this procedure's own blocks
-            if self.settings.static_problems[(block.section, block.number)] or \
-                    not self.shell.run(block.text, block.annotations.timeout_s).ok:
+    def _start(self) -> str:
+        """Seed a fresh platform and run the other sections' set-up blocks, as a person does
+        once per shell; why the procedure cannot start, or ""."""
+        setup = [b for b in self.settings.setup_blocks if b.section != self.procedure.title]
+        for block in setup:
+            if self._problems(block):
+                return f"the set-up block ({block.label}) failed"
+        seeded = self.session.prepare(self.settings.platform)
+        for value in seeded.secret_values if seeded else []:
+            self.settings.redactor.add(value)
+        for block in setup:
+            if not self.shell.run(block.text, block.annotations.timeout_s).ok:
                 return f"the set-up block ({block.label}) failed"
         return ""
 
+    def _problems(self, block: Block) -> list[str]:
+        return self.settings.static_problems[(block.section, block.number)]
+
     def _block(self, block: Block) -> BlockResult:
-        problems = self.settings.static_problems[(block.section, block.number)]
+        problems = self._problems(block)
         if problems:
             return BlockResult.of(block, FAILED, "; ".join(problems))
         annotations = block.annotations

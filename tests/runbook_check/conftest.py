@@ -24,12 +24,12 @@ def runbook_emulator():
 
 @pytest.fixture(scope="module")
 def check_on_emulator(runbook_emulator, tmp_path_factory) -> Callable[[str], CheckerRun]:
-    """``check_on_emulator(markdown)`` checks that runbook text against the shared emulator."""
+    """``check_on_emulator(markdown, *options)`` checks that runbook text against the shared emulator."""
 
-    def check(text: str) -> CheckerRun:
+    def check(text: str, *options: str) -> CheckerRun:
         directory = tmp_path_factory.mktemp("runbook")
         path = directory / "runbook.md"
         path.write_text(text, encoding="utf-8")
-        return run_checker(path, directory, "--endpoint-url", runbook_emulator.endpoint_url)
+        return run_checker(path, directory, "--endpoint-url", runbook_emulator.endpoint_url, *options)
 
     return check

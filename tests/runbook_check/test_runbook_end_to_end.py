@@ -124,3 +124,19 @@ def test_a_broken_copy_fails_the_run_and_only_the_broken_blocks_fail(broken_run)
     assert broken_run.block("P0-A", 3)["status"] == "not-run"
     assert broken_run.block("P0-C", 2)["status"] == "passed"
     assert broken_run.block("Before you start", 4)["status"] == "passed"
+
+
+def test_against_another_stack_every_literal_name_is_drift_and_nothing_runs(check_on_emulator):
+    """The runbook is production's: checked against staging, each production name is reported,
+    even in blocks that cannot run because the set-up failed."""
+    run = check_on_emulator(RUNBOOK.read_text(), "--stack", "staging")
+    assert run.process.returncode == 1
+    setup = run.block("Before you start", 1)
+    assert "ZELLY_CLUSTER='zelly-production' but stack staging has zelly-staging" in setup["reason"]
+    crash_logs = run.block("P0-A", 5)
+    assert crash_logs["status"] == "failed"
+    assert "--log-group-name '/zelly/ecs/fastify-nova' is not a log group of stack staging" in crash_logs["reason"]
+    assert run.report["summary"]["passed"] == 0
+    triage = run.block("P0-A", 2)
+    assert triage["status"] == "not-run"
+    assert triage["reason"].startswith("the set-up block (Before you start · block 1 ")
