@@ -83,10 +83,10 @@ class GameDay:
         self._post_status("INVESTIGATING")
         self._publish_state()
         acked_s, recovered_s = self._wait_for_responders(paged_at, detected_s)
-        self.runner.run_phase("verify", run_all=True)
-        self._judge(detected_s, acked_s, recovered_s)
         if recovered_s is not None:
             self._post_status("RESOLVED")
+        self.runner.run_phase("verify", run_all=True)
+        self._judge(detected_s, acked_s, recovered_s)
 
     def _wait_for_responders(self, paged_at: float, detected_s: float) -> tuple[float | None, float | None]:
         acked_s = recovered_s = None
@@ -105,9 +105,10 @@ class GameDay:
             time.sleep(self.options.poll_s)
 
     def _recovered(self) -> bool:
-        """Every verify probe the target can check passes (quietly: not recorded each poll)."""
+        """The scenario's steady state holds again, as far as the target can check (quietly:
+        not recorded each poll; the verify phase records the final word)."""
         ctx = self.runner.ctx
-        for step in self.runner.scenario.verify:
+        for step in self.runner.scenario.steady_state:
             probe = activities.probes()[step.ref]
             if any(ctx.target.lacks(c) for c in probe.requires):
                 continue

@@ -31,7 +31,9 @@ def test_p0a_passes_end_to_end_and_writes_reports(tmp_path: Path) -> None:
     phases = [step["phase"] for step in report["timeline"]]
     assert phases.index("steady_state") < phases.index("faults") < phases.index("procedure") < phases.index("verify")
     procedure = [s["ref"] for s in report["timeline"] if s["phase"] == "procedure"]
-    assert procedure[:2] == ["triage", "triage"] and procedure[-1] == "scale-service"
+    assert procedure[:2] == ["post-status", "post-status"] and procedure[-1] == "post-status"
+    remediation = [ref for ref in procedure if ref != "post-status"]
+    assert remediation[:2] == ["triage", "triage"] and remediation[-1] == "scale-service"
     assert all({"name", "phase", "start", "end", "duration_s", "status", "detail"} <= set(s)
                for s in report["timeline"])
     rollbacks = [s for s in report["timeline"] if s["ref"] == "rollback-service" and s["result"]["changed"]]
