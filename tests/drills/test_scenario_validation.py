@@ -20,6 +20,14 @@ def test_shipped_scenarios_are_valid_and_p0_first() -> None:
     assert severities == sorted(severities)
 
 
+def _rollback(data: dict) -> dict:
+    return next(s for s in data["procedure"] if s.get("action") == "rollback-service")
+
+
+def _index(data: dict, step: dict) -> int:
+    return data["procedure"].index(step)
+
+
 def _broken(change) -> dict:
     data = copy.deepcopy(P0A)
     change(data)
@@ -33,17 +41,17 @@ def _broken(change) -> dict:
     (lambda d: d["procedure"][0].update(action="triag"), "procedure[0]: unknown action 'triag'"),
     (lambda d: d["steady_state"][0].update(probe="nope"), "steady_state[0]: unknown probe 'nope'"),
     (lambda d: d["faults"][0].update(fault="meteor"), "faults[0]: unknown fault 'meteor'"),
-    (lambda d: d["procedure"][2]["args"].update(sevice="x"),
-     "procedure[2].args: action 'rollback-service' has no argument 'sevice'"),
-    (lambda d: d["procedure"][2].update(name="roll back {servce}"), "unknown variable {servce}"),
-    (lambda d: d["procedure"][2].pop("for_each"), "unknown variable {service}"),
+    (lambda d: _rollback(d)["args"].update(sevice="x"),
+     "action 'rollback-service' has no argument 'sevice'"),
+    (lambda d: _rollback(d).update(name="roll back {servce}"), "unknown variable {servce}"),
+    (lambda d: _rollback(d).pop("for_each"), "unknown variable {service}"),
     (lambda d: d["procedure"][0]["expect"][0].update(op="approximately"),
      "procedure[0].expect[0].op: 'approximately' is not one of"),
-    (lambda d: d["verify"].append({"action": "triage"}), "verify[3]: a action cannot be a step of verify"),
+    (lambda d: d["verify"].append({"action": "triage"}), "a action cannot be a step of verify"),
     (lambda d: d["procedure"].append({"action": "triage", "probe": "ecs-steady-state"}),
      "give exactly one of probe, fault, action"),
-    (lambda d: d["procedure"][2].update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
-    (lambda d: d["procedure"][2].update(continue_on_failure="yes"), "continue_on_failure: expected true or false"),
+    (lambda d: _rollback(d).update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
+    (lambda d: _rollback(d).update(continue_on_failure="yes"), "continue_on_failure: expected true or false"),
     (lambda d: d["detection"].update(expect_page="P7"), "detection.expect_page: 'P7' is not one of"),
     (lambda d: d["detection"].update(expect_page=None), "detection.reason: say why no alarm"),
     (lambda d: d["detection"].update(horizon_s=5), "detection.horizon_s: 5 is not a whole number"),

@@ -69,5 +69,5 @@ def test_aws_target_on_the_production_stack_is_refused_before_any_aws_call(capsy
 
 def test_scenario_services_match_the_steps() -> None:
     needed = load_scenarios()["p0-a"].services_needed()
-    assert needed == {"ecs", "logs", "elasticloadbalancing"}
+    assert needed == {"ecs", "logs", "elasticloadbalancing", "sns", "sqs", "ssm"}
     assert local_target("http://x").missing_services(needed) == []
