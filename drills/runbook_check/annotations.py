@@ -108,9 +108,11 @@ def parse_annotation(content: str, where: str) -> tuple[str, str | None] | None:
     return key, value.strip() if value is not None else None
 
 
+_SINGLE_FIELDS = {"not-covered": "not_covered", "setup": "setup", "timeout": "timeout_s"}
+
+
 def _add(fields: dict[str, Any], key: str, value: str | None, where: str) -> None:
-    name = key.replace("-", "_")
-    if key in ("not-covered", "setup", "timeout") and name in fields:
+    if _SINGLE_FIELDS.get(key) in fields:
         raise RunbookFormatError(f"{where}: {key!r} given twice for one block")
     if key == "setup":
         fields["setup"] = True
@@ -124,6 +126,7 @@ def _add(fields: dict[str, Any], key: str, value: str | None, where: str) -> Non
         parsed = {"expect": _expectations, "expect-each": _expectations,
                   "expect-output": _output_expectations, "expect-state": _state_checks,
                   "given": _givens}[key](_json_items(value or "", where), f"{where}: {key}")
+        name = key.replace("-", "_")
         fields[name] = fields.get(name, ()) + parsed
 
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from runbook_actions import constants
-from stack_config import Platform
+from stack_config import SEVERITIES, Platform
 from stack_config.runbook_env import runbook_environment
 
 from .commands import Command
@@ -58,7 +58,7 @@ class PlatformNames:
             "DB cluster": {aurora.cluster_id}, "parameter": {aurora.endpoint_parameter},
             "region": {platform.region},
             "target group": {s.target_group for s in platform.services if s.target_group},
-            "topic": {platform.notifications.topic_name(s) for s in ("P0", "P1", "P2")}
+            "topic": {platform.notifications.topic_name(s) for s in SEVERITIES}
                      | {platform.notifications.p3_queue_name},
             "queue": {q.name for q in platform.queues},
         }

@@ -66,6 +66,8 @@ def test_multi_line_annotations_and_ordinary_comments():
     (["## S", '<!-- expect-output: {"path": "a", "op": "exists"} -->', "```bash", "true", "```"],
      "takes no 'path'"),
     (["## S", "<!-- timeout: 0 -->", EXPECT_OK, "```bash", "true", "```"], "outside 0..600"),
+    (["## S", "<!-- timeout: 5 -->", "<!-- timeout: 9 -->", EXPECT_OK, "```bash", "true", "```"],
+     "'timeout' given twice"),
     (["## S", EXPECT_OK, "```bash", "true", "```", "## S", EXPECT_OK, "```bash", "true", "```"],
      "a second section titled 'S'"),
     (["## S", EXPECT_OK, "```bash", "true"], "never closed"),
