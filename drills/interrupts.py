@@ -28,10 +28,11 @@ class HeldSignals:
 
 
 @contextmanager
-def signals_held(doing: str) -> Iterator[HeldSignals]:
+def signals_held(doing: str, announce: str | None = None) -> Iterator[HeldSignals]:
     """Note SIGINT/SIGTERM instead of acting on them until the block ends; ``doing`` says what
-    is being finished first. Signals can only be handled in the main thread: elsewhere this
-    holds nothing (and no signal arrives there anyway)."""
+    is being finished first, ``announce`` (if given) is written once signals are held. Signals
+    can only be handled in the main thread: elsewhere this holds nothing (and no signal arrives
+    there anyway)."""
     held = HeldSignals()
     if threading.current_thread() is not threading.main_thread():
         yield held
@@ -43,6 +44,8 @@ def signals_held(doing: str) -> Iterator[HeldSignals]:
         os.write(2, f"{signal.Signals(signum).name} received: {doing} first\n".encode())
 
     previous = {number: signal.signal(number, note) for number in HELD_SIGNALS}
+    if announce:
+        os.write(2, f"{announce}\n".encode())
     try:
         yield held
     finally:

@@ -53,7 +53,7 @@ class Runner:
             interrupted = True
             raise
         finally:
-            signalled = self.undo_faults()
+            signalled = self.undo_faults(interrupted)
             self.journal.finish(interrupted=interrupted or signalled)
         if signalled:  # the user stopped a run that had finished its phases: exit as interrupted
             raise KeyboardInterrupt("signal during the undo")
@@ -216,9 +216,12 @@ class Runner:
         self.journal.timeline.append(record)
         self.progress(self.journal, record)
 
-    def undo_faults(self) -> bool:
-        """Undo every injected fault, newest first; True if a signal arrived meanwhile (held)."""
-        with signals_held("undoing the injected faults") as held:
+    def undo_faults(self, interrupted: bool = False) -> bool:
+        """Undo every injected fault, newest first; True if a signal arrived meanwhile (held).
+        After an interrupt it says so first, as people press Ctrl-C again when nothing shows."""
+        announce = (f"interrupted: undoing {len(self._injected)} injected fault(s) first; further "
+                    "Ctrl-C or SIGTERM waits until that is done") if interrupted and self._injected else None
+        with signals_held("undoing the injected faults", announce) as held:
             while self._injected:
                 fault, state, name = self._injected.pop()
                 record = StepRecord(f"undo {name}", "undo", "undo", fault.name, utc_now())

@@ -100,7 +100,8 @@ def load_scenario(path: Path) -> Scenario:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise ScenarioError(f"{path.name}: cannot read scenario ({error})") from None
+        # One line: YAML errors quote the offending line over several.
+        raise ScenarioError(f"{path.name}: cannot read scenario ({' '.join(str(error).split())})") from None
     try:
         return parse_scenario(data)
     except ScenarioError as error:
@@ -153,7 +154,7 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
 
 def _check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -> None:
     known = {"probe": activities.probes(), "fault": activities.faults(), "action": all_actions()}[kind]
-    if ref not in known:
+    if not isinstance(ref, str) or ref not in known:
         raise ScenarioError(f"{where}: unknown {kind} {ref!r} (known: {', '.join(sorted(known))})")
     item = known[ref]
     params = ({p.name for p in item.params} if kind == "action" else set(item.params))

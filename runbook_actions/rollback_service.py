@@ -1,8 +1,8 @@
 """Roll a service back to its newest ACTIVE task-definition revision older than the deployed one.
 
 Unlike the guide's ``revision - 1``, deregistered revisions are skipped. The rollback is recorded
-on the service as tags, so running the same command again right after does not roll back a
-second time (onto an even older revision) unless --force is given.
+on the service as tags (before it is made), so running the same command again right after does
+not roll back a second time (onto an even older revision) unless --force is given.
 """
 from __future__ import annotations
 
@@ -48,10 +48,12 @@ def rollback_service(clients: AwsClients, *, cluster: str, service: str,
     if dry_run:
         return ActionResult(NAME, ok=True, changed=False, dry_run=True,
                             details={**details, "would_change": True})
+    # Recorded before rolling back: recorded after, a failed record would make the rerun roll
+    # back a second time. A record whose rollback then fails matches no deployed revision.
+    _record_rollback(ecs, described["serviceArn"], details)
     with aws_call(f"rolling back {service} to {details['to']}"):
         ecs.update_service(cluster=cluster, service=service, taskDefinition=target,
                            forceNewDeployment=True)
-    _record_rollback(ecs, described["serviceArn"], details)
     return ActionResult(NAME, ok=True, changed=True, dry_run=False, details=details)
 
 
@@ -93,7 +95,7 @@ def _earlier_rollback(ecs: Any, service_arn: str, current: str) -> dict[str, str
 def _record_rollback(ecs: Any, service_arn: str, details: dict[str, Any]) -> None:
     at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     details["at"] = at
-    with aws_call("recording the rollback on the service (the rollback itself succeeded)"):
+    with aws_call("recording the rollback on the service (nothing was rolled back)"):
         ecs.tag_resource(resourceArn=service_arn, tags=[
             {"key": TAG_FROM, "value": details["from"]}, {"key": TAG_TO, "value": details["to"]},
             {"key": TAG_AT, "value": at}])

@@ -59,4 +59,5 @@ def _read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise StackConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as error:
-        raise StackConfigError(f"{path.name}: not valid YAML ({error})") from None
+        # One line: YAML errors quote the offending line over several.
+        raise StackConfigError(f"{path.name}: not valid YAML ({' '.join(str(error).split())})") from None

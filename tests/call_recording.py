@@ -31,13 +31,19 @@ def iam_actions(model: Any, params: dict[str, Any]) -> set[str]:
 
 
 def is_read(iam_action: str) -> bool:
-    return iam_action.split(":", 1)[1].startswith(READ_PREFIXES)
+    return is_read_operation(iam_action.split(":", 1)[1])
+
+
+def is_read_operation(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
 
 
 class RecordingClients(AwsClients):
     def __init__(self, region: str) -> None:
         super().__init__(region=region, session=boto3.session.Session(region_name=region))
         self.calls: set[str] = set()
+        # (boto3 service name, operation) of every call, e.g. ("ecs", "UpdateService").
+        self.operations: set[tuple[str, str]] = set()
         self._hooked: set[str] = set()
         self._hook_lock = threading.Lock()
 
@@ -51,8 +57,9 @@ class RecordingClients(AwsClients):
 
     def take(self) -> set[str]:
         """The calls noted since the last take."""
-        calls, self.calls = self.calls, set()
+        calls, self.calls, self.operations = self.calls, set(), set()
         return calls
 
     def _note(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         self.calls |= iam_actions(model, params)
+        self.operations.add((model.service_model.service_name, model.name))
