@@ -23,6 +23,7 @@ from runbook_actions.cli import main
 from runbook_actions.common_params import ECS_NAME
 from runbook_actions.exceptions import InvalidArgumentError
 from runbook_actions.lambda_handler import handler
+from runbook_actions.params import Param
 
 ACTIONS = sorted(all_actions())
 
@@ -59,6 +60,14 @@ def unchanged(clients, seeded, no_calls):
     assert emulator_state(clients) == before
 
 
+def draw_bad_argument(data: st.DataObject, name: str, *, cli: bool) -> tuple[Param, Any]:
+    """One of the action's parameters and an invalid value for it (a command-line flag of
+    kind bool carries no value, so it cannot be bad there)."""
+    params = [p for p in get_action(name).params if not (cli and p.kind is bool)]
+    param = data.draw(st.sampled_from(params), label="parameter")
+    return param, data.draw(invalid_values(param, cli=cli), label="value")
+
+
 def one_line_error(err: str) -> str:
     assert err.endswith("\n") and err.count("\n") == 1, err
     assert err.startswith("error: ") and "Traceback" not in err
@@ -71,9 +80,7 @@ def one_line_error(err: str) -> str:
 def test_a_bad_command_line_argument_is_refused_in_one_line(name, data, no_calls, capsys,
                                                               tried) -> None:
     tried()
-    params = [p for p in get_action(name).params if p.kind is not bool]
-    param = data.draw(st.sampled_from(params), label="parameter")
-    value = data.draw(invalid_values(param, cli=True), label="value")
+    param, value = draw_bad_argument(data, name, cli=True)
     arguments = {**valid_arguments(name), param.name: [value] if param.multiple else value}
     code = main([name, *cli_arguments(arguments, get_action(name).params)])
     out, err = capsys.readouterr()
@@ -91,8 +98,7 @@ def test_a_bad_lambda_event_value_raises_invalid_argument(name, data, no_calls, 
                                                           tried) -> None:
     tried()
     monkeypatch.setenv("RUNBOOK_ACTION", name)
-    param = data.draw(st.sampled_from(get_action(name).params), label="parameter")
-    value = data.draw(invalid_values(param, cli=False), label="value")
+    param, value = draw_bad_argument(data, name, cli=False)
     with pytest.raises(InvalidArgumentError) as raised:
         handler({**valid_arguments(name), param.name: value})
     message = str(raised.value)
