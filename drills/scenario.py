@@ -144,15 +144,15 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
     for_each = raw.get("for_each")
     if for_each is not None and for_each not in FOR_EACH_VARIABLES:
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
-    _check_reference(kind, ref, args, where)
+    check_reference(kind, ref, args, where)
     return Step(kind=kind, ref=ref, name=str(raw.get("name") or ref), args=dict(args),
-                for_each=for_each, expect=_parse_expectations(raw.get("expect", []), where),
+                for_each=for_each, expect=parse_expectations(raw.get("expect", []), where),
                 save=_parse_save(raw.get("save", {}), where),
                 continue_on_failure=_flag(raw, "continue_on_failure", where),
                 dry_run=_flag(raw, "dry_run", where))
 
 
-def _check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -> None:
+def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -> None:
     known = {"probe": activities.probes(), "fault": activities.faults(), "action": all_actions()}[kind]
     if not isinstance(ref, str) or ref not in known:
         raise ScenarioError(f"{where}: unknown {kind} {ref!r} (known: {', '.join(sorted(known))})")
@@ -164,7 +164,7 @@ def _check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -
                             f"(arguments: {', '.join(sorted(params)) or 'none'})")
 
 
-def _parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
+def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
     result = []
     for i, item in enumerate(_list(raw, f"{where}.expect")):
         _require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})

@@ -28,7 +28,7 @@ from typing import Any
 from ..exceptions import ScenarioError
 from ..expectations import Expectation
 # The scenario validator's own rules, so an expectation or fault reads the same everywhere.
-from ..scenario import _check_reference, _parse_expectations
+from ..scenario import check_reference, parse_expectations
 from ..targets import ALL_CAPABILITIES
 from .errors import RunbookFormatError
 
@@ -145,7 +145,7 @@ def _json_items(value: str, where: str) -> list[Any]:
 
 def _expectations(items: list[dict[str, Any]], where: str) -> tuple[Expectation, ...]:
     try:
-        return _parse_expectations(items, where)
+        return parse_expectations(items, where)
     except ScenarioError as error:
         raise RunbookFormatError(str(error)) from None
 
@@ -183,7 +183,7 @@ def _givens(items: list[dict[str, Any]], where: str) -> tuple[Given, ...]:
         if not isinstance(args, dict):
             raise RunbookFormatError(f"{where}[{i}].args: expected a JSON object")
         try:
-            _check_reference("fault", item.get("fault"), args, f"{where}[{i}]")
+            check_reference("fault", item.get("fault"), args, f"{where}[{i}]")
         except ScenarioError as error:
             raise RunbookFormatError(str(error)) from None
         givens.append(Given(item["fault"], args))
