@@ -9,8 +9,6 @@ Scenarios: drills/scenarios/p0-a.yaml with the same kinds of change, and text th
 from __future__ import annotations
 
 import copy
-import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +25,7 @@ from stack_config.loader import load_stack_config
 
 PLATFORM_CONFIG = load_stack_config("production")["incident-guardrails:platform"]
 SCENARIO = yaml.safe_load((SCENARIO_DIR / "p0-a.yaml").read_text())
-Path_ = tuple[Any, ...]
+KeyPath = tuple[Any, ...]
 
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9), st.text(max_size=20),
@@ -37,7 +35,7 @@ JSON_VALUES = st.recursive(
     max_leaves=6)
 
 
-def paths(data: Any, prefix: Path_ = ()) -> list[Path_]:
+def paths(data: Any, prefix: KeyPath = ()) -> list[KeyPath]:
     """Every key path into ``data`` (mapping keys and list indexes)."""
     found = [prefix] if prefix else []
     if isinstance(data, dict):
@@ -49,13 +47,13 @@ def paths(data: Any, prefix: Path_ = ()) -> list[Path_]:
     return found
 
 
-def get(data: Any, path: Path_) -> Any:
+def get(data: Any, path: KeyPath) -> Any:
     for part in path:
         data = data[part]
     return data
 
 
-def dotted(root: str, path: Path_) -> str:
+def dotted(root: str, path: KeyPath) -> str:
     """``platform.services[1].desiredCount``: how the loader names a key."""
     return root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
@@ -75,7 +73,7 @@ def other_type(value: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def wrong_type_change(draw, data: Any) -> tuple[Any, Path_]:
+def wrong_type_change(draw, data: Any) -> tuple[Any, KeyPath]:
     changed = copy.deepcopy(data)
     path = draw(st.sampled_from(paths(data)))
     get(changed, path[:-1])[path[-1]] = draw(other_type(get(data, path)))
@@ -83,7 +81,7 @@ def wrong_type_change(draw, data: Any) -> tuple[Any, Path_]:
 
 
 @st.composite
-def unknown_key_change(draw, data: Any) -> tuple[Any, Path_]:
+def unknown_key_change(draw, data: Any) -> tuple[Any, KeyPath]:
     changed = copy.deepcopy(data)
     mappings = [()] + [p for p in paths(data) if isinstance(get(data, p), dict)]
     at = draw(st.sampled_from(mappings))

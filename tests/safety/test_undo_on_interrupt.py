@@ -14,7 +14,6 @@ import json
 import os
 import queue
 import signal
-import subprocess
 import threading
 import time
 from contextlib import contextmanager
