@@ -14,6 +14,7 @@ from stack_config import SEVERITIES, Platform
 from . import activities
 from .exceptions import ScenarioError
 from .detection_phase import DetectionSpec, load_symptoms, parse_detection_spec
+from .validation import require_list, require_mapping
 from .expectations import OPERATORS, UNARY, Expectation
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -109,14 +110,14 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(data: Any) -> Scenario:
-    _require_mapping(data, "scenario", _SCENARIO_KEYS)
+    require_mapping(data, "scenario", _SCENARIO_KEYS)
     for key in ("id", "title", "severity", "guide_section", "procedure", "verify"):
         if key not in data:
             raise ScenarioError(f"required key {key!r} is missing")
     if data["severity"] not in SEVERITIES:
         raise ScenarioError(f"severity: {data['severity']!r} is not one of {', '.join(SEVERITIES)}")
     phases = {phase: tuple(_parse_step(raw, f"{phase}[{i}]", phase)
-                           for i, raw in enumerate(_list(data.get(phase, []), phase)))
+                           for i, raw in enumerate(require_list(data.get(phase, []), phase)))
               for phase in PHASES}
     scenario = Scenario(
         id=_text(data, "id"), title=_text(data, "title"), severity=data["severity"],
@@ -129,7 +130,7 @@ def parse_scenario(data: Any) -> Scenario:
 
 
 def _parse_step(raw: Any, where: str, phase: str) -> Step:
-    _require_mapping(raw, where, _STEP_KEYS)
+    require_mapping(raw, where, _STEP_KEYS)
     kinds = [k for k in ("probe", "fault", "action") if k in raw]
     if len(kinds) != 1:
         raise ScenarioError(f"{where}: give exactly one of probe, fault, action")
@@ -140,7 +141,7 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
         raise ScenarioError(f"{where}: a {kind} cannot be a step of {phase}")
     ref = raw[kind]
     args = raw.get("args", {}) or {}
-    _require_mapping(args, f"{where}.args", None)
+    require_mapping(args, f"{where}.args", None)
     for_each = raw.get("for_each")
     if for_each is not None and for_each not in FOR_EACH_VARIABLES:
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
@@ -166,8 +167,8 @@ def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) ->
 
 def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
     result = []
-    for i, item in enumerate(_list(raw, f"{where}.expect")):
-        _require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})
+    for i, item in enumerate(require_list(raw, f"{where}.expect")):
+        require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})
         op = item.get("op")
         if op not in OPERATORS:
             raise ScenarioError(f"{where}.expect[{i}].op: {op!r} is not one of {', '.join(OPERATORS)}")
@@ -180,7 +181,7 @@ def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
 
 
 def _parse_save(raw: Any, where: str) -> dict[str, str]:
-    _require_mapping(raw, f"{where}.save", None)
+    require_mapping(raw, f"{where}.save", None)
     for name, path in raw.items():
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)) or not isinstance(path, str):
             raise ScenarioError(f"{where}.save: {name!r} must map a lower_case name to a result path")
@@ -231,21 +232,6 @@ def _step_services(step: Step) -> set[str]:
         return {a.split(":", 1)[0] for grant in action.iam for a in grant.actions}
     registry = activities.probes() if step.kind == "probe" else activities.faults()
     return set(registry[step.ref].services)
-
-
-def _require_mapping(value: Any, where: str, allowed: set[str] | None) -> None:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(f"{where}: expected a mapping, got {type(value).__name__}")
-    if allowed is not None:
-        unknown = sorted(set(map(str, value)) - allowed)
-        if unknown:
-            raise ScenarioError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ScenarioError(f"{where}: expected a list, got {type(value).__name__}")
-    return value
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

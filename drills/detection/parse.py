@@ -41,6 +41,7 @@ from alarm_catalog.variables import (FOR_EACH_SCOPES, NAMED_SERVICE_VARIABLES, S
 from stack_config.exceptions import StackConfigError
 from stack_config.model import Platform
 
+from ..validation import require_list, require_mapping
 from .errors import SymptomError
 from .symptoms import Hold, LogLine, MetricSeries, Symptoms
 
@@ -231,15 +232,8 @@ def _positive(value: Any, where: str) -> float:
 
 
 def _require_mapping(value: Any, where: str, allowed: set[str] | None) -> None:
-    if not isinstance(value, Mapping):
-        raise SymptomError(f"{where}: expected a mapping, got {type(value).__name__}")
-    if allowed is not None:
-        unknown = sorted(set(map(str, value)) - allowed)
-        if unknown:
-            raise SymptomError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    require_mapping(value, where, allowed, SymptomError)
 
 
 def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise SymptomError(f"{where}: expected a list, got {type(value).__name__}")
-    return value
+    return require_list(value, where, SymptomError)
