@@ -66,9 +66,11 @@ class GameDay:
             interrupted = True
             raise
         finally:
-            self.runner.undo_faults()
+            signalled = self.runner.undo_faults()
             self._clear_state()
-            journal.finish(interrupted=interrupted)
+            journal.finish(interrupted=interrupted or signalled)
+        if signalled:
+            raise KeyboardInterrupt("signal during the undo")
 
     def _play(self) -> None:
         journal = self.runner.journal

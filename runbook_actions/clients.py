@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import UnknownServiceError
 
 from .constants import (DEFAULT_REGION, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL, ENV_REGION,
                         MAX_PARALLEL_CALLS, RETRY_MAX_ATTEMPTS, RETRY_MODE)
@@ -44,7 +45,10 @@ class AwsClients:
     def __getattr__(self, service: str) -> Any:
         if service.startswith("_"):
             raise AttributeError(service)
-        return self.get(service)
+        try:
+            return self.get(service)
+        except UnknownServiceError:
+            raise AttributeError(f"no AWS service named {service!r}") from None
 
     def get(self, service: str) -> Any:
         with self._lock:

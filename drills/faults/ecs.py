@@ -35,11 +35,26 @@ def bad_deploy(ctx: DrillContext, *, services: list[str] | None = None, crash_li
     names = services or list(ctx.platform.service_names)
     scale_to = scale_to or {}
     fault_time = utc_now()
-    injected = fan_out(lambda n: (n, _deploy_bad_revision(ctx, n, crash_lines, scale_to.get(n))), names)
-    return {"services": dict(injected), "outputs": {"fault_time": fault_time},
+    attempts = fan_out(lambda n: (n, _attempt(lambda: _deploy_bad_revision(ctx, n, crash_lines, scale_to.get(n)))),
+                       names)
+    injected = {name: state for name, (state, _) in attempts if state is not None}
+    failed = {name: error for name, (_, error) in attempts if error is not None}
+    if failed:
+        # The runner records a fault only once inject returns: undo the half-done part here.
+        _undo_bad_deploy(ctx, {"services": injected})
+        name, error = next(iter(failed.items()))
+        raise RuntimeError(f"bad-deploy failed on {name} ({error}); undid the other {len(injected)}")
+    return {"services": injected, "outputs": {"fault_time": fault_time},
             "summary": f"bad revision deployed to {len(names)} services, "
                        f"{crash_lines} crash lines each"
                        + (f", scaled {scale_to}" if scale_to else "")}
+
+
+def _attempt(inject: Any) -> tuple[dict[str, Any] | None, Exception | None]:
+    try:
+        return inject(), None
+    except Exception as error:  # collected so the services already changed can be undone
+        return None, error
 
 
 def _deploy_bad_revision(ctx: DrillContext, name: str, crash_lines: int,
