@@ -11,6 +11,8 @@ from runbook_actions.registry import get_action
 
 from . import activities
 from .context import DrillContext
+from .live_detection import detect_live
+from .targets import EVALUATES_ALARMS
 from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
 from .expectations import evaluate, resolve_path
 from .interrupts import signals_held
@@ -82,7 +84,11 @@ class Runner:
         try:
             catalog = self.catalog or platform_catalog(self.ctx.platform)
             symptoms = load_symptoms(self.scenario.symptoms, self.ctx.platform)
-            outcome = judge_detection(spec, symptoms, self.ctx.platform, catalog, self.scenario.severity)
+            if self.ctx.target.lacks(EVALUATES_ALARMS) or symptoms is None or spec.expect_page is None:
+                outcome = judge_detection(spec, symptoms, self.ctx.platform, catalog, self.scenario.severity)
+            else:  # the target's CloudWatch evaluates the deployed alarms itself
+                outcome = detect_live(self.ctx.clients.cloudwatch, self.ctx.clients.logs, spec, symptoms,
+                                      catalog, self.ctx.platform, self.scenario.severity)
         except Exception as error:  # a detection bug must not stop the drill or its undo
             outcome = DetectionOutcome(False, f"{type(error).__name__}: {error}", None, {})
         record.detail, record.result = outcome.detail, outcome.data or None
