@@ -11,16 +11,16 @@ from runbook_actions.registry import get_action
 
 from . import activities
 from .context import DrillContext
-from .live_detection import detect_live
-from .targets import EVALUATES_ALARMS
 from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
 from .expectations import evaluate, resolve_path
 from .interrupts import signals_held
 from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
                       STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
                       utc_now)
+from .live_detection import detect_live
 from .scenario import Scenario, Step, render
 from .sla import response_budget
+from .targets import EVALUATES_ALARMS
 
 Progress = Callable[[Journal, StepRecord], None]
 
