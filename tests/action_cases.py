@@ -28,6 +28,16 @@ INCIDENT = "INC-20261126-01"
 RESTORED = f"{DB}-restored"
 LEAKY_USER = "drill-leaky"
 PRE_INCIDENT_SNAPSHOT = "pre-incident"
+# stop-writes' record, written out as documented rather than derived from the code under test.
+DESIRED_COUNTS_RECORD = f"/incident-guardrails/{CLUSTER}/incidents/{INCIDENT}/desired-counts"
+SEEDED_COUNTS = {service.name: service.desired_count for service in PLATFORM.services}
+
+
+def desired_counts(clients: AwsClients) -> dict[str, int]:
+    """Every service's desired count in the emulator, by name."""
+    arns = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"]
+    return {s["serviceName"]: s["desiredCount"]
+            for s in clients.ecs.describe_services(cluster=CLUSTER, services=arns)["services"]}
 
 Arguments = dict[str, Any]
 

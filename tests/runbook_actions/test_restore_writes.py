@@ -8,18 +8,10 @@ import pytest
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import NotFoundError, RefusedError
 
-CLUSTER = "zelly-production"
-INCIDENT = "INC-20261126-01"
-SEEDED_COUNTS = {"fastify-nova": 4, "customer-panel": 2, "orion-backend": 2, "storefront": 3,
-                 "events-consumer": 2}
-RECORD = f"/incident-guardrails/{CLUSTER}/incidents/{INCIDENT}/desired-counts"
+from action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
+from action_cases import DESIRED_COUNTS_RECORD as RECORD
+
 ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
-
-
-def desired_counts(clients) -> dict[str, int]:
-    arns = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"]
-    return {s["serviceName"]: s["desiredCount"]
-            for s in clients.ecs.describe_services(cluster=CLUSTER, services=arns)["services"]}
 
 
 @pytest.fixture
