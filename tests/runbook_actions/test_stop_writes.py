@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -39,10 +40,12 @@ def test_records_counts_then_stops_every_service(clients, seeded) -> None:
 
 def test_record_is_durable_before_the_first_service_is_scaled(clients, seeded, aws_hooks) -> None:
     seen_at_first_scale: list[dict] = []
+    first = threading.Lock()  # services are scaled in parallel: only one thread may look first
 
     def check(params, **_):
-        if not seen_at_first_scale:
-            seen_at_first_scale.append(_record(clients)["desired_counts"])
+        with first:
+            if not seen_at_first_scale:
+                seen_at_first_scale.append(_record(clients)["desired_counts"])
 
     aws_hooks.on(clients.ecs, "before-parameter-build.ecs.UpdateService", check)
     invoke("stop-writes", clients, ARGS)
