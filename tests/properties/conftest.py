@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-# Test folders are not packages; the shared case modules live here and one level up.
+# Test folders are not packages; bad_input.py lives here (tests/ is on pythonpath, pytest.ini).
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]
+sys.path.insert(0, str(HERE))
 
 CASES: Counter[str] = Counter()
 

@@ -7,10 +7,8 @@ disabled, so the tests are fast and the attempt count is always the configured o
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl
 
@@ -20,11 +18,8 @@ from botocore.retries import standard
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-# Test folders are not packages; the shared case modules live one level up.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from action_cases import PLATFORM  # noqa: E402
-from drills.seed import seed_platform  # noqa: E402
+from action_cases import PLATFORM
+from drills.seed import seed_platform
 
 # (HTTP status, error code) of each kind of failure, as AWS sends them.
 FAILURES = {
