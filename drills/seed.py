@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook_actions.clients import AwsClients
-from runbook_actions.fanout import fan_out
 from stack_config import SEVERITIES, Platform, Service
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
@@ -57,8 +56,10 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     vpc_id = _vpc_id(clients.ec2)
     _seed_log_group(clients.logs, platform.aurora.audit_log_group, "audit",
                     ["QUERY admin SELECT 1", "CONNECT app@10.0.1.12"])
-    services = fan_out(lambda s: _seed_service(clients, platform, s, vpc_id), platform.services)
-    topics = dict(zip(SEVERITIES, fan_out(lambda sev: _seed_topic(clients, platform, sev), SEVERITIES)))
+    # One call at a time: moto's backends are not thread-safe (concurrent SNS subscribes raced
+    # in a test run), and seeding is emulator-only work of well under a second.
+    services = [_seed_service(clients, platform, s, vpc_id) for s in platform.services]
+    topics = {severity: _seed_topic(clients, platform, severity) for severity in SEVERITIES}
     return SeedResult(cluster_arn=cluster_arn, services={s.name: s for s in services},
                       db_cluster_endpoint=endpoint, secret_values=secret_values,
                       topic_arns={sev: arn for sev, (arn, _) in topics.items()},
