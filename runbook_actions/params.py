@@ -9,6 +9,8 @@ from typing import Any, Mapping
 from .exceptions import InvalidArgumentError
 
 _MAX_TEXT = 1024
+_ASCII_INT = re.compile(r"[+-]?[0-9]{1,12}", re.ASCII)
+_ASCII_SPACE = " \t\n\r"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,10 @@ def _to_int(flag: str, raw: Any) -> int:
         raise InvalidArgumentError(f"{flag}: expected a whole number, got {_show(raw)}")
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
-        return int(raw)
+    # ASCII only: int() and \d take every Unicode decimal digit ("٣" is 3 to them), and
+    # str.strip() every Unicode space; a count must be exactly what the responder typed.
+    if isinstance(raw, str) and _ASCII_INT.fullmatch(raw.strip(_ASCII_SPACE)):
+        return int(raw.strip(_ASCII_SPACE))
     raise InvalidArgumentError(f"{flag}: expected a whole number, got {_show(raw)}")
 
 

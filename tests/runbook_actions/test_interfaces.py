@@ -115,3 +115,47 @@ def test_runbook_actions_import_only_stdlib_and_boto3() -> None:
             else:
                 continue
             assert roots <= allowed, f"{path} imports {roots - allowed}"
+
+
+# int() and re's \d take any Unicode decimal digit: "٣" would scale a service to 3.
+NON_ASCII_NUMBERS = [
+    pytest.param("\u0663", id="arabic-indic-3"),
+    pytest.param("\u06f3", id="extended-arabic-indic-3"),
+    pytest.param("\u0969", id="devanagari-3"),
+    pytest.param("\u09e9", id="bengali-3"),
+    pytest.param("\uff13", id="fullwidth-3"),
+    pytest.param("\u00b3", id="superscript-3"),
+    pytest.param("\u2083", id="subscript-3"),
+    pytest.param("\U0001d7d1", id="mathematical-bold-3"),
+    pytest.param("1\u0662", id="ascii-then-arabic-indic"),
+    pytest.param("\u00a03", id="no-break-space-then-3"),
+    pytest.param("\u30003", id="ideographic-space-then-3"),
+]
+
+
+@pytest.mark.parametrize("desired", NON_ASCII_NUMBERS)
+def test_cli_integers_are_ascii_digits_only(clients, seeded, capsys, desired) -> None:
+    code = main(["scale-service", "--cluster", "zelly-production", "--service", "storefront",
+                 "--desired", desired])
+    captured = capsys.readouterr()
+    assert code == 2 and "--desired: expected a whole number" in captured.err
+    assert clients.ecs.describe_services(cluster="zelly-production", services=["storefront"])[
+        "services"][0]["desiredCount"] == 3
+
+
+@pytest.mark.parametrize("desired", NON_ASCII_NUMBERS)
+def test_lambda_integers_are_ascii_digits_only(clients, seeded, monkeypatch, desired) -> None:
+    monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
+    monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
+    with pytest.raises(InvalidArgumentError, match="--desired: expected a whole number"):
+        handler({"cluster": "zelly-production", "service": "storefront", "desired": desired})
+    assert clients.ecs.describe_services(cluster="zelly-production", services=["storefront"])[
+        "services"][0]["desiredCount"] == 3
+
+
+@pytest.mark.parametrize("desired, expected", [("3", 3), (" 7 ", 7), ("+2", 2), ("0", 0)])
+def test_ascii_integers_are_still_accepted(clients, seeded, monkeypatch, desired, expected) -> None:
+    monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
+    monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
+    result = handler({"cluster": "zelly-production", "service": "storefront", "desired": desired})
+    assert result["details"]["desired"] == expected
