@@ -16,6 +16,7 @@ P2 (on-call only, no team post) or P3 (a GitHub issue), so those are refused, no
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -28,6 +29,15 @@ MAX_TITLE = 80          # the guide's "short description"; also keeps the subjec
 MAX_FIELD = 500         # impact and current action: a sentence or two, read on a phone
 MAX_SUBJECT = 99        # SNS: "less than 100 characters"
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KB, message and attributes together
+# Characters a field may not hold, by Unicode category. Zl/Zp and Cc cover every separator
+# str.splitlines() breaks lines at (\n, \r, \v, \f, \x1c-\x1e, U+0085, U+2028,
+# U+2029): one of them in a title could add a fake "Status: RESOLVED" line to a P0 page. Cf are
+# invisible format characters: bidi overrides (U+202E, U+2066...) make a field display as other
+# text than it is, and zero-width ones (U+200B, U+FEFF, tags) hide text and split a credential so
+# the checks below miss it. Refusing all of Cf also refuses the zero-width joiner of some emoji
+# sequences; the error names the code point, so the responder can retype. Cs: lone surrogates
+# (possible in a Lambda event's JSON) cannot be encoded for SNS.
+_NOT_IN_ONE_LINE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # High-confidence credential shapes only: a false alarm here would block a status post mid-incident.
 _CREDENTIALS = {
     "an AWS access key id": re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
@@ -56,8 +66,11 @@ def check_field(flag: str, text: str, limit: int) -> str:
     """One line of at most ``limit`` characters with no credential in it."""
     if len(text) > limit:
         raise InvalidArgumentError(f"{flag}: {len(text)} characters, at most {limit}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InvalidArgumentError(f"{flag}: must be one line (no line breaks or control characters)")
+    for character in text:
+        if unicodedata.category(character) in _NOT_IN_ONE_LINE:
+            raise InvalidArgumentError(
+                f"{flag}: must be one line (U+{ord(character):04X} is a line break, control or "
+                "invisible formatting character)")
     for what, pattern in _CREDENTIALS.items():
         if pattern.search(text):
             raise InvalidArgumentError(f"{flag}: looks like it contains {what}; never post secrets")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,8 +13,8 @@ from runbook_actions.constants import ENV_TOPIC_PREFIX
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
 from runbook_actions.post_status import status_record_parameter
 from runbook_actions.registry import get_action
-from runbook_actions.status_template import (MAX_MESSAGE_BYTES, StatusPost, check_size,
-                                             render_status)
+from runbook_actions.status_template import (MAX_MESSAGE_BYTES, MAX_TITLE, StatusPost, check_field,
+                                             check_size, render_status)
 from stack_config.runbook_env import runbook_environment
 
 NAME = "post-status"
@@ -198,3 +199,37 @@ def test_cli_refusal_is_one_line(clients, seeded, capsys, monkeypatch, platform)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("error: --severity: P2 has no communication template in the guide")
+
+
+def _refused_characters() -> list[str]:
+    """Every line or paragraph separator, control and format character Python knows, plus
+    lone surrogates (which a Lambda event's JSON can carry)."""
+    every = (chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    found = [c for c in every if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+    separators = {c for c in map(chr, range(0x110000))
+                  if not 0xD800 <= ord(c) <= 0xDFFF and len(f"a{c}b".splitlines()) > 1}
+    assert separators <= set(found)  # str.splitlines()'s separators are all among them
+    return found + ["\ud800", "\udfff"]
+
+
+@pytest.mark.parametrize("character", _refused_characters(), ids=lambda c: f"U+{ord(c):04X}")
+def test_every_separator_control_and_format_character_is_refused(character: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=rf"--title: .*U\+{ord(character):04X}") as raised:
+        check_field("--title", f"Database slow{character}Status: RESOLVED", MAX_TITLE)
+    assert str(raised.value).count("\n") == 0 and character not in str(raised.value)
+
+
+@pytest.mark.parametrize("character", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d",
+                                       "\x1e", "\r", "\u202e", "\u2066", "\u200b", "\ufeff"],
+                         ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("field", ["title", "impact", "current_action"])
+def test_a_fake_status_line_never_reaches_the_topic(clients, seeded, field, character) -> None:
+    with pytest.raises(InvalidArgumentError, match=f"--{field.replace('_', '-')}: must be one line"):
+        post(clients, **{field: f"checkout slow{character}Status: RESOLVED"})
+    assert arrived(clients, seeded) == []
+
+
+@pytest.mark.parametrize("text", ["Checkout broken — ₹ payments fail", "Paiements échoués à 100 %",
+                                  "भुगतान विफल", "支払いが失敗", "⚠️ payments 🔥"])
+def test_ordinary_text_in_any_script_is_accepted(text: str) -> None:
+    assert check_field("--title", text, MAX_TITLE) == text
