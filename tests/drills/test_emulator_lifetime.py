@@ -1,0 +1,223 @@
+"""The embedded emulator lives exactly as long as the drill process that started it (issue 10).
+
+Each drill here is a real separate Python process that starts a MotoServer; the test then
+``kill -9``s that process and expects the moto server to go with it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from drills import emulator
+from drills.emulator import MotoServer
+
+pytestmark = pytest.mark.emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+# A bound so a broken test cannot hang, not a measure of speed.
+GONE_WITHIN_S = 10.0
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie nobody reaps (PID 1 in a container may not) is dead."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _gone_within(pid: int, seconds: float = GONE_WITHIN_S) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2).close()
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _kill_if_alive(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class Drill:
+    """A separate Python process running ``body``; it prints one line of fields, then sleeps."""
+
+    def __init__(self, body: str) -> None:
+        script = "import os, sys, time, threading\nfrom drills.emulator import MotoServer\n"
+        script += textwrap.dedent(body) + "\ntime.sleep(600)\n"
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, text=True)
+        self.strays: list[int] = []
+
+    def fields(self) -> list[str]:
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        assert line, f"the drill process printed nothing (exit code {self.process.poll()})"
+        return line.split()
+
+    def kill_9(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=GONE_WITHIN_S)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        for pid in self.strays:  # never leave a server behind, even when a test fails
+            _kill_if_alive(pid)
+
+
+@pytest.fixture
+def drills() -> Iterator[list[Drill]]:
+    started: list[Drill] = []
+    yield started
+    for drill in started:
+        drill.close()
+
+
+def _start(drills: list[Drill], body: str) -> tuple[Drill, list[str]]:
+    drill = Drill(body)
+    drills.append(drill)
+    fields = drill.fields()
+    drill.strays.extend(int(field) for field in fields if field.isdigit())
+    return drill, fields
+
+
+def test_kill_9_of_the_drill_takes_the_emulator_with_it(drills: list[Drill]) -> None:
+    drill, (endpoint, pid) = _start(drills, """
+        server = MotoServer().start()
+        print(server.endpoint_url, server.pid, flush=True)
+    """)
+    assert _answers(endpoint)
+
+    drill.kill_9()
+
+    assert _gone_within(int(pid)), "the moto server outlived its drill"
+    assert not _answers(endpoint)
+
+
+def test_a_server_started_from_a_thread_that_ended_lives_until_the_drill_dies(
+        drills: list[Drill]) -> None:
+    # Linux's parent-death signal follows the *thread* that forked the child: a server started
+    # from a worker thread must survive that thread and die only with the process.
+    drill, (endpoint, pid) = _start(drills, """
+        servers = []
+        worker = threading.Thread(target=lambda: servers.append(MotoServer().start()))
+        worker.start()
+        worker.join()
+        # Until the worker's OS thread is gone, its exit (and any signal it sends) may be pending.
+        deadline = time.monotonic() + 5
+        while os.path.isdir("/proc/self/task") and len(os.listdir("/proc/self/task")) > 1 \\
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print(servers[0].endpoint_url, servers[0].pid, flush=True)
+    """)
+    time.sleep(0.2)  # a parent-death signal, had one been sent, lands in microseconds
+    assert _alive(int(pid)) and _answers(endpoint), \
+        "the server died with the thread that started it"
+
+    drill.kill_9()
+
+    assert _gone_within(int(pid)), "the moto server outlived its drill"
+    assert not _answers(endpoint)
+
+
+def test_kill_9_in_the_middle_of_a_start_takes_the_emulator_with_it(drills: list[Drill]) -> None:
+    # The drill is killed after the server process exists but before it answers.
+    drill, (pid,) = _start(drills, """
+        def report_and_hang(server):
+            print(server.pid, flush=True)
+            time.sleep(600)
+        MotoServer._wait_until_ready = report_and_hang
+        MotoServer().start()
+    """)
+    drill.kill_9()
+
+    assert _gone_within(int(pid)), "a half-started moto server outlived its drill"
+
+
+def test_other_children_of_the_drill_do_not_keep_the_emulator_alive(drills: list[Drill]) -> None:
+    # A shell the drill starts later (the runbook checker runs the aws CLI in bash) and that
+    # outlives it must not hold anything that keeps the server running.
+    drill, (endpoint, pid, shell) = _start(drills, """
+        import subprocess
+        server = MotoServer().start()
+        shell = subprocess.Popen(["sleep", "600"], close_fds=False, start_new_session=True)
+        print(server.endpoint_url, server.pid, shell.pid, flush=True)
+    """)
+    drill.kill_9()
+
+    assert _gone_within(int(pid)), "the moto server outlived its drill"
+    assert _alive(int(shell)), "the test's premise: the drill's other child outlives it"
+    assert not _answers(endpoint)
+
+
+def _no_zombie(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # already reaped: not our child any more
+    return False
+
+
+def test_stop_terminates_the_server_and_reaps_it() -> None:
+    server = MotoServer().start()
+    pid = server.pid
+    assert _answers(server.endpoint_url)
+
+    server.stop()
+
+    assert not _alive(pid) and _no_zombie(pid)
+    assert not _answers(server.endpoint_url)
+    server.stop()  # a second stop is harmless
+
+
+def test_stop_kills_a_server_that_does_not_end_on_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emulator, "STOP_TIMEOUT_S", 0.5)
+    server = MotoServer().start()
+    pid = server.pid
+    os.kill(pid, signal.SIGSTOP)  # a stopped process cannot act on SIGTERM; SIGKILL still ends it
+    process = server._process
+
+    server.stop()
+
+    assert process is not None and process.returncode == -signal.SIGKILL
+    assert not _alive(pid) and _no_zombie(pid)
+
+
+def test_with_block_stops_the_server() -> None:
+    with MotoServer() as server:
+        pid = server.pid
+        assert _answers(server.endpoint_url)
+    assert not _alive(pid) and _no_zombie(pid)
