@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from stack_config import PROJECT_ROOT, Platform, load_platform
 
+from .endpoints import EndpointError, endpoint_host, in_domains
 from .exceptions import TargetError
 
 # Hosts of AWS's own endpoints; an emulator is never reached through them.
@@ -258,20 +259,26 @@ def check_aws_drill(request: AwsDrillRequest) -> None:
 
 
 def is_aws_endpoint(endpoint_url: str) -> bool:
-    host = (urlsplit(endpoint_url).hostname or "").lower().rstrip(".")
-    return any(host == domain or host.endswith("." + domain) for domain in AWS_DOMAINS)
+    """Whether the URL reaches one of AWS's own domains, however its host is spelled."""
+    try:
+        return in_domains(endpoint_host(endpoint_url), AWS_DOMAINS)
+    except EndpointError:
+        return False
 
 
 def check_emulator_endpoint(target: str, endpoint_url: str | None) -> None:
-    """An emulator target's endpoint must be an http(s) URL that is not one of AWS's own."""
+    """An emulator target's endpoint must be an http(s) URL whose host, decoded and normalised
+    the way HTTP clients do, is plainly given and is not one of AWS's own."""
     if endpoint_url is None:
         return
-    parts = urlsplit(endpoint_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTargetError(f"endpoint {endpoint_url!r} is not an http(s) URL with a host")
-    if is_aws_endpoint(endpoint_url):
-        raise UnsafeTargetError(f"endpoint {endpoint_url} is AWS itself, not an emulator; to "
-                                f"drill a real account use --target aws and its checks")
+    try:
+        host = endpoint_host(endpoint_url)
+    except EndpointError as error:
+        raise UnsafeTargetError(f"endpoint {endpoint_url!r} {error}") from None
+    if in_domains(host, AWS_DOMAINS):
+        spelled = "" if host == urlsplit(endpoint_url).hostname else f" (host {host})"
+        raise UnsafeTargetError(f"endpoint {endpoint_url} is AWS itself{spelled}, not an emulator; "
+                                "to drill a real account use --target aws and its checks")
 
 
 def check_aws_options(endpoint_url: str | None, environment_endpoint: str | None) -> None:

@@ -17,9 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stack_config import load_platform
 
 from .exceptions import DrillError
+from .safety import check_emulator_endpoint
 from .seed import SeedResult, seed_platform
 from .session import emulator_clients
-from .targets import localstack_target
+from .targets import localstack_endpoint, localstack_target
 
 SEED_TARGETS = ("local", "localstack")
 
@@ -54,10 +55,14 @@ def summary(result: SeedResult, stack: str, endpoint: str) -> dict[str, Any]:
 
 
 def _endpoint(target: str, endpoint_url: str | None) -> str:
+    """The emulator to seed, checked like every other command's before anything reaches it."""
     if target == "localstack":
+        endpoint = endpoint_url or localstack_endpoint()
+        check_emulator_endpoint(target, endpoint)
         # Asks LocalStack's health endpoint first: a clear error if it is not up.
-        return localstack_target(endpoint_url).endpoint_url or ""
+        return localstack_target(endpoint).endpoint_url or ""
     if not endpoint_url:
         raise DrillError("seed --target local needs --endpoint-url of a running moto server "
                          "(python -m moto.server); 'drills run' starts and seeds its own")
+    check_emulator_endpoint(target, endpoint_url)
     return endpoint_url

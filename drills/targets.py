@@ -75,7 +75,7 @@ def localstack_endpoint() -> str:
     if explicit:
         return explicit
     host = os.environ.get("LOCALSTACK_HOST", "localhost:4566")
-    return host if host.startswith("http") else f"http://{host}"
+    return host if host.startswith(("http://", "https://")) else f"http://{host}"
 
 
 def localstack_target(endpoint_url: str | None = None) -> Target:

@@ -9,6 +9,7 @@ from pathlib import Path
 from stack_config import load_platform
 
 from ..redaction import Redactor
+from ..safety import check_emulator_endpoint
 from .document import load_runbook
 from .errors import RunbookFormatError
 from .report import block_line, print_procedure, write_report
@@ -29,6 +30,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_emulator_endpoint("local", args.endpoint_url)
     runbook = load_runbook(args.path)
     platform = load_platform(args.stack)
     if args.jobs < 1:
