@@ -5,7 +5,7 @@ case-insensitive substring or (with --regex) a regular expression, because Cloud
 patterns are term-based and case-sensitive, and emulators ignore parts of them. The scan is
 bounded, the newest --max-lines matches are returned, and matches are counted by user, client
 host, operation and database where the line is in Aurora's audit format. Returned lines have
-passwords in IDENTIFIED BY / SET PASSWORD / PASSWORD() statements masked.
+every password MySQL 8 syntax can carry masked (sql_secrets.py); drill reports copy these lines.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .constants import ENV_AUDIT_LOG_GROUP
 from .exceptions import InvalidArgumentError
 from .investigation import iso, parse_since, ranked_counts, to_millis, window_ending_now
 from .params import Param
+from .sql_secrets import mask_passwords
 
 NAME = "audit-log-search"
 # Bounds the scan so a busy audit log cannot make the search itself run for minutes.
@@ -31,11 +32,6 @@ PAGE_LIMIT = 10_000  # FilterLogEvents' maximum
 # operation,database,object,retcode -- the object is single-quoted with \' escapes.
 AUDIT_FIELDS = ("timestamp", "serverhost", "username", "host", "connectionid", "queryid",
                 "operation", "database", "object", "retcode")
-_SECRET_AFTER = re.compile(r"""(?ix)
-    ( identified \s+ (?: with \s+ \S+ \s+ )? by \s+ (?: password \s+ )?
-    | password \s* \( \s*
-    | set \s+ password \s+ (?: for \s+ \S+ \s+ )? = \s* )
-    ( \\?['"] ) .*? \2""")
 
 
 def audit_log_search(clients: AwsClients, *, pattern: str, log_group: str, regex: bool = False,
@@ -99,10 +95,6 @@ def _line(event: dict[str, Any]) -> dict[str, Any]:
     moment = datetime.fromtimestamp(event["timestamp"] / 1000, tz=timezone.utc)
     return {"time": iso(moment), "stream": event.get("logStreamName"),
             "message": mask_passwords(event["message"].rstrip())}
-
-
-def mask_passwords(line: str) -> str:
-    return _SECRET_AFTER.sub(lambda m: f"{m[1]}{m[2]}***{m[2]}", line)
 
 
 def parse_audit_record(line: str) -> dict[str, str] | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -132,3 +133,146 @@ def test_cli(clients, log_group, capsys):
     code = main([NAME, "--pattern", "drop table", "--since", "24h", "--log-group", log_group])
     out, _ = capsys.readouterr()
     assert code == 0 and json.loads(out)["details"]["matched"] == 1
+
+
+# Every password syntax of MySQL 8 / Aurora MySQL 3 (ALTER USER, CREATE USER, SET PASSWORD,
+# CHANGE REPLICATION SOURCE TO / CHANGE MASTER TO, START REPLICA, START GROUP_REPLICATION,
+# CREATE SERVER, the RDS replication procedures): (statement, the same with every secret masked).
+# Each secret is a word that appears nowhere else in its statement.
+PASSWORD_FORMS = {
+    "create-user": ("CREATE USER 'app'@'%' IDENTIFIED BY 'Alpha-1'",
+                    "CREATE USER 'app'@'%' IDENTIFIED BY '***'"),
+    "with-plugin": ("ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY 'Bravo-2'",
+                    "ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY '***'"),
+    "quoted-plugin-double-quotes": (
+        "ALTER USER app IDENTIFIED WITH 'mysql_native_password' BY \"Charlie-3\"",
+        "ALTER USER app IDENTIFIED WITH 'mysql_native_password' BY \"***\""),
+    "replace-and-retain": (
+        "ALTER USER USER() IDENTIFIED BY 'Delta-4' REPLACE 'Echo-5' RETAIN CURRENT PASSWORD",
+        "ALTER USER USER() IDENTIFIED BY '***' REPLACE '***' RETAIN CURRENT PASSWORD"),
+    "random-password-replace": ("ALTER USER app IDENTIFIED BY RANDOM PASSWORD REPLACE 'Foxtrot-6'",
+                                "ALTER USER app IDENTIFIED BY RANDOM PASSWORD REPLACE '***'"),
+    "plugin-random-replace": (
+        "ALTER USER app IDENTIFIED WITH caching_sha2_password BY RANDOM PASSWORD REPLACE \"Golf-7\"",
+        "ALTER USER app IDENTIFIED WITH caching_sha2_password BY RANDOM PASSWORD REPLACE \"***\""),
+    "hash-as": ("CREATE USER app IDENTIFIED WITH mysql_native_password AS "
+                "'*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4'",
+                "CREATE USER app IDENTIFIED WITH mysql_native_password AS '***'"),
+    "by-password-hash-5.7": ("GRANT ALL ON zelly.* TO app IDENTIFIED BY PASSWORD '*HOTEL8HASH'",
+                             "GRANT ALL ON zelly.* TO app IDENTIFIED BY PASSWORD '***'"),
+    "several-users": ("CREATE USER a IDENTIFIED BY 'India-9', 'b'@'%' IDENTIFIED BY 'Juliet-10'",
+                      "CREATE USER a IDENTIFIED BY '***', 'b'@'%' IDENTIFIED BY '***'"),
+    "second-factor": ("ALTER USER app ADD 2 FACTOR IDENTIFIED WITH caching_sha2_password BY 'Kilo-11'",
+                      "ALTER USER app ADD 2 FACTOR IDENTIFIED WITH caching_sha2_password BY '***'"),
+    "initial-authentication": (
+        "CREATE USER u IDENTIFIED WITH authentication_ldap_sasl INITIAL AUTHENTICATION "
+        "IDENTIFIED BY 'Lima-12'",
+        "CREATE USER u IDENTIFIED WITH authentication_ldap_sasl INITIAL AUTHENTICATION "
+        "IDENTIFIED BY '***'"),
+    "set-password": ("SET PASSWORD = 'Mike-13'", "SET PASSWORD = '***'"),
+    "set-password-for": ("SET PASSWORD FOR 'app'@'%' = 'November-14'",
+                         "SET PASSWORD FOR 'app'@'%' = '***'"),
+    "set-password-replace-retain": (
+        "SET PASSWORD FOR app@localhost = 'Oscar-15' REPLACE 'Papa-16' RETAIN CURRENT PASSWORD",
+        "SET PASSWORD FOR app@localhost = '***' REPLACE '***' RETAIN CURRENT PASSWORD"),
+    "set-password-to-random": ("SET PASSWORD FOR app TO RANDOM", "SET PASSWORD FOR app TO RANDOM"),
+    "set-password-to-random-replace": ("SET PASSWORD TO RANDOM REPLACE 'Quebec-17'",
+                                       "SET PASSWORD TO RANDOM REPLACE '***'"),
+    "password-function": ("SET PASSWORD FOR 'app'@'%' = PASSWORD('Romeo-18')",
+                          "SET PASSWORD FOR 'app'@'%' = PASSWORD('***')"),
+    "old-password-function": ("SELECT OLD_PASSWORD( 'Sierra-19' )", "SELECT OLD_PASSWORD( '***' )"),
+    "source-password": (
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db1', SOURCE_USER='repl', "
+        "SOURCE_PASSWORD='Tango-20', SOURCE_PORT=3306 FOR CHANNEL 'c1'",
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='db1', SOURCE_USER='repl', "
+        "SOURCE_PASSWORD='***', SOURCE_PORT=3306 FOR CHANNEL 'c1'"),
+    "master-password": ("CHANGE MASTER TO MASTER_HOST = 'db1', MASTER_PASSWORD = \"Uniform-21\"",
+                        "CHANGE MASTER TO MASTER_HOST = 'db1', MASTER_PASSWORD = \"***\""),
+    "start-replica": ("START REPLICA USER='repl' PASSWORD='Victor-22'",
+                      "START REPLICA USER='repl' PASSWORD='***'"),
+    "start-group-replication": ("START GROUP_REPLICATION USER='repl', PASSWORD='Whiskey-23'",
+                                "START GROUP_REPLICATION USER='repl', PASSWORD='***'"),
+    "federated-server": ("CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', "
+                         "PASSWORD 'Xray-24', HOST 'h')",
+                         "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'u', "
+                         "PASSWORD '***', HOST 'h')"),
+    "rds-set-external-source": (
+        "CALL mysql.rds_set_external_source('db1.example.com', 3306, 'repl', 'Yankee-25', "
+        "'mysql-bin.000001', 4, 1)",
+        "CALL mysql.rds_set_external_source('db1.example.com', 3306, 'repl', '***', "
+        "'mysql-bin.000001', 4, 1)"),
+    "rds-set-external-master-auto-position": (
+        "call mysql.rds_set_external_master_with_auto_position(\"db1\", 3306, \"repl\", \"Zulu-26\", 0, 0)",
+        "call mysql.rds_set_external_master_with_auto_position(\"db1\", 3306, \"repl\", \"***\", 0, 0)"),
+    "doubled-single-quotes": ("ALTER USER app IDENTIFIED BY 'Ant''Bee-27'",
+                              "ALTER USER app IDENTIFIED BY '***'"),
+    "doubled-double-quotes": ("ALTER USER app IDENTIFIED BY \"Cat\"\"Dog-28\"",
+                              "ALTER USER app IDENTIFIED BY \"***\""),
+    "backslash-single-quote": ("ALTER USER app IDENTIFIED BY 'Elk\\'Fox-29'",
+                               "ALTER USER app IDENTIFIED BY '***'"),
+    "backslash-double-quote": ("SET PASSWORD = \"Gnu\\\"Hen-30\"", "SET PASSWORD = \"***\""),
+    "ends-in-backslash-then-replace": (
+        "ALTER USER app IDENTIFIED BY 'Ibis-31\\\\' REPLACE 'Jay\\\\''Kiwi-32'",
+        "ALTER USER app IDENTIFIED BY '***' REPLACE '***'"),
+    "adjacent-strings": ("ALTER USER app IDENTIFIED BY 'Lynx' \"Mole-33\"",
+                         "ALTER USER app IDENTIFIED BY '***' \"***\""),
+    "lower-case-extra-whitespace": (
+        "alter   user app\n  identified\twith  caching_sha2_password\n by   'Newt-34'  replace\t'Owl-35'",
+        "alter   user app\n  identified\twith  caching_sha2_password\n by   '***'  replace\t'***'"),
+    "no-space-before-quote": ("SET PASSWORD='Puma-36'", "SET PASSWORD='***'"),
+    "comment-between-keywords": ("ALTER USER app IDENTIFIED /* rotate */ BY 'Quail-37'",
+                                 "ALTER USER app IDENTIFIED /* rotate */ BY '***'"),
+    "unquoted-typo": ("ALTER USER app IDENTIFIED BY Raven-38;", "ALTER USER app IDENTIFIED BY ***;"),
+    "cut-off-by-the-query-length-limit": ("ALTER USER app IDENTIFIED BY 'Seal-39-and-the-rest",
+                                          "ALTER USER app IDENTIFIED BY '***"),
+}
+# Statements with no secret, which masking must leave exactly as they are.
+NO_SECRET = [
+    "ALTER USER app IDENTIFIED BY RANDOM PASSWORD RETAIN CURRENT PASSWORD",
+    "ALTER USER app IDENTIFIED WITH auth_socket",
+    "ALTER USER app DISCARD OLD PASSWORD",
+    "ALTER USER app PASSWORD EXPIRE INTERVAL 90 DAY PASSWORD HISTORY 5 PASSWORD REQUIRE CURRENT",
+    "REPLACE INTO settings (name, value) VALUES ('theme', 'dark')",
+    "UPDATE orders SET note = REPLACE(note, 'old', 'new') WHERE id = 7",
+    "SELECT id FROM users WHERE password_changed_at < NOW() AND name = 'identified by'",
+]
+SECRET_WORDS = re.compile(r"[A-Z][a-z]+-\d+|Ant|Bee|Cat|Dog|Elk|Fox|Gnu|Hen|Ibis|Jay|Kiwi|Lynx|Mole"
+                          r"|HOTEL8HASH|6C8989366EAF")
+
+
+def audit_record(statement: str) -> str:
+    """``statement`` as Aurora MySQL's audit log writes it: single-quoted, with ' as \\' and
+    \\ as \\\\ (and line breaks as \\n)."""
+    escaped = statement.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    return f"1764126600000000,ip-10-0-1-5,admin,{ATTACKER},812,4412,QUERY,zelly,'{escaped}',0"
+
+
+def test_every_form_has_a_secret_the_check_can_see() -> None:
+    for statement, masked in PASSWORD_FORMS.values():
+        assert SECRET_WORDS.search(statement) or statement == masked
+        assert not SECRET_WORDS.search(masked)
+
+
+@pytest.mark.parametrize("statement, masked", PASSWORD_FORMS.values(), ids=PASSWORD_FORMS.keys())
+@pytest.mark.parametrize("as_logged", [lambda s: s, audit_record], ids=["statement", "audit-record"])
+def test_every_mysql_password_syntax_is_masked(statement, masked, as_logged) -> None:
+    line = as_logged(statement)
+    assert module.mask_passwords(line) == as_logged(masked)
+
+
+@pytest.mark.parametrize("statement", NO_SECRET)
+@pytest.mark.parametrize("as_logged", [lambda s: s, audit_record], ids=["statement", "audit-record"])
+def test_statements_without_a_secret_are_kept_as_they_are(statement, as_logged) -> None:
+    assert module.mask_passwords(as_logged(statement)) == as_logged(statement)
+
+
+def test_no_secret_reaches_the_result_that_drill_reports_copy(clients, log_group) -> None:
+    now_ms = int(time.time() * 1000)
+    clients.logs.create_log_stream(logGroupName=log_group, logStreamName="every-form")
+    clients.logs.put_log_events(logGroupName=log_group, logStreamName="every-form", logEvents=[
+        {"timestamp": now_ms, "message": audit_record(statement)}
+        for statement, _ in PASSWORD_FORMS.values()])
+    details = search(clients, log_group, pattern="admin", max_lines=1000)
+    assert details["matched"] >= len(PASSWORD_FORMS)
+    assert not SECRET_WORDS.search(json.dumps(details))
+    assert details["counts"]["not_in_audit_format"] == 0
