@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from stack_config.exceptions import StackConfigError
+from stack_config.strict_yaml import load_yaml
 from stack_config.typed_mapping import build
 
 from .exceptions import CatalogError
@@ -270,9 +271,10 @@ def load_templates(path: Path = CATALOG_PATH) -> CatalogTemplates:
 @lru_cache(maxsize=8)
 def _load_cached(path: Path) -> CatalogTemplates:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError(f"{path}: catalog file not found") from None
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path.name}: not valid YAML ({error})") from None
+        # One line: YAML errors quote the offending line over several.
+        raise CatalogError(f"{path.name}: not valid YAML ({' '.join(str(error).split())})") from None
     return parse_templates(data, path.name)

@@ -8,6 +8,7 @@ import yaml
 
 from .exceptions import StackConfigError, StackNotFoundError
 from .model import Platform
+from .strict_yaml import load_yaml
 from .typed_mapping import build
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def load_platform(stack: str, root: Path = PROJECT_ROOT) -> Platform:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StackConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as error:
