@@ -10,6 +10,7 @@ import yaml
 
 from runbook_actions.registry import all_actions
 from stack_config import SEVERITIES, Platform
+from stack_config.strict_yaml import load_yaml, read_bounded
 
 from . import activities
 from .exceptions import ScenarioError
@@ -20,6 +21,10 @@ from .expectations import OPERATORS, UNARY, Expectation
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 PHASES = ("steady_state", "faults", "procedure", "verify")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# Ids name report files, so they are slugs: never a path.
+SCENARIO_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# Far above any real scenario (the shipped ones are a few KiB); checked before parsing.
+MAX_SCENARIO_BYTES = 256 * 1024
 # Variables every run provides (see context.DrillContext.variables).
 RUN_VARIABLES = frozenset({"cluster", "region", "stack", "environment", "db_cluster",
                            "db_secret_id", "endpoint_parameter", "audit_log_group",
@@ -98,9 +103,10 @@ def validate_for_platform(scenario: Scenario, platform: Platform) -> None:
 
 
 def load_scenario(path: Path) -> Scenario:
+    """One scenario file: at most MAX_SCENARIO_BYTES, no YAML anchors or aliases, validated."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = load_yaml(read_bounded(path, MAX_SCENARIO_BYTES))
+    except (OSError, ValueError, yaml.YAMLError) as error:
         # One line: YAML errors quote the offending line over several.
         raise ScenarioError(f"{path.name}: cannot read scenario ({' '.join(str(error).split())})") from None
     try:
@@ -114,6 +120,9 @@ def parse_scenario(data: Any) -> Scenario:
     for key in ("id", "title", "severity", "guide_section", "procedure", "verify"):
         if key not in data:
             raise ScenarioError(f"required key {key!r} is missing")
+    if not isinstance(data["id"], str) or not SCENARIO_ID.fullmatch(data["id"]):
+        raise ScenarioError(f"id: {data['id']!r} is not a scenario id (lower-case letters, digits "
+                            "and hyphens, at most 63, starting with a letter or digit, e.g. p0-a)")
     if data["severity"] not in SEVERITIES:
         raise ScenarioError(f"severity: {data['severity']!r} is not one of {', '.join(SEVERITIES)}")
     phases = {phase: tuple(_parse_step(raw, f"{phase}[{i}]", phase)
