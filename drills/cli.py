@@ -12,6 +12,7 @@ from stack_config import StackConfigError, load_platform
 from .exceptions import DrillError
 from .orchestrate import run_one
 from .progress import ProgressPrinter
+from .report import check_report_dir
 from .runbook_check import command as runbook_command
 from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
@@ -97,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     for scenario in chosen:
         validate_for_platform(scenario, platform)
     catalog = platform_catalog(platform, args.alarm_catalog)
+    check_report_dir(args.report_dir)  # refused before anything is injected
     progress = ProgressPrinter()
     outcomes = []
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,

@@ -12,6 +12,7 @@ from .exceptions import DrillError
 from .gameday import GameDayOptions, acknowledge
 from .orchestrate import run_gameday
 from .progress import ProgressPrinter
+from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 from .session import TARGETS, open_target
 
@@ -50,6 +51,7 @@ def run_gameday_command(args: argparse.Namespace) -> int:
     platform = load_platform(args.stack)
     validate_for_platform(scenario, platform)
     options = GameDayOptions(args.state_dir, args.time_limit_minutes * 60, args.poll_seconds)
+    check_report_dir(args.report_dir)  # refused before anything is injected
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
         outcome = run_gameday(scenario, session, platform, args.stack, args.report_dir,

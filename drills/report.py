@@ -1,9 +1,14 @@
 """Write a run's JSON report and its post-mortem draft (the guide's template, filled in)."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+import tempfile
 from pathlib import Path
 
+from .exceptions import DrillError
 from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
 from .junit import render_junit
 from .redaction import Redactor
@@ -11,6 +16,28 @@ from .scenario import Scenario
 
 
 SECRET_CHECK = "no secret value in the report, post-mortem or output"
+REPORT_MODE = 0o644
+
+
+def check_report_dir(path: Path) -> None:
+    """Raise DrillError unless reports can be written into ``path`` (created if missing).
+
+    Called before a target is opened, so a bad ``--report-dir`` is refused before anything is
+    injected rather than after the drill. Permission bits do not stop root, so the last word is
+    a real write: a temporary file created and removed in the folder.
+    """
+    if path.exists() and not path.is_dir():
+        raise DrillError(f"report folder {path} is a file; give --report-dir a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DrillError(f"report folder {path} is not writable ({reason}); give --report-dir "
+                         "a folder you can write to") from None
 
 
 def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
@@ -22,9 +49,9 @@ def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
     md_path = report_dir / f"{journal.scenario}-postmortem.md"
     junit_path = report_dir / f"{journal.scenario}.junit.xml"
     texts = _render(journal, scenario)
-    _write_atomically(json_path, redactor.redact(texts[0], "report"))
-    _write_atomically(md_path, redactor.redact(texts[1], "post-mortem"))
-    _write_atomically(junit_path, redactor.redact(render_junit(journal), "junit report"))
+    write_atomically(json_path, redactor.redact(texts[0], "report"))
+    write_atomically(md_path, redactor.redact(texts[1], "post-mortem"))
+    write_atomically(junit_path, redactor.redact(render_junit(journal), "junit report"))
     return [json_path, md_path, junit_path]
 
 
@@ -48,10 +75,26 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
                                           f"scanned for {redactor.known} secret values: none found"))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: readers see the old file or the new one.
+
+    The temporary file has a unique name in the same folder (os.replace is atomic only within
+    one file system), so two runs writing the same report never share it, and it is removed if
+    anything fails. Reports are readable by all (0644), as before.
+    """
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                           suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(partial, REPORT_MODE)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
 
 
 def render_postmortem(journal: Journal, scenario: Scenario) -> str:

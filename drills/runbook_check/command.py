@@ -9,6 +9,7 @@ from pathlib import Path
 from stack_config import load_platform
 
 from ..redaction import Redactor
+from ..report import check_report_dir
 from ..safety import check_emulator_endpoint
 from .document import load_runbook
 from .errors import RunbookFormatError
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if shutil.which("aws", path=str(Path(sys.executable).parent)) is None:
         raise RunbookFormatError("the AWS CLI is not installed next to this Python; "
                                  "run make (it installs requirements.txt)")
+    check_report_dir(args.report_dir)
     redactor = Redactor()
     try:
         result = check_runbook(
