@@ -3,10 +3,17 @@
 stop-writes records every service's desired count here *before* scaling anything to 0, and
 restore-writes reads it back. The record must survive the Lambda, the laptop and the engineer
 who ran stop-writes, hence SSM rather than local state; SSM also keeps every version.
+
+A record is open (``"status": "writes-stopped"``, or no status: records written before there
+was one) from stop-writes until restore-writes has seen every service back at its count; it is
+then marked ``"restored"`` and kept as the incident's audit trail. While a record is open, the
+zeros it explains are not anyone's original counts: a stop-writes under another incident id
+takes the counts from it (``open_records``).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from .aws_errors import aws_call
@@ -19,21 +26,72 @@ STATE_PREFIX = Param("state_prefix", str, "SSM prefix for durable per-incident r
                      default=DEFAULT_STATE_PREFIX, env=ENV_STATE_PREFIX,
                      pattern=r"/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?")
 RECORD_VERSION = 1
+STOPPED, RESTORED = "writes-stopped", "restored"
+_RECORD_NAME = "desired-counts"
+
+
+@dataclass(frozen=True)
+class DesiredCounts:
+    """One incident's record: where it is, the counts, and whether writes are back."""
+
+    parameter: str
+    incident_id: str
+    counts: dict[str, int]
+    updated_at: str
+    restored: bool
+
+    @property
+    def open(self) -> bool:
+        return not self.restored
 
 
 def desired_counts_parameter(prefix: str, cluster: str, incident_id: str) -> str:
     """``/incident-guardrails/<cluster>/incidents/<incident-id>/desired-counts``."""
-    return f"{prefix.rstrip('/')}/{cluster}/incidents/{incident_id}/desired-counts"
+    return f"{_incidents_path(prefix, cluster)}/{incident_id}/{_RECORD_NAME}"
+
+
+def _incidents_path(prefix: str, cluster: str) -> str:
+    return f"{prefix.rstrip('/')}/{cluster}/incidents"
 
 
 def read_desired_counts(ssm: Any, parameter: str) -> dict[str, int] | None:
     """The recorded desired count of each service, or None when nothing was recorded."""
+    record = read_record(ssm, parameter)
+    return None if record is None else record.counts
+
+
+def read_record(ssm: Any, parameter: str) -> DesiredCounts | None:
+    """The whole record, or None when nothing was recorded."""
     with aws_call(f"reading desired-count record {parameter}"):
         try:
             value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
             return None
-    return _parse_counts(parameter, value)
+    return _parse(parameter, value)
+
+
+def open_records(ssm: Any, prefix: str, cluster: str,
+                 but: str) -> tuple[list[DesiredCounts], list[str]]:
+    """The open records of the cluster's other incidents (every record but ``but``), and a
+    warning for each record that cannot be read (it is left out, not guessed at)."""
+    records: list[DesiredCounts] = []
+    warnings: list[str] = []
+    path = _incidents_path(prefix, cluster)
+    with aws_call(f"listing the incident records under {path}"):
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=True)
+        parameters = [p for page in pages for p in page["Parameters"]]
+    for parameter in parameters:
+        name = parameter["Name"]
+        if name == but or not name.endswith(f"/{_RECORD_NAME}"):
+            continue
+        try:
+            record = _parse(name, parameter["Value"])
+        except RefusedError as error:
+            warnings.append(f"{error}; it was not consulted")
+            continue
+        if record.open:
+            records.append(record)
+    return records, warnings
 
 
 def save_desired_counts(ssm: Any, parameter: str, *, cluster: str, incident_id: str,
@@ -53,9 +111,16 @@ def save_desired_counts(ssm: Any, parameter: str, *, cluster: str, incident_id: 
     return dict(counts)
 
 
-def _record(cluster: str, incident_id: str, counts: dict[str, int]) -> str:
+def mark_restored(ssm: Any, record: DesiredCounts, *, cluster: str) -> None:
+    """Close the record: writes are back. It is kept, as the incident's audit trail."""
+    _overwrite(ssm, record.parameter, _record(cluster, record.incident_id, record.counts,
+                                              status=RESTORED))
+
+
+def _record(cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED) -> str:
     return json.dumps({"version": RECORD_VERSION, "cluster": cluster, "incident_id": incident_id,
-                       "updated_at": iso(utc_now()), "desired_counts": dict(sorted(counts.items()))},
+                       "status": status, "updated_at": iso(utc_now()),
+                       "desired_counts": dict(sorted(counts.items()))},
                       separators=(",", ":"))
 
 
@@ -77,16 +142,21 @@ def _overwrite(ssm: Any, parameter: str, value: str) -> None:
                           Tier="Intelligent-Tiering")
 
 
-def _parse_counts(parameter: str, value: str) -> dict[str, int]:
+def _parse(parameter: str, value: str) -> DesiredCounts:
     # A damaged record must stop the run: treating it as empty would let stop-writes record
     # zeros over it, and restore-writes would then bring nothing back.
     try:
-        counts = json.loads(value)["desired_counts"]
+        data = json.loads(value)
+        counts = data["desired_counts"]
         if not isinstance(counts, dict) or not all(
                 isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
                 for k, v in counts.items()):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+        status = data.get("status", STOPPED)
+        if status not in (STOPPED, RESTORED):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise RefusedError(f"desired-count record {parameter} is not valid; inspect its SSM "
                            "history and repair it before stopping or restoring writes") from None
-    return counts
+    return DesiredCounts(parameter=parameter, incident_id=parameter.split("/")[-2], counts=counts,
+                         updated_at=str(data.get("updated_at") or ""), restored=status == RESTORED)

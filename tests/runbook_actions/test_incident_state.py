@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from runbook_actions.incident_state import (desired_counts_parameter, read_desired_counts,
-                                            save_desired_counts)
+from runbook_actions.incident_state import (desired_counts_parameter, open_records,
+                                            read_desired_counts, read_record, save_desired_counts)
 
 PARAMETER = desired_counts_parameter("/incident-guardrails/", "zelly-production", "INC-1")
 
@@ -37,3 +37,22 @@ def test_record_is_json_with_its_context(clients) -> None:
         "version": 1, "cluster": "zelly-production", "incident_id": "INC-1",
         "desired_counts": {"storefront": 3}}
     assert stored["updated_at"].endswith("Z")
+
+
+def test_open_records_are_this_clusters_other_unrestored_desired_count_records(clients) -> None:
+    def put(name: str, value: dict) -> None:
+        clients.ssm.put_parameter(Name=name, Value=json.dumps(value), Type="String")
+
+    counts = {"desired_counts": {"storefront": 3}}
+    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-OLD"), counts)
+    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-OPEN"),
+        {**counts, "status": "writes-stopped"})
+    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-DONE"),
+        {**counts, "status": "restored"})
+    put(desired_counts_parameter("/incident-guardrails", "zelly-staging", "INC-ELSEWHERE"), counts)
+    put("/incident-guardrails/zelly-production/incidents/INC-OPEN/status-post", {"posted": 1})
+    _save(clients, {"storefront": 0})  # INC-1, the caller's own record
+    records, warnings = open_records(clients.ssm, "/incident-guardrails/", "zelly-production",
+                                     but=PARAMETER)
+    assert sorted(r.incident_id for r in records) == ["INC-OLD", "INC-OPEN"] and warnings == []
+    assert read_record(clients.ssm, PARAMETER).open

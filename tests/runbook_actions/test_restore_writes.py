@@ -99,3 +99,73 @@ def test_damaged_record_is_refused(clients, stopped) -> None:
     with pytest.raises(RefusedError, match="is not valid"):
         invoke("restore-writes", clients, ARGS)
     assert set(desired_counts(clients).values()) == {0}
+
+
+# --- never success while a service it manages sits at 0 ----------------------------------------
+
+OTHER = "INC-20261126-02"
+OTHER_ARGS = {"cluster": CLUSTER, "incident_id": OTHER}
+OTHER_RECORD = RECORD.replace(INCIDENT, OTHER)
+
+
+def _value(clients, name: str = RECORD) -> dict:
+    return json.loads(clients.ssm.get_parameter(Name=name)["Parameter"]["Value"])
+
+
+def test_restoring_marks_the_record_restored(clients, stopped) -> None:
+    assert _value(clients)["status"] == "writes-stopped"
+    invoke("restore-writes", clients, ARGS)
+    assert _value(clients)["status"] == "restored"
+
+
+def test_a_record_of_zeros_does_not_report_success_while_another_incident_holds_services_at_0(
+        clients, stopped) -> None:
+    # Written the way stop-writes wrote a second incident's record before it knew better.
+    zeros = {**_value(clients), "incident_id": OTHER,
+             "desired_counts": {name: 0 for name in SEEDED_COUNTS}}
+    clients.ssm.put_parameter(Name=OTHER_RECORD, Value=json.dumps(zeros), Type="String")
+    result = invoke("restore-writes", clients, OTHER_ARGS)
+    assert result.ok is False
+    assert result.details["held_at_zero"] == {INCIDENT: sorted(SEEDED_COUNTS)}
+    assert f"restore-writes --incident-id {INCIDENT}" in result.details["note"]
+    assert set(desired_counts(clients).values()) == {0}  # zeros were not applied, nor guessed
+    assert _value(clients, OTHER_RECORD).get("status", "writes-stopped") == "writes-stopped"
+    dry = invoke("restore-writes", clients, OTHER_ARGS, dry_run=True)
+    assert dry.ok is False and dry.details["held_at_zero"] == {INCIDENT: sorted(SEEDED_COUNTS)}
+    # Once the first incident restores, the second one's record is done too.
+    assert invoke("restore-writes", clients, ARGS).ok
+    after = invoke("restore-writes", clients, OTHER_ARGS)
+    assert after.ok and desired_counts(clients) == SEEDED_COUNTS  # its zeros never stop a service
+
+
+def test_a_service_that_does_not_stay_at_its_count_is_not_success(clients, stopped, aws_hooks) -> None:
+    def lost_update(params, **_):  # e.g. a scaling policy or another tool setting it back to 0
+        if params.get("service") == "storefront":
+            params["desiredCount"] = 0
+
+    aws_hooks.on(clients.ecs, "before-parameter-build.ecs.UpdateService", lost_update)
+    result = invoke("restore-writes", clients, ARGS)
+    assert result.ok is False
+    assert result.details["not_at_recorded_count"] == [
+        {"service": "storefront", "desired": 0, "recorded": SEEDED_COUNTS["storefront"]}]
+    assert _value(clients)["status"] == "writes-stopped"
+
+
+def test_restoring_an_already_restored_incident_never_undoes_a_newer_stop(clients, stopped) -> None:
+    assert invoke("restore-writes", clients, ARGS).ok
+    assert invoke("stop-writes", clients, OTHER_ARGS).ok
+    with pytest.raises(RefusedError, match=f"already restored.*open incident {OTHER}"):
+        invoke("restore-writes", clients, ARGS)
+    assert set(desired_counts(clients).values()) == {0}
+
+
+def test_a_failure_to_mark_the_record_is_reported_and_a_rerun_marks_it(clients, stopped,
+                                                                       aws_hooks) -> None:
+    undo = aws_hooks.fail(clients.ssm, "PutParameter")
+    result = invoke("restore-writes", clients, ARGS)
+    assert result.ok is False and "rerun" in result.details["note"]
+    assert desired_counts(clients) == SEEDED_COUNTS
+    undo()
+    rerun = invoke("restore-writes", clients, ARGS)
+    assert (rerun.ok, rerun.changed, rerun.details["restored"]) == (True, True, [])
+    assert _value(clients)["status"] == "restored"

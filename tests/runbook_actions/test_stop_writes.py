@@ -135,3 +135,100 @@ def test_bad_arguments(clients, seeded, arguments, error, message) -> None:
     with pytest.raises(error, match=message):
         invoke("stop-writes", clients, arguments)
     assert desired_counts(clients) == SEEDED_COUNTS
+
+
+# --- a second incident id while the first still holds the services at 0 ----------------------
+
+OTHER = "INC-20261126-02"
+OTHER_ARGS = {"cluster": CLUSTER, "incident_id": OTHER}
+OTHER_RECORD = RECORD.replace(INCIDENT, OTHER)
+
+
+def _put_record(clients, incident: str, counts: dict, updated_at: str, status: str | None = None) -> None:
+    value = {"version": 1, "cluster": CLUSTER, "incident_id": incident, "updated_at": updated_at,
+             "desired_counts": counts, **({"status": status} if status else {})}
+    clients.ssm.put_parameter(Name=RECORD.replace(INCIDENT, incident), Value=json.dumps(value),
+                              Type="String", Overwrite=True)
+
+
+def test_a_second_incident_records_the_originals_the_open_incident_holds(clients, seeded) -> None:
+    assert invoke("stop-writes", clients, ARGS).ok
+    second = invoke("stop-writes", clients, OTHER_ARGS)
+    assert second.ok and second.details["stopped"] == []
+    assert _record(clients, OTHER_RECORD)["desired_counts"] == SEEDED_COUNTS  # never zeros
+    assert second.details["originals_from"] == {INCIDENT: sorted(SEEDED_COUNTS)}
+
+
+def test_restore_writes_for_the_second_incident_brings_the_platform_back(clients, seeded) -> None:
+    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, OTHER_ARGS)
+    restored = invoke("restore-writes", clients, OTHER_ARGS)
+    assert restored.ok and desired_counts(clients) == SEEDED_COUNTS
+
+
+def test_only_the_zeros_an_open_record_explains_are_taken_from_it(clients, seeded, aws_hooks) -> None:
+    # storefront could not be stopped under the first incident: its own count is still current.
+    undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "storefront")
+    invoke("stop-writes", clients, ARGS)
+    undo()
+    clients.ecs.update_service(cluster=CLUSTER, service="storefront", desiredCount=5)
+    second = invoke("stop-writes", clients, OTHER_ARGS)
+    assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 5}
+    assert second.details["originals_from"] == {INCIDENT: sorted(set(SEEDED_COUNTS) - {"storefront"})}
+
+
+def test_a_service_at_zero_on_purpose_is_recorded_at_zero(clients, seeded) -> None:
+    clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
+    result = invoke("stop-writes", clients, ARGS)
+    assert result.ok and result.details["originals_from"] == {}
+    assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "events-consumer": 0}
+
+
+def test_a_restored_incident_explains_no_zeros(clients, seeded) -> None:
+    invoke("stop-writes", clients, ARGS)
+    assert invoke("restore-writes", clients, ARGS).ok
+    clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
+    second = invoke("stop-writes", clients, OTHER_ARGS)
+    assert second.details["originals_from"] == {}
+    assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "events-consumer": 0}
+
+
+def test_open_records_that_disagree_the_newest_wins_and_the_conflict_is_named(clients, seeded) -> None:
+    for name in SEEDED_COUNTS:
+        clients.ecs.update_service(cluster=CLUSTER, service=name, desiredCount=0)
+    _put_record(clients, "INC-OLD", {"fastify-nova": 2}, "2026-11-20T10:00:00Z")
+    _put_record(clients, "INC-NEW", SEEDED_COUNTS, "2026-11-26T03:00:00Z", status="writes-stopped")
+    _put_record(clients, "INC-DONE", {"fastify-nova": 9}, "2026-11-26T04:00:00Z", status="restored")
+    result = invoke("stop-writes", clients, ARGS)
+    assert _record(clients)["desired_counts"] == SEEDED_COUNTS
+    assert result.details["originals_from"] == {"INC-NEW": sorted(SEEDED_COUNTS)}
+    assert any("fastify-nova" in w and "INC-OLD" in w for w in result.details["warnings"])
+
+
+def test_a_damaged_other_record_is_named_and_not_consulted(clients, seeded) -> None:
+    clients.ssm.put_parameter(Name=OTHER_RECORD, Value="{not json", Type="String")
+    result = invoke("stop-writes", clients, ARGS)
+    assert result.ok and _record(clients)["desired_counts"] == SEEDED_COUNTS
+    assert any(OTHER_RECORD in w for w in result.details["warnings"])
+
+
+def test_dry_run_of_a_second_incident_shows_the_originals_it_would_record(clients, seeded) -> None:
+    invoke("stop-writes", clients, ARGS)
+    dry = invoke("stop-writes", clients, OTHER_ARGS, dry_run=True)
+    assert dry.details["would_record"] == SEEDED_COUNTS
+    assert dry.details["originals_from"] == {INCIDENT: sorted(SEEDED_COUNTS)}
+    with pytest.raises(clients.ssm.exceptions.ParameterNotFound):
+        clients.ssm.get_parameter(Name=OTHER_RECORD)
+
+
+def test_stopping_again_after_a_restore_reopens_the_record(clients, seeded) -> None:
+    invoke("stop-writes", clients, ARGS)
+    invoke("restore-writes", clients, ARGS)
+    clients.ecs.update_service(cluster=CLUSTER, service="storefront", desiredCount=6)
+    again = invoke("stop-writes", clients, ARGS)
+    assert again.ok and again.details["record"] == "reopened"
+    assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 6}
+    assert _record(clients)["status"] == "writes-stopped"
+    # ... so that it again explains the zeros to a stop-writes under another incident id
+    invoke("stop-writes", clients, OTHER_ARGS)
+    assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 6}
