@@ -34,7 +34,13 @@ class Probe:
 
 @dataclass(frozen=True)
 class Fault:
+    """``plan(ctx, **args)`` reads, changes nothing, and returns what the undo needs even if the
+    injection is cut short; it is journalled before ``inject(ctx, plan, **args)`` changes the
+    target. ``undo(ctx, state)`` gets the plan, or the fuller state inject returned, and must
+    be safe to repeat."""
+
     name: str
+    plan: Callable[..., dict[str, Any]]
     inject: Callable[..., dict[str, Any]]
     undo: Callable[..., str]
     services: frozenset[str]
@@ -54,10 +60,10 @@ def probe(name: str, *, services: set[str], requires: tuple[str, ...] = ()) -> C
     return register
 
 
-def fault(name: str, *, services: set[str], undo: Callable[..., str],
-          outputs: tuple[str, ...] = ()) -> Callable:
+def fault(name: str, *, services: set[str], plan: Callable[..., dict[str, Any]],
+          undo: Callable[..., str], outputs: tuple[str, ...] = ()) -> Callable:
     def register(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        _register(_FAULTS, name, Fault(name, function, undo, frozenset(services),
+        _register(_FAULTS, name, Fault(name, plan, function, undo, frozenset(services),
                                        _keyword_params(function), outputs))
         return function
     return register

@@ -1,4 +1,4 @@
-"""``python -m drills list | run <scenario|all> | seed | runbook <file>``."""
+"""``python -m drills list | run <scenario|all> | recover | seed | runbook <file> | gameday | ack``."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,9 @@ from typing import Sequence
 from stack_config import StackConfigError, load_platform
 
 from .exceptions import DrillError
+from .open_journals import check_before_run, close_dead_embedded, journal_stores
 from .orchestrate import run_one
+from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .progress import ProgressPrinter
 from .report import check_report_dir
 from .runbook_check import command as runbook_command
@@ -46,10 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--endpoint-url", help="use this already-running emulator instead of starting one")
     run.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR,
                      help="read scenarios from here (default: drills/scenarios)")
+    add_journal_dir_argument(run)
     run.add_argument("--alarm-catalog", type=Path,
                      help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
                           "(to check a catalog change before deploying it)")
     add_seed_parser(commands)
+    add_recover_parser(commands)
     runbook_command.add_parser(commands)
     add_gameday_parsers(commands)
     return parser
@@ -67,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return runbook_command.run(args)
         if args.command == "seed":
             return run_seed(args)
+        if args.command == "recover":
+            return run_recover(args)
         if args.command == "gameday":
             return run_gameday_command(args)
         if args.command == "ack":
@@ -103,9 +109,14 @@ def _run(args: argparse.Namespace) -> int:
     outcomes = []
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
+        stores = journal_stores(session, args.journal_dir)
+        if not session.long_lived:
+            close_dead_embedded(stores[:1], progress.header)
         for scenario in chosen:
+            if not session.target.missing_services(scenario.services_needed()):
+                check_before_run(session, stores, progress.header)
             outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
-                                    progress, catalog))
+                                    progress, catalog, stores))
     _summary(outcomes, progress)
     return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
 

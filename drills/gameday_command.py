@@ -10,7 +10,9 @@ from stack_config import load_platform
 from .detection_phase import platform_catalog
 from .exceptions import DrillError
 from .gameday import GameDayOptions, acknowledge
+from .open_journals import check_before_run, journal_stores
 from .orchestrate import run_gameday
+from .recover_command import add_journal_dir_argument
 from .progress import ProgressPrinter
 from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
@@ -34,6 +36,7 @@ def add_gameday_parsers(commands: argparse._SubParsersAction) -> None:
                          help="stop waiting for recovery after this long (default 30)")
     gameday.add_argument("--poll-seconds", type=float, default=10.0,
                          help="how often to check for acknowledgement and recovery (default 10)")
+    add_journal_dir_argument(gameday)
     ack = commands.add_parser("ack", help="acknowledge the running game day's page")
     ack.add_argument("--by", default=None, help="who acknowledges (default: your user name)")
     ack.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
@@ -52,10 +55,14 @@ def run_gameday_command(args: argparse.Namespace) -> int:
     validate_for_platform(scenario, platform)
     options = GameDayOptions(args.state_dir, args.time_limit_minutes * 60, args.poll_seconds)
     check_report_dir(args.report_dir)  # refused before anything is injected
+    progress = ProgressPrinter()
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
+        stores = journal_stores(session, args.journal_dir)
+        if not session.target.missing_services(scenario.services_needed()):
+            check_before_run(session, stores, progress.header)
         outcome = run_gameday(scenario, session, platform, args.stack, args.report_dir,
-                              ProgressPrinter(), platform_catalog(platform), options)
+                              progress, platform_catalog(platform), options, stores)
     return 0 if outcome.journal.passed else 1
 
 

@@ -11,6 +11,7 @@ from alarm_catalog import Catalog
 from stack_config import Platform
 
 from .context import DrillContext
+from .fault_journal import FaultJournal, JournalStore, JournalWriter
 from .gameday import GameDay, GameDayOptions
 from .journal import Journal
 from .progress import ProgressPrinter
@@ -34,23 +35,32 @@ def new_run_ids(scenario: Scenario) -> tuple[str, str]:
 
 
 def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
-            report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None = None) -> DrillOutcome:
+            report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None = None,
+            stores: list[JournalStore] | None = None) -> DrillOutcome:
     """A scripted drill: the scenario's procedure runs through the runbook actions."""
     return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
-                  play=lambda runner: runner.run())
+                  play=lambda runner: runner.run(), stores=stores or [])
 
 
 def run_gameday(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
                 report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
-                options: GameDayOptions) -> DrillOutcome:
+                options: GameDayOptions, stores: list[JournalStore] | None = None) -> DrillOutcome:
     """A game day: people respond instead of the procedure."""
     return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
-                  play=lambda runner: GameDay(runner, options, progress.header).run())
+                  play=lambda runner: GameDay(runner, options, progress.header).run(),
+                  stores=stores or [])
+
+
+def _fault_journal(scenario: Scenario, session: TargetSession, ctx: DrillContext,
+                   stores: list[JournalStore]) -> JournalWriter:
+    target = {"name": session.target.name, "key": session.key or session.target.name,
+              "endpoint_url": session.target.endpoint_url, "long_lived": session.long_lived}
+    return JournalWriter(FaultJournal(ctx.run_id, ctx.incident_id, scenario.id, ctx.stack, target), stores)
 
 
 def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
            report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
-           play: Callable[[Runner], object]) -> DrillOutcome:
+           play: Callable[[Runner], object], stores: list[JournalStore]) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
     progress.header(f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
                     f"{scenario.title} — target {session.target.name}")
@@ -60,7 +70,7 @@ def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack
     progress.redactor = redactor
     ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
                        stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
-    runner = Runner(scenario, ctx, progress, catalog)
+    runner = Runner(scenario, ctx, progress, catalog, _fault_journal(scenario, session, ctx, stores))
     journal = runner.journal
     if missing:
         journal.status = "not-runnable"

@@ -12,7 +12,9 @@ from runbook_actions.registry import get_action
 from . import activities
 from .context import DrillContext
 from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
+from .action_undo import undo_for
 from .expectations import evaluate, resolve_path
+from .fault_journal import APPLIED, FaultJournal, JournalWriter
 from .interrupts import signals_held
 from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
                       STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
@@ -21,6 +23,7 @@ from .live_detection import detect_live
 from .scenario import Scenario, Step, render
 from .sla import response_budget
 from .targets import EVALUATES_ALARMS
+from .undo import KIND_ACTION, KIND_FAULT, undo_all
 
 Progress = Callable[[Journal, StepRecord], None]
 
@@ -33,7 +36,7 @@ class Runner:
     """Runs one scenario in one context and fills a Journal."""
 
     def __init__(self, scenario: Scenario, ctx: DrillContext, progress: Progress = _quiet,
-                 catalog: Catalog | None = None) -> None:
+                 catalog: Catalog | None = None, faults: JournalWriter | None = None) -> None:
         self.scenario = scenario
         self.ctx = ctx
         self.progress = progress
@@ -44,7 +47,10 @@ class Runner:
             target={"name": ctx.target.name, "endpoint_url": ctx.target.endpoint_url,
                     "gaps": ctx.target.gaps},
             run_id=ctx.run_id, incident_id=ctx.incident_id)
-        self._injected: list[tuple[activities.Fault, dict[str, Any], str]] = []
+        # Written ahead of every change; without stores (unit tests) it lives in memory only.
+        self.faults = faults or JournalWriter(FaultJournal(
+            ctx.run_id, ctx.incident_id, scenario.id, ctx.stack,
+            {"name": ctx.target.name, "key": ctx.target.name, "endpoint_url": ctx.target.endpoint_url}), ())
         ctx.journal = self.journal
 
     def run(self) -> Journal:
@@ -169,10 +175,12 @@ class Runner:
 
     def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         fault = activities.faults()[step.ref]
-        # Held, so an injection is never cut short before it is recorded for undo.
+        plan = fault.plan(self.ctx, **args)
+        # Held, so an injection is never cut short between its journal entry and its change.
         with signals_held("finishing this fault injection, then undoing it") as held:
-            state = fault.inject(self.ctx, **args)
-            self._injected.append((fault, state, record.name))
+            entry = self.faults.begin(KIND_FAULT, step.ref, record.name, plan)
+            state = fault.inject(self.ctx, plan, **args)
+            self.faults.settle(entry, APPLIED, {k: v for k, v in state.items() if k != "summary"})
         if held:
             raise KeyboardInterrupt("signal during fault injection")
         affected = state.get("services", {})
@@ -190,12 +198,15 @@ class Runner:
         arguments = {p.name: environment[p.env] for p in action.params
                      if p.env in environment and p.name not in args}
         arguments.update(args)
+        entry = self._journal_action(step, record.name, arguments)
         try:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()
         except NotSupportedError as error:
             record.status, record.detail = STEP_NOT_COVERED, f"not covered on target {self.ctx.target.name}: {error}"
             self.add_check(record, CHECK_NOT_COVERED, record.detail)
             return
+        if entry is not None:
+            self.faults.settle(entry, APPLIED)
         record.result = result
         record.detail = "changed" if result["changed"] else "no change"
         if not result["ok"]:
@@ -203,6 +214,14 @@ class Runner:
         self._expectations(record, step, result, variables)
         for variable, path in step.save.items():
             self.ctx.variables[variable] = resolve_path(result, path)[0]
+
+    def _journal_action(self, step: Step, name: str, arguments: dict[str, Any]):
+        """Journal a mutating action that has an undo before it runs (with what it will change)."""
+        spec = undo_for(step.ref)
+        if step.dry_run or spec is None or spec.undo is None:
+            return None
+        captured = spec.capture(self.ctx, arguments) if spec.capture else {}
+        return self.faults.begin(KIND_ACTION, step.ref, name, {"arguments": arguments, "captured": captured})
 
     def _expectations(self, record: StepRecord, step: Step, result: dict[str, Any],
                       variables: dict[str, Any]) -> None:
@@ -223,20 +242,14 @@ class Runner:
         self.progress(self.journal, record)
 
     def undo_faults(self, interrupted: bool = False) -> bool:
-        """Undo every injected fault, newest first; True if a signal arrived meanwhile (held).
+        """Undo every journalled change, newest first; True if a signal arrived meanwhile (held).
         After an interrupt it says so first, as people press Ctrl-C again when nothing shows."""
-        announce = (f"interrupted: undoing {len(self._injected)} injected fault(s) first; further "
-                    "Ctrl-C or SIGTERM waits until that is done") if interrupted and self._injected else None
+        pending = self.faults.journal.open_entries()
+        announce = (f"interrupted: undoing {len(pending)} journalled change(s) first, newest first; "
+                    "further Ctrl-C or SIGTERM waits until that is done") if interrupted and pending else None
         with signals_held("undoing the injected faults", announce) as held:
-            while self._injected:
-                fault, state, name = self._injected.pop()
-                record = StepRecord(f"undo {name}", "undo", "undo", fault.name, utc_now())
-                started = time.monotonic()
-                try:
-                    record.detail = fault.undo(self.ctx, state)
-                except Exception as error:  # undo must go on with the other faults
-                    record.status, record.detail = STEP_FAILED, f"{type(error).__name__}: {error}"
-                record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
+            def report(record: StepRecord) -> None:
                 self.journal.undo.append(record)
                 self.progress(self.journal, record)
+            undo_all(self.ctx, self.faults, report)
         return bool(held)

@@ -13,6 +13,7 @@ from stack_config import SEVERITIES, Platform
 from stack_config.strict_yaml import load_yaml, read_bounded
 
 from . import activities
+from .action_undo import undo_for
 from .exceptions import ScenarioError
 from .detection_phase import DetectionSpec, load_symptoms, parse_detection_spec
 from .validation import require_list, require_mapping
@@ -167,6 +168,9 @@ def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) ->
     if not isinstance(ref, str) or ref not in known:
         raise ScenarioError(f"{where}: unknown {kind} {ref!r} (known: {', '.join(sorted(known))})")
     item = known[ref]
+    if kind == "action" and item.mutating and undo_for(ref) is None:
+        raise ScenarioError(f"{where}: action {ref!r} changes the target but drills/action_undo.py "
+                            "says neither how to undo it nor why it needs no undo")
     params = ({p.name for p in item.params} if kind == "action" else set(item.params))
     unknown = sorted(set(args) - params)
     if unknown:

@@ -31,6 +31,11 @@ class TargetSession:
     clients: AwsClients
     # Brings the target to a fresh seeded platform before a drill; None where it is pre-seeded.
     prepare: Callable[[Platform], SeedResult | None]
+    # Which target this is, for fault journals: an endpoint, or an account and region.
+    key: str = ""
+    # A target that is not reset before each drill keeps what a killed run left: its fault
+    # journal is also written into the target, and a new run is refused while one is open.
+    long_lived: bool = False
 
 
 def emulator_clients(endpoint_url: str, region: str) -> AwsClients:
@@ -72,7 +77,8 @@ def open_target(name: str, platform: Platform, endpoint_url: str | None = None, 
         check_emulator_endpoint(name, endpoint)
         target = localstack_target(endpoint)
         yield TargetSession(target, emulator_clients(target.endpoint_url or "", platform.region),
-                            prepare=lambda _platform: None)
+                            prepare=lambda _platform: None, key=f"localstack:{target.endpoint_url}",
+                            long_lived=True)
     elif name == "aws":
         yield _aws(platform, stack, endpoint_url, confirm_account, identify)
     else:
@@ -85,9 +91,11 @@ def _aws(platform: Platform, stack: str, endpoint_url: str | None, confirm_accou
     markers = production_markers()
     check_stack_may_be_drilled(stack, platform, markers)
     clients = default_chain_clients(platform.region)
-    check_aws_drill(AwsDrillRequest(identify(clients), stack, platform, confirm_account, markers))
+    identity = identify(clients)
+    check_aws_drill(AwsDrillRequest(identity, stack, platform, confirm_account, markers))
     # A real account is never reset or seeded: the drill runs on what is deployed there.
-    return TargetSession(aws_target(), clients, prepare=lambda _platform: None)
+    return TargetSession(aws_target(), clients, prepare=lambda _platform: None,
+                         key=f"aws:{identity.account_id}:{platform.region}", long_lived=True)
 
 
 @contextmanager
@@ -101,7 +109,7 @@ def _local(platform: Platform, endpoint_url: str | None) -> Iterator[TargetSessi
             MotoServer.reset_at(url)
             return seed_platform(clients, for_platform)
 
-        yield TargetSession(local_target(url), clients, prepare)
+        yield TargetSession(local_target(url), clients, prepare, key=f"local:{url}")
     finally:
         if server is not None:
             server.stop()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,9 @@ os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                   AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION,
                   # The platform needs a VPC, not moto's ~5,000 stock AMIs (1 s per test).
                   MOTO_EC2_LOAD_DEFAULT_AMIS="false")
+# Fault journals of the drills this run starts (and their subprocesses) stay out of the user's
+# own state folder: one folder per test process.
+os.environ["INCIDENT_GUARDRAILS_STATE_DIR"] = tempfile.mkdtemp(prefix="fault-journals-")
 
 
 @pytest.fixture(scope="session")

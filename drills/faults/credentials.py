@@ -13,21 +13,29 @@ from ..context import DrillContext
 DIGEST_KEY = "leaked_password_sha256"
 
 
+def _plan_leaked_key(ctx: DrillContext, *, api_calls: int = 3) -> dict[str, Any]:
+    return {"user": f"drill-leaked-{ctx.run_id[-4:]}-{ctx.run_id.split('-')[-2][-6:]}"}
+
+
 def _undo_leaked_key(ctx: DrillContext, state: dict[str, Any]) -> str:
     iam = ctx.clients.iam
     user = state["user"]
-    for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+    try:
+        keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    except iam.exceptions.NoSuchEntityException:
+        return f"drill user {user} does not exist (never created, or already deleted)"
+    for key in keys:
         iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=user)
-    return f"deleted drill user {user} and its access keys"
+    return f"deleted drill user {user} and its {len(keys)} access key(s)"
 
 
-@fault("leaked-access-key", services={"iam", "sts"}, undo=_undo_leaked_key,
+@fault("leaked-access-key", services={"iam", "sts"}, plan=_plan_leaked_key, undo=_undo_leaked_key,
        outputs=("leaked_user", "leaked_access_key_id"))
-def leaked_access_key(ctx: DrillContext, *, api_calls: int = 3) -> dict[str, Any]:
+def leaked_access_key(ctx: DrillContext, plan: dict[str, Any], *, api_calls: int = 3) -> dict[str, Any]:
     """Create a drill-only IAM user with an access key and make API calls with that key, as an
     attacker holding the leaked key would."""
-    user = f"drill-leaked-{ctx.run_id[-4:]}-{ctx.run_id.split('-')[-2][-6:]}"
+    user = plan["user"]
     ctx.clients.iam.create_user(UserName=user, Tags=[{"Key": "incident-guardrails:drill",
                                                       "Value": ctx.run_id}])
     key = ctx.clients.iam.create_access_key(UserName=user)["AccessKey"]
@@ -51,9 +59,13 @@ def _undo_leaked_password(ctx: DrillContext, state: dict[str, Any]) -> str:
             "the drill's seeded secret is disposable")
 
 
-@fault("leaked-db-password", services={"secretsmanager"}, undo=_undo_leaked_password,
-       outputs=("leaked_secret_version",))
-def leaked_db_password(ctx: DrillContext) -> dict[str, Any]:
+def _plan_leaked_password(ctx: DrillContext) -> dict[str, Any]:
+    return {}  # changes nothing in the target: only the drill's memory of the value
+
+
+@fault("leaked-db-password", services={"secretsmanager"}, plan=_plan_leaked_password,
+       undo=_undo_leaked_password, outputs=("leaked_secret_version",))
+def leaked_db_password(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     """Mark the Aurora master password as leaked: remember its version and a digest of it, so
     verification can prove it changed without keeping the value itself."""
     secret = ctx.clients.secretsmanager.get_secret_value(SecretId=ctx.platform.aurora.master_secret_id)

@@ -5,11 +5,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from runbook_actions.constants import DEFAULT_STATE_PREFIX, TAG_PREFIX
-from runbook_actions.incident_state import desired_counts_parameter
-
 from ..activities import fault
 from ..context import DrillContext
+from ..restorers import (delete_incident_snapshots, delete_restored_clusters, restore_parameter,
+                         restore_recorded_counts)
 
 CORRUPTING_STATEMENTS = (
     "QUERY admin@10.0.3.7 zelly UPDATE orders SET total_paise = 0 WHERE merchant_id > 0",
@@ -36,88 +35,56 @@ def _wait_for_restorable_history(cluster: dict[str, Any]) -> None:
         time.sleep(wait)
 
 
-def _write_audit_lines(ctx: DrillContext, moment: datetime) -> None:
+def _write_audit_lines(ctx: DrillContext, stream: str, moment: datetime) -> None:
     group = ctx.platform.aurora.audit_log_group
-    stream = f"drill/{ctx.run_id}"
     ctx.clients.logs.create_log_stream(logGroupName=group, logStreamName=stream)
     at = int(moment.timestamp() * 1000)
     ctx.clients.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
         {"timestamp": at + i, "message": line} for i, line in enumerate(CORRUPTING_STATEMENTS)])
 
 
+def _plan(ctx: DrillContext) -> dict[str, Any]:
+    aurora = ctx.platform.aurora
+    return {"incident_id": ctx.incident_id, "audit_log_stream": f"drill/{ctx.run_id}",
+            "endpoint_parameter": aurora.endpoint_parameter,
+            "original_endpoint": ctx.clients.ssm.get_parameter(
+                Name=aurora.endpoint_parameter)["Parameter"]["Value"]}
+
+
 def _clean_up(ctx: DrillContext, state: dict[str, Any]) -> str:
-    """Remove what the drill's procedure created for this incident, and point back at the
-    original cluster: on a real staging account these would otherwise be left running."""
-    notes = [_restore_endpoint(ctx, state["original_endpoint"]),
-             *_delete_restored_clusters(ctx), *_delete_incident_snapshots(ctx),
-             _delete_state_record(ctx)]
+    """Whatever the responders (a script or people in a game day) did for the drill's incident,
+    undone in the restoring order: services back at their recorded counts, the endpoint back
+    at the original cluster; only then the restored clusters, snapshots and record removed."""
+    incident = state["incident_id"]
+    notes = [restore_recorded_counts(ctx, incident),
+             restore_parameter(ctx, state["endpoint_parameter"], state["original_endpoint"]),
+             *delete_restored_clusters(ctx, incident), *delete_incident_snapshots(ctx, incident),
+             _delete_audit_stream(ctx, state["audit_log_stream"])]
     return "; ".join(n for n in notes if n)
 
 
-def _restore_endpoint(ctx: DrillContext, original: str) -> str:
-    name = ctx.platform.aurora.endpoint_parameter
-    if ctx.clients.ssm.get_parameter(Name=name)["Parameter"]["Value"] == original:
-        return ""
-    ctx.clients.ssm.put_parameter(Name=name, Value=original, Type="String", Overwrite=True)
-    return f"{name} points at the original cluster again"
-
-
-def _tagged_for_incident(tags: list[dict[str, str]], ctx: DrillContext) -> bool:
-    return {t["Key"]: t["Value"] for t in tags}.get(f"{TAG_PREFIX}:incident-id") == ctx.incident_id
-
-
-def _delete_restored_clusters(ctx: DrillContext) -> list[str]:
-    rds = ctx.clients.rds
-    notes = []
-    for cluster in rds.describe_db_clusters()["DBClusters"]:
-        name = cluster["DBClusterIdentifier"]
-        if name == ctx.platform.aurora.cluster_id or not _tagged_for_incident(cluster.get("TagList", []), ctx):
-            continue
-        for member in cluster.get("DBClusterMembers", []):
-            rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True)
-        if cluster.get("DeletionProtection"):
-            rds.modify_db_cluster(DBClusterIdentifier=name, DeletionProtection=False, ApplyImmediately=True)
-        rds.delete_db_cluster(DBClusterIdentifier=name, SkipFinalSnapshot=True)
-        notes.append(f"deleted restored cluster {name}")
-    return notes
-
-
-def _delete_incident_snapshots(ctx: DrillContext) -> list[str]:
-    rds = ctx.clients.rds
-    snapshots = rds.describe_db_cluster_snapshots(
-        DBClusterIdentifier=ctx.platform.aurora.cluster_id, SnapshotType="manual")["DBClusterSnapshots"]
-    notes = []
-    for snapshot in snapshots:
-        tags = rds.list_tags_for_resource(ResourceName=snapshot["DBClusterSnapshotArn"])["TagList"]
-        if _tagged_for_incident(tags, ctx):
-            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"])
-            notes.append(f"deleted snapshot {snapshot['DBClusterSnapshotIdentifier']}")
-    return notes
-
-
-def _delete_state_record(ctx: DrillContext) -> str:
-    name = desired_counts_parameter(DEFAULT_STATE_PREFIX, ctx.platform.cluster, ctx.incident_id)
+def _delete_audit_stream(ctx: DrillContext, stream: str) -> str:
     try:
-        ctx.clients.ssm.delete_parameter(Name=name)
-    except ctx.clients.ssm.exceptions.ParameterNotFound:
+        ctx.clients.logs.delete_log_stream(logGroupName=ctx.platform.aurora.audit_log_group,
+                                           logStreamName=stream)
+    except ctx.clients.logs.exceptions.ResourceNotFoundException:
         return ""
-    return f"deleted incident record {name}"
+    return f"deleted the corrupting statements' audit stream {stream}"
 
 
-@fault("data-corruption", services={"rds", "logs", "ssm", "ecs"}, undo=_clean_up,
+@fault("data-corruption", services={"rds", "logs", "ssm", "ecs"}, plan=_plan, undo=_clean_up,
        outputs=("corruption_time", "restore_point", "restore_target"))
-def data_corruption(ctx: DrillContext) -> dict[str, Any]:
+def data_corruption(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     """Mark the moment of corruption (after at least GOOD_DATA_SECONDS of restorable history),
     write the corrupting statements to the audit log, and leave the services writing."""
     aurora = ctx.platform.aurora
     cluster = ctx.clients.rds.describe_db_clusters(DBClusterIdentifier=aurora.cluster_id)["DBClusters"][0]
     _wait_for_restorable_history(cluster)
     corruption = datetime.now(timezone.utc).replace(microsecond=0)
-    _write_audit_lines(ctx, corruption)
+    _write_audit_lines(ctx, plan["audit_log_stream"], corruption)
     target = f"{aurora.cluster_id[:40]}-restore-{corruption:%H%M%S}"
-    endpoint = ctx.clients.ssm.get_parameter(Name=aurora.endpoint_parameter)["Parameter"]["Value"]
     return {
-        "original_endpoint": endpoint, "restore_target": target,
+        **plan, "restore_target": target,
         "outputs": {"corruption_time": _iso(corruption),
                     "restore_point": _iso(corruption - timedelta(seconds=1)),
                     "restore_target": target},

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runbook_actions.ecs_helpers import describe_service, short_task_definition
+from runbook_actions.ecs_helpers import describe_service, describe_services, parse_task_definition
 from runbook_actions.fanout import fan_out
 
 from ..activities import fault
@@ -20,65 +20,83 @@ CRASH_LINES = (
     "ERROR process exited with code 1 after 2.1s (crash loop)",
     "Error: connect ECONNREFUSED 127.0.0.1:6379",
 )
+# The image tag of a drill's crashing build; the steady-state probe refuses any image carrying it.
+BAD_IMAGE_TAG_PREFIX = "bad-"
+
+
+def bad_image_tag(run_id: str) -> str:
+    return f"{BAD_IMAGE_TAG_PREFIX}{run_id}"
+
+
+def _plan_bad_deploy(ctx: DrillContext, *, services: list[str] | None = None, crash_lines: int = 20,
+                     scale_to: dict[str, int] | None = None) -> dict[str, Any]:
+    """Each service's revision and count before the fault: what the undo restores."""
+    names = services or list(ctx.platform.service_names)
+    described = describe_services(ctx.clients.ecs, ctx.platform.cluster, names)
+    return {"image_tag": bad_image_tag(ctx.run_id), "log_stream": f"drill/{ctx.run_id}",
+            "services": {s["serviceName"]: {
+                "previous_task_definition": s["taskDefinition"], "previous_desired": s["desiredCount"],
+                "log_group": ctx.platform.service(s["serviceName"]).log_group} for s in described}}
 
 
 def _undo_bad_deploy(ctx: DrillContext, state: dict[str, Any]) -> str:
-    notes = fan_out(lambda item: _restore_service(ctx, *item), list(state["services"].items()))
+    """Back to the recorded revision *and* count, whatever the procedure did or did not do;
+    then remove the crashing revisions and the crash logs. Safe to repeat."""
+    notes = fan_out(lambda item: _restore_service(ctx, state, *item), list(state["services"].items()))
     return "; ".join(notes)
 
 
-@fault("bad-deploy", services={"ecs", "logs"}, undo=_undo_bad_deploy, outputs=("fault_time",))
-def bad_deploy(ctx: DrillContext, *, services: list[str] | None = None, crash_lines: int = 20,
-               scale_to: dict[str, int] | None = None) -> dict[str, Any]:
+@fault("bad-deploy", services={"ecs", "logs"}, plan=_plan_bad_deploy, undo=_undo_bad_deploy,
+       outputs=("fault_time",))
+def bad_deploy(ctx: DrillContext, plan: dict[str, Any], *, services: list[str] | None = None,
+               crash_lines: int = 20, scale_to: dict[str, int] | None = None) -> dict[str, Any]:
     """Deploy a crashing revision to each service (optionally lowering desired counts) and
     write crash lines to its log group, as a bad release would."""
-    names = services or list(ctx.platform.service_names)
     scale_to = scale_to or {}
     fault_time = utc_now()
-    attempts = fan_out(lambda n: (n, _attempt(lambda: _deploy_bad_revision(ctx, n, crash_lines, scale_to.get(n)))),
-                       names)
-    injected = {name: state for name, (state, _) in attempts if state is not None}
+    attempts = fan_out(lambda item: (item[0], _attempt(lambda: _deploy_bad_revision(
+        ctx, item[0], item[1], plan, crash_lines, scale_to.get(item[0])))), list(plan["services"].items()))
     failed = {name: error for name, (_, error) in attempts if error is not None}
-    if failed:
-        # The runner records a fault only once inject returns: undo the half-done part here.
-        _undo_bad_deploy(ctx, {"services": injected})
+    if failed:  # the journal holds the plan: the runner's undo restores every service
         name, error = next(iter(failed.items()))
-        raise RuntimeError(f"bad-deploy failed on {name} ({error}); undid the other {len(injected)}")
-    return {"services": injected, "outputs": {"fault_time": fault_time},
-            "summary": f"bad revision deployed to {len(names)} services, "
-                       f"{crash_lines} crash lines each"
+        raise RuntimeError(f"bad-deploy failed on {name} ({error}); "
+                           f"{len(attempts) - len(failed)} other service(s) changed, undone from the journal")
+    state = {**plan, "services": {name: {**plan["services"][name], **done} for name, (done, _) in attempts}}
+    return {**state, "outputs": {"fault_time": fault_time},
+            "summary": f"bad revision deployed to {len(attempts)} services, {crash_lines} crash lines each"
                        + (f", scaled {scale_to}" if scale_to else "")}
 
 
 def _attempt(inject: Any) -> tuple[dict[str, Any] | None, Exception | None]:
     try:
         return inject(), None
-    except Exception as error:  # collected so the services already changed can be undone
+    except Exception as error:  # collected so every service is tried and the failure named
         return None, error
 
 
-def _deploy_bad_revision(ctx: DrillContext, name: str, crash_lines: int,
-                         scale_to: int | None) -> dict[str, Any]:
+def _deploy_bad_revision(ctx: DrillContext, name: str, before: dict[str, Any], plan: dict[str, Any],
+                         crash_lines: int, scale_to: int | None) -> dict[str, Any]:
     ecs = ctx.clients.ecs
-    service = describe_service(ecs, ctx.platform.cluster, name)
-    current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    current = ecs.describe_task_definition(taskDefinition=before["previous_task_definition"])["taskDefinition"]
     bad = {k: current[k] for k in _REGISTER_FIELDS if current.get(k)}
-    bad["containerDefinitions"] = [dict(c, image=c["image"].split(":")[0] + f":bad-{ctx.run_id}")
+    bad["containerDefinitions"] = [dict(c, image=_image_repository(c["image"]) + f":{plan['image_tag']}")
                                    for c in current["containerDefinitions"]]
     bad_arn = ecs.register_task_definition(**bad)["taskDefinition"]["taskDefinitionArn"]
     update: dict[str, Any] = {"taskDefinition": bad_arn}
     if scale_to is not None:
         update["desiredCount"] = scale_to
     ecs.update_service(cluster=ctx.platform.cluster, service=name, **update)
-    log_group = ctx.platform.service(name).log_group
-    stream = _write_crash_lines(ctx, log_group, crash_lines)
-    return {"previous_task_definition": service["taskDefinition"],
-            "previous_desired": service["desiredCount"], "bad_task_definition": bad_arn,
-            "log_group": log_group, "log_stream": stream}
+    _write_crash_lines(ctx, before["log_group"], plan["log_stream"], crash_lines)
+    return {"bad_task_definition": bad_arn}
 
 
-def _write_crash_lines(ctx: DrillContext, log_group: str, count: int) -> str:
-    stream = f"drill/{ctx.run_id}"
+def _image_repository(image: str) -> str:
+    """``registry:5000/repo:tag`` -> ``registry:5000/repo`` (a port is not a tag)."""
+    repository, _, tag = image.rpartition(":")
+    return repository if repository and "/" not in tag else image
+
+
+def _write_crash_lines(ctx: DrillContext, log_group: str, stream: str, count: int) -> None:
     logs = ctx.clients.logs
     logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
     now = int(time.time() * 1000)
@@ -86,19 +104,42 @@ def _write_crash_lines(ctx: DrillContext, log_group: str, count: int) -> str:
               for i in range(count)]
     if events:
         logs.put_log_events(logGroupName=log_group, logStreamName=stream, logEvents=events)
-    return stream
 
 
-def _restore_service(ctx: DrillContext, name: str, injected: dict[str, Any]) -> str:
+def _restore_service(ctx: DrillContext, state: dict[str, Any], name: str, before: dict[str, Any]) -> str:
     ecs = ctx.clients.ecs
     current = describe_service(ecs, ctx.platform.cluster, name)
-    note = f"{name}: remediated by the procedure"
-    if current["taskDefinition"] == injected["bad_task_definition"]:
-        ecs.update_service(cluster=ctx.platform.cluster, service=name,
-                           taskDefinition=injected["previous_task_definition"],
-                           desiredCount=injected["previous_desired"])
-        note = f"{name}: restored {short_task_definition(injected['previous_task_definition'])}"
-    ecs.deregister_task_definition(taskDefinition=injected["bad_task_definition"])
-    ctx.clients.logs.delete_log_stream(logGroupName=injected["log_group"],
-                                       logStreamName=injected["log_stream"])
-    return note
+    wanted = {"taskDefinition": before["previous_task_definition"], "desiredCount": before["previous_desired"]}
+    changed = {k: v for k, v in wanted.items() if current[k] != v}
+    if changed:
+        ecs.update_service(cluster=ctx.platform.cluster, service=name, **wanted)
+    removed = _deregister_bad_revisions(ctx, before["previous_task_definition"], state["image_tag"])
+    _delete_log_stream(ctx, before["log_group"], state["log_stream"])
+    restored = (f"restored {parse_task_definition(wanted['taskDefinition'])[1]} x{wanted['desiredCount']}"
+                if changed else "already on its recorded revision and count")
+    return f"{name}: {restored}" + (f", deregistered {', '.join(removed)}" if removed else "")
+
+
+def _deregister_bad_revisions(ctx: DrillContext, previous: str, image_tag: str) -> list[str]:
+    """Every revision of the family newer than the recorded one that runs this drill's bad
+    image: found in the target, so a run killed before it noted the revision still cleans up."""
+    ecs = ctx.clients.ecs
+    family, revision = parse_task_definition(previous)
+    removed = []
+    pages = ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status="ACTIVE")
+    for arn in (a for page in pages for a in page["taskDefinitionArns"]):
+        arn_family, arn_revision = parse_task_definition(arn)
+        if arn_family != family or arn_revision <= revision:
+            continue
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        if any(c["image"].endswith(f":{image_tag}") for c in definition["containerDefinitions"]):
+            ecs.deregister_task_definition(taskDefinition=arn)
+            removed.append(f"{family}:{arn_revision}")
+    return removed
+
+
+def _delete_log_stream(ctx: DrillContext, group: str, stream: str) -> None:
+    try:
+        ctx.clients.logs.delete_log_stream(logGroupName=group, logStreamName=stream)
+    except ctx.clients.logs.exceptions.ResourceNotFoundException:
+        pass

@@ -150,7 +150,9 @@ class _ProcedureRun:
     def _inject_givens(self, block: Block) -> list[str]:
         notes = []
         for given in block.annotations.given:
-            state = activities.faults()[given.fault].inject(self.ctx, **given.args)
+            fault = activities.faults()[given.fault]
+            # No journal: each section runs on an emulator that is reset before the next one.
+            state = fault.inject(self.ctx, fault.plan(self.ctx, **given.args), **given.args)
             outputs = {name.upper(): str(value) for name, value in state.get("outputs", {}).items()}
             self.shell.export(outputs)
             notes.append(f"given {given.fault}: {state.get('summary', 'injected')}"

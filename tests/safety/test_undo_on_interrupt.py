@@ -23,64 +23,12 @@ from typing import Iterator
 import boto3
 import pytest
 
+from drill_process import WAIT_S, Lines, paused_outside_a_fan_out
 from stack_config import load_platform
 
 pytestmark = pytest.mark.emulator
 PLATFORM = load_platform("production")
 INJECTED = "deploy a crashing revision to every service"
-WAIT_S = 60.0
-
-
-class Lines:
-    """A child's stderr, read line by line in the background."""
-
-    def __init__(self, stream) -> None:
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self._queue.put(line)
-        self._queue.put(None)
-
-    def wait_for(self, *words: str) -> str:
-        deadline = time.monotonic() + WAIT_S
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._queue.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.seen.append(line)
-            if all(word in line for word in words):
-                return line
-        raise AssertionError(f"drill never printed {words}; stderr so far:\n{''.join(self.seen)}")
-
-    def rest(self) -> str:
-        while (line := self._queue.get(timeout=WAIT_S)) is not None:
-            self.seen.append(line)
-        return "".join(self.seen)
-
-
-@contextmanager
-def paused_outside_a_fan_out(emulator_pid: int, drill_pid: int) -> Iterator[None]:
-    """Pause the emulator at a moment the drill runs no worker threads: a drill interrupted
-    inside a fan-out first waits for its workers, which would wait for the paused emulator."""
-    for _ in range(1000):
-        os.kill(emulator_pid, signal.SIGSTOP)
-        if len(os.listdir(f"/proc/{drill_pid}/task")) == 1:
-            break
-        os.kill(emulator_pid, signal.SIGCONT)
-        time.sleep(0.002)
-    else:
-        os.kill(emulator_pid, signal.SIGCONT)
-        raise AssertionError("the drill never left its fan-outs")
-    try:
-        yield
-    finally:  # never leave the shared emulator stopped
-        os.kill(emulator_pid, signal.SIGCONT)
 
 
 def steady_state_problems(endpoint: str) -> list[str]:
@@ -114,7 +62,7 @@ def test_a_signalled_drill_undoes_its_faults(run_drill, moto_server, tmp_path: P
         with paused_outside_a_fan_out(moto_server._process.pid, drill.pid):  # next AWS call waits
             drill.send_signal(signals[0])
             # Printed once signals are held; the undo's first AWS call then waits too.
-            stderr.wait_for("interrupted: undoing 1 injected fault(s) first")
+            stderr.wait_for("interrupted: undoing 1 journalled change(s) first")
             for later in signals[1:]:
                 drill.send_signal(later)
                 stderr.wait_for(f"{signal.Signals(later).name} received: undoing the injected faults first")
@@ -159,13 +107,13 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
     undone = []
     fault = activities.faults()["bad-deploy"]
 
-    def inject(ctx, **_):
+    def inject(ctx, plan, **_):
         os.kill(os.getpid(), signal.SIGINT)  # arrives mid-injection
-        return {"summary": "injected"}
+        return {**plan, "summary": "injected"}
 
     monkeypatch.setitem(activities._FAULTS, "bad-deploy", activities.Fault(
-        fault.name, inject, lambda ctx, state: undone.append(state) or "undone", fault.services,
-        fault.params, fault.outputs))
+        fault.name, lambda ctx, **_: {"planned": True}, inject,
+        lambda ctx, state: undone.append(state) or "undone", fault.services, fault.params, fault.outputs))
     scenario = load_scenarios()["p0-a"]
     scenario = dataclasses.replace(scenario, steady_state=())
     ctx = DrillContext(platform=PLATFORM, clients=None, target=local_target("http://unused"),
@@ -173,5 +121,5 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
     runner = Runner(scenario, ctx)
     with pytest.raises(KeyboardInterrupt):
         runner.run()
-    assert undone == [{"summary": "injected"}]
+    assert undone == [{"planned": True}]  # the state as journalled (the summary is for people)
     assert runner.journal.status == "interrupted"

@@ -1,0 +1,224 @@
+"""The write-ahead fault journal: what a drill is about to change on a target, and how to undo it.
+
+Before a fault or a mutating remediation step touches a target, its entry is written to every
+store of the run: a local state file (always) and, on long-lived targets, an SSM parameter in
+the target itself, so another machine can see what a killed run left. An entry is ``pending``
+until its change is known to be made (``applied``), then ``undone``, or ``undo-failed`` (kept,
+never dropped, so ``python -m drills recover`` can try again). The journal is closed (its
+records removed) only once every entry is undone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+from runbook_actions.constants import DEFAULT_STATE_PREFIX
+
+from .exceptions import DrillError
+from .journal import utc_now
+
+PENDING, APPLIED, UNDONE, UNDO_FAILED = "pending", "applied", "undone", "undo-failed"
+ENV_STATE_DIR = "INCIDENT_GUARDRAILS_STATE_DIR"
+TARGET_JOURNAL_PATH = f"{DEFAULT_STATE_PREFIX}/drills/open-fault-journals"
+# An SSM parameter of the advanced tier holds 8 KB; refuse before injecting rather than after.
+MAX_TARGET_RECORD_BYTES = 8000
+
+
+class JournalStoreError(DrillError):
+    """A fault journal could not be written or read; nothing further is injected."""
+
+
+def default_state_dir() -> Path:
+    """``$INCIDENT_GUARDRAILS_STATE_DIR``, else the XDG state folder: per user, not per checkout,
+    so ``recover`` finds what a run from any clone of the project left."""
+    explicit = os.environ.get(ENV_STATE_DIR)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "incident-guardrails" / "fault-journals"
+
+
+@dataclass
+class Entry:
+    """One change a run makes: a fault (``kind`` fault) or a mutating runbook action."""
+
+    seq: int
+    kind: str
+    ref: str
+    step: str
+    state: dict[str, Any]
+    status: str = PENDING
+    detail: str = ""
+    at: str = field(default_factory=utc_now)
+
+
+@dataclass
+class FaultJournal:
+    """Every change of one drill run on one target, in the order they were made."""
+
+    run_id: str
+    incident_id: str
+    scenario: str
+    stack: str
+    target: dict[str, Any]  # name, key (which target), endpoint_url, long_lived
+    started: str = field(default_factory=utc_now)
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def target_key(self) -> str:
+        return self.target["key"]
+
+    def open_entries(self) -> list[Entry]:
+        """What still has to be undone, newest first (the reverse of injection)."""
+        return [e for e in reversed(self.entries) if e.status != UNDONE]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FaultJournal":
+        entries = [Entry(**entry) for entry in data.get("entries", [])]
+        return cls(**{**data, "entries": entries})
+
+    def describe(self) -> str:
+        left = self.open_entries()
+        steps = ", ".join(f"{e.ref} ({e.status})" for e in left) or "nothing"
+        return (f"run {self.run_id} of {self.scenario} (incident {self.incident_id}, stack "
+                f"{self.stack}, started {self.started} on {self.host}, pid {self.pid}) left: {steps}")
+
+
+class JournalStore(Protocol):
+    where: str
+
+    def save(self, journal: FaultJournal) -> None: ...
+    def remove(self, journal: FaultJournal) -> None: ...
+    def load_all(self) -> list[FaultJournal]: ...
+
+
+class LocalJournalStore:
+    """One JSON file per run in a local folder, replaced atomically on every change."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_state_dir()
+        self.where = f"local file in {self.directory}"
+
+    def path(self, run_id: str) -> Path:
+        return self.directory / f"{run_id}.json"
+
+    def save(self, journal: FaultJournal) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.path(journal.run_id), json.dumps(journal.to_dict(), indent=2, default=str))
+        except OSError as error:
+            raise JournalStoreError(f"cannot write the fault journal in {self.directory}: "
+                                    f"{error.strerror or error}; nothing further is injected") from None
+
+    def remove(self, journal: FaultJournal) -> None:
+        self.path(journal.run_id).unlink(missing_ok=True)
+
+    def load_all(self) -> list[FaultJournal]:
+        if not self.directory.is_dir():
+            return []
+        journals = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                journals.append(FaultJournal.from_dict(json.loads(path.read_text())))
+            except (OSError, ValueError, TypeError, KeyError) as error:
+                raise JournalStoreError(f"fault journal {path} cannot be read ({error}); inspect "
+                                        "it by hand, then move it away") from None
+        return journals
+
+
+class TargetJournalStore:
+    """One SSM parameter per run in the target itself, under the project's state prefix."""
+
+    def __init__(self, ssm: Any, path: str = TARGET_JOURNAL_PATH) -> None:
+        self.ssm = ssm
+        self.path = path.rstrip("/")
+        self.where = f"SSM parameters under {self.path} in the target"
+
+    def name(self, run_id: str) -> str:
+        return f"{self.path}/{run_id}"
+
+    def save(self, journal: FaultJournal) -> None:
+        value = json.dumps(journal.to_dict(), separators=(",", ":"), default=str)
+        if len(value.encode()) > MAX_TARGET_RECORD_BYTES:
+            raise JournalStoreError(f"the fault journal of run {journal.run_id} is {len(value)} bytes, "
+                                    f"over the {MAX_TARGET_RECORD_BYTES} an SSM parameter holds")
+        try:
+            self.ssm.put_parameter(Name=self.name(journal.run_id), Value=value, Type="String",
+                                   Overwrite=True, Tier="Intelligent-Tiering",
+                                   Description="open fault journal of a drill (incident-guardrails)")
+        except Exception as error:  # any failure to record must stop the injection
+            raise JournalStoreError(f"cannot record the fault journal in the target "
+                                    f"({self.name(journal.run_id)}): {error}") from None
+
+    def remove(self, journal: FaultJournal) -> None:
+        try:
+            self.ssm.delete_parameter(Name=self.name(journal.run_id))
+        except self.ssm.exceptions.ParameterNotFound:
+            pass
+
+    def load_all(self) -> list[FaultJournal]:
+        journals = []
+        try:
+            for page in self.ssm.get_paginator("get_parameters_by_path").paginate(Path=self.path):
+                journals += [FaultJournal.from_dict(json.loads(p["Value"])) for p in page["Parameters"]]
+        except (ValueError, TypeError, KeyError) as error:
+            raise JournalStoreError(f"a fault journal under {self.path} cannot be read ({error})") from None
+        return journals
+
+
+class JournalWriter:
+    """Writes one run's journal ahead of each change, to every store, in order."""
+
+    def __init__(self, journal: FaultJournal, stores: Iterable[JournalStore]) -> None:
+        self.journal = journal
+        self.stores = list(stores)
+
+    def begin(self, kind: str, ref: str, step: str, state: dict[str, Any]) -> Entry:
+        """Record a change about to be made; raises (so nothing is changed) if it cannot."""
+        entry = Entry(len(self.journal.entries) + 1, kind, ref, step, dict(state))
+        self.journal.entries.append(entry)
+        self._save()
+        return entry
+
+    def settle(self, entry: Entry, status: str, state: dict[str, Any] | None = None,
+               detail: str = "") -> None:
+        entry.status, entry.detail = status, detail
+        if state is not None:
+            entry.state = dict(state)
+        self._save()
+
+    def close_if_done(self) -> bool:
+        """Remove the journal's records once nothing is left to undo."""
+        if self.journal.open_entries():
+            self._save()
+            return False
+        for store in self.stores:
+            store.remove(self.journal)
+        return True
+
+    def _save(self) -> None:
+        for store in self.stores:
+            store.save(self.journal)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
