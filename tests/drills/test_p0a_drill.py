@@ -67,7 +67,7 @@ def _skip_the_scale_check(data: dict) -> None:
 
 
 @pytest.mark.parametrize("break_step, caught", [
-    (_roll_back_to_the_oldest_revision, "runs fastify-nova:1, last good revision is fastify-nova:3"),
+    (_roll_back_to_the_oldest_revision, "runs fastify-nova:1 (zelly/fastify-nova:1.0.0), the known-good revision is fastify-nova:3"),
     (_skip_the_scale_check, "fastify-nova desired 1, expected 4"),
 ])
 def test_broken_remediation_fails_the_drill(tmp_path: Path, break_step, caught: str) -> None:
