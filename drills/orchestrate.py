@@ -29,9 +29,10 @@ class DrillOutcome:
 
 
 def new_run_ids(scenario: Scenario) -> tuple[str, str]:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    run_id = f"{scenario.id}-{stamp}-{secrets.token_hex(2)}"
-    return run_id, f"DRILL-{scenario.id.upper()}-{stamp}"
+    """The run id and the drill's incident id share a random suffix: two runs in one second
+    never share an incident's records (desired counts, status posts) in the target."""
+    stamp, suffix = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"), secrets.token_hex(2)
+    return f"{scenario.id}-{stamp}-{suffix}", f"DRILL-{scenario.id.upper()}-{stamp}-{suffix}"
 
 
 def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,

@@ -1,0 +1,110 @@
+"""Whichever step of whichever scenario fails (after making its change) or is interrupted, the
+drill ends with the target exactly as it found it: read back from the emulator, not from the
+drill's own account of what it did; and its fault journal is closed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drills.action_undo import undo_for
+from drills.fault_journal import LocalJournalStore
+from drills.journal import STEP_FAILED
+from drills.orchestrate import run_one
+from drills.progress import ProgressPrinter
+from drills.runner import Runner
+from drills.scenario import load_scenarios
+from drills.seed import seed_platform
+from drills.session import TargetSession, emulator_clients
+from drills.emulator import MotoServer
+from drills.targets import local_target
+from platform_state import platform_state
+
+pytestmark = pytest.mark.emulator
+
+PHASES = ("steady_state", "faults", "procedure", "verify")
+
+
+def _journalled(step) -> bool:
+    """A fault, or an action whose undo is journalled: where an interrupt lands mid-entry."""
+    spec = undo_for(step.ref) if step.kind == "action" else None
+    return step.kind == "fault" or (spec is not None and spec.undo is not None)
+
+
+def _cases() -> list[tuple[str, str, int, str]]:
+    """Every step fails in turn; the journalled ones are also interrupted (Ctrl-C) in turn.
+    Elsewhere an interrupt ends like a failure: the undo runs, the verify phase does not."""
+    cases = []
+    for scenario in load_scenarios().values():
+        for phase in PHASES:
+            for index, step in enumerate(getattr(scenario, phase)):
+                cases.append((scenario.id, phase, index, "fails"))
+                if _journalled(step):
+                    cases.append((scenario.id, phase, index, "interrupted"))
+    return cases
+
+
+CASES = _cases()
+
+
+# The state of a freshly seeded platform, per emulator: a case starts from it without
+# reseeding when the target still holds exactly that (the previous case left nothing behind).
+_SEEDED: dict[str, dict] = {}
+
+
+@pytest.fixture
+def seeded_session(moto_server, platform) -> tuple[TargetSession, dict]:
+    """A session on the shared emulator holding the freshly seeded platform, and its state."""
+    endpoint = moto_server.endpoint_url
+    clients = emulator_clients(endpoint, platform.region)
+    if endpoint not in _SEEDED or platform_state(clients, platform) != _SEEDED[endpoint]:
+        MotoServer.reset_at(endpoint)
+        seed_platform(clients, platform)
+        _SEEDED[endpoint] = platform_state(clients, platform)
+    # Never reset by the drill: the state was read before it, and is compared after it.
+    session = TargetSession(local_target(endpoint), clients, lambda _p: None, key=f"local:{endpoint}")
+    return session, _SEEDED[endpoint]
+
+
+def _break_step(monkeypatch, scenario, phase: str, index: int, mode: str) -> list[str]:
+    """After the chosen step's first run (its change made), report it failed, or interrupt."""
+    target, hit = getattr(scenario, phase)[index], []
+    original = Runner.run_step
+
+    def run_step(self, step_phase, step, name, local):
+        record = original(self, step_phase, step, name, local)
+        if step is target and not hit:
+            hit.append(name)
+            if mode == "interrupted":
+                raise KeyboardInterrupt("test: Ctrl-C right after this step")
+            record.status, record.detail = STEP_FAILED, "test: failed after making its change"
+        return record
+    monkeypatch.setattr(Runner, "run_step", run_step)
+    return hit
+
+
+@pytest.mark.parametrize("scenario_id, phase, index, mode", CASES,
+                         ids=[f"{s}-{p}{i}-{m}" for s, p, i, m in CASES])
+def test_a_failed_step_leaves_the_platform_as_it_was(seeded_session, platform, monkeypatch, tmp_path: Path,
+                                                     scenario_id: str, phase: str, index: int,
+                                                     mode: str) -> None:
+    session, before = seeded_session
+    scenario = load_scenarios()[scenario_id]
+    hit = _break_step(monkeypatch, scenario, phase, index, mode)
+    store = LocalJournalStore(tmp_path / "journals")
+    try:
+        outcome = run_one(scenario, session, platform, "production", tmp_path / "reports",
+                          ProgressPrinter(stream=open("/dev/null", "w")), stores=[store])
+        assert not outcome.journal.passed
+    except KeyboardInterrupt:
+        assert mode == "interrupted"
+    assert hit, "the chosen step never ran"
+    assert platform_state(session.clients, platform) == before
+    assert store.load_all() == [], "the fault journal was left open"
+
+
+def test_every_step_of_every_scenario_is_a_case() -> None:
+    steps = sum(len(getattr(s, p)) for s in load_scenarios().values() for p in PHASES)
+    assert len({c[:3] for c in CASES if c[3] == "fails"}) == steps >= 40
+    interrupted = {(c[0], getattr(load_scenarios()[c[0]], c[1])[c[2]].ref) for c in CASES if c[3] == "interrupted"}
+    assert {("p0-b", "stop-writes"), ("p0-b", "cutover"), ("p0-a", "bad-deploy")} <= interrupted
