@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,8 @@ from .exceptions import DrillError
 from .journal import utc_now
 
 PENDING, APPLIED, UNDONE, UNDO_FAILED = "pending", "applied", "undone", "undo-failed"
+STATUSES = (PENDING, APPLIED, UNDONE, UNDO_FAILED)
+RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}-\d{14}-[0-9a-f]{4}")
 ENV_STATE_DIR = "INCIDENT_GUARDRAILS_STATE_DIR"
 TARGET_JOURNAL_PATH = f"{DEFAULT_STATE_PREFIX}/drills/open-fault-journals"
 # An SSM parameter of the advanced tier holds 8 KB; refuse before injecting rather than after.
@@ -84,8 +87,19 @@ class FaultJournal:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FaultJournal":
+        """A journal as stored; raises ValueError for anything a drill would not have written
+        (a hand-edited run id must never name a file outside the journal folder)."""
+        if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
+            raise ValueError("not a fault journal")
         entries = [Entry(**entry) for entry in data.get("entries", [])]
-        return cls(**{**data, "entries": entries})
+        journal = cls(**{**data, "entries": entries})
+        if not RUN_ID.fullmatch(str(journal.run_id)) or not isinstance(journal.target, dict) \
+                or not isinstance(journal.target.get("key"), str):
+            raise ValueError(f"run id {str(journal.run_id)[:60]!r} or target is not one a drill writes")
+        if any(e.status not in STATUSES or e.kind not in ("fault", "action") or not isinstance(e.state, dict)
+               for e in entries):
+            raise ValueError("an entry has an unknown status or kind")
+        return journal
 
     def describe(self) -> str:
         left = self.open_entries()
@@ -130,7 +144,7 @@ class LocalJournalStore:
         for path in sorted(self.directory.glob("*.json")):
             try:
                 journals.append(FaultJournal.from_dict(json.loads(path.read_text())))
-            except (OSError, ValueError, TypeError, KeyError) as error:
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
                 raise JournalStoreError(f"fault journal {path} cannot be read ({error}); inspect "
                                         "it by hand, then move it away") from None
         return journals
@@ -171,7 +185,7 @@ class TargetJournalStore:
         try:
             for page in self.ssm.get_paginator("get_parameters_by_path").paginate(Path=self.path):
                 journals += [FaultJournal.from_dict(json.loads(p["Value"])) for p in page["Parameters"]]
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise JournalStoreError(f"a fault journal under {self.path} cannot be read ({error})") from None
         return journals
 

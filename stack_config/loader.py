@@ -1,6 +1,7 @@
 """Load a stack's platform description from ``Pulumi.<stack>.yaml``."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -13,6 +14,8 @@ from .typed_mapping import build
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_KEY = "platform"
+# Pulumi: "Stack names may only contain alphanumeric, hyphens, underscores, or periods."
+STACK_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 
 def project_name(root: Path = PROJECT_ROOT) -> str:
@@ -31,6 +34,9 @@ def platform_from_config(data: Any, path: str = "platform") -> Platform:
 
 def load_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The raw ``config:`` mapping of ``Pulumi.<stack>.yaml``."""
+    if not isinstance(stack, str) or not STACK_NAME.fullmatch(stack):
+        raise StackNotFoundError(f"stack name {str(stack)[:60]!r} is not a Pulumi stack name "
+                                 "(letters, digits, '-', '_', '.')")
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
