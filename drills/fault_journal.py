@@ -13,7 +13,6 @@ import json
 import os
 import re
 import socket
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
@@ -21,6 +20,7 @@ from typing import Any, Iterable, Protocol
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
 
 from .exceptions import DrillError
+from .files import write_atomically
 from .journal import utc_now
 
 PENDING, APPLIED, UNDONE, UNDO_FAILED = "pending", "applied", "undone", "undo-failed"
@@ -30,6 +30,7 @@ ENV_STATE_DIR = "INCIDENT_GUARDRAILS_STATE_DIR"
 TARGET_JOURNAL_PATH = f"{DEFAULT_STATE_PREFIX}/drills/open-fault-journals"
 # An SSM parameter of the advanced tier holds 8 KB; refuse before injecting rather than after.
 MAX_TARGET_RECORD_BYTES = 8000
+PRIVATE = 0o600  # names the account's resources: for the user who ran the drill
 
 
 class JournalStoreError(DrillError):
@@ -129,7 +130,8 @@ class LocalJournalStore:
     def save(self, journal: FaultJournal) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.path(journal.run_id), json.dumps(journal.to_dict(), indent=2, default=str))
+            write_atomically(self.path(journal.run_id), json.dumps(journal.to_dict(), indent=2, default=str),
+                             PRIVATE)
         except OSError as error:
             raise JournalStoreError(f"cannot write the fault journal in {self.directory}: "
                                     f"{error.strerror or error}; nothing further is injected") from None
@@ -223,16 +225,3 @@ class JournalWriter:
     def _save(self) -> None:
         for store in self.stores:
             store.save(self.journal)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise

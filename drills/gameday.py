@@ -17,6 +17,7 @@ from runbook_actions.registry import all_actions
 
 from . import activities
 from .exceptions import DrillError
+from .files import write_atomically
 from .journal import STEP_FAILED, StepRecord, utc_now
 from .runner import Runner
 from .scenario import Step
@@ -206,6 +207,4 @@ def _mmss(seconds: float) -> str:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(data, indent=2))
-    partial.replace(path)
+    write_atomically(path, json.dumps(data, indent=2))

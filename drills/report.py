@@ -1,7 +1,6 @@
 """Write a run's JSON report and its post-mortem draft (the guide's template, filled in)."""
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -9,14 +8,13 @@ import tempfile
 from pathlib import Path
 
 from .exceptions import DrillError
+from .files import write_atomically
 from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
 from .junit import render_junit
 from .redaction import Redactor
 from .scenario import Scenario
 
-
 SECRET_CHECK = "no secret value in the report, post-mortem or output"
-REPORT_MODE = 0o644
 
 
 def check_report_dir(path: Path) -> None:
@@ -73,28 +71,6 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
     elif redactor.known:
         journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_PASSED,
                                           f"scanned for {redactor.known} secret values: none found"))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: readers see the old file or the new one.
-
-    The temporary file has a unique name in the same folder (os.replace is atomic only within
-    one file system), so two runs writing the same report never share it, and it is removed if
-    anything fails. Reports are readable by all (0644), as before.
-    """
-    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                           suffix=".partial")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(partial, REPORT_MODE)
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
-        raise
 
 
 def render_postmortem(journal: Journal, scenario: Scenario) -> str:

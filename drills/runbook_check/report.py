@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
+from ..files import write_atomically
 from ..redaction import Redactor
 from .document import Procedure
 from .results import BlockResult, RunbookResult
@@ -34,7 +35,5 @@ def write_report(result: RunbookResult, report_dir: Path, redactor: Redactor) ->
         text = json.dumps(result.to_dict(), indent=2) + "\n"
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / REPORT_NAME
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(redactor.redact(text, "runbook report"), encoding="utf-8")
-    partial.replace(path)
+    write_atomically(path, redactor.redact(text, "runbook report"))
     return path
