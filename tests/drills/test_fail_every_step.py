@@ -18,7 +18,7 @@ from drills.seed import seed_platform
 from drills.session import TargetSession, emulator_clients
 from drills.emulator import MotoServer
 from drills.targets import local_target
-from platform_state import platform_state
+from tests.support.platform_state import platform_state
 
 pytestmark = pytest.mark.emulator
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from drill_process import Lines, paused_outside_a_fan_out
+from tests.support.drill_process import Lines, paused_outside_a_fan_out
 from drills.fault_journal import LocalJournalStore, TargetJournalStore
 from drills.open_journals import OpenJournalError, check_before_run, open_journals
 from drills.orchestrate import run_one

@@ -7,6 +7,7 @@ stand-in of LocalStack's ``/_localstack/init/ready`` endpoint.
 from __future__ import annotations
 
 import http.server
+import importlib.util
 import json
 import os
 import stat
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator
 
 import boto3
@@ -23,9 +25,22 @@ from drills.emulator import MotoServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = ROOT / "localstack" / "init" / "ready.d" / "10-seed-platform.sh"
-sys.path.insert(0, str(ROOT / "localstack"))
 
-from wait_ready import NotReadyError, main as wait_main, verdict, wait_ready  # noqa: E402
+
+def _load_script(path: Path) -> ModuleType:
+    """Import a stand-alone script by its path (localstack/ is a folder of scripts run before the
+    project's virtualenv exists, not a package, and an installed ``localstack`` could shadow it)."""
+    spec = importlib.util.spec_from_file_location(f"localstack_script_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+wait_ready_script = _load_script(ROOT / "localstack" / "wait_ready.py")
+NotReadyError, wait_main = wait_ready_script.NotReadyError, wait_ready_script.main
+verdict, wait_ready = wait_ready_script.verdict, wait_ready_script.wait_ready
 
 SEEDED = {"completed": True, "scripts": [{"stage": "READY", "name": "10-seed-platform.sh",
                                           "state": "SUCCESSFUL"}]}

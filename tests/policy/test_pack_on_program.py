@@ -10,8 +10,8 @@ import yaml
 from pulumi_policy import EnforcementLevel
 
 from policy.pack import POLICIES
-from policy_harness import evaluate
-from program_harness import program_run
+from tests.support.policy_harness import evaluate
+from tests.support.program_harness import program_run
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from components import tags
-from policy_harness import Violation, added, changed, evaluate, without
-from program_harness import ProgramRun, Recorded, program_run, run_program
+from tests.support.policy_harness import Violation, added, changed, evaluate, without
+from tests.support.program_harness import ProgramRun, Recorded, program_run, run_program
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"

@@ -6,15 +6,10 @@ totals are printed and written to reports/hypothesis-cases.json.
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-
-# Test folders are not packages; bad_input.py lives here (tests/ is on pythonpath, pytest.ini).
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 CASES: Counter[str] = Counter()
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from action_cases import CLUSTER, DB, INCIDENT, PLATFORM, RESTORED, default_case, emulator_state
-from bad_input import PROPERTY_SETTINGS, cli_arguments, invalid_values, names_the_value
-from call_recording import RecordingClients, is_read
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, PLATFORM, RESTORED, default_case, emulator_state
+from tests.support.bad_input import PROPERTY_SETTINGS, cli_arguments, invalid_values, names_the_value
+from tests.support.call_recording import RecordingClients, is_read
 from runbook_actions import all_actions, get_action
 from runbook_actions.cli import main
 from runbook_actions.common_params import ECS_NAME

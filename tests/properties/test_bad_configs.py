@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bad_input import CLI_TEXT, PROPERTY_SETTINGS
+from tests.support.bad_input import CLI_TEXT, PROPERTY_SETTINGS
 from drills.cli import main as drills_main
 from drills.exceptions import ScenarioError
 from drills.scenario import SCENARIO_DIR, load_scenario, parse_scenario, validate_for_platform

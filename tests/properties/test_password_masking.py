@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bad_input import PROPERTY_SETTINGS
+from tests.support.bad_input import PROPERTY_SETTINGS
 from runbook_actions.sql_secrets import mask_passwords
 
 TEMPLATES = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import alarm_catalog
 from alarm_catalog import TargetGroupDimensions
 from components import tags
-from program_harness import ProgramRun, statements
+from tests.support.program_harness import ProgramRun, statements
 from stack_config import Platform
 
 TOPIC = "aws:sns/topic:Topic"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from program_harness import ACCOUNT, ProgramRun, statements
+from tests.support.program_harness import ACCOUNT, ProgramRun, statements
 from stack_config import Platform
 
 PLAN = "aws:backup/plan:Plan"

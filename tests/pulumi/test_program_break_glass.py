@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from components import tags
-from program_harness import ACCOUNT, ProgramRun, as_list, statements
+from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, statements
 from stack_config import Platform
 
 ROLE = "aws:iam/role:Role"

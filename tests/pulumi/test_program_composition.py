@@ -5,7 +5,7 @@ import pytest
 
 import runbook_actions
 from components.lookups import AwsLookupError
-from program_harness import ACCOUNT, ProgramRun, run_program
+from tests.support.program_harness import ACCOUNT, ProgramRun, run_program
 from stack_config import Platform, StackConfigError
 
 COMPONENTS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drills.scenario import load_scenarios
-from program_harness import ACCOUNT, ProgramRun, program_run, run_program, statements
+from tests.support.program_harness import ACCOUNT, ProgramRun, program_run, run_program, statements
 from stack_config import StackConfigError, load_platform
 from stack_config.schedule_expression import check_schedule_expression
 

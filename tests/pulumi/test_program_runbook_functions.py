@@ -13,7 +13,7 @@ from components.resource_scope import UnknownResourceKindError, resources_for
 from components.runbook_functions import (HANDLER, RUNBOOK_SOURCE, RunbookSourceError,
                                           runbook_archive)
 from components.runbook_iam import RunbookFunctionNames, RunbookNameError
-from program_harness import ACCOUNT, ProgramRun, as_list, run_program, statements
+from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, run_program, statements
 from runbook_actions.action import IamGrant
 from stack_config import Platform, load_platform
 

@@ -18,7 +18,7 @@ from botocore.retries import standard
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from action_cases import PLATFORM
+from tests.support.action_cases import PLATFORM
 from drills.seed import seed_platform
 
 # (HTTP status, error code) of each kind of failure, as AWS sends them.

@@ -1,13 +1,13 @@
 """Every mutating action is idempotent: a second run with the same arguments changes nothing.
 
-Each runs its valid case (tests/action_cases.py) twice on the seeded emulator; the second run
+Each runs its valid case (tests/support/action_cases.py) twice on the seeded emulator; the second run
 must report changed=false and leave the emulator state exactly as the first left it.
 """
 from __future__ import annotations
 
 import pytest
 
-from action_cases import default_case, emulator_state, mutating_actions
+from tests.support.action_cases import default_case, emulator_state, mutating_actions
 from runbook_actions.invoke import invoke
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from action_cases import default_case, emulator_state, mutating_actions
-from call_recording import RecordingClients, is_read_operation
+from tests.support.action_cases import default_case, emulator_state, mutating_actions
+from tests.support.call_recording import RecordingClients, is_read_operation
 from runbook_actions.exceptions import RunbookError
 from runbook_actions.invoke import invoke
 

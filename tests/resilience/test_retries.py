@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from action_cases import CLUSTER, INCIDENT, PARAMETER, RESTORED, SECRET, SERVICE, STATUS_POST
+from tests.support.action_cases import CLUSTER, INCIDENT, PARAMETER, RESTORED, SECRET, SERVICE, STATUS_POST
 from runbook_actions.constants import RETRY_MAX_ATTEMPTS
 from runbook_actions.exceptions import AwsCallError, NotSupportedError
 from runbook_actions.invoke import invoke

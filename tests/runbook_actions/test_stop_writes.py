@@ -9,8 +9,8 @@ import pytest
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
 
-from action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
-from action_cases import DESIRED_COUNTS_RECORD as RECORD
+from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
+from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
 ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
 

@@ -1,18 +1,12 @@
 """Fixtures: one emulator for the checker runs that do not start their own."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from drills.emulator import MotoServer
-
-# The harness is imported by name; test folders here are not packages.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from runbook_harness import CheckerRun, run_checker  # noqa: E402
+from tests.support.runbook_harness import CheckerRun, run_checker
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from drills.runbook_check.document import load_runbook
 from drills.targets import CLOUDTRAIL_LOOKUP, MOTO_GAPS
 
-from runbook_harness import RUNBOOK, run_checker, sections
+from tests.support.runbook_harness import RUNBOOK, run_checker, sections
 
 
 @pytest.fixture(scope="module")

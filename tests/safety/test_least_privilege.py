@@ -1,6 +1,6 @@
 """Least privilege: each runbook Lambda's role grants exactly the API calls its action makes.
 
-For every action, its valid runs (tests/action_cases.py: every variant, so that conditional
+For every action, its valid runs (tests/support/action_cases.py: every variant, so that conditional
 calls are reached) are made on the seeded emulator with clients that note each API call as an
 IAM action. The union (dry runs included: the role serves them too) must equal the action's
 IamGrant actions, no call missing and no grant unused; a dry run may only read. The role policy the Pulumi component builds from the grants
@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from action_cases import cases_of
-from call_recording import RecordingClients, is_read
+from tests.support.action_cases import cases_of
+from tests.support.call_recording import RecordingClients, is_read
 from components.arns import AwsAccount
 from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import all_actions, get_action

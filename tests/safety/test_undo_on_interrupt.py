@@ -23,7 +23,7 @@ from typing import Iterator
 import boto3
 import pytest
 
-from drill_process import WAIT_S, Lines, paused_outside_a_fan_out
+from tests.support.drill_process import WAIT_S, Lines, paused_outside_a_fan_out
 from stack_config import load_platform
 
 pytestmark = pytest.mark.emulator

@@ -135,7 +135,7 @@ CASES: tuple[ActionCase, ...] = (
 
 def cases_of(action: str) -> list[ActionCase]:
     found = [case for case in CASES if case.action == action]
-    assert found, f"runbook action {action!r} has no valid run in tests/action_cases.py; add one"
+    assert found, f"runbook action {action!r} has no valid run in tests/support/action_cases.py; add one"
     return found
 
 

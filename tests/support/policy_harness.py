@@ -11,7 +11,7 @@ from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceO
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy.pack import POLICIES
-from program_harness import ProgramRun, Recorded, set_config
+from tests.support.program_harness import ProgramRun, Recorded, set_config
 
 
 @dataclass(frozen=True)
