@@ -12,6 +12,7 @@ from stack_config import StackConfigError, load_platform
 from .exceptions import DrillError
 from .open_journals import check_before_run, close_dead_embedded, journal_stores
 from .orchestrate import run_one
+from .target_identity import target_lock
 from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .progress import ProgressPrinter
 from .report import check_report_dir
@@ -110,13 +111,14 @@ def _run(args: argparse.Namespace) -> int:
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
         stores = journal_stores(session, args.journal_dir)
-        if not session.long_lived:
-            close_dead_embedded(stores[:1], progress.header)
-        for scenario in chosen:
-            if not session.target.missing_services(scenario.services_needed()):
-                check_before_run(session, stores, progress.header)
-            outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
-                                    progress, catalog, stores))
+        with target_lock(session.key, f"drills run {args.scenario}"):
+            if not session.long_lived:
+                close_dead_embedded(stores[:1], progress.header)
+            for scenario in chosen:
+                if not session.target.missing_services(scenario.services_needed()):
+                    check_before_run(session, stores, progress.header)
+                outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
+                                        progress, catalog, stores))
     _summary(outcomes, progress)
     return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
 

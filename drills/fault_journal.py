@@ -29,7 +29,7 @@ RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}-\d{14}-[0-9a-f]{4}")
 ENV_STATE_DIR = "INCIDENT_GUARDRAILS_STATE_DIR"
 TARGET_JOURNAL_PATH = f"{DEFAULT_STATE_PREFIX}/drills/open-fault-journals"
 # An SSM parameter of the advanced tier holds 8 KB; refuse before injecting rather than after.
-MAX_TARGET_RECORD_BYTES = 8000
+MAX_TARGET_RECORD_BYTES = 8192
 PRIVATE = 0o600  # names the account's resources: for the user who ran the drill
 
 
@@ -111,6 +111,7 @@ class FaultJournal:
 
 class JournalStore(Protocol):
     where: str
+    unreadable: list[str]  # what the last load_all could not read, each named
 
     def save(self, journal: FaultJournal) -> None: ...
     def remove(self, journal: FaultJournal) -> None: ...
@@ -123,6 +124,7 @@ class LocalJournalStore:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or default_state_dir()
         self.where = f"local file in {self.directory}"
+        self.unreadable: list[str] = []
 
     def path(self, run_id: str) -> Path:
         return self.directory / f"{run_id}.json"
@@ -140,6 +142,9 @@ class LocalJournalStore:
         self.path(journal.run_id).unlink(missing_ok=True)
 
     def load_all(self) -> list[FaultJournal]:
+        """Every readable journal; a file that cannot be trusted is named in ``unreadable``
+        and left where it is, so one bad file never hides the others."""
+        self.unreadable = []
         if not self.directory.is_dir():
             return []
         journals = []
@@ -147,8 +152,7 @@ class LocalJournalStore:
             try:
                 journals.append(FaultJournal.from_dict(json.loads(path.read_text())))
             except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
-                raise JournalStoreError(f"fault journal {path} cannot be read ({error}); inspect "
-                                        "it by hand, then move it away") from None
+                self.unreadable.append(f"{path} ({_short(error)})")
         return journals
 
 
@@ -159,15 +163,18 @@ class TargetJournalStore:
         self.ssm = ssm
         self.path = path.rstrip("/")
         self.where = f"SSM parameters under {self.path} in the target"
+        self.unreadable: list[str] = []
 
     def name(self, run_id: str) -> str:
         return f"{self.path}/{run_id}"
 
     def save(self, journal: FaultJournal) -> None:
         value = json.dumps(journal.to_dict(), separators=(",", ":"), default=str)
-        if len(value.encode()) > MAX_TARGET_RECORD_BYTES:
-            raise JournalStoreError(f"the fault journal of run {journal.run_id} is {len(value)} bytes, "
-                                    f"over the {MAX_TARGET_RECORD_BYTES} an SSM parameter holds")
+        size = len(value.encode())
+        if size > MAX_TARGET_RECORD_BYTES:
+            raise JournalStoreError(f"the fault journal of run {journal.run_id} would be {size} bytes, "
+                                    f"over the {MAX_TARGET_RECORD_BYTES} an SSM parameter holds; "
+                                    "nothing further is injected")
         try:
             self.ssm.put_parameter(Name=self.name(journal.run_id), Value=value, Type="String",
                                    Overwrite=True, Tier="Intelligent-Tiering",
@@ -183,12 +190,15 @@ class TargetJournalStore:
             pass
 
     def load_all(self) -> list[FaultJournal]:
+        """Every readable journal in the target; unreadable parameters are named in ``unreadable``."""
+        self.unreadable = []
         journals = []
-        try:
-            for page in self.ssm.get_paginator("get_parameters_by_path").paginate(Path=self.path):
-                journals += [FaultJournal.from_dict(json.loads(p["Value"])) for p in page["Parameters"]]
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise JournalStoreError(f"a fault journal under {self.path} cannot be read ({error})") from None
+        for page in self.ssm.get_paginator("get_parameters_by_path").paginate(Path=self.path):
+            for parameter in page["Parameters"]:
+                try:
+                    journals.append(FaultJournal.from_dict(json.loads(parameter["Value"])))
+                except (ValueError, TypeError, KeyError, AttributeError) as error:
+                    self.unreadable.append(f"SSM parameter {parameter['Name']} ({_short(error)})")
         return journals
 
 
@@ -198,6 +208,10 @@ class JournalWriter:
     def __init__(self, journal: FaultJournal, stores: Iterable[JournalStore]) -> None:
         self.journal = journal
         self.stores = list(stores)
+
+    def open(self) -> None:
+        """Record the run before its first step, so others see a drill is on this target."""
+        self._save()
 
     def begin(self, kind: str, ref: str, step: str, state: dict[str, Any]) -> Entry:
         """Record a change about to be made; raises (so nothing is changed) if it cannot."""
@@ -225,3 +239,7 @@ class JournalWriter:
     def _save(self) -> None:
         for store in self.stores:
             store.save(self.journal)
+
+
+def _short(error: Exception) -> str:
+    return " ".join(str(error).split())[:120] or type(error).__name__

@@ -13,6 +13,7 @@ from .gameday import GameDayOptions, acknowledge
 from .open_journals import check_before_run, journal_stores
 from .orchestrate import run_gameday
 from .recover_command import add_journal_dir_argument
+from .target_identity import target_lock
 from .progress import ProgressPrinter
 from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
@@ -59,10 +60,11 @@ def run_gameday_command(args: argparse.Namespace) -> int:
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
         stores = journal_stores(session, args.journal_dir)
-        if not session.target.missing_services(scenario.services_needed()):
-            check_before_run(session, stores, progress.header)
-        outcome = run_gameday(scenario, session, platform, args.stack, args.report_dir,
-                              progress, platform_catalog(platform), options, stores)
+        with target_lock(session.key, f"drills gameday {scenario.id}"):
+            if not session.target.missing_services(scenario.services_needed()):
+                check_before_run(session, stores, progress.header)
+            outcome = run_gameday(scenario, session, platform, args.stack, args.report_dir,
+                                  progress, platform_catalog(platform), options, stores)
     return 0 if outcome.journal.passed else 1
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from typing import Callable
 
 from .exceptions import DrillError
-from .fault_journal import FaultJournal, JournalStore, LocalJournalStore, TargetJournalStore
+from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, TargetJournalStore
 from .session import TargetSession
 
 
@@ -23,10 +23,21 @@ class OpenJournalError(DrillError):
 
 
 def journal_stores(session: TargetSession, state_dir: Path | None = None) -> list[JournalStore]:
-    stores: list[JournalStore] = [LocalJournalStore(state_dir)]
+    local = LocalJournalStore(state_dir)
+    check_journal_dir(local.directory)
+    stores: list[JournalStore] = [local]
     if session.long_lived:
         stores.append(TargetJournalStore(session.clients.ssm))
     return stores
+
+
+def check_journal_dir(directory: Path) -> None:
+    """Refused before anything is injected: a journal that cannot be written stops a drill."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DrillError(f"journal folder {directory} cannot be used ({error.strerror or error}); "
+                         "give --journal-dir a folder you can write to") from None
 
 
 def open_journals(session: TargetSession, stores: list[JournalStore],
@@ -51,11 +62,17 @@ def open_journals(session: TargetSession, stores: list[JournalStore],
             known = found.get(journal.run_id)
             if known is None or len(journal.entries) > len(known.entries):
                 found[journal.run_id] = journal
+    for line in unreadable_journals(stores):
+        say(f"warning: skipped unreadable fault journal {line}")
     for store, journal in local_only.values() if tidy else ():
         say(f"closed: {journal.describe()}; the target holds no journal of it any more "
             "(recovered from another machine)")
         store.remove(journal)
     return sorted(found.values(), key=lambda j: j.started)
+
+
+def unreadable_journals(stores: list[JournalStore]) -> list[str]:
+    return [line for store in stores for line in store.unreadable]
 
 
 def recover_command(session: TargetSession) -> str:
@@ -71,6 +88,11 @@ def check_before_run(session: TargetSession, stores: list[JournalStore],
     """Refuse to start while an earlier run's faults may be in a long-lived target."""
     journals = open_journals(session, stores, say)
     if session.long_lived:
+        unreadable = [u for u in unreadable_journals(stores) if u.startswith("SSM parameter")]
+        if unreadable:
+            raise OpenJournalError(f"refused: cannot read {len(unreadable)} fault journal(s) in the target: "
+                                   f"{'; '.join(unreadable)}; what they recorded cannot be told: inspect "
+                                   "them, undo by hand what they describe, then delete them")
         if journals:
             raise OpenJournalError(
                 f"refused: {journals[0].describe()} — on target {session.key}, recorded in "
@@ -84,6 +106,20 @@ def check_before_run(session: TargetSession, stores: list[JournalStore],
             "removes what it left")
         for store in stores:
             store.remove(journal)
+
+
+def refuse_if_another_run(session: TargetSession, stores: list[JournalStore], writer: JournalWriter) -> None:
+    """After this run's journal is in a long-lived target: if another run's journal appeared
+    there meanwhile (a drill started from another machine), this run steps back."""
+    if not session.long_lived:
+        return
+    own = writer.journal.run_id
+    others = [j for s in stores if isinstance(s, TargetJournalStore) for j in s.load_all() if j.run_id != own]
+    if others:
+        for store in stores:
+            store.remove(writer.journal)
+        raise OpenJournalError(f"refused: {others[0].describe()} — another drill started on target "
+                               f"{session.key} at the same time; nothing was injected")
 
 
 def close_dead_embedded(stores: list[JournalStore], say: Callable[[str], None]) -> list[FaultJournal]:

@@ -13,6 +13,7 @@ from stack_config import Platform
 from .context import DrillContext
 from .fault_journal import FaultJournal, JournalStore, JournalWriter
 from .gameday import GameDay, GameDayOptions
+from .open_journals import refuse_if_another_run
 from .journal import Journal
 from .progress import ProgressPrinter
 from .redaction import Redactor
@@ -71,7 +72,8 @@ def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack
     progress.redactor = redactor
     ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
                        stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
-    runner = Runner(scenario, ctx, progress, catalog, _fault_journal(scenario, session, ctx, stores))
+    writer = _fault_journal(scenario, session, ctx, stores)
+    runner = Runner(scenario, ctx, progress, catalog, writer)
     journal = runner.journal
     if missing:
         journal.status = "not-runnable"
@@ -79,6 +81,8 @@ def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack
                           "which this scenario's steps call")
         journal.finish()
     else:
+        writer.open()
+        refuse_if_another_run(session, stores, writer)
         try:
             play(runner)
         except KeyboardInterrupt:

@@ -16,9 +16,11 @@ from stack_config import load_platform
 from .context import DrillContext
 from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, default_state_dir
 from .journal import STEP_FAILED, StepRecord
-from .open_journals import alive_here, emulator_answers, close_dead_embedded, journal_stores, open_journals
+from .open_journals import (alive_here, check_journal_dir, close_dead_embedded, emulator_answers,
+                            journal_stores, open_journals, unreadable_journals)
 from .safety import check_emulator_endpoint
 from .session import TARGETS, TargetSession, emulator_clients, open_target
+from .target_identity import endpoint_identity, target_lock
 from .targets import local_target
 from .undo import undo_all
 
@@ -52,31 +54,42 @@ def run_recover(args: argparse.Namespace) -> int:
     with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
                      confirm_account=args.confirm_account) as session:
         stores = journal_stores(session, args.journal_dir)
-        return _recover_all(open_journals(session, stores, print, tidy=not args.list), session, stores, args.list)
+        with target_lock(session.key, "drills recover"):
+            journals = open_journals(session, stores, print, tidy=not args.list)
+            left = _recover_all(journals, session, stores, args.list)
+        unreadable = unreadable_journals(stores)
+        return EXIT_LEFT_OPEN if (left and not args.list) or unreadable else 0
 
 
 def _recover_local(args: argparse.Namespace, local: LocalJournalStore) -> int:
+    """Journals of local runs: a gone embedded emulator took its faults with it (closed); a
+    moto server that still answers is recovered like any target, under its lock."""
+    check_journal_dir(local.directory)
     if args.endpoint_url:
         check_emulator_endpoint("local", args.endpoint_url)
+    wanted = f"local:{endpoint_identity(args.endpoint_url)}" if args.endpoint_url else None
     if not args.list:
         close_dead_embedded([local], print)
     journals = [j for j in local.load_all() if j.target.get("name") == "local"
-                and (args.endpoint_url is None or j.target.get("endpoint_url") == args.endpoint_url)]
-    left = 0
-    for journal in journals:
-        endpoint = journal.target["endpoint_url"]
-        if args.list or not emulator_answers(endpoint):
-            print(f"open: {journal.describe()} (emulator {endpoint}"
-                  f"{'' if emulator_answers(endpoint) else ', not answering'})")
-            left += 1
-            continue
-        session = TargetSession(local_target(endpoint),
-                                emulator_clients(endpoint, load_platform(journal.stack).region),
-                                prepare=lambda _platform: None, key=journal.target_key)
-        left += _recover_all([journal], session, [local], False)
+                and wanted in (None, j.target_key)]
+    for line in local.unreadable:
+        print(f"warning: skipped unreadable fault journal {line}")
     if not journals:
-        print("no open fault journals for target local")
-    return EXIT_LEFT_OPEN if left and not args.list else 0
+        print(f"no open fault journals for target {wanted or 'local'}")
+    left = sum(_recover_local_journal(journal, local, args.list) for journal in journals)
+    return EXIT_LEFT_OPEN if (left and not args.list) or local.unreadable else 0
+
+
+def _recover_local_journal(journal: FaultJournal, local: LocalJournalStore, only_list: bool) -> int:
+    endpoint = journal.target["endpoint_url"]
+    answers = emulator_answers(endpoint)
+    if only_list or not answers:
+        print(f"open: {journal.describe()} (emulator {endpoint}{'' if answers else ', not answering'})")
+        return 1
+    session = TargetSession(local_target(endpoint), emulator_clients(endpoint, load_platform(journal.stack).region),
+                            prepare=lambda _platform: None, key=journal.target_key)
+    with target_lock(session.key, "drills recover"):
+        return _recover_all([journal], session, [local], False)
 
 
 def _recover_all(journals: list[FaultJournal], session: TargetSession, stores: list[JournalStore],

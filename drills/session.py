@@ -20,6 +20,7 @@ from .safety import (AwsDrillRequest, CallerIdentity, check_aws_drill, check_aws
                      check_emulator_endpoint, check_emulator_options, check_stack_may_be_drilled,
                      production_markers)
 from .seed import SeedResult, seed_platform
+from .target_identity import endpoint_identity
 from .targets import Target, aws_target, local_target, localstack_endpoint, localstack_target
 
 TARGETS = ("local", "localstack", "aws")
@@ -77,8 +78,8 @@ def open_target(name: str, platform: Platform, endpoint_url: str | None = None, 
         check_emulator_endpoint(name, endpoint)
         target = localstack_target(endpoint)
         yield TargetSession(target, emulator_clients(target.endpoint_url or "", platform.region),
-                            prepare=lambda _platform: None, key=f"localstack:{target.endpoint_url}",
-                            long_lived=True)
+                            prepare=lambda _platform: None,
+                            key=f"localstack:{endpoint_identity(target.endpoint_url or '')}", long_lived=True)
     elif name == "aws":
         yield _aws(platform, stack, endpoint_url, confirm_account, identify)
     else:
@@ -109,7 +110,7 @@ def _local(platform: Platform, endpoint_url: str | None) -> Iterator[TargetSessi
             MotoServer.reset_at(url)
             return seed_platform(clients, for_platform)
 
-        yield TargetSession(local_target(url), clients, prepare, key=f"local:{url}")
+        yield TargetSession(local_target(url), clients, prepare, key=f"local:{endpoint_identity(url)}")
     finally:
         if server is not None:
             server.stop()

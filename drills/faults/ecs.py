@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runbook_actions.ecs_helpers import describe_service, describe_services, parse_task_definition
+from runbook_actions.ecs_helpers import (describe_service, describe_services, parse_task_definition,
+                                         short_task_definition)
 from runbook_actions.fanout import fan_out
 
 from ..activities import fault
@@ -34,8 +35,10 @@ def _plan_bad_deploy(ctx: DrillContext, *, services: list[str] | None = None, cr
     names = services or list(ctx.platform.service_names)
     described = describe_services(ctx.clients.ecs, ctx.platform.cluster, names)
     return {"image_tag": bad_image_tag(ctx.run_id), "log_stream": f"drill/{ctx.run_id}",
+            # family:revision, not the ARN: the journal must fit an SSM parameter for many services
             "services": {s["serviceName"]: {
-                "previous_task_definition": s["taskDefinition"], "previous_desired": s["desiredCount"],
+                "previous_task_definition": short_task_definition(s["taskDefinition"]),
+                "previous_desired": s["desiredCount"],
                 "log_group": ctx.platform.service(s["serviceName"]).log_group} for s in described}}
 
 
@@ -61,8 +64,8 @@ def bad_deploy(ctx: DrillContext, plan: dict[str, Any], *, services: list[str] |
         name, error = next(iter(failed.items()))
         raise RuntimeError(f"bad-deploy failed on {name} ({error}); "
                            f"{len(attempts) - len(failed)} other service(s) changed, undone from the journal")
-    state = {**plan, "services": {name: {**plan["services"][name], **done} for name, (done, _) in attempts}}
-    return {**state, "outputs": {"fault_time": fault_time},
+    # The plan is all the undo needs: it finds the crashing revisions by their image tag.
+    return {**plan, "outputs": {"fault_time": fault_time},
             "summary": f"bad revision deployed to {len(attempts)} services, {crash_lines} crash lines each"
                        + (f", scaled {scale_to}" if scale_to else "")}
 
@@ -110,7 +113,9 @@ def _restore_service(ctx: DrillContext, state: dict[str, Any], name: str, before
     ecs = ctx.clients.ecs
     current = describe_service(ecs, ctx.platform.cluster, name)
     wanted = {"taskDefinition": before["previous_task_definition"], "desiredCount": before["previous_desired"]}
-    changed = {k: v for k, v in wanted.items() if current[k] != v}
+    deployed = {"taskDefinition": short_task_definition(current["taskDefinition"]),
+                "desiredCount": current["desiredCount"]}
+    changed = {k: v for k, v in wanted.items() if deployed[k] != v}
     if changed:
         ecs.update_service(cluster=ctx.platform.cluster, service=name, **wanted)
     removed = _deregister_bad_revisions(ctx, before["previous_task_definition"], state["image_tag"])

@@ -41,15 +41,16 @@ def test_the_local_store_round_trips_and_leaves_no_temporary_file(tmp_path: Path
     lambda d: d.update(unexpected=1),
     lambda d: d.clear(),
 ], ids=["path-run-id", "dotted-run-id", "unknown-kind", "unknown-status", "unknown-key", "empty"])
-def test_a_hand_edited_journal_is_refused_naming_the_file(tmp_path: Path, edit) -> None:
+def test_a_hand_edited_journal_is_named_and_never_trusted(tmp_path: Path, edit) -> None:
     store = LocalJournalStore(tmp_path)
     store.save(_journal())
+    store.save(_journal("p0-a-20261129120000-cd34"))
     path = tmp_path / f"{RUN_ID}.json"
     data = json.loads(path.read_text())
     edit(data)
     path.write_text(json.dumps(data))
-    with pytest.raises(JournalStoreError, match=str(path)):
-        store.load_all()
+    assert [j.run_id for j in store.load_all()] == ["p0-a-20261129120000-cd34"]  # the others still count
+    assert [u.split(" (")[0] for u in store.unreadable] == [str(path)]
     assert path.exists()  # nothing is deleted on the strength of a file it cannot trust
 
 
@@ -66,7 +67,7 @@ def test_the_target_store_refuses_a_journal_over_the_ssm_limit(clients) -> None:
     journal.entries = []
     writer = JournalWriter(journal, [TargetJournalStore(clients.ssm)])
     writer.begin(KIND_FAULT, "bad-deploy", "small", {"services": {}})
-    with pytest.raises(JournalStoreError, match="over the 8000 an SSM parameter holds"):
+    with pytest.raises(JournalStoreError, match="over the 8192 an SSM parameter holds"):
         writer.begin(KIND_FAULT, "bad-deploy", "big", {"blob": "x" * 9000})
     [stored] = TargetJournalStore(clients.ssm).load_all()
     assert [e.step for e in stored.entries] == ["small"]  # the refused entry never reached the target
