@@ -35,8 +35,42 @@ from stack_config import PROJECT_ROOT, Platform, load_platform
 from .endpoints import EndpointError, endpoint_host, in_domains
 from .exceptions import TargetError
 
-# Hosts of AWS's own endpoints; an emulator is never reached through them.
-AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "on.aws")
+# Domains of AWS's own endpoints, in every partition; an emulator is never reached through them.
+# The partitions' DNS suffixes (IPv4 and dual-stack) come from botocore's own endpoint data, so a
+# partition AWS adds (the European Sovereign Cloud's amazonaws.eu, the ISO partitions' c2s.ic.gov
+# and sc2s.sgov.gov...) is refused as soon as botocore knows it. The ones known when this was
+# written are listed too, so an older botocore never narrows the check.
+_KNOWN_PARTITION_SUFFIXES = (
+    "amazonaws.com", "api.aws",                                   # aws, aws-us-gov
+    "amazonaws.com.cn", "api.amazonwebservices.com.cn",           # aws-cn
+    "amazonaws.eu", "api.amazonwebservices.eu",                   # aws-eusc
+    "c2s.ic.gov", "api.aws.ic.gov",                               # aws-iso
+    "sc2s.sgov.gov", "api.aws.scloud",                            # aws-iso-b
+    "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk",                   # aws-iso-e
+    "csp.hci.ic.gov", "api.aws.hci.ic.gov",                       # aws-iso-f
+)
+# Hosts botocore's endpoint rules name outright rather than through a partition's suffix:
+# on.aws (Lambda function URLs, Neptune Analytics, ...) and the sign-in endpoints of each partition.
+_HOSTS_OUTSIDE_PARTITION_SUFFIXES = (
+    "on.aws", "signin.aws", "aws.amazon.com", "amazonaws.cn", "amazonaws-us-gov.com",
+    "amazonaws-eusc.eu", "c2shome.ic.gov", "sc2shome.sgov.gov", "csphome.adc-e.uk",
+    "csphome.hci.ic.gov",
+)
+
+
+def botocore_partition_suffixes() -> tuple[str, ...]:
+    """Every partition's ``dnsSuffix`` and ``dualStackDnsSuffix`` in botocore's partitions.json
+    (the data its endpoint rules resolve every service's host from)."""
+    from botocore.loaders import create_loader
+
+    suffixes = [partition.get("outputs", {}).get(key)
+                for partition in create_loader().load_data("partitions")["partitions"]
+                for key in ("dnsSuffix", "dualStackDnsSuffix")]
+    return tuple(dict.fromkeys(s.lower().strip(".") for s in suffixes if isinstance(s, str) and s))
+
+
+AWS_DOMAINS: tuple[str, ...] = tuple(dict.fromkeys(
+    _KNOWN_PARTITION_SUFFIXES + botocore_partition_suffixes() + _HOSTS_OUTSIDE_PARTITION_SUFFIXES))
 
 
 class UnsafeTargetError(TargetError):
