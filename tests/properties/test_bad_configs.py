@@ -160,6 +160,15 @@ def typed_in_scenario(path: KeyPath) -> bool:
     return not (inside_an_argument or expected_value or path[-1] in FREE_TEXT_KEYS)
 
 
+def not_the_known_crash(change: tuple[Any, KeyPath]) -> bool:
+    """Leaves out a list or mapping as a step's ``for_each`` or an expectation's ``op``: a known
+    bug (TypeError instead of ScenarioError), pinned by the strict xfail below. Remove this
+    filter when that test starts passing."""
+    data, path = change
+    return not (path[0] != "symptoms" and path[-1] in ("op", "for_each")
+                and isinstance(get(data, path), (list, dict)))
+
+
 def closed_in_scenario(path: KeyPath) -> bool:
     return path[-1:] != ("dimensions",) and "args" not in path[:-1]
 
@@ -175,7 +184,8 @@ def _without_scenario_id(message: str) -> str:
 
 
 @PROPERTY_SETTINGS
-@given(change=st.one_of(wrong_type_change(SCENARIO, typed_in_scenario).map(lambda c: ("type", *c)),
+@given(change=st.one_of(wrong_type_change(SCENARIO, typed_in_scenario).filter(not_the_known_crash)
+                        .map(lambda c: ("type", *c)),
                         unknown_key_change(SCENARIO, closed_in_scenario).map(lambda c: ("key", *c))))
 def test_a_scenario_with_a_wrong_type_or_unknown_key_is_refused(tried, change) -> None:
     tried()
