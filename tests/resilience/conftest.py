@@ -141,8 +141,16 @@ def emulator(shared_clients) -> Iterator[Emulator]:
 
 @pytest.fixture
 def pinned_minute(monkeypatch) -> None:
-    """snapshot-cluster names its snapshot after the current minute; keep the minute fixed so a
-    rerun a second later is still the same minute."""
-    from runbook_actions import rds_helpers, snapshot_cluster
+    """One fixed moment for the actions that write the current minute into what they create, so
+    runs that are compared with each other see the same minute however far apart they run:
+
+    - snapshot-cluster names its snapshot after the minute;
+    - post-status's first post of an incident says "Started: <minute> UTC" (when no start is
+      given), and its SSM record keeps the digest of that text. A clean run and the rerun after
+      a failed write are two first posts on fresh emulators: a minute boundary between them
+      (a loaded machine) gave two digests, so two different records.
+    """
+    from runbook_actions import post_status, rds_helpers, snapshot_cluster
     moment = rds_helpers.utc_now().replace(second=30, microsecond=0)
-    monkeypatch.setattr(snapshot_cluster, "utc_now", lambda: moment)
+    for action in (snapshot_cluster, post_status):
+        monkeypatch.setattr(action, "utc_now", lambda: moment)

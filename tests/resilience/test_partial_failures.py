@@ -19,7 +19,8 @@ from runbook_actions.exceptions import RunbookError
 from runbook_actions.invoke import invoke
 
 # Values that differ between two correct runs on two seeds: times, generated ids, random
-# endpoint names, digests of secret version ids (random per seed).
+# endpoint names, digests of secret version ids (random per seed). Not the status record's
+# digest: it covers the post's "Started" minute, which pinned_minute keeps the same in every run.
 VOLATILE_KEYS = ("updated_at", "posted_at", "message_id", "started")
 VOLATILE_TAG_SUFFIXES = ("-at", "-deployment", "-for")
 
