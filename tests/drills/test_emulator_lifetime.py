@@ -2,6 +2,9 @@
 
 Each drill here is a real separate Python process that starts a MotoServer; the test then
 ``kill -9``s that process and expects the moto server to go with it.
+
+These tests start, stop and kill their own servers on purpose: the emulator's lifetime is what
+they test, so the session's shared ``moto_server`` (tests/conftest.py) cannot stand in.
 """
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
-
-from drills.scenario import SCENARIO_DIR
 
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# run_drills without --endpoint-url: the drill starts and stops its own embedded emulator, as
+# `make drill` does. Only the tests of that default path use it (the run end to end, the server
+# gone afterwards, the command line); the others run on the shared emulator (run_drill).
 def run_drills(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "drills", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -50,12 +50,6 @@ def test_p0a_passes_end_to_end_and_writes_reports(tmp_path: Path) -> None:
     assert "[p0-a] procedure" in finished.stderr  # progress is shown as it runs
 
 
-def _write_broken_scenario(directory: Path, break_step) -> None:
-    data = yaml.safe_load((SCENARIO_DIR / "p0-a.yaml").read_text())
-    break_step(data)
-    (directory / "p0-a.yaml").write_text(yaml.safe_dump(data))
-
-
 def _roll_back_to_the_oldest_revision(data: dict) -> None:
     # A responder who follows "revision - 1" style guesses lands on an old revision.
     step = next(s for s in data["procedure"] if s.get("action") == "rollback-service")
@@ -70,12 +64,9 @@ def _skip_the_scale_check(data: dict) -> None:
     (_roll_back_to_the_oldest_revision, "runs fastify-nova:1 (zelly/fastify-nova:1.0.0), the known-good revision is fastify-nova:3"),
     (_skip_the_scale_check, "fastify-nova desired 1, expected 4"),
 ])
-def test_broken_remediation_fails_the_drill(tmp_path: Path, break_step, caught: str) -> None:
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    _write_broken_scenario(scenarios, break_step)
-    finished = run_drills("run", "p0-a", "--scenarios-dir", str(scenarios), "--report-dir", str(tmp_path))
-    assert finished.returncode == 1
+def test_broken_remediation_fails_the_drill(run_drill, tmp_path: Path, break_step, caught: str) -> None:
+    finished = run_drill("p0-a", change=break_step)
+    assert finished.returncode == 1, finished.stderr
     report = json.loads((tmp_path / "p0-a.json").read_text())
     assert report["passed"] is False and report["status"] == "failed"
     failed = [c for c in report["checks"] if c["status"] == "failed"]
