@@ -1,17 +1,36 @@
-"""Write a run's JSON report and its post-mortem draft (the guide's template, filled in)."""
+"""Write a run's JSON report and its post-mortem draft (the guide's template, filled in).
+
+The post-mortem is Markdown whose sections the responders (and tools) find by their headings,
+so no text put into it can start a line of its own: every value is folded onto the line its
+template gives it (all whitespace, line and paragraph separators become one space; other control
+and invisible formatting characters show as U+FFFD; ``<`` is written ``&lt;``, so no raw HTML), and
+text that begins a line (a bullet, a paragraph of the root cause) has a leading Markdown block
+marker (``#``, ``>``, ``-``, ``1.``, a fence...) backslash-escaped. The root cause keeps its
+paragraphs (blank lines); each is folded the same way. Scenario files are also refused at load
+time when a one-line field holds a line break (drills/scenario.py), so the author hears of it;
+folding here covers every other source (step details, AWS error messages, reasons).
+
+Secrets are redacted from the journal's own strings before anything is rendered, so escaping or
+folding can never turn a secret into a variant the final scan would miss.
+"""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import errno
 import json
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
+from typing import Any, Iterator
 
 from .exceptions import DrillError
 from .files import write_atomically
 from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
 from .junit import render_junit
-from .redaction import Redactor
+from .redaction import REDACTED, Redactor
 from .scenario import Scenario
 
 SECRET_CHECK = "no secret value in the report, post-mortem or output"
@@ -46,10 +65,11 @@ def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
     json_path = report_dir / f"{journal.scenario}.json"
     md_path = report_dir / f"{journal.scenario}-postmortem.md"
     junit_path = report_dir / f"{journal.scenario}.junit.xml"
-    texts = _render(journal, scenario)
+    safe_journal, safe_scenario = _redacted(journal, redactor), _redacted(scenario, redactor)
+    texts = _render(safe_journal, safe_scenario)
     write_atomically(json_path, redactor.redact(texts[0], "report"))
     write_atomically(md_path, redactor.redact(texts[1], "post-mortem"))
-    write_atomically(junit_path, redactor.redact(render_junit(journal), "junit report"))
+    write_atomically(junit_path, redactor.redact(render_junit(safe_journal), "junit report"))
     return [json_path, md_path, junit_path]
 
 
@@ -58,11 +78,68 @@ def _render(journal: Journal, scenario: Scenario) -> tuple[str, str]:
             render_postmortem(journal, scenario))
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a journal: dataclass fields, mapping keys and values, items."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from _strings(getattr(value, item.name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _redacted(value: Any, redactor: Redactor, replacement: str = REDACTED) -> Any:
+    """A copy of ``value`` (a journal, a scenario) with every known secret replaced by
+    ``replacement`` in every string it holds; ``redactor.hits`` is left as it was."""
+    hits = len(redactor.hits)
+    try:
+        return _replaced(value, redactor, replacement)
+    finally:
+        del redactor.hits[hits:]
+
+
+def _replaced(value: Any, redactor: Redactor, replacement: str) -> Any:
+    if isinstance(value, str):
+        if not redactor.contains_secret(value):
+            return value
+        # Split at earlier redactions, so only the secrets found now become ``replacement``.
+        return REDACTED.join(redactor.redact(piece, "").replace(REDACTED, replacement)
+                             for piece in value.split(REDACTED))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        clone = copy.copy(value)
+        for item in dataclasses.fields(value):
+            object.__setattr__(clone, item.name, _replaced(getattr(value, item.name), redactor,
+                                                           replacement))
+        return clone
+    if isinstance(value, dict):
+        return {_replaced(k, redactor, replacement): _replaced(v, redactor, replacement)
+                for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_replaced(item, redactor, replacement) for item in value)
+    return value
+
+
 def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redactor) -> None:
     places = set(redactor.hits)
     for text, where in zip(_render(journal, scenario), ("report", "post-mortem")):
         if redactor.contains_secret(text):
             places.add(where)
+    # Rendering escapes characters (JSON quotes, Markdown pipes and HTML), which can hide a
+    # secret from a scan of the rendered text. The JSON report holds every string of the
+    # journal; the post-mortem is rendered again with each secret replaced by a marker that no
+    # escaping changes, and holds a secret if the marker shows.
+    if any(redactor.contains_secret(text) for text in _strings(journal)):
+        places.add("report")
+    marker = f"SECRETMARKER{os.urandom(8).hex()}"
+    if marker in render_postmortem(_redacted(journal, redactor, marker),
+                                   _redacted(scenario, redactor, marker)):
+        places.add("post-mortem")
     places = sorted(places)
     if places:
         detail = f"a secret value appeared in: {', '.join(places)} (redacted in the files)"
@@ -75,35 +152,36 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
 
 def render_postmortem(journal: Journal, scenario: Scenario) -> str:
     lines = [
-        f"# Incident Post-Mortem: {scenario.title} (drill)",
+        f"# Incident Post-Mortem: {_inline(scenario.title)} (drill)",
         "",
-        f"**Date:** {journal.started[:10]}  ",
-        f"**Severity:** {journal.severity}  ",
-        f"**Duration:** {_duration(journal.duration_s)} ({journal.started[11:16]} UTC → "
-        f"{journal.finished[11:16]} UTC)  ",
+        f"**Date:** {_inline(journal.started[:10])}  ",
+        f"**Severity:** {_inline(journal.severity)}  ",
+        f"**Duration:** {_duration(journal.duration_s)} ({_inline(journal.started[11:16])} UTC → "
+        f"{_inline(journal.finished[11:16])} UTC)  ",
         "**Author:** incident-guardrails drill runner (draft for the responders to complete)  ",
         "**Status:** DRAFT",
         "",
         "## Summary",
-        f"Game-day drill of guide section {journal.guide_section} on target "
-        f"`{journal.target['name']}` (stack `{journal.stack}`, incident `{journal.incident_id}`). "
-        f"{scenario.description.strip()} Result: **{journal.status.upper()}**"
-        + (f" — {journal.reason}." if journal.reason else "."),
+        f"Game-day drill of guide section {_inline(journal.guide_section)} on target "
+        f"`{_code(journal.target['name'])}` (stack `{_code(journal.stack)}`, incident "
+        f"`{_code(journal.incident_id)}`). "
+        f"{_inline(scenario.description)} Result: **{_inline(journal.status.upper())}**"
+        + (f" — {_inline(journal.reason)}." if journal.reason else "."),
         "",
         "## Impact",
-        f"- **Users affected:** {scenario.impact.strip() or 'simulated; no real users'}",
+        f"- **Users affected:** {_inline(scenario.impact) or 'simulated; no real users'}",
         "- **Revenue impact:** none (drill)",
-        f"- **Services affected:** {', '.join(journal.affected_services) or 'none recorded'}",
-        f"- **Detection method:** {_detection_method(journal)}",
+        f"- **Services affected:** {_inline(', '.join(journal.affected_services)) or 'none recorded'}",
+        f"- **Detection method:** {_inline(_detection_method(journal))}",
         "",
         "## Timeline (all times UTC)",
         "| Time | Event |",
         "|------|-------|",
-        *[f"| {step.start[11:19]} | {_event(step)} |" for step in journal.timeline + journal.undo],
+        *[f"| {_cell(step.start[11:19])} | {_event(step)} |" for step in journal.timeline + journal.undo],
         "",
         *_sla_section(journal),
         "## Root Cause",
-        scenario.root_cause.strip() or "Injected by the drill.",
+        *(_paragraphs(scenario.root_cause) or ["Injected by the drill."]),
         "",
         "## Contributing Factors",
         *(_bullets([f"{c.name}: {c.detail}" for c in journal.failed_checks()])
@@ -130,6 +208,52 @@ def render_postmortem(journal: Journal, scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
+# Shown as U+FFFD: control characters (ESC of terminal sequences...), invisible format characters
+# (bidi overrides, zero-width), lone surrogates. Whitespace ones are folded into spaces before.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# What makes a line the start of a Markdown block other than a paragraph: ATX heading, block
+# quote, list item, thematic break or setext underline, table row, code fence, link reference
+# definition (which hides its paragraph), ordered list item.
+_BLOCK_MARKER = re.compile(r"[#>*+\-=_|`~\[]|\d{1,9}(?=[.)])")
+
+
+def _fold(text: Any) -> str:
+    """``text`` on one line: every run of whitespace, line or paragraph separators one space."""
+    return "".join("\ufffd" if unicodedata.category(c) in _HIDDEN else c
+                   for c in " ".join(str(text).split()))
+
+
+def _inline(text: Any) -> str:
+    """Text inside a line of the template: folded, and no raw HTML."""
+    return _fold(text).replace("<", "&lt;")
+
+
+def _code(text: Any) -> str:
+    """Text inside a `code span`: folded (HTML is not interpreted there)."""
+    return _fold(text).replace("`", "'")
+
+
+def _cell(text: Any) -> str:
+    """Text inside a table cell: inline, and neither a backslash nor a pipe can end the cell."""
+    return _inline(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _line_start(text: Any) -> str:
+    """Inline text that begins a line (of a bullet, a paragraph): a block marker is escaped."""
+    line = _inline(text)
+    marker = _BLOCK_MARKER.match(line)
+    if marker:
+        at = marker.end() if marker.group().isdigit() else 0
+        line = f"{line[:at]}\\{line[at:]}"
+    return line
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Multi-line prose as Markdown paragraphs (blank lines kept), each folded and escaped."""
+    paragraphs = [_line_start(p) for p in re.split(r"\n[ \t]*\n", text.strip()) if p.strip()]
+    return [line for p in paragraphs for line in (p, "")][:-1]
+
+
 def _detection_method(journal: Journal) -> str:
     detection = journal.detection
     if not detection:
@@ -148,12 +272,12 @@ def _sla_section(journal: Journal) -> list[str]:
     sla = journal.sla
     if not sla:
         return []
-    rows = [f"| {p['name']} | {p['seconds']:.1f} | {p['source']} |" for p in sla["parts"]]
+    rows = [f"| {_cell(p['name'])} | {p['seconds']:.1f} | {_cell(p['source'])} |" for p in sla["parts"]]
     limit = "none (P3)" if sla["sla_s"] is None else f"{sla['sla_s']} s"
     margin = "" if sla["margin_s"] is None else f", margin {sla['margin_s']:.1f} s"
     return ["## Response Budget", f"SLA to acknowledge: {limit}; used {sla['total_s']:.1f} s{margin} "
             f"({'within' if sla['within'] else 'EXCEEDED'}).", "", "| Part | Seconds | Source |",
-            "|------|---------|--------|", *[r.replace("\n", " ") for r in rows], ""]
+            "|------|---------|--------|", *rows, ""]
 
 
 def _unwatched(journal: Journal) -> list[str]:
@@ -162,19 +286,21 @@ def _unwatched(journal: Journal) -> list[str]:
 
 def _event(step) -> str:
     detail = f" — {step.detail}" if step.detail else ""
-    return f"[{step.phase}] {step.name}: {step.status}{detail}".replace("|", "\\|").replace("\n", " ")
+    return _cell(f"[{step.phase}] {step.name}: {step.status}{detail}")
 
 
 def _action_items(journal: Journal) -> list[str]:
-    rows = [f"| Fix: {c.name} ({c.detail}) | on-call | next sprint |" for c in journal.failed_checks()]
-    rows += [f"| Cover on a real target: {c.name} ({c.detail}) | platform team | next game day |"
-             for c in journal.not_covered()]
-    rows += [f"| Add an alarm for: {u} | platform team | next sprint |" for u in _unwatched(journal)]
-    return [row.replace("\n", " ") for row in rows] or ["| None | | |"]
+    rows = [f"| {_cell(f'Fix: {c.name} ({c.detail})')} | on-call | next sprint |"
+            for c in journal.failed_checks()]
+    rows += [f"| {_cell(f'Cover on a real target: {c.name} ({c.detail})')} | platform team | "
+             "next game day |" for c in journal.not_covered()]
+    rows += [f"| {_cell(f'Add an alarm for: {u}')} | platform team | next sprint |"
+             for u in _unwatched(journal)]
+    return rows or ["| None | | |"]
 
 
 def _bullets(items: list[str]) -> list[str]:
-    return [f"- {item}" for item in items]
+    return [f"- {_line_start(item)}" for item in items]
 
 
 def _duration(seconds: float) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,6 +37,18 @@ _STEP_KEYS = {"name", "probe", "fault", "action", "args", "for_each", "expect", 
               "continue_on_failure", "dry_run"}
 _SCENARIO_KEYS = {"id", "title", "severity", "guide_section", "description", "root_cause",
                   "impact", "detection", "symptoms", *PHASES}
+# Text the post-mortem and the progress output put on one line (a heading, a bullet, a table
+# cell): a line break there would start a forged section of the post-mortem. By Unicode category,
+# as post-status does: Cc and Zl/Zp are every separator str.splitlines() breaks at (\n, \r, \v,
+# \f, \x1c-\x1e, U+0085, U+2028, U+2029) and the other control characters (ESC of terminal
+# sequences); Cf are invisible format characters (bidi overrides that make text display as other
+# text, zero-width characters); Cs are lone surrogates.
+_NOT_IN_TEXT = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+ONE_LINE_KEYS = ("title", "guide_section", "impact")
+# Prose of several lines (folded or literal YAML blocks): line feeds and tabs are allowed, every
+# other character above is not. The post-mortem folds these into paragraphs (drills/report.py).
+MULTI_LINE_KEYS = ("description", "root_cause")
+_MULTI_LINE_ALLOWED = frozenset("\n\t")
 
 
 @dataclass(frozen=True)
@@ -130,9 +143,11 @@ def parse_scenario(data: Any) -> Scenario:
                            for i, raw in enumerate(require_list(data.get(phase, []), phase)))
               for phase in PHASES}
     scenario = Scenario(
-        id=_text(data, "id"), title=_text(data, "title"), severity=data["severity"],
-        guide_section=_text(data, "guide_section"), description=str(data.get("description", "")),
-        root_cause=str(data.get("root_cause", "")), impact=str(data.get("impact", "")),
+        id=_text(data, "id"), title=_one_line(_text(data, "title"), "title"),
+        severity=data["severity"],
+        guide_section=_one_line(_text(data, "guide_section"), "guide_section"),
+        description=_prose(data, "description"), root_cause=_prose(data, "root_cause"),
+        impact=_one_line(_optional_text(data, "impact"), "impact"),
         detection=parse_detection_spec(data.get("detection"), data["severity"]),
         symptoms=data.get("symptoms"), **phases)
     _check_variables(scenario)
@@ -156,7 +171,8 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
     if for_each is not None and for_each not in FOR_EACH_VARIABLES:
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
     check_reference(kind, ref, args, where)
-    return Step(kind=kind, ref=ref, name=str(raw.get("name") or ref), args=dict(args),
+    return Step(kind=kind, ref=ref, name=_one_line(str(raw.get("name") or ref), f"{where}.name"),
+                args=dict(args),
                 for_each=for_each, expect=parse_expectations(raw.get("expect", []), where),
                 save=_parse_save(raw.get("save", {}), where),
                 continue_on_failure=_flag(raw, "continue_on_failure", where),
@@ -252,6 +268,41 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(f"{key}: expected non-empty text")
     return value
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ScenarioError(f"{key}: expected text, got {type(value).__name__}")
+    return value
+
+
+def _refused_character(text: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    for character in text:
+        if character not in allowed and unicodedata.category(character) in _NOT_IN_TEXT:
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def _one_line(text: str, key: str) -> str:
+    """``text`` unless it holds a line break, control or invisible formatting character."""
+    found = _refused_character(text)
+    if found:
+        raise ScenarioError(f"{key}: must be one line of visible text ({found} is a line break, "
+                            "control or invisible formatting character)")
+    return text
+
+
+def _prose(data: Mapping[str, Any], key: str) -> str:
+    """Several lines of text: line feeds and tabs, no other control or separator character."""
+    text = _optional_text(data, key)
+    found = _refused_character(text, _MULTI_LINE_ALLOWED)
+    if found:
+        raise ScenarioError(f"{key}: {found} is not allowed (lines end with a plain line feed; no "
+                            "other line break, control or invisible formatting character)")
+    return text
 
 
 def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
