@@ -8,8 +8,8 @@ import pytest
 from runbook_actions import backup_status, invoke
 from runbook_actions.exceptions import NotFoundError
 from runbook_actions.rds_helpers import utc_now
+from tests.support.platform_names import DB
 
-DB = "zelly-aurora-production"
 
 
 def _status(clients, **arguments):

@@ -7,13 +7,12 @@ import pytest
 
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
+from tests.support.platform_names import CLUSTER, DB, PARAMETER, PRODUCTION
 
-CLUSTER = "zelly-production"
-SOURCE = "zelly-aurora-production"
+SOURCE = DB
 RESTORED = "zelly-aurora-restored"
-PARAMETER = "/zelly/production/database/endpoint"
 ARGS = {"cluster": CLUSTER, "db_cluster": RESTORED, "endpoint_parameter": PARAMETER}
-SERVICES = ["customer-panel", "events-consumer", "fastify-nova", "orion-backend", "storefront"]
+SERVICES = sorted(PRODUCTION.service_names)
 
 
 def _restore(clients, writer: bool = True) -> str:

@@ -5,17 +5,18 @@ import json
 
 from runbook_actions.incident_state import (desired_counts_parameter, open_records,
                                             read_desired_counts, read_record, save_desired_counts)
+from tests.support.platform_names import CLUSTER, STAGING
 
-PARAMETER = desired_counts_parameter("/incident-guardrails/", "zelly-production", "INC-1")
+PARAMETER = desired_counts_parameter("/incident-guardrails/", CLUSTER, "INC-1")
 
 
 def _save(clients, counts: dict[str, int], replace: bool = False) -> dict[str, int]:
-    return save_desired_counts(clients.ssm, PARAMETER, cluster="zelly-production",
+    return save_desired_counts(clients.ssm, PARAMETER, cluster=CLUSTER,
                                incident_id="INC-1", counts=counts, replace=replace)
 
 
 def test_parameter_name_is_per_cluster_and_incident() -> None:
-    assert PARAMETER == "/incident-guardrails/zelly-production/incidents/INC-1/desired-counts"
+    assert PARAMETER == f"/incident-guardrails/{CLUSTER}/incidents/INC-1/desired-counts"
 
 
 def test_missing_record_reads_as_none(clients) -> None:
@@ -34,7 +35,7 @@ def test_record_is_json_with_its_context(clients) -> None:
     _save(clients, {"storefront": 3})
     stored = json.loads(clients.ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"])
     assert {k: stored[k] for k in ("version", "cluster", "incident_id", "desired_counts")} == {
-        "version": 1, "cluster": "zelly-production", "incident_id": "INC-1",
+        "version": 1, "cluster": CLUSTER, "incident_id": "INC-1",
         "desired_counts": {"storefront": 3}}
     assert stored["updated_at"].endswith("Z")
 
@@ -44,15 +45,15 @@ def test_open_records_are_this_clusters_other_unrestored_desired_count_records(c
         clients.ssm.put_parameter(Name=name, Value=json.dumps(value), Type="String")
 
     counts = {"desired_counts": {"storefront": 3}}
-    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-OLD"), counts)
-    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-OPEN"),
+    put(desired_counts_parameter("/incident-guardrails", CLUSTER, "INC-OLD"), counts)
+    put(desired_counts_parameter("/incident-guardrails", CLUSTER, "INC-OPEN"),
         {**counts, "status": "writes-stopped"})
-    put(desired_counts_parameter("/incident-guardrails", "zelly-production", "INC-DONE"),
+    put(desired_counts_parameter("/incident-guardrails", CLUSTER, "INC-DONE"),
         {**counts, "status": "restored"})
-    put(desired_counts_parameter("/incident-guardrails", "zelly-staging", "INC-ELSEWHERE"), counts)
-    put("/incident-guardrails/zelly-production/incidents/INC-OPEN/status-post", {"posted": 1})
+    put(desired_counts_parameter("/incident-guardrails", STAGING.cluster, "INC-ELSEWHERE"), counts)
+    put(f"/incident-guardrails/{CLUSTER}/incidents/INC-OPEN/status-post", {"posted": 1})
     _save(clients, {"storefront": 0})  # INC-1, the caller's own record
-    records, warnings = open_records(clients.ssm, "/incident-guardrails/", "zelly-production",
+    records, warnings = open_records(clients.ssm, "/incident-guardrails/", CLUSTER,
                                      but=PARAMETER)
     assert sorted(r.incident_id for r in records) == ["INC-OLD", "INC-OPEN"] and warnings == []
     assert read_record(clients.ssm, PARAMETER).open

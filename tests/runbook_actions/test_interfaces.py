@@ -9,6 +9,7 @@ from runbook_actions import all_actions
 from runbook_actions.cli import main
 from runbook_actions.exceptions import InvalidArgumentError
 from runbook_actions.lambda_handler import handler, parse_event
+from tests.support.platform_names import CLUSTER
 
 
 def test_help_lists_every_action(capsys) -> None:
@@ -22,7 +23,7 @@ def test_help_lists_every_action(capsys) -> None:
 
 
 def test_cli_prints_one_json_object(clients, seeded, capsys) -> None:
-    code = main(["scale-service", "--cluster", "zelly-production", "--service", "storefront",
+    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
                  "--desired", "5"])
     out = capsys.readouterr().out
     assert code == 0
@@ -33,27 +34,27 @@ def test_cli_prints_one_json_object(clients, seeded, capsys) -> None:
 
 
 def test_cli_dry_run_flag(clients, seeded, capsys) -> None:
-    code = main(["scale-service", "--cluster", "zelly-production", "--service", "storefront",
+    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
                  "--desired", "5", "--dry-run"])
     assert code == 0 and json.loads(capsys.readouterr().out)["dry_run"] is True
-    assert clients.ecs.describe_services(cluster="zelly-production", services=["storefront"])[
+    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
         "services"][0]["desiredCount"] == 3
 
 
 def test_cluster_from_environment(clients, seeded, capsys, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_CLUSTER", "zelly-production")
+    monkeypatch.setenv("ZELLY_CLUSTER", CLUSTER)
     assert main(["scale-service", "--service", "storefront", "--desired", "3"]) == 0
 
 
 @pytest.mark.parametrize("argv, code, message", [
-    (["scale-service", "--cluster", "zelly-production", "--service", "storefront", "--desired", "-2"], 2,
+    (["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", "-2"], 2,
      "error: --desired: -2 is below the minimum 0"),
     (["scale-service", "--service", "storefront", "--desired", "2"], 2,
      "error: --cluster is required (or set ZELLY_CLUSTER)"),
-    (["rollback-service", "--cluster", "zelly-production", "--service", "ghost"], 1,
-     "error: unknown service(s) in cluster zelly-production: ghost"),
+    (["rollback-service", "--cluster", CLUSTER, "--service", "ghost"], 1,
+     f"error: unknown service(s) in cluster {CLUSTER}: ghost"),
     (["no-such-action"], 2, "error: argument <action>: invalid choice: 'no-such-action'"),
-    (["triage", "--cluster", "zelly-production", "--bogus"], 2, "error: unrecognized arguments: --bogus"),
+    (["triage", "--cluster", CLUSTER, "--bogus"], 2, "error: unrecognized arguments: --bogus"),
 ])
 def test_cli_errors_are_one_line(clients, seeded, capsys, argv, code, message) -> None:
     assert main(argv) == code
@@ -66,7 +67,7 @@ def test_cli_errors_are_one_line(clients, seeded, capsys, argv, code, message) -
 
 def test_lambda_handler_runs_the_configured_action(clients, seeded, monkeypatch) -> None:
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
-    monkeypatch.setenv("ZELLY_CLUSTER", "zelly-production")
+    monkeypatch.setenv("ZELLY_CLUSTER", CLUSTER)
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     result = handler({"service": "orion-backend", "desired": 3})
     assert (result["action"], result["changed"], result["details"]["previous_desired"]) == ("scale-service", True, 2)
@@ -76,7 +77,7 @@ def test_lambda_handler_raises_on_failure_so_the_failure_destination_gets_it(cli
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     with pytest.raises(InvalidArgumentError, match="--desired: -1 is below the minimum 0"):
-        handler({"cluster": "zelly-production", "service": "orion-backend", "desired": -1})
+        handler({"cluster": CLUSTER, "service": "orion-backend", "desired": -1})
 
 
 @pytest.mark.parametrize("event, env, message", [
@@ -98,7 +99,7 @@ def test_unknown_event_keys_are_rejected(clients, seeded, monkeypatch) -> None:
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     with pytest.raises(InvalidArgumentError, match="unknown argument 'replicas'"):
-        handler({"cluster": "zelly-production", "service": "orion-backend", "replicas": 3})
+        handler({"cluster": CLUSTER, "service": "orion-backend", "replicas": 3})
 
 
 def test_runbook_actions_import_only_stdlib_and_boto3() -> None:
@@ -135,11 +136,11 @@ NON_ASCII_NUMBERS = [
 
 @pytest.mark.parametrize("desired", NON_ASCII_NUMBERS)
 def test_cli_integers_are_ascii_digits_only(clients, seeded, capsys, desired) -> None:
-    code = main(["scale-service", "--cluster", "zelly-production", "--service", "storefront",
+    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
                  "--desired", desired])
     captured = capsys.readouterr()
     assert code == 2 and "--desired: expected a whole number" in captured.err
-    assert clients.ecs.describe_services(cluster="zelly-production", services=["storefront"])[
+    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
         "services"][0]["desiredCount"] == 3
 
 
@@ -148,8 +149,8 @@ def test_lambda_integers_are_ascii_digits_only(clients, seeded, monkeypatch, des
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     with pytest.raises(InvalidArgumentError, match="--desired: expected a whole number"):
-        handler({"cluster": "zelly-production", "service": "storefront", "desired": desired})
-    assert clients.ecs.describe_services(cluster="zelly-production", services=["storefront"])[
+        handler({"cluster": CLUSTER, "service": "storefront", "desired": desired})
+    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
         "services"][0]["desiredCount"] == 3
 
 
@@ -157,5 +158,5 @@ def test_lambda_integers_are_ascii_digits_only(clients, seeded, monkeypatch, des
 def test_ascii_integers_are_still_accepted(clients, seeded, monkeypatch, desired, expected) -> None:
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
-    result = handler({"cluster": "zelly-production", "service": "storefront", "desired": desired})
+    result = handler({"cluster": CLUSTER, "service": "storefront", "desired": desired})
     assert result["details"]["desired"] == expected

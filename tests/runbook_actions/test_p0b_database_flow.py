@@ -4,12 +4,10 @@ from __future__ import annotations
 import json
 
 from runbook_actions import invoke
+from tests.support.platform_names import CLUSTER, DB, PARAMETER
 
-CLUSTER = "zelly-production"
-DB = "zelly-aurora-production"
 RESTORED = "zelly-aurora-restored"
 INCIDENT = "INC-20261126-01"
-PARAMETER = "/zelly/production/database/endpoint"
 STEPS = [
     ("stop-writes", {"cluster": CLUSTER, "incident_id": INCIDENT}),
     ("snapshot-cluster", {"db_cluster": DB, "incident_id": INCIDENT}),

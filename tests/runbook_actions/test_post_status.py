@@ -16,14 +16,15 @@ from runbook_actions.registry import get_action
 from runbook_actions.status_template import (MAX_MESSAGE_BYTES, MAX_TITLE, StatusPost, check_field,
                                              check_size, render_status)
 from stack_config.runbook_env import runbook_environment
+from tests.support.platform_names import CLUSTER, STAGING, TOPIC_PREFIX
 
 NAME = "post-status"
 INCIDENT = "INC-20261126-01"
 STARTED = datetime(2026, 11, 26, 3, 10, tzinfo=timezone.utc)
 ARGS = {"severity": "P0", "status": "INVESTIGATING", "title": "All services returning 503",
         "impact": "every storefront and API request fails", "current_action": "rolling back fastify-nova",
-        "next_update_minutes": 15, "cluster": "zelly-production", "incident_id": INCIDENT,
-        "topic_prefix": "zelly-production-incident"}
+        "next_update_minutes": 15, "cluster": CLUSTER, "incident_id": INCIDENT,
+        "topic_prefix": TOPIC_PREFIX}
 
 
 def post(clients, dry_run: bool = False, **changes):
@@ -98,14 +99,14 @@ def test_dry_run_renders_and_changes_nothing(clients, seeded) -> None:
     assert (result.dry_run, result.changed, result.details["would_change"]) == (True, False, True)
     assert result.details["message"].startswith("🚨 P0 INCIDENT — All services returning 503")
     assert arrived(clients, seeded) == []
-    parameter = status_record_parameter("/incident-guardrails", "zelly-production", INCIDENT)
+    parameter = status_record_parameter("/incident-guardrails", CLUSTER, INCIDENT)
     assert clients.ssm.get_parameters(Names=[parameter])["InvalidParameters"] == [parameter]
 
 
 def test_dry_run_and_post_fail_clearly_when_the_topic_is_missing(clients, seeded) -> None:
     for dry_run in (True, False):
-        with pytest.raises(NotFoundError, match="zelly-staging-incident-p0"):
-            post(clients, dry_run=dry_run, topic_prefix="zelly-staging-incident")
+        with pytest.raises(NotFoundError, match=STAGING.notifications.topic_name("P0")):
+            post(clients, dry_run=dry_run, topic_prefix=STAGING.notifications.topic_prefix)
 
 
 @pytest.mark.parametrize("changes, error, message", [
@@ -124,7 +125,7 @@ def test_dry_run_and_post_fail_clearly_when_the_topic_is_missing(clients, seeded
     ({"started": "yesterday"}, InvalidArgumentError, "is not an ISO 8601 time"),
     ({"started": "2099-01-01T00:00:00Z"}, InvalidArgumentError, "is in the future"),
     ({"topic_prefix": None}, InvalidArgumentError, f"or set {ENV_TOPIC_PREFIX}"),
-    ({"topic_arn": "arn:aws:sns:ap-south-1:123456789012:zelly-production-incident-p1"}, RefusedError,
+    ({"topic_arn": f"arn:aws:sns:ap-south-1:123456789012:{TOPIC_PREFIX}-p1"}, RefusedError,
      "is the P1 topic; a P0 status goes to the P0 topic"),
     ({"topic_arn": "arn:aws:sqs:ap-south-1:123456789012:queue"}, InvalidArgumentError,
      "--topic-arn: .* is not a valid value"),
@@ -138,7 +139,7 @@ def test_refusals_name_the_bad_value_and_post_nothing(clients, seeded, monkeypat
 
 
 def test_a_damaged_record_stops_the_post(clients, seeded) -> None:
-    parameter = status_record_parameter("/incident-guardrails", "zelly-production", INCIDENT)
+    parameter = status_record_parameter("/incident-guardrails", CLUSTER, INCIDENT)
     clients.ssm.put_parameter(Name=parameter, Value="{not json", Type="String")
     with pytest.raises(RefusedError, match="is not valid JSON; inspect its SSM history"):
         post(clients)

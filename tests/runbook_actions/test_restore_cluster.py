@@ -8,8 +8,9 @@ import pytest
 
 from runbook_actions import cli, invoke, restore_cluster
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
+from tests.support.platform_names import DB
 
-SOURCE = "zelly-aurora-production"
+SOURCE = DB
 TARGET = "zelly-aurora-restored"
 INCIDENT = "INC-20261126-01"
 BASE = {"source": SOURCE, "target": TARGET, "incident_id": INCIDENT}

@@ -5,8 +5,8 @@ import pytest
 
 from runbook_actions import invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
+from tests.support.platform_names import CLUSTER
 
-CLUSTER = "zelly-production"
 
 
 def _deployed(clients, service: str) -> str:
@@ -96,7 +96,7 @@ def test_explicit_revision(clients, seeded) -> None:
 @pytest.mark.parametrize("args, error, message", [
     ({"service": "storefront", "to_revision": 2}, RefusedError, "storefront:2 is INACTIVE"),
     ({"service": "storefront", "to_revision": 99}, NotFoundError, "storefront:99"),
-    ({"service": "no-such-service"}, NotFoundError, "unknown service(s) in cluster zelly-production: no-such-service"),
+    ({"service": "no-such-service"}, NotFoundError, f"unknown service(s) in cluster {CLUSTER}: no-such-service"),
     ({"service": "storefront", "to_revision": 0}, InvalidArgumentError, "--to-revision: 0 is below the minimum 1"),
     ({"service": "storefront", "to_revision": "three"}, InvalidArgumentError, "expected a whole number"),
     ({"service": ""}, InvalidArgumentError, "--service: must not be empty"),

@@ -5,8 +5,8 @@ import pytest
 
 from runbook_actions import invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError
+from tests.support.platform_names import CLUSTER
 
-CLUSTER = "zelly-production"
 
 
 def _desired(clients, service: str) -> int:

@@ -9,8 +9,8 @@ import pytest
 from runbook_actions import cli, invoke, snapshot_cluster
 from runbook_actions.clients import AwsClients
 from runbook_actions.exceptions import AwsCallError, NotFoundError, RefusedError
+from tests.support.platform_names import DB
 
-DB = "zelly-aurora-production"
 PINNED = datetime(2026, 11, 26, 3, 7, 42, tzinfo=timezone.utc)
 NAME = "emergency-20261126-0307"
 IST = timezone(timedelta(hours=5, minutes=30))

@@ -13,15 +13,10 @@ from typing import Any, Callable
 from runbook_actions import all_actions
 from runbook_actions.clients import AwsClients
 from runbook_actions.invoke import invoke
-from stack_config import load_platform
+from tests.support.platform_names import (AUDIT_LOG_GROUP, CLUSTER, DB, PARAMETER, SECRET,
+                                          TOPIC_PREFIX)
+from tests.support.platform_names import PRODUCTION as PLATFORM
 
-PLATFORM = load_platform("production")
-CLUSTER = PLATFORM.cluster
-DB = PLATFORM.aurora.cluster_id
-SECRET = PLATFORM.aurora.master_secret_id
-PARAMETER = PLATFORM.aurora.endpoint_parameter
-AUDIT_LOG_GROUP = PLATFORM.aurora.audit_log_group
-TOPIC_PREFIX = PLATFORM.notifications.topic_prefix
 SERVICE = PLATFORM.services[0].name
 OTHER_SERVICE = PLATFORM.services[1].name
 INCIDENT = "INC-20261126-01"
