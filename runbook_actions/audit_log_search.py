@@ -73,13 +73,13 @@ def _scan(logs: Any, log_group: str, start: datetime, end: datetime,
                 scanned += 1
                 if matches(event["message"]):
                     matched.append(event)
-                    kept.append(_line(event))
+                    kept.append(event)  # masked once, when returned: only the kept ones
             token = page.get("nextToken")
             if not token:
                 break
     return {"scanned": scanned, "scan_limit_reached": bool(token),
             "matched": len(matched), "lines_truncated": len(matched) > len(kept),
-            "counts": _counts(matched), "lines": list(kept)}
+            "counts": _counts(matched), "lines": [_line(event) for event in kept]}
 
 
 def _page_request(log_group: str, start: datetime, end: datetime, token: str | None,

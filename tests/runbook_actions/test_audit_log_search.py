@@ -225,6 +225,57 @@ PASSWORD_FORMS = {
     "unquoted-typo": ("ALTER USER app IDENTIFIED BY Raven-38;", "ALTER USER app IDENTIFIED BY ***;"),
     "cut-off-by-the-query-length-limit": ("ALTER USER app IDENTIFIED BY 'Seal-39-and-the-rest",
                                           "ALTER USER app IDENTIFIED BY '***"),
+    # Literal forms MySQL accepts where a string goes: introducers, national, hex strings/numbers.
+    "charset-introducer": ("ALTER USER app IDENTIFIED BY _utf8mb4'Abel-40'",
+                           "ALTER USER app IDENTIFIED BY _utf8mb4'***'"),
+    "binary-introducer": ("ALTER USER app IDENTIFIED BY _binary'Baker-41'",
+                          "ALTER USER app IDENTIFIED BY _binary'***'"),
+    "introducer-then-space": ("ALTER USER app IDENTIFIED BY _utf8mb4 'Bison-41'",
+                              "ALTER USER app IDENTIFIED BY _utf8mb4 '***'"),
+    "national-string": ("ALTER USER app IDENTIFIED BY N'Cain-42'",
+                        "ALTER USER app IDENTIFIED BY N'***'"),
+    "hex-string": ("ALTER USER app IDENTIFIED BY X'70770a'", "ALTER USER app IDENTIFIED BY X'***'"),
+    "hex-number": ("ALTER USER app IDENTIFIED BY 0x7077", "ALTER USER app IDENTIFIED BY 0x***"),
+    "introducer-hex-number": ("SET PASSWORD = _binary 0x7077", "SET PASSWORD = _binary 0x***"),
+    "set-password-introducer": ("SET PASSWORD = _latin1'Dove-43'", "SET PASSWORD = _latin1'***'"),
+    "source-password-introducer": (
+        "CHANGE REPLICATION SOURCE TO SOURCE_USER='repl', SOURCE_PASSWORD = _utf8mb4'Eagle-44'",
+        "CHANGE REPLICATION SOURCE TO SOURCE_USER='repl', SOURCE_PASSWORD = _utf8mb4'***'"),
+    # Every comment MySQL skips, between any two keywords.
+    "hash-comment-between-keywords": ("ALTER USER app IDENTIFIED #c\nBY 'Finch-45'",
+                                      "ALTER USER app IDENTIFIED #c\nBY '***'"),
+    "dash-comment-between-keywords": ("ALTER USER app IDENTIFIED -- c\nBY 'Gull-46'",
+                                      "ALTER USER app IDENTIFIED -- c\nBY '***'"),
+    "comments-around-by": ("ALTER USER app IDENTIFIED /* c */ BY /* d */ 'Heron-47'",
+                           "ALTER USER app IDENTIFIED /* c */ BY /* d */ '***'"),
+    "versioned-comment": ("/*!80000 ALTER USER app IDENTIFIED BY 'Ibex-48' */",
+                          "/*!80000 ALTER USER app IDENTIFIED BY '***' */"),
+    "string-in-a-comment-of-a-password-statement": (
+        "ALTER USER app IDENTIFIED BY 'Owl-54' /* was 'Pike-55' */",
+        "ALTER USER app IDENTIFIED BY '***' /* was '***' */"),
+    # A statement inside a string literal (PREPARE, SET @s = ...): masked inside, keywords kept.
+    "statement-in-a-string": ("PREPARE s FROM 'ALTER USER u IDENTIFIED BY ''Iris-48'''",
+                              "PREPARE s FROM 'ALTER USER u IDENTIFIED BY ''***'''"),
+    "statement-in-a-string-escaped": ("PREPARE s FROM 'SET PASSWORD = \\'Jade-49\\''",
+                                      "PREPARE s FROM 'SET PASSWORD = \\'***\\''"),
+    "statement-built-by-concat": (
+        "SET @s = CONCAT('ALTER USER u IDENTIFIED BY ''', 'Moth-52', '''')",
+        "SET @s = CONCAT('ALTER USER u IDENTIFIED BY ''', '***', '***')"),
+    # Arguments are split by the call's own parentheses and commas, not by position in the text.
+    "rds-call-with-a-function-argument": (
+        "CALL mysql.rds_set_external_master(concat('h','x'),3306,'u','Jackal-49',0)",
+        "CALL mysql.rds_set_external_master(concat('h','x'),3306,'u','***',0)"),
+    "rds-call-password-expression": (
+        "CALL mysql.rds_set_external_source('h', 3306, 'u', CONCAT('Koala-50', 'Lemur-51'), 'f', 4)",
+        "CALL mysql.rds_set_external_source('h', 3306, 'u', CONCAT('***', '***'), 'f', 4)"),
+    "rds-call-comment-and-backticks": (
+        "CALL mysql./**/`rds_set_external_source_with_delay`('h', 3306, 'u', 'Mink-52', 'f', 4, 0, 60)",
+        "CALL mysql./**/`rds_set_external_source_with_delay`('h', 3306, 'u', '***', 'f', 4, 0, 60)"),
+    # The general rule: in a statement with a password keyword anywhere, every literal that is
+    # not an account name, host, user, file or channel is masked, whatever syntax carries it.
+    "password-column": ("INSERT INTO users (name, password) VALUES ('bob', 'Narwhal-53')",
+                        "INSERT INTO users (name, password) VALUES ('***', '***')"),
+    "encryption-key": ("SELECT AES_ENCRYPT(card, 'Otter-56')", "SELECT AES_ENCRYPT(card, '***')"),
 }
 # Statements with no secret, which masking must leave exactly as they are.
 NO_SECRET = [
@@ -234,10 +285,20 @@ NO_SECRET = [
     "ALTER USER app PASSWORD EXPIRE INTERVAL 90 DAY PASSWORD HISTORY 5 PASSWORD REQUIRE CURRENT",
     "REPLACE INTO settings (name, value) VALUES ('theme', 'dark')",
     "UPDATE orders SET note = REPLACE(note, 'old', 'new') WHERE id = 7",
-    "SELECT id FROM users WHERE password_changed_at < NOW() AND name = 'identified by'",
+    "CALL mysql.rds_set_source_delay(3600)",
+    "SELECT 'a -- b', '#c', 'x /* y */' FROM t -- identified by",
 ]
+# Free text in a literal that names a password keyword cannot be told from a password hint:
+# it is masked whole (a statement in a literal keeps its keywords instead; see above).
+MASKED_WHOLE = {
+    "identified-by-as-free-text": (
+        "SELECT id FROM users WHERE password_changed_at < NOW() AND name = 'identified by'",
+        "SELECT id FROM users WHERE password_changed_at < NOW() AND name = '***'"),
+    "password-hint": ("INSERT INTO notes VALUES (7, 'my password is Puffin-57')",
+                      "INSERT INTO notes VALUES (7, '***')"),
+}
 SECRET_WORDS = re.compile(r"[A-Z][a-z]+-\d+|Ant|Bee|Cat|Dog|Elk|Fox|Gnu|Hen|Ibis|Jay|Kiwi|Lynx|Mole"
-                          r"|HOTEL8HASH|6C8989366EAF")
+                          r"|HOTEL8HASH|6C8989366EAF|70770a|7077")
 
 
 def audit_record(statement: str) -> str:
@@ -253,7 +314,8 @@ def test_every_form_has_a_secret_the_check_can_see() -> None:
         assert not SECRET_WORDS.search(masked)
 
 
-@pytest.mark.parametrize("statement, masked", PASSWORD_FORMS.values(), ids=PASSWORD_FORMS.keys())
+@pytest.mark.parametrize("statement, masked", [*PASSWORD_FORMS.values(), *MASKED_WHOLE.values()],
+                         ids=[*PASSWORD_FORMS.keys(), *MASKED_WHOLE.keys()])
 @pytest.mark.parametrize("as_logged", [lambda s: s, audit_record], ids=["statement", "audit-record"])
 def test_every_mysql_password_syntax_is_masked(statement, masked, as_logged) -> None:
     line = as_logged(statement)
@@ -276,3 +338,23 @@ def test_no_secret_reaches_the_result_that_drill_reports_copy(clients, log_group
     assert details["matched"] >= len(PASSWORD_FORMS)
     assert not SECRET_WORDS.search(json.dumps(details))
     assert details["counts"]["not_in_audit_format"] == 0
+
+
+@pytest.mark.parametrize("literal", ["X'{}'", "0x{}"])
+def test_a_statement_in_a_hex_literal_is_masked_whole(literal) -> None:
+    hidden = "ALTER USER u IDENTIFIED BY 'Quail-58'".encode().hex()
+    statement = f"PREPARE s FROM {literal.format(hidden)}"
+    assert module.mask_passwords(statement) == f"PREPARE s FROM {literal.format('***')}"
+    harmless = f"SELECT {literal.format('SELECT 1'.encode().hex())}"
+    assert module.mask_passwords(harmless) == harmless
+
+
+@pytest.mark.parametrize("line", [
+    "ALTER USER u IDENTIFIED BY 'x' " + "/*" * 50_000,  # comments in comments: read 4 deep at most
+    "PREPARE s FROM '" + "'" * 100_000,
+    "SELECT " + ", ".join(f"'v{i}'" for i in range(20_000)) + " FROM t WHERE password = 'y'",
+])
+def test_masking_a_long_line_takes_linear_time(line) -> None:
+    started = time.monotonic()
+    module.mask_passwords(line)
+    assert time.monotonic() - started < 5
