@@ -15,6 +15,7 @@ from alarm_catalog import (PAGING_SEVERITIES, SEVERITIES, CatalogError, Composit
                            MetricAlarm, TargetGroupDimensions, expand)
 from stack_config import load_platform
 from stack_config.model import Service
+from tests.support.platform_names import CLUSTER, STAGING
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("production", "staging")
@@ -63,11 +64,12 @@ def test_alb_dimensions_use_looked_up_values_when_given() -> None:
         "arn:aws:elasticloadbalancing:ap-south-1:111122223333:loadbalancer/app/zelly-prod/def456")
         for s in platform.services if s.target_group}
     catalog = expand(platform, target_groups=looked_up)
-    alarm = catalog.by_name("zelly-production-storefront-target-5xx")
-    assert alarm.dimensions == {"TargetGroup": "targetgroup/zelly-prod-storefront/abc123",
+    alarm = catalog.by_name(f"{platform.cluster}-storefront-target-5xx")
+    storefront = platform.service("storefront").target_group
+    assert alarm.dimensions == {"TargetGroup": f"targetgroup/{storefront}/abc123",
                                 "LoadBalancer": "app/zelly-prod/def456"}
-    placeholder = expand(platform).by_name("zelly-production-storefront-target-5xx")
-    assert placeholder.dimensions["TargetGroup"] == "targetgroup/zelly-prod-storefront/unresolved"
+    placeholder = expand(platform).by_name(f"{platform.cluster}-storefront-target-5xx")
+    assert placeholder.dimensions["TargetGroup"] == f"targetgroup/{storefront}/unresolved"
 
 
 def test_the_guides_sections_each_have_alarms(stack_catalog) -> None:
@@ -100,18 +102,18 @@ def test_application_error_filters_watch_the_right_service_logs(stack_catalog) -
 def test_production_pages_by_the_guides_severity() -> None:
     catalog = expand(load_platform("production"))
     assert all(a.severity == a.guide_severity for a in catalog.alarms)
-    assert catalog.by_name("zelly-production-all-services-down").severity == "P0"
-    assert catalog.by_name("zelly-production-storefront-no-running-tasks").severity == "P1"
+    assert catalog.by_name(f"{CLUSTER}-all-services-down").severity == "P0"
+    assert catalog.by_name(f"{CLUSTER}-storefront-no-running-tasks").severity == "P1"
     # The guide ranks the admin panel (orion) as P2.
-    assert catalog.by_name("zelly-production-orion-backend-no-running-tasks").severity == "P2"
-    assert catalog.by_name("zelly-production-events-consumer-no-running-tasks").severity == "P2"
+    assert catalog.by_name(f"{CLUSTER}-orion-backend-no-running-tasks").severity == "P2"
+    assert catalog.by_name(f"{CLUSTER}-events-consumer-no-running-tasks").severity == "P2"
     assert {a.severity for a in catalog.alarms} <= set(PAGING_SEVERITIES)
 
 
 def test_staging_is_p3_throughout_but_keeps_the_guides_level() -> None:
     catalog = expand(load_platform("staging"))
     assert {a.severity for a in catalog.alarms} == {"P3"}
-    assert catalog.by_name("zelly-staging-all-services-down").guide_severity == "P0"
+    assert catalog.by_name(f"{STAGING.cluster}-all-services-down").guide_severity == "P0"
 
 
 def test_all_services_down_needs_every_web_service_down(stack_catalog) -> None:
@@ -133,9 +135,9 @@ def test_all_services_down_needs_every_web_service_down(stack_catalog) -> None:
 
 def test_breaches_follows_the_comparison_operator() -> None:
     catalog = expand(load_platform("production"))
-    below = catalog.by_name("zelly-production-fastify-nova-running-below-desired")
+    below = catalog.by_name(f"{CLUSTER}-fastify-nova-running-below-desired")
     assert below.breaches(3) and not below.breaches(4)
-    errors = catalog.by_name("zelly-production-payment-gateway-errors")
+    errors = catalog.by_name(f"{CLUSTER}-payment-gateway-errors")
     assert errors.breaches(5) and not errors.breaches(4)
 
 
@@ -185,7 +187,7 @@ def test_any_platform_gets_a_running_alarm_per_service(extra: list[str], data) -
                  if a.template == "running-below-desired"]
         assert [a.threshold for a in below] == [service.desired_count]
     web = [s for s in platform.services if s.target_group]
-    composite = catalog.by_name("zelly-production-all-services-down")
+    composite = catalog.by_name(f"{platform.cluster}-all-services-down")
     assert len(composite.alarm_names) == 2 * len(web)
 
 

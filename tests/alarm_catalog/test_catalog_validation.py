@@ -154,7 +154,7 @@ def test_a_composite_over_an_empty_scope_is_refused_not_vacuously_true() -> None
 def test_a_composite_must_refer_to_catalog_alarms() -> None:
     doc = _minimal()
     doc["compositeAlarms"][0]["rule"] = {"anyOf": ["{cluster}-nonexistent"]}
-    with pytest.raises(CatalogError, match=r"\(all-down\): rule refers to 'zelly-production-nonexistent'"):
+    with pytest.raises(CatalogError, match=rf"\(all-down\): rule refers to '{PLATFORM.cluster}-nonexistent'"):
         _expand(doc)
 
 

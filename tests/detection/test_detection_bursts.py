@@ -12,8 +12,9 @@ import yaml
 
 from drills.detection import ALARM, OK, detect, parse_symptoms
 from drills.detection.window import Series, sliding_range
+from tests.support.platform_names import CLUSTER
 
-UNAUTHORIZED = "zelly-production-unauthorized-api-calls"
+UNAUTHORIZED = f"{CLUSTER}-unauthorized-api-calls"
 
 # P0-C's probing: 15 events at 20, 24, ..., 76 s, straddling the minute at 60 s.
 BURST_TIMES = tuple(range(20, 80, 4))

@@ -7,9 +7,10 @@ import pytest
 import yaml
 
 from drills.detection import ALARM, OK, DetectionError, Symptoms, detect, parse_symptoms
+from tests.support.platform_names import CLUSTER
 
 P0_ACKNOWLEDGE_S = 15 * 60
-ALL_DOWN = "zelly-production-all-services-down"
+ALL_DOWN = f"{CLUSTER}-all-services-down"
 
 # The symptoms section a P0-A scenario carries: every web service runs no task from the fault.
 P0A_SYMPTOMS = """
@@ -45,9 +46,9 @@ def test_every_web_service_without_tasks_pages_p0_a_at_three_minutes(platform, p
     assert (page.alarm_name, page.at_s, page.kind, page.guide_section) == (ALL_DOWN, 180, "composite", "P0-A")
     assert page.at_s <= P0_ACKNOWLEDGE_S
     # "running below desired" (Minimum < desired in 5 of 5) pages P2 two minutes later.
-    assert result.first_firing("zelly-production-storefront-running-below-desired").at_s == 300
+    assert result.first_firing(f"{CLUSTER}-storefront-running-below-desired").at_s == 300
     # The worker service was left alone, and so was the database.
-    assert result.first_firing("zelly-production-events-consumer-no-running-tasks") is None
+    assert result.first_firing(f"{CLUSTER}-events-consumer-no-running-tasks") is None
     assert result.state_at(ALL_DOWN, 179) == OK and result.state_at(ALL_DOWN, 180) == ALARM
 
 
@@ -58,7 +59,7 @@ def test_one_service_down_pages_that_service_not_p0(platform, production_catalog
     assert result.state_at(ALL_DOWN, 1800) == OK
     page = result.first_page("P1")
     assert (page.alarm_name, page.at_s, page.guide_section) == (
-        "zelly-production-fastify-nova-no-running-tasks", 180, "P1-A")
+        f"{CLUSTER}-fastify-nova-no-running-tasks", 180, "P1-A")
 
 
 def test_the_composite_accepts_either_symptom_per_service(platform, production_catalog) -> None:
@@ -87,7 +88,7 @@ metrics:
     value: 0
 """
     result = _detect(platform, production_catalog, text)
-    assert result.first_firing("zelly-production-customer-panel-no-healthy-hosts").at_s == 120
+    assert result.first_firing(f"{CLUSTER}-customer-panel-no-healthy-hosts").at_s == 120
     assert result.first_page("P0").at_s == 180
 
 
@@ -104,9 +105,9 @@ logs:
 """)
     page = result.first_page("P1")
     assert (page.alarm_name, page.at_s, page.guide_section) == (
-        "zelly-production-payment-gateway-errors", 60, "P1-A")
+        f"{CLUSTER}-payment-gateway-errors", 60, "P1-A")
     # At 360 s the window [60, 360) still holds 5 errors (60 ... 84 s); at 420 s only 4: OK.
-    assert result.state_at("zelly-production-payment-gateway-errors", 420) == OK
+    assert result.state_at(f"{CLUSTER}-payment-gateway-errors", 420) == OK
 
 
 def test_a_root_console_sign_in_pages_p0_c(platform, production_catalog) -> None:
@@ -120,7 +121,7 @@ logs:
     event: {json.dumps(event)}
 """)
     assert [(f.alarm_name, f.at_s) for f in result.fired] == [
-        ("zelly-production-root-account-usage", 120)]
+        (f"{CLUSTER}-root-account-usage", 120)]
     assert result.first_page("P0").guide_section == "P0-C"
 
 
@@ -141,7 +142,8 @@ logs:
 """)
     assert result.fired == ()
     assert result.unwatched == (
-        "metric AWS/ApplicationELB HTTPCode_ELB_5XX_Count{LoadBalancer=app/zelly-prod-storefront/unresolved}",
+        "metric AWS/ApplicationELB HTTPCode_ELB_5XX_Count"
+        f"{{LoadBalancer=app/{platform.service('storefront').target_group}/unresolved}}",
         "log group /zelly/ecs/unknown")
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from drills.detection import ALARM, DetectionError, MetricSeries, Symptoms, detect
+from tests.support.platform_names import CLUSTER
 
 P0_ACKNOWLEDGE_S = 15 * 60  # the guide: P0 acknowledged within 15 minutes
 
@@ -15,7 +16,7 @@ def test_an_hourly_period_cannot_page_within_the_p0_window(platform, production_
     # sliding hour [T - 3600, T) holds a pre-fault datapoint of 4 (the last at -60 s) until
     # T - 3600 > -60, so the first evaluation that sees only zeros is T = 3600 s.
     alarm = next(a for a in production_catalog.metric_alarms
-                 if a.name == "zelly-production-fastify-nova-no-running-tasks")
+                 if a.name == f"{CLUSTER}-fastify-nova-no-running-tasks")
     hourly = dataclasses.replace(alarm, period=3600, evaluation_periods=1, datapoints_to_alarm=1)
     catalog = dataclasses.replace(production_catalog, metric_alarms=(hourly,), composite_alarms=())
     symptoms = Symptoms((MetricSeries("ECS/ContainerInsights", "RunningTaskCount",

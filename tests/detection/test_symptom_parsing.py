@@ -9,6 +9,7 @@ import yaml
 from drills.detection import (DEFAULT_STEADY_STATE, Hold, SymptomError, Symptoms, detect,
                               evaluate_detection, parse_symptoms, steady_state)
 from drills.exceptions import ScenarioError
+from tests.support.platform_names import DB
 
 
 def _parse(platform, text: str) -> Symptoms:
@@ -27,8 +28,8 @@ metrics:
     to_s: 600
 """)
     assert [dict(s.dimensions) for s in symptoms.metrics] == [
-        {"ClusterName": "zelly-production", "ServiceName": name}
-        for name in ("fastify-nova", "customer-panel", "orion-backend", "storefront")]
+        {"ClusterName": platform.cluster, "ServiceName": s.name}
+        for s in platform.services if s.target_group]
     assert {(s.from_s, s.hold) for s in symptoms.metrics} == {(30, Hold(0.0, 60, 600))}
     assert list(symptoms.metrics[0].datapoints(until_s=200)) == [(30, 0.0), (90, 0.0), (150, 0.0)]
 
@@ -60,10 +61,11 @@ logs:
     event: {eventSource: iam.amazonaws.com, eventName: CreateAccessKey}
 """)
     lines = symptoms.log_lines
-    assert [(l.log_group, l.at_s) for l in lines[:3]] == [("/zelly/ecs/customer-panel", t) for t in (10, 15, 20)]
+    panel_log_group = platform.service("customer-panel").log_group
+    assert [(l.log_group, l.at_s) for l in lines[:3]] == [(panel_log_group, t) for t in (10, 15, 20)]
     assert lines[0].message == "FirebaseAuthError: {not a template}"
     assert (lines[3].log_group, json.loads(lines[3].message)) == (
-        "/aws/cloudtrail/zelly", {"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey"})
+        platform.cloudtrail_log_group, {"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey"})
 
 
 def test_an_empty_section_is_no_symptom(platform) -> None:
@@ -74,7 +76,7 @@ def test_steady_state_overrides_reach_the_baseline(platform, production_catalog)
     # A database nobody connects to, even before the fault: 5 of 5 periods below 1 at 60 s.
     symptoms = _parse(platform, 'steady_state: {"AWS/RDS DatabaseConnections": 0}')
     result = detect(platform, production_catalog, symptoms, horizon_s=60)
-    assert result.first_firing("zelly-aurora-production-no-connections").at_s == 60
+    assert result.first_firing(f"{DB}-no-connections").at_s == 60
 
 
 def test_steady_state_override_for_an_unwatched_metric_is_refused(platform, production_catalog) -> None:
@@ -85,12 +87,12 @@ def test_steady_state_override_for_an_unwatched_metric_is_refused(platform, prod
 def test_a_metric_without_steady_state_is_reported_unbaselined(platform, production_catalog) -> None:
     table = {k: v for k, v in DEFAULT_STEADY_STATE.items() if k != "AWS/RDS CPUUtilization"}
     baseline = steady_state(production_catalog, platform, table=table)
-    assert baseline.unbaselined == ("zelly-aurora-production-cpu-high",)
+    assert baseline.unbaselined == (f"{DB}-cpu-high",)
     # Its alarm treats missing data as missing, and with no datapoint at all its evaluation range
     # is empty from the first evaluation on: INSUFFICIENT_DATA at 60 s, never ALARM.
     result = evaluate_detection(production_catalog, Symptoms(), horizon_s=120, baseline=baseline)
     assert [(t.alarm_name, t.at_s, t.new_state) for t in result.transitions] == [
-        ("zelly-aurora-production-cpu-high", 60, "INSUFFICIENT_DATA")]
+        (f"{DB}-cpu-high", 60, "INSUFFICIENT_DATA")]
 
 
 _METRIC = "namespace: ECS/ContainerInsights\n    metric: RunningTaskCount\n"
