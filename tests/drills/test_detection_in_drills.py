@@ -12,6 +12,7 @@ from alarm_catalog import CATALOG_PATH
 from drills.cli import main
 from drills.journal import StepRecord, utc_now
 from drills.sla import response_budget
+from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 pytestmark = pytest.mark.emulator
 
@@ -40,12 +41,12 @@ def test_p0a_pages_p0_through_the_composite_in_three_minutes(moto_server, tmp_pa
     detection = report["detection"]
     assert detection["time_to_detect_s"] == 180  # 3 of 3 one-minute periods with no running task
     first_p0 = next(f for f in detection["fired"] if f["severity"] == "P0")
-    assert (first_p0["alarm"], first_p0["topic"]) == ("zelly-production-all-services-down",
-                                                      "zelly-production-incident-p0")
+    assert (first_p0["alarm"], first_p0["topic"]) == (f"{CLUSTER}-all-services-down",
+                                                      f"{TOPIC_PREFIX}-p0")
     assert report["sla"]["within"] and report["sla"]["sla_s"] == 900
     assert report["sla"]["parts"][0] == {"name": "time to detect (alarm)", "seconds": 180, "source": "simulated"}
     postmortem = (tmp_path / "p0-a-postmortem.md").read_text()
-    assert "CloudWatch alarm `zelly-production-all-services-down` paged P0" in postmortem
+    assert f"CloudWatch alarm `{CLUSTER}-all-services-down` paged P0" in postmortem
     assert "## Response Budget" in postmortem
 
 

@@ -30,7 +30,7 @@ from stack_config import load_platform
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = load_platform("production")
-RECORD_PREFIX = "/incident-guardrails/zelly-production/incidents/"
+RECORD_PREFIX = f"/incident-guardrails/{PLATFORM.cluster}/incidents/"
 
 
 def _clients(endpoint: str):

@@ -12,9 +12,9 @@ from drills.seed import seed_platform
 from drills.targets import local_target
 from drills.undo import KIND_FAULT, undo_all
 from runbook_actions.clients import AwsClients
+from tests.support.platform_names import CLUSTER, PRODUCTION
 
-CLUSTER = "zelly-production"
-SERVICES = ["fastify-nova", "customer-panel", "orion-backend", "storefront", "events-consumer"]
+SERVICES = list(PRODUCTION.service_names)
 
 
 def _deployed(clients) -> dict[str, tuple[str, int]]:
@@ -56,6 +56,6 @@ def test_bad_deploy_failing_on_one_service_is_undone_from_its_plan(own_clients, 
     records = undo_all(ctx, writer)
     assert [r.status for r in records] == ["ok"]
     assert _deployed(own_clients) == before
-    streams = own_clients.logs.describe_log_streams(logGroupName="/zelly/ecs/storefront")["logStreams"]
+    streams = own_clients.logs.describe_log_streams(logGroupName=PRODUCTION.service("storefront").log_group)["logStreams"]
     assert all(not s["logStreamName"].startswith("drill/") for s in streams)
     assert own_clients.ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"] == active_before

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+from tests.support.platform_names import CLUSTER, PRODUCTION
 
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("fastify-nova", "customer-panel", "orion-backend", "storefront", "events-consumer")
+SERVICES = PRODUCTION.service_names
 
 
 def _start_gameday(moto_server, tmp_path: Path, minutes: float) -> subprocess.Popen:
@@ -46,9 +47,9 @@ def test_responders_acknowledge_and_restore(moto_server, tmp_path: Path) -> None
                  endpoint=moto_server.endpoint_url)
     assert acked.returncode == 0 and "as test-oncall" in acked.stdout
     for service in SERVICES:
-        assert _cli("runbook_actions", "rollback-service", "--cluster", "zelly-production",
+        assert _cli("runbook_actions", "rollback-service", "--cluster", CLUSTER,
                     "--service", service, endpoint=moto_server.endpoint_url).returncode == 0
-    assert _cli("runbook_actions", "scale-service", "--cluster", "zelly-production", "--service",
+    assert _cli("runbook_actions", "scale-service", "--cluster", CLUSTER, "--service",
                 "fastify-nova", "--desired", "4", endpoint=moto_server.endpoint_url).returncode == 0
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 0, stderr
@@ -70,7 +71,7 @@ def test_without_responders_the_game_day_fails_and_still_undoes_the_fault(moto_s
     assert {"acknowledged within the SLA", "steady state restored by the responders"} <= failed
     ecs = boto3.client("ecs", endpoint_url=moto_server.endpoint_url, region_name="ap-south-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    services = ecs.describe_services(cluster="zelly-production", services=list(SERVICES))["services"]
+    services = ecs.describe_services(cluster=CLUSTER, services=list(SERVICES))["services"]
     assert {s["taskDefinition"].rsplit("/", 1)[-1].split(":")[1] for s in services} == {"3"}
     assert {s["serviceName"]: s["desiredCount"] for s in services}["fastify-nova"] == 4
 

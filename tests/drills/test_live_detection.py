@@ -13,9 +13,10 @@ from alarm_catalog import expand
 from drills.detection import parse_symptoms
 from drills.detection_phase import DetectionSpec
 from drills.live_detection import detect_live
+from tests.support.platform_names import CLUSTER
 
 SCENARIO = yaml.safe_load(Path("drills/scenarios/p0-a.yaml").read_text())
-COMPOSITE = "zelly-production-all-services-down"
+COMPOSITE = f"{CLUSTER}-all-services-down"
 
 
 class FakeClock:
@@ -79,7 +80,7 @@ def test_too_late_for_the_sla_fails(platform) -> None:
 
 
 def test_never_paging_fails_at_the_horizon(platform) -> None:
-    outcome, _, _ = _detect(platform, True, {"zelly-production-storefront-no-running-tasks": 100})
+    outcome, _, _ = _detect(platform, True, {f"{CLUSTER}-storefront-no-running-tasks": 100})
     assert outcome.passed is False and outcome.detail == "P0 never paged within 1800s (live CloudWatch)"
 
 

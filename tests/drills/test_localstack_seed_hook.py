@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from drills.emulator import MotoServer
+from tests.support.platform_names import STAGING
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = ROOT / "localstack" / "init" / "ready.d" / "10-seed-platform.sh"
@@ -65,7 +66,7 @@ def test_the_hook_seeds_the_staging_stand_in_with_the_projects_code(moto_server)
         finished = run_hook(moto_server.endpoint_url, GAMEDAY_STACK="staging")
         assert finished.returncode == 0, finished.stderr
         summary = json.loads(finished.stdout.split("\n", 1)[1])
-        assert summary["cluster_arn"].endswith(":cluster/zelly-staging")
+        assert summary["cluster_arn"].endswith(f":cluster/{STAGING.cluster}")
         assert set(summary["status_queue_urls"]) == {"P0", "P1", "P2", "P3"}
         password = _master_password(moto_server.endpoint_url)
         assert password not in finished.stdout + finished.stderr
@@ -79,7 +80,7 @@ def test_the_hook_seeds_the_staging_stand_in_with_the_projects_code(moto_server)
 def _master_password(endpoint: str) -> str:
     secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="ap-south-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")
-    value = secrets.get_secret_value(SecretId="zelly-staging/aurora/master")["SecretString"]
+    value = secrets.get_secret_value(SecretId=STAGING.aurora.master_secret_id)["SecretString"]
     return json.loads(value)["password"]
 
 

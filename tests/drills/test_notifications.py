@@ -11,12 +11,13 @@ from drills.context import DrillContext
 from drills.redaction import Redactor
 from drills.targets import local_target
 from runbook_actions import invoke
+from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 INCIDENT = "DRILL-P0-A-20261126031000"
 POST = {"severity": "P0", "title": "All services returning 503", "impact": "every request fails",
         "current_action": "rolling back every service", "next_update_minutes": 15,
-        "cluster": "zelly-production", "incident_id": INCIDENT,
-        "topic_prefix": "zelly-production-incident"}
+        "cluster": CLUSTER, "incident_id": INCIDENT,
+        "topic_prefix": TOPIC_PREFIX}
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_fails_naming_what_arrived_instead(ctx, clients) -> None:
     posted = post(clients, "INVESTIGATING")
     check = status_posted(ctx, "RESOLVED")
     assert check.passed is False
-    assert check.detail == (f"no P0 RESOLVED post of {INCIDENT} on zelly-production-incident-p0-drill-subscriber; "
+    assert check.detail == (f"no P0 RESOLVED post of {INCIDENT} on {TOPIC_PREFIX}-p0-drill-subscriber; "
                             f"arrived instead: this incident's posts: P0 INVESTIGATING "
                             f"({posted.details['message_id']})")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from tests.support.platform_names import DB, PARAMETER
 
 pytestmark = pytest.mark.emulator
 
@@ -35,9 +36,9 @@ def test_p0b_passes_in_the_guides_order_and_cleans_up(run_drill, moto_server, tm
     # The clean-up left only the production cluster, pointing the services back at it.
     rds, ssm = _rds_and_ssm(moto_server.endpoint_url)
     clusters = [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]]
-    assert clusters == ["zelly-aurora-production"]
-    endpoint = ssm.get_parameter(Name="/zelly/production/database/endpoint")["Parameter"]["Value"]
-    assert endpoint.startswith("zelly-aurora-production.cluster-")
+    assert clusters == [DB]
+    endpoint = ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+    assert endpoint.startswith(f"{DB}.cluster-")
     assert rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"] == []
 
 
