@@ -5,6 +5,8 @@ program, the drills and the seeding code alike, so the platform's names live in 
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .exceptions import StackConfigError
@@ -13,11 +15,61 @@ from .typed_mapping import require_pattern
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 PAGING_SEVERITIES = ("P0", "P1", "P2")
-_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,254}"
 _REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
-_PRINCIPAL = (r"(arn:aws[a-z\-]*:iam::\d{12}:(user|role)/[A-Za-z0-9+=,.@_\-/]{1,512})"
-              r"|((user|role)/[A-Za-z0-9+=,.@_\-/]{1,512})")
 VAULT_LOCK_MODES = ("off", "governance", "compliance")
+
+# The names the stack config holds, each as AWS documents it (the API reference of the call that
+# creates it); a name AWS would refuse is refused here, naming the key, before anything is deployed.
+#
+# RDS CreateDBCluster / RestoreDBClusterToPointInTime, DBClusterIdentifier: "1 to 63 letters,
+# numbers, or hyphens; first character must be a letter; can't end with a hyphen or contain two
+# consecutive hyphens".
+DB_CLUSTER_ID = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)")
+# RDS CreateDBCluster, MasterUsername (Aurora MySQL): "1 to 16 letters or numbers; first character
+# must be a letter" (and not a reserved word of the engine, which is not checked here).
+_MASTER_USERNAME = r"[A-Za-z][A-Za-z0-9]{0,15}"
+# ECS CreateCluster / CreateService: "Up to 255 letters (uppercase and lowercase), numbers,
+# underscores, and hyphens". Service names here must also start with a letter or digit, so no
+# service name can be read as a command-line flag (--service -x).
+_ECS_CLUSTER = r"[A-Za-z0-9_\-]{1,255}"
+_ECS_SERVICE = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}"
+# CloudWatch Logs CreateLogGroup: 1-512 characters of [.-_/#A-Za-z0-9]; "Log group names can't
+# start with the string aws/" (AWS's own groups, /aws/rds/..., start with a slash).
+_LOG_GROUP = r"(?!aws/)[A-Za-z0-9_.\-/#]{1,512}"
+# Secrets Manager CreateSecret, Name: 1-512 ASCII letters, numbers and /_+=.@-
+_SECRET_NAME = r"[A-Za-z0-9/_+=.@\-]{1,512}"
+# Systems Manager PutParameter, Name: a-zA-Z0-9_.- with "/" between hierarchy levels (a leading
+# "/" for hierarchies, which this stack always uses); at most fifteen levels; "can't be prefixed
+# with aws or ssm (case-insensitive)"; at most 1011 characters including the ARN before the name
+# (checked in Platform.validate, which knows the region).
+_SSM_PARAMETER = r"(?i:(?!/(aws|ssm)))/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+){0,14}"
+SSM_PARAMETER_MAX = 1011
+# SNS CreateTopic: 1-256 ASCII letters, numbers, underscores, hyphens; SQS CreateQueue: up to 80
+# of the same. The prefix names <prefix>-p0..p3 (topics), <prefix>-p3-issues (queue), the drills'
+# <prefix>-pN-drill-subscriber queues (80 - 20 = 60) and the KMS alias alias/<prefix>.
+_TOPIC_PREFIX = r"[A-Za-z0-9_\-]{1,60}"
+# IAM: user and role names 1-64 of [\w+=,.@-]; a path is "/" or /segments/ (up to 512), written
+# here between the type and the name: role/<path/>name.
+_IAM_NAME = r"[A-Za-z0-9+=,.@_\-]{1,64}"
+_IAM_PATH = r"(?:[A-Za-z0-9+=,.@_\-]+/){0,64}"
+_PRINCIPAL = (rf"(arn:aws[a-z\-]*:iam::\d{{12}}:)?(user|role)/(?=.{{1,577}}$){_IAM_PATH}{_IAM_NAME}")
+# Tags (Resource Groups Tagging API, as every service documents them): keys 1-128, values 0-256
+# characters of letters, numbers, spaces and _.:/=+-@; keys can't start with aws: (reserved).
+_TAG_PUNCTUATION = frozenset("_.:/=+-@ ")
+
+
+def _check_tag_text(text: str, path: str, what: str, limit: int) -> None:
+    if len(text) > limit:
+        raise StackConfigError(f"{path}: {what} {text[:40]!r}... is {len(text)} characters, at most {limit}")
+    for character in text:
+        if character not in _TAG_PUNCTUATION and unicodedata.category(character)[0] not in "LN" \
+                and unicodedata.category(character) != "Zs":
+            raise StackConfigError(f"{path}: {what} {text!r} holds U+{ord(character):04X}; tags "
+                                   "allow letters, numbers, spaces and _ . : / = + - @")
+
+
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if "-gov-" in region else "aws"
 
 
 @dataclass(frozen=True)
@@ -31,10 +83,12 @@ class Service:
     container_port: int = 8080
 
     def validate(self, path: str) -> None:
-        require_pattern(self.name, r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}", f"{path}.name",
-                        "a valid ECS service name")
-        require_pattern(self.log_group, r"[A-Za-z0-9_.\-/#]{1,512}", f"{path}.logGroup",
-                        "a valid log group name")
+        require_pattern(self.name, _ECS_SERVICE, f"{path}.name",
+                        "a valid ECS service name (up to 255 letters, digits, _ and -, starting "
+                        "with a letter or digit)")
+        require_pattern(self.log_group, _LOG_GROUP, f"{path}.logGroup",
+                        "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
+                        "with aws/)")
         if self.target_group is not None:
             require_pattern(self.target_group, r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,30}[A-Za-z0-9])?",
                             f"{path}.targetGroup", "a valid target group name (1-32 chars)")
@@ -57,10 +111,19 @@ class AuroraCluster:
     backup_retention_days: int = 7
 
     def validate(self, path: str) -> None:
-        require_pattern(self.cluster_id, r"[a-zA-Z][a-zA-Z0-9\-]{0,62}", f"{path}.clusterId",
-                        "a valid DB cluster identifier")
-        require_pattern(self.endpoint_parameter, r"/[A-Za-z0-9_.\-/]{1,1010}",
-                        f"{path}.endpointParameter", "an SSM parameter name starting with '/'")
+        require_pattern(self.cluster_id, DB_CLUSTER_ID.pattern, f"{path}.clusterId",
+                        "a valid DB cluster identifier (1-63 letters, digits or hyphens, first a "
+                        "letter, no trailing hyphen, no two consecutive hyphens)")
+        require_pattern(self.master_secret_id, _SECRET_NAME, f"{path}.masterSecretId",
+                        "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)")
+        require_pattern(self.audit_log_group, _LOG_GROUP, f"{path}.auditLogGroup",
+                        "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
+                        "with aws/)")
+        require_pattern(self.endpoint_parameter, _SSM_PARAMETER, f"{path}.endpointParameter",
+                        "an SSM parameter name: /level/.../name, at most 15 levels of "
+                        "A-Z a-z 0-9 _ . -, not starting with aws or ssm")
+        require_pattern(self.master_username, _MASTER_USERNAME, f"{path}.masterUsername",
+                        "an Aurora MySQL master user name (1-16 letters or digits, first a letter)")
         if not 1 <= self.backup_retention_days <= 35:
             raise StackConfigError(
                 f"{path}.backupRetentionDays: {self.backup_retention_days} is outside 1..35"
@@ -90,6 +153,11 @@ class Notifications:
 
     topic_prefix: str
     subscriptions: tuple[Subscription, ...] = ()
+
+    def validate(self, path: str) -> None:
+        require_pattern(self.topic_prefix, _TOPIC_PREFIX, f"{path}.topicPrefix",
+                        "a topic name prefix (1-60 letters, digits, _ and -; the topics, queues "
+                        "and key alias made from it must stay valid SNS, SQS and KMS names)")
 
     def topic_name(self, severity: str) -> str:
         return f"{self.topic_prefix}-{severity.lower()}"
@@ -245,8 +313,23 @@ class Platform:
 
     def validate(self, path: str) -> None:
         require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
-        require_pattern(self.cluster, r"[A-Za-z0-9_\-]{1,255}", f"{path}.cluster",
-                        "a valid ECS cluster name")
+        require_pattern(self.cluster, _ECS_CLUSTER, f"{path}.cluster",
+                        "a valid ECS cluster name (up to 255 letters, digits, _ and -)")
+        _check_tag_text(self.environment, f"{path}.environment", "tag value", 256)
+        for key, value in self.extra_tags.items():
+            if not key or key.lower().startswith("aws:"):
+                raise StackConfigError(f"{path}.extraTags: tag key {key!r} is empty or starts with "
+                                       "aws: (reserved for AWS)")
+            _check_tag_text(key, f"{path}.extraTags", "tag key", 128)
+            _check_tag_text(value, f"{path}.extraTags.{key}", "tag value", 256)
+        for index, secret in enumerate(self.secrets):
+            require_pattern(secret, _SECRET_NAME, f"{path}.secrets[{index}]",
+                            "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)")
+        arn_prefix = f"arn:{_partition(self.region)}:ssm:{self.region}:{'0' * 12}:parameter"
+        if len(arn_prefix) + len(self.aurora.endpoint_parameter) > SSM_PARAMETER_MAX:
+            raise StackConfigError(
+                f"{path}.aurora.endpointParameter: {len(self.aurora.endpoint_parameter)} characters; "
+                f"with its ARN ({arn_prefix}) it must stay within SSM's {SSM_PARAMETER_MAX}")
         if self.account_id is not None:
             require_pattern(self.account_id, r"\d{12}", f"{path}.accountId", "a 12-digit account id")
         if not self.services:
@@ -254,8 +337,9 @@ class Platform:
         _require_unique([s.name for s in self.services], f"{path}.services", "service name")
         _require_unique(list(self.secrets), f"{path}.secrets", "secret id")
         if self.cloudtrail_log_group is not None:
-            require_pattern(self.cloudtrail_log_group, r"[A-Za-z0-9_.\-/#]{1,512}",
-                            f"{path}.cloudtrailLogGroup", "a valid log group name")
+            require_pattern(self.cloudtrail_log_group, _LOG_GROUP, f"{path}.cloudtrailLogGroup",
+                            "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
+                            "with aws/)")
         _require_unique([q.name for q in self.queues], f"{path}.queues", "queue name")
         if self.backup.copy_region == self.region:
             raise StackConfigError(

@@ -35,6 +35,19 @@ def _wait_for_restorable_history(cluster: dict[str, Any]) -> None:
         time.sleep(wait)
 
 
+# How much of the source cluster id the restored cluster's id keeps: 40 + "-restore-HHMMSS" is
+# 55 characters, within restore-cluster's 56 (63 less its "-writer" instance suffix).
+RESTORE_ID_HEAD = 40
+
+
+def restore_target_name(cluster_id: str, moment: datetime) -> str:
+    """The restored cluster's id: the source id cut to RESTORE_ID_HEAD, then ``-restore-HHMMSS``.
+    A cut can end on a hyphen (``...x-`` + ``-restore`` is ``x--restore``, which RDS refuses: no
+    two consecutive hyphens), so trailing hyphens are dropped after the cut; a valid source id
+    starts with a letter, so something is always left."""
+    return f"{cluster_id[:RESTORE_ID_HEAD].rstrip('-')}-restore-{moment:%H%M%S}"
+
+
 def _write_audit_lines(ctx: DrillContext, stream: str, moment: datetime) -> None:
     group = ctx.platform.aurora.audit_log_group
     ctx.clients.logs.create_log_stream(logGroupName=group, logStreamName=stream)
@@ -82,7 +95,7 @@ def data_corruption(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     _wait_for_restorable_history(cluster)
     corruption = datetime.now(timezone.utc).replace(microsecond=0)
     _write_audit_lines(ctx, plan["audit_log_stream"], corruption)
-    target = f"{aurora.cluster_id[:40]}-restore-{corruption:%H%M%S}"
+    target = restore_target_name(aurora.cluster_id, corruption)
     return {
         **plan, "restore_target": target,
         "outputs": {"corruption_time": _iso(corruption),
