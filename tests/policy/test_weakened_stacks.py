@@ -10,6 +10,7 @@ import pytest
 from components import tags
 from tests.support.policy_harness import Violation, added, changed, evaluate, without
 from tests.support.program_harness import ProgramRun, Recorded, program_run, run_program
+from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"
@@ -59,7 +60,7 @@ def test_a_plan_without_point_in_time_restore_is_caught(production: ProgramRun) 
 
 
 def test_an_alarm_without_actions_is_caught(production: ProgramRun) -> None:
-    name = "zelly-production-storefront-no-healthy-hosts"
+    name = f"{CLUSTER}-storefront-no-healthy-hosts"
     silent = changed(production, _named(METRIC_ALARM, name),
                      lambda props: props.update(alarmActions=[], okActions=[]))
     violations = evaluate(silent)
@@ -69,7 +70,7 @@ def test_an_alarm_without_actions_is_caught(production: ProgramRun) -> None:
 
 def test_an_alarm_on_another_severitys_topic_is_caught(production: ProgramRun) -> None:
     p3 = production.exports["topicArns"]["P3"]
-    demoted = changed(production, _named(METRIC_ALARM, "zelly-production-root-account-usage"),
+    demoted = changed(production, _named(METRIC_ALARM, f"{CLUSTER}-root-account-usage"),
                       lambda props: props.update(alarmActions=[p3]))
     violations = evaluate(demoted)
     assert _policies(violations) == {"alarm-routed-to-its-severity-topic"}
@@ -77,7 +78,7 @@ def test_an_alarm_on_another_severitys_topic_is_caught(production: ProgramRun) -
 
 
 def test_an_untagged_alarm_is_caught(production: ProgramRun) -> None:
-    untagged = changed(production, _named(METRIC_ALARM, "zelly-production-cloudtrail-changes"),
+    untagged = changed(production, _named(METRIC_ALARM, f"{CLUSTER}-cloudtrail-changes"),
                        lambda props: props["tags"].pop(tags.SEVERITY))
     assert "alarm-has-severity-actions" in _policies(evaluate(untagged))
 
@@ -111,7 +112,7 @@ def test_a_production_running_tasks_alarm_on_the_p3_queue_is_caught(production: 
 
 def test_the_service_list_can_come_from_the_policy_config(production: ProgramRun) -> None:
     config = {"service-running-tasks-alarm": {"services": ["fastify-nova", "payments"],
-                                              "cluster": "zelly-production", "production": True}}
+                                              "cluster": CLUSTER, "production": True}}
     violations = evaluate(production, config)
     assert [v.message for v in violations] == [
         "service payments has no RunningTaskCount alarm on a paging severity topic"]
@@ -135,13 +136,13 @@ def test_a_break_glass_role_without_mfa_is_caught(production: ProgramRun) -> Non
         del trust["Statement"][0]["Condition"]
         props["assumeRolePolicy"] = json.dumps(trust)
 
-    violations = evaluate(changed(production, _named(ROLE, "zelly-production-break-glass-admin"), no_mfa))
+    violations = evaluate(changed(production, _named(ROLE, f"{CLUSTER}-break-glass-admin"), no_mfa))
     assert _policies(violations) == {"break-glass-mfa-and-session"}
     assert "does not require aws:MultiFactorAuthPresent = true" in violations[0].message
 
 
 def test_a_twelve_hour_break_glass_session_is_caught(production: ProgramRun) -> None:
-    long = changed(production, _named(ROLE, "zelly-production-investigator"),
+    long = changed(production, _named(ROLE, f"{CLUSTER}-investigator"),
                    lambda props: props.update(maxSessionDuration=43200))
     violations = evaluate(long)
     assert _policies(violations) == {"break-glass-mfa-and-session"}
@@ -154,12 +155,12 @@ def test_a_role_anyone_may_assume_is_caught(production: ProgramRun) -> None:
         trust["Statement"][0]["Principal"] = "*"
         props["assumeRolePolicy"] = json.dumps(trust)
 
-    violations = evaluate(changed(production, _named(ROLE, "zelly-production-investigator"), anyone))
+    violations = evaluate(changed(production, _named(ROLE, f"{CLUSTER}-investigator"), anyone))
     assert "lets any principal ('*') assume the role" in _messages(violations, "break-glass-mfa-and-session")
 
 
 def _runbook_policy(production: ProgramRun, action: str = "scale-service") -> Recorded:
-    role = f"zelly-production-runbook-{action}-role"
+    role = f"{CLUSTER}-runbook-{action}-role"
     return next(r for r in production.resources
                 if r.typ == "aws:iam/rolePolicy:RolePolicy" and r.inputs["role"] == role)
 
@@ -175,13 +176,13 @@ def test_a_runbook_function_with_a_wildcard_action_is_caught(production: Program
     violations = evaluate(added(production, rogue))
     assert _policies(violations) == {"no-wildcard-iam-actions", "runbook-function-least-privilege"}
     assert "allows wildcard action 'ecs:*'" in _messages(violations, "no-wildcard-iam-actions")
-    assert "function zelly-production-runbook-scale-service" in _messages(
+    assert f"function {CLUSTER}-runbook-scale-service" in _messages(
         violations, "runbook-function-least-privilege")
 
 
 def test_a_managed_policy_on_a_runbook_role_is_caught(production: ProgramRun) -> None:
     attachment = Recorded("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin-for-triage",
-                          {"role": "zelly-production-runbook-triage-role",
+                          {"role": f"{CLUSTER}-runbook-triage-role",
                            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, {},
                           "urn:pulumi:production::incident-guardrails::attachment::admin-for-triage", True)
     attachment.outputs = dict(attachment.inputs)
@@ -195,7 +196,7 @@ def test_a_function_without_timeout_or_on_an_old_runtime_is_caught(production: P
         props.pop("timeout")
         props["runtime"] = "python3.9"
 
-    violations = evaluate(changed(production, _named(FUNCTION, "zelly-production-runbook-triage"), weaken))
+    violations = evaluate(changed(production, _named(FUNCTION, f"{CLUSTER}-runbook-triage"), weaken))
     assert _policies(violations) == {"runbook-function-settings"}
     text = _messages(violations, "runbook-function-settings")
     assert "timeout is not set" in text and "runtime 'python3.9'" in text
@@ -203,15 +204,15 @@ def test_a_function_without_timeout_or_on_an_old_runtime_is_caught(production: P
 
 def test_a_function_without_failure_destination_is_caught(production: ProgramRun) -> None:
     stripped = without(production, lambda r: r.typ.endswith("FunctionEventInvokeConfig")
-                       and r.inputs["functionName"] == "zelly-production-runbook-restore-cluster")
+                       and r.inputs["functionName"] == f"{CLUSTER}-runbook-restore-cluster")
     violations = evaluate(stripped)
     assert _policies(violations) == {"runbook-function-failure-destination"}
-    assert "zelly-production-runbook-restore-cluster has no on-failure destination" in violations[0].message
+    assert f"{CLUSTER}-runbook-restore-cluster has no on-failure destination" in violations[0].message
 
 
 def test_a_function_log_group_without_retention_is_caught(production: ProgramRun) -> None:
     forever = changed(production, _named("aws:cloudwatch/logGroup:LogGroup",
-                                         "/aws/lambda/zelly-production-runbook-triage"),
+                                         f"/aws/lambda/{CLUSTER}-runbook-triage"),
                       lambda props: props.pop("retentionInDays"))
     violations = evaluate(forever)
     assert _policies(violations) == {"runbook-function-log-retention"}
@@ -219,7 +220,7 @@ def test_a_function_log_group_without_retention_is_caught(production: ProgramRun
 
 
 def test_an_unencrypted_topic_or_the_aws_managed_key_is_caught(production: ProgramRun) -> None:
-    topic = _named("aws:sns/topic:Topic", "zelly-production-incident-p1")
+    topic = _named("aws:sns/topic:Topic", f"{TOPIC_PREFIX}-p1")
     plain = evaluate(changed(production, topic, lambda props: props.pop("kmsMasterKeyId")))
     assert _policies(plain) == {"topics-encrypted"}
     managed = evaluate(changed(production, topic, lambda props: props.update(kmsMasterKeyId="alias/aws/sns")))

@@ -7,6 +7,7 @@ from drills.scenario import load_scenarios
 from tests.support.program_harness import ACCOUNT, ProgramRun, program_run, run_program, statements
 from stack_config import StackConfigError, load_platform
 from stack_config.schedule_expression import check_schedule_expression
+from tests.support.platform_names import STAGING, TOPIC_PREFIX
 
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ROLE = "aws:iam/role:Role"
@@ -23,28 +24,29 @@ def test_staging_announces_its_game_day_on_the_p3_topic() -> None:
     inputs = schedule.inputs
     assert inputs["scheduleExpression"] == platform.game_day.schedule == "cron(30 5 ? * WED *)"
     assert (inputs["name"], inputs["scheduleExpressionTimezone"], inputs["state"]) == (
-        "zelly-staging-game-day", "UTC", "ENABLED")
+        f"{STAGING.cluster}-game-day", "UTC", "ENABLED")
     assert inputs["flexibleTimeWindow"] == {"mode": "OFF"}
     target = inputs["target"]
-    assert target["arn"] == f"arn:aws:sns:ap-south-1:{ACCOUNT}:zelly-staging-incident-p3"
-    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/zelly-staging-game-day-announcer"
+    assert target["arn"] == f"arn:aws:sns:ap-south-1:{ACCOUNT}:{STAGING.notifications.topic_prefix}-p3"
+    assert target["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{STAGING.cluster}-game-day-announcer"
     assert "python -m drills run all --stack staging" in target["input"]
     assert "<aws.scheduler.scheduled-time>" in target["input"]
     assert target["retryPolicy"] == {"maximumEventAgeInSeconds": 3600, "maximumRetryAttempts": 3}
-    assert run.exports["gameDaySchedule"] == "zelly-staging-game-day"
+    assert run.exports["gameDaySchedule"] == f"{STAGING.cluster}-game-day"
 
 
 def test_the_announcer_may_only_publish_to_p3_with_the_topic_key() -> None:
     run = program_run("staging")
-    role = run.one(ROLE, name="zelly-staging-game-day-announcer")
+    role = run.one(ROLE, name=f"{STAGING.cluster}-game-day-announcer")
     [trust] = statements(role.inputs["assumeRolePolicy"])
     assert trust["Principal"] == {"Service": ["scheduler.amazonaws.com"]}
     granted = {s["Sid"]: s for s in statements(run.one(ROLE_POLICY, role=role.inputs["name"]).inputs["policy"])}
     assert (granted["AnnounceOnP3"]["Action"], granted["AnnounceOnP3"]["Resource"]) == (
-        ["sns:Publish"], [f"arn:aws:sns:ap-south-1:{ACCOUNT}:zelly-staging-incident-p3"])
+        ["sns:Publish"], [f"arn:aws:sns:ap-south-1:{ACCOUNT}:{STAGING.notifications.topic_prefix}-p3"])
     key = granted["EncryptForTheTopic"]
     assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert key["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == "alias/zelly-staging-incident"
+    assert key["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == \
+        f"alias/{STAGING.notifications.topic_prefix}"
     assert set(granted) == {"AnnounceOnP3", "EncryptForTheTopic"}
 
 
@@ -59,7 +61,7 @@ def test_production_has_no_game_day_until_enabled() -> None:
         _game_day(config).update(enabled=True, scenario="p0-b")
     enabled = run_program("production", enable)
     schedule = enabled.one(SCHEDULE)
-    assert schedule.inputs["target"]["arn"].endswith(":zelly-production-incident-p3")
+    assert schedule.inputs["target"]["arn"].endswith(f":{TOPIC_PREFIX}-p3")
     assert "python -m drills run p0-b --stack production" in schedule.inputs["target"]["input"]
 
 

@@ -116,9 +116,9 @@ def test_resource_star_only_where_the_action_declared_it(run: ProgramRun,
 def test_names_are_deterministic_and_fit_aws_limits() -> None:
     platform = load_platform("production")
     names = RunbookFunctionNames.of(platform, "scale-service")
-    assert names == RunbookFunctionNames(function="zelly-production-runbook-scale-service",
-                                         role="zelly-production-runbook-scale-service-role",
-                                         log_group="/aws/lambda/zelly-production-runbook-scale-service")
+    function = f"{platform.cluster}-runbook-scale-service"
+    assert names == RunbookFunctionNames(function=function, role=f"{function}-role",
+                                         log_group=f"/aws/lambda/{function}")
     with pytest.raises(RunbookNameError, match="IAM allows 64"):
         RunbookFunctionNames.of(platform, "an-action-name-far-too-long-for-lambda-and-iam")
 

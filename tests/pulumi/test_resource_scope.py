@@ -7,9 +7,10 @@ import runbook_actions
 from components.arns import AwsAccount
 from components.resource_scope import (KINDS, GrantNotAllowedError, UnknownResourceKindError,
                                        resources_for)
-from stack_config import load_platform
+from tests.support.platform_names import (AUDIT_LOG_GROUP, CLUSTER, DB, PARAMETER, PRODUCTION,
+                                          SECRET, TOPIC_PREFIX)
 
-PLATFORM = load_platform("production")
+PLATFORM = PRODUCTION
 ACCOUNT = AwsAccount("123456789012", "ap-south-1")
 
 
@@ -20,18 +21,18 @@ def test_every_kind_the_actions_use_is_known() -> None:
 
 @pytest.mark.parametrize("kind, action, expected", [
     ("ecs-service", "ecs:UpdateService",
-     "arn:aws:ecs:ap-south-1:123456789012:service/zelly-production/fastify-nova"),
-    ("ecs-cluster", "ecs:ListServices", "arn:aws:ecs:ap-south-1:123456789012:cluster/zelly-production"),
+     f"arn:aws:ecs:ap-south-1:123456789012:service/{CLUSTER}/fastify-nova"),
+    ("ecs-cluster", "ecs:ListServices", f"arn:aws:ecs:ap-south-1:123456789012:cluster/{CLUSTER}"),
     ("log-group", "logs:FilterLogEvents",
-     "arn:aws:logs:ap-south-1:123456789012:log-group:/aws/rds/cluster/zelly-aurora-production/audit:*"),
-    ("rds-cluster", "rds:ModifyDBCluster", "arn:aws:rds:ap-south-1:123456789012:cluster:zelly-aurora-production"),
+     f"arn:aws:logs:ap-south-1:123456789012:log-group:{AUDIT_LOG_GROUP}:*"),
+    ("rds-cluster", "rds:ModifyDBCluster", f"arn:aws:rds:ap-south-1:123456789012:cluster:{DB}"),
     ("secret", "secretsmanager:PutSecretValue",
-     "arn:aws:secretsmanager:ap-south-1:123456789012:secret:zelly/aurora/master-??????"),
+     f"arn:aws:secretsmanager:ap-south-1:123456789012:secret:{SECRET}-??????"),
     ("ssm-endpoint-parameter", "ssm:PutParameter",
-     "arn:aws:ssm:ap-south-1:123456789012:parameter/zelly/production/database/endpoint"),
+     f"arn:aws:ssm:ap-south-1:123456789012:parameter{PARAMETER}"),
     ("ssm-state-parameter", "ssm:GetParameter",
-     "arn:aws:ssm:ap-south-1:123456789012:parameter/incident-guardrails/zelly-production/*"),
-    ("sns-topic", "sns:Publish", "arn:aws:sns:ap-south-1:123456789012:zelly-production-incident-p0"),
+     f"arn:aws:ssm:ap-south-1:123456789012:parameter/incident-guardrails/{CLUSTER}/*"),
+    ("sns-topic", "sns:Publish", f"arn:aws:sns:ap-south-1:123456789012:{TOPIC_PREFIX}-p0"),
     ("iam-user", "iam:UpdateAccessKey", "arn:aws:iam::123456789012:user/*"),
 ])
 def test_a_kind_means_the_platforms_own_resources(kind: str, action: str, expected: str) -> None:
