@@ -7,6 +7,7 @@ import pytest
 
 from runbook_actions import invoke
 from runbook_actions.fanout import BucketQuota, PacedClient, PacedClients, RateLimits, fan_out, paced
+from tests.support.platform_names import CLUSTER
 
 
 def test_the_pool_never_runs_more_than_max_workers_at_once() -> None:
@@ -65,8 +66,8 @@ def test_pacing_an_already_paced_client_keeps_the_callers_limits(clients) -> Non
 
 
 @pytest.mark.parametrize("action, arguments", [
-    ("stop-writes", {"cluster": "zelly-production", "incident_id": "INC-1"}),
-    ("redeploy-all", {"cluster": "zelly-production"}),
+    ("stop-writes", {"cluster": CLUSTER, "incident_id": "INC-1"}),
+    ("redeploy-all", {"cluster": CLUSTER}),
 ])
 def test_fan_out_actions_call_update_service_through_the_pacing(clients, seeded, frozen_clock,
                                                                  action, arguments) -> None:

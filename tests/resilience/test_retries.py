@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.action_cases import CLUSTER, INCIDENT, PARAMETER, RESTORED, SECRET, SERVICE, STATUS_POST
+from tests.support.action_cases import (CLUSTER, DB, INCIDENT, PARAMETER, RESTORED, SECRET, SERVICE,
+                                        STATUS_POST)
 from runbook_actions.constants import RETRY_MAX_ATTEMPTS
 from runbook_actions.exceptions import AwsCallError, NotSupportedError
 from runbook_actions.invoke import invoke
@@ -51,7 +52,7 @@ def test_when_retries_run_out_the_error_says_so_in_one_line_and_a_rerun_finishes
 def test_a_query_protocol_service_is_retried_the_same_way(clients, seeded, flaky) -> None:
     failing = flaky.fail(clients.rds, "DescribeDBClusters", "throttled")
     with pytest.raises(AwsCallError, match=r"Throttling: injected throttled \(gave up after 5 attempts\)"):
-        invoke("backup-status", clients, {"db_cluster": "zelly-aurora-production"})
+        invoke("backup-status", clients, {"db_cluster": DB})
     assert failing.attempts == RETRY_MAX_ATTEMPTS
 
 
@@ -60,7 +61,7 @@ def _stopped(clients) -> None:
 
 
 def _restored(clients) -> None:
-    invoke("restore-cluster", clients, {"source": "zelly-aurora-production", "target": RESTORED,
+    invoke("restore-cluster", clients, {"source": DB, "target": RESTORED,
                                         "latest": True, "incident_id": INCIDENT,
                                         "instance_class": "db.r6g.large"})
 

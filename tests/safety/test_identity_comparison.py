@@ -16,6 +16,7 @@ from drills.safety import (AwsDrillRequest, CallerIdentity, ProductionMarkers, U
                            aws_refusals, check_stack_may_be_drilled, parse_arn, production_markers,
                            stack_refusals)
 from stack_config import PROJECT_ROOT, load_platform
+from tests.support.platform_names import CLUSTER, DB
 
 STAGING_ACCOUNT = "111111111111"
 PRODUCTION_ACCOUNT = "999999999999"
@@ -23,7 +24,7 @@ STAGING = load_platform("staging")
 ALLOWED = dataclasses.replace(
     STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,)))
 MARKERS = ProductionMarkers(stacks=frozenset({"production"}),
-                            clusters=frozenset({"zelly-production", "zelly-aurora-production"}),
+                            clusters=frozenset({CLUSTER, DB}),
                             accounts=frozenset({PRODUCTION_ACCOUNT}))
 
 
@@ -38,7 +39,7 @@ def _aurora(cluster_id: str):
 
 
 @pytest.mark.parametrize("aurora_id", ["Zelly-Aurora-Production", "ZELLY-AURORA-PRODUCTION",
-                                       "arn:aws:rds:ap-south-1:999999999999:cluster:zelly-aurora-production",
+                                       f"arn:aws:rds:ap-south-1:999999999999:cluster:{DB}",
                                        "arn:aws:rds:ap-south-1:111111111111:cluster:ZELLY-aurora-production"])
 def test_the_production_aurora_cluster_in_other_letter_case_is_refused(aurora_id: str) -> None:
     refusals = aws_refusals(_request(_aurora(aurora_id)))
@@ -47,14 +48,14 @@ def test_the_production_aurora_cluster_in_other_letter_case_is_refused(aurora_id
 
 
 @pytest.mark.parametrize("cluster", ["Zelly-Production", "zelly-PRODUCTION",
-                                     "arn:aws:ecs:ap-south-1:111111111111:cluster/zelly-production"])
+                                     f"arn:aws:ecs:ap-south-1:111111111111:cluster/{CLUSTER}"])
 def test_the_production_ecs_cluster_by_another_spelling_is_refused(cluster: str) -> None:
     refusals = aws_refusals(_request(dataclasses.replace(ALLOWED, cluster=cluster)))
     assert refusals and refusals[0].startswith(f"refused: ECS cluster {cluster!r} of stack 'staging'")
 
 
 def test_a_cluster_arn_in_a_production_account_is_refused_whatever_its_name() -> None:
-    cluster = "arn:aws:ecs:ap-south-1:999999999999:cluster/zelly-staging"
+    cluster = f"arn:aws:ecs:ap-south-1:999999999999:cluster/{STAGING.cluster}"
     refusals = aws_refusals(_request(dataclasses.replace(ALLOWED, cluster=cluster)))
     assert refusals[0] == (f"refused: ECS cluster {cluster!r} of stack 'staging' is in AWS account "
                            "999999999999, which is marked production")
@@ -62,8 +63,8 @@ def test_a_cluster_arn_in_a_production_account_is_refused_whatever_its_name() ->
 
 def test_production_markers_written_in_other_case_still_match() -> None:
     markers = dataclasses.replace(MARKERS, clusters=frozenset({"Zelly-Aurora-Production"}))
-    refusals = aws_refusals(_request(_aurora("zelly-aurora-production"), markers=markers))
-    assert refusals[0].startswith("refused: Aurora cluster 'zelly-aurora-production'")
+    refusals = aws_refusals(_request(_aurora(DB), markers=markers))
+    assert refusals[0].startswith(f"refused: Aurora cluster '{DB}'")
 
 
 @pytest.mark.parametrize("account", [f" {STAGING_ACCOUNT}", f"{STAGING_ACCOUNT}\n"])

@@ -18,6 +18,7 @@ from drills.session import open_target
 from runbook_actions.clients import AwsClients
 from stack_config import StackConfigError, load_platform, platform_from_config
 from stack_config.loader import load_stack_config
+from tests.support.platform_names import CLUSTER, DB
 
 STAGING_ACCOUNT = "111111111111"
 PRODUCTION_ACCOUNT = "999999999999"
@@ -25,7 +26,7 @@ STAGING = load_platform("staging")
 ALLOWED_STAGING = dataclasses.replace(
     STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,)))
 MARKERS = ProductionMarkers(stacks=frozenset({"production"}),
-                            clusters=frozenset({"zelly-production", "zelly-aurora-production"}),
+                            clusters=frozenset({CLUSTER, DB}),
                             accounts=frozenset({PRODUCTION_ACCOUNT}))
 
 
@@ -43,11 +44,11 @@ def test_an_allowlisted_confirmed_staging_account_may_be_drilled() -> None:
     (request(platform=load_platform("production"), stack="production"),
      "refused: stack 'production' is marked production (production: true); drills inject "
      "faults only into non-production stacks"),
-    (request(platform=dataclasses.replace(ALLOWED_STAGING, cluster="zelly-production")),
-     "refused: ECS cluster 'zelly-production' of stack 'staging' is a production stack's cluster"),
+    (request(platform=dataclasses.replace(ALLOWED_STAGING, cluster=CLUSTER)),
+     f"refused: ECS cluster '{CLUSTER}' of stack 'staging' is a production stack's cluster"),
     (request(platform=dataclasses.replace(ALLOWED_STAGING, aurora=dataclasses.replace(
-        STAGING.aurora, cluster_id="zelly-aurora-production"))),
-     "refused: Aurora cluster 'zelly-aurora-production' of stack 'staging' is a production "
+        STAGING.aurora, cluster_id=DB))),
+     f"refused: Aurora cluster '{DB}' of stack 'staging' is a production "
      "stack's cluster"),
     (request(account=PRODUCTION_ACCOUNT, confirm=PRODUCTION_ACCOUNT),
      "refused: AWS account 999999999999 is marked production in the stack configs; drills "
@@ -75,7 +76,7 @@ def test_each_refusal_is_one_clear_line(case: AwsDrillRequest, expected: str) ->
 def test_production_is_read_from_the_stack_configs() -> None:
     markers = production_markers()
     assert markers.stacks == {"production"}
-    assert markers.clusters == {"zelly-production", "zelly-aurora-production"}
+    assert markers.clusters == {CLUSTER, DB}
 
 
 def _platform_config(stack: str) -> dict:
