@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drills.runbook_check.commands import SUBSTITUTION, simple_commands
+from tests.support.platform_names import CLUSTER
 
 
 def test_continuations_pipelines_loops_and_redirections_split_into_commands():
@@ -19,12 +20,12 @@ def test_continuations_pipelines_loops_and_redirections_split_into_commands():
 
 def test_substitutions_are_one_word_and_their_commands_are_read_too():
     commands = simple_commands(
-        "CURRENT=$(aws ecs describe-services --cluster zelly-production --query 'length(services)')\n"
+        f"CURRENT=$(aws ecs describe-services --cluster {CLUSTER} --query 'length(services)')\n"
         "aws logs filter-log-events --start-time $(( ($(date +%s) - 900) * 1000 ))\n"
         "echo 'not $(run)' \"INC-$(date -u +%Y)\"\n")
     words = [c.words for c in commands]
     assert commands[0].assignments == (("CURRENT", SUBSTITUTION),)
-    assert ("aws", "ecs", "describe-services", "--cluster", "zelly-production", "--query",
+    assert ("aws", "ecs", "describe-services", "--cluster", CLUSTER, "--query",
             "length(services)") in words
     assert ("aws", "logs", "filter-log-events", "--start-time", SUBSTITUTION) in words
     assert ("echo", "not $(run)", f"INC-{SUBSTITUTION}") in words

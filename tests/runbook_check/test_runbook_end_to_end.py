@@ -6,7 +6,7 @@ import pytest
 
 from drills.runbook_check.document import load_runbook
 from drills.targets import CLOUDTRAIL_LOOKUP, MOTO_GAPS
-
+from tests.support.platform_names import CLUSTER, PRODUCTION, STAGING
 from tests.support.runbook_harness import RUNBOOK, run_checker, sections
 
 
@@ -95,7 +95,7 @@ def broken_run(check_on_emulator):
 @pytest.mark.parametrize("section, number, message", [
     ("P1-B", 1, "exit 255 at line {first_line}: aws ecs describe-services --clustr"),
     ("P1-B", 1, "Unknown options: --clustr"),
-    ("P0-A", 2, "--cluster 'zelly-prod' is not a cluster of stack production (zelly-production)"),
+    ("P0-A", 2, f"--cluster 'zelly-prod' is not a cluster of stack production ({CLUSTER})"),
     ("P1-C", 1, "--log-group-name '/zelly/ecs/customer-panell' is not a log group of stack production"),
     ("P2: Shopify", 3, "python -m runbook_actions scale-service: unrecognized arguments: --desird"),
     ("P0-C", 3, "arguments rejected: exit 255"),
@@ -132,10 +132,11 @@ def test_against_another_stack_every_literal_name_is_drift_and_nothing_runs(chec
     run = check_on_emulator(RUNBOOK.read_text(), "--stack", "staging")
     assert run.process.returncode == 1
     setup = run.block("Before you start", 1)
-    assert "ZELLY_CLUSTER='zelly-production' but stack staging has zelly-staging" in setup["reason"]
+    assert f"ZELLY_CLUSTER='{CLUSTER}' but stack staging has {STAGING.cluster}" in setup["reason"]
     crash_logs = run.block("P0-A", 5)
     assert crash_logs["status"] == "failed"
-    assert "--log-group-name '/zelly/ecs/fastify-nova' is not a log group of stack staging" in crash_logs["reason"]
+    log_group = PRODUCTION.service("fastify-nova").log_group
+    assert f"--log-group-name '{log_group}' is not a log group of stack staging" in crash_logs["reason"]
     assert run.report["summary"]["passed"] == 0
     triage = run.block("P0-A", 2)
     assert triage["status"] == "not-run"

@@ -8,6 +8,7 @@ from drills.runbook_check.document import Block, parse_runbook
 from drills.runbook_check.names import PlatformNames
 from drills.runbook_check.static_checks import static_problems
 from stack_config import load_platform
+from tests.support.platform_names import CLUSTER, DB, SECRET, STAGING
 
 PRODUCTION = PlatformNames.of(load_platform("production"), "production")
 
@@ -19,26 +20,26 @@ def block(body: str, annotation: str = "<!-- not-covered: checked statically onl
 
 @pytest.mark.parametrize("body, problem", [
     ("export ZELLY_CLUSTER=zelly-prod\n",
-     "line 4: ZELLY_CLUSTER='zelly-prod' but stack production has zelly-production"),
+     f"line 4: ZELLY_CLUSTER='zelly-prod' but stack production has {CLUSTER}"),
     ("export AWS_REGION=eu-west-1\n", "AWS_REGION='eu-west-1' but stack production has ap-south-1"),
     ('export ZELLY_SERVICES="fastify-nova storefront"\n',
      "misses customer-panel, events-consumer, orion-backend"),
     ("export ZELLY_DB_SECRET_ID=zelly/fastify-nova/env\n",
-     "ZELLY_DB_SECRET_ID='zelly/fastify-nova/env' but stack production has zelly/aurora/master"),
+     f"ZELLY_DB_SECRET_ID='zelly/fastify-nova/env' but stack production has {SECRET}"),
     ("aws ecs describe-services --cluster zelly-prod --services fastify-nova\n",
-     "--cluster 'zelly-prod' is not a cluster of stack production (zelly-production)"),
-    ("aws ecs describe-services --cluster zelly-production --services storefront fastify-novaa\n",
+     f"--cluster 'zelly-prod' is not a cluster of stack production ({CLUSTER})"),
+    (f"aws ecs describe-services --cluster {CLUSTER} --services storefront fastify-novaa\n",
      "--services 'fastify-novaa' is not a service of stack production"),
     ("aws logs filter-log-events --log-group-name /zelly/ecs/fastify-nova2\n",
      "--log-group-name '/zelly/ecs/fastify-nova2' is not a log group of stack production"),
     ("aws secretsmanager describe-secret --secret-id zelly/aurora/admin\n",
      "--secret-id 'zelly/aurora/admin' is not a secret of stack production"),
-    ("python -m runbook_actions rollback-service --cluster=zelly-aurora-production --service storefront\n",
-     "--cluster 'zelly-aurora-production' is not a cluster of stack production"),
+    (f"python -m runbook_actions rollback-service --cluster={DB} --service storefront\n",
+     f"--cluster '{DB}' is not a cluster of stack production"),
     ("aws rds describe-db-clusters --db-cluster-identifier zelly-aurora-prod --region ap-south-1\n",
      "--db-cluster-identifier 'zelly-aurora-prod' is not a DB cluster"),
-    ("X=1  # then zelly-staging/aurora/master\n",
-     "'zelly-staging/aurora/master' looks like a platform name but is not in Pulumi.production.yaml"),
+    (f"X=1  # then {STAGING.aurora.master_secret_id}\n",
+     f"'{STAGING.aurora.master_secret_id}' looks like a platform name but is not in Pulumi.production.yaml"),
     ('TARGET=$(aws ecs describe-services --cluster "$C" --services fastify-nova --query x) \\\n'
      "  && echo zelly-prod\n", "line 5: 'zelly-prod' looks like a platform name"),
 ])
@@ -68,9 +69,9 @@ def test_stack_names_hostnames_and_variables_are_not_drift(body):
 
 
 def test_production_names_are_drift_for_the_staging_stack():
-    staging = PlatformNames.of(load_platform("staging"), "staging")
-    problems = static_problems(block("export ZELLY_CLUSTER=zelly-production\n"), staging)
-    assert problems == ["line 4: ZELLY_CLUSTER='zelly-production' but stack staging has zelly-staging"]
+    staging = PlatformNames.of(STAGING, "staging")
+    problems = static_problems(block(f"export ZELLY_CLUSTER={CLUSTER}\n"), staging)
+    assert problems == [f"line 4: ZELLY_CLUSTER='{CLUSTER}' but stack staging has {STAGING.cluster}"]
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -84,7 +85,8 @@ def test_action_arguments_and_bash_syntax(body, problem):
     assert any(problem in p for p in problems), problems
 
 
-# The guide's own commands for these steps (incident-response-guide.txt, P0-A, P0-B, P0-C).
+# The guide's own commands for these steps (incident-response-guide.txt, P0-A, P0-B, P0-C),
+# quoted as the guide writes them (its literal names included).
 GUIDE_HAZARDS = [
     ('CURRENT=$(aws ecs describe-services --cluster zelly-production --services fastify-nova '
      "--region ap-south-1 --query 'services[0].taskDefinition' --output text)\n"

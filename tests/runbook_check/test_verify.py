@@ -5,6 +5,7 @@ import pytest
 
 from drills.runbook_check.document import parse_runbook
 from drills.runbook_check.verify import check_outputs, json_documents, substitute
+from tests.support.platform_names import CLUSTER
 
 
 def annotations(*comments: str):
@@ -29,7 +30,7 @@ def test_expect_reads_the_last_document_and_expect_each_every_one():
 def test_expect_output_and_variables_from_the_shell():
     checks = annotations('<!-- expect-output: {"op": "contains", "value": "on ${CLUSTER}"} -->',
                          '<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->')
-    results = check_outputs(checks, '{"name": "x"}\nincident on zelly-production\n', {"CLUSTER": "zelly-production"})
+    results = check_outputs(checks, f'{{"name": "x"}}\nincident on {CLUSTER}\n', {"CLUSTER": CLUSTER})
     assert results[0].passed
     assert results[1].detail.startswith("output is not JSON")
     only_json = check_outputs(annotations('<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->'),
@@ -44,5 +45,5 @@ def test_a_block_that_prints_nothing_fails_a_json_expectation():
 
 def test_substitute_fills_nested_arguments():
     assert substitute({"cluster": "${C}", "services": ["${S}", "fixed"], "n": 3},
-                      {"C": "zelly-production", "S": "storefront"}) == {
-        "cluster": "zelly-production", "services": ["storefront", "fixed"], "n": 3}
+                      {"C": CLUSTER, "S": "storefront"}) == {
+        "cluster": CLUSTER, "services": ["storefront", "fixed"], "n": 3}
