@@ -117,7 +117,10 @@ def _restore_service(ctx: DrillContext, state: dict[str, Any], name: str, before
                 "desiredCount": current["desiredCount"]}
     changed = {k: v for k, v in wanted.items() if deployed[k] != v}
     if changed:
-        ecs.update_service(cluster=ctx.platform.cluster, service=name, **wanted)
+        # By ARN, as AWS reports it: moto would store the short form given to it as is.
+        arn = ecs.describe_task_definition(taskDefinition=wanted["taskDefinition"])["taskDefinition"]
+        ecs.update_service(cluster=ctx.platform.cluster, service=name, desiredCount=wanted["desiredCount"],
+                           taskDefinition=arn["taskDefinitionArn"])
     removed = _deregister_bad_revisions(ctx, before["previous_task_definition"], state["image_tag"])
     _delete_log_stream(ctx, before["log_group"], state["log_stream"])
     restored = (f"restored {parse_task_definition(wanted['taskDefinition'])[1]} x{wanted['desiredCount']}"
