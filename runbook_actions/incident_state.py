@@ -9,16 +9,21 @@ was one) from stop-writes until restore-writes has seen every service back at it
 then marked ``"restored"`` and kept as the incident's audit trail. While a record is open, the
 zeros it explains are not anyone's original counts: a stop-writes under another incident id
 takes the counts from it (``open_records``).
+
+Records are ordered by when SSM last wrote them (``LastModifiedDate``, the service's clock, not
+the writer's): the newest open record is the stop that holds the services now, and no older
+incident's restore-writes may undo it (``newer``).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .aws_errors import aws_call
 from .constants import DEFAULT_STATE_PREFIX, ENV_STATE_PREFIX
-from .exceptions import RefusedError
+from .exceptions import InvalidArgumentError, RefusedError
 from .params import Param
 from .rds_helpers import iso, utc_now
 
@@ -39,15 +44,77 @@ class DesiredCounts:
     counts: dict[str, int]
     updated_at: str
     restored: bool
+    modified: datetime | None = None  # SSM's LastModifiedDate
+    version: int | None = None  # SSM's parameter version
 
     @property
     def open(self) -> bool:
         return not self.restored
 
+    def newer(self, other: "DesiredCounts") -> bool:
+        """Written after ``other`` (SSM's times; the records' own ``updated_at`` only where the
+        endpoint gives none). Equal times are neither newer."""
+        if self.modified is not None and other.modified is not None:
+            return self.modified > other.modified
+        return self.updated_at > other.updated_at
+
+    def age(self) -> tuple[float, str, str]:
+        """Sort key, oldest first, in the order ``newer`` judges."""
+        return (self.modified.timestamp() if self.modified else 0.0, self.updated_at,
+                self.incident_id)
+
+    def holds(self, services: Any) -> list[str]:
+        """Which of ``services`` this record would bring back above 0."""
+        return sorted(name for name in services if self.counts.get(name, 0) > 0)
+
+
+def snapshot(records: list[DesiredCounts]) -> set[tuple[str, int | None, str]]:
+    """What identifies a set of records' state: a write to any of them changes it."""
+    return {(r.parameter, r.version, r.updated_at) for r in records}
+
 
 def desired_counts_parameter(prefix: str, cluster: str, incident_id: str) -> str:
     """``/incident-guardrails/<cluster>/incidents/<incident-id>/desired-counts``."""
-    return f"{_incidents_path(prefix, cluster)}/{incident_id}/{_RECORD_NAME}"
+    return record_parameter(prefix, cluster, incident_id, _RECORD_NAME)
+
+
+# SSM's limits on a parameter name ("Requirements and constraints for parameter names", and
+# PutParameter's Name): at most 15 levels of hierarchy, and at most 1011 characters counting the
+# ARN before the name (arn:aws:ssm:us-east-2:111122223333:parameter/Name counts 65, not 5).
+# moto enforces neither, AWS refuses both. Levels are counted as every segment of the name,
+# the last one too: the user guide calls /Dev/DBServer/MySQL/db-string13 three levels, so this
+# is one level stricter at most, never looser. The ARN is counted at its longest (partition
+# aws-us-gov, a 20-character region), since the name must fit in every account and region.
+SSM_MAX_LEVELS = 15
+SSM_MAX_NAME_WITH_ARN = 1011
+_LONGEST_ARN_BEFORE_NAME = len("arn:aws-us-gov:ssm:") + 20 + len(":123456789012:parameter")
+SSM_MAX_NAME = SSM_MAX_NAME_WITH_ARN - _LONGEST_ARN_BEFORE_NAME
+_RECORD_LEVELS = 4  # <cluster>/incidents/<incident-id>/<record> under the prefix
+
+
+def record_parameter(prefix: str, cluster: str, incident_id: str, record: str) -> str:
+    """``<prefix>/<cluster>/incidents/<incident-id>/<record>``, checked against SSM's name
+    limits before any record is read or written: a prefix too deep or too long is refused up
+    front (InvalidArgumentError, naming ``--state-prefix``), not at the first PutParameter after
+    the services were already looked at."""
+    name = f"{_incidents_path(prefix, cluster)}/{incident_id}/{record}"
+    prefix_levels = [part for part in prefix.split("/") if part]
+    if prefix_levels and prefix_levels[0].lower().startswith(("aws", "ssm")):
+        raise InvalidArgumentError(f"--state-prefix: {prefix} starts with {prefix_levels[0]!r}; "
+                                   "SSM reserves names beginning with aws or ssm")
+    levels = len([part for part in name.split("/") if part])
+    if levels > SSM_MAX_LEVELS:
+        raise InvalidArgumentError(
+            f"--state-prefix: {prefix} has {len(prefix_levels)} levels, so the record {name} "
+            f"would have {levels}; SSM allows at most {SSM_MAX_LEVELS} levels in a parameter name, "
+            f"which leaves the prefix at most {SSM_MAX_LEVELS - _RECORD_LEVELS}")
+    if len(name) > SSM_MAX_NAME:
+        raise InvalidArgumentError(
+            f"--state-prefix: the record name would be {len(name)} characters long "
+            f"({prefix[:40]}.../{cluster}/incidents/{incident_id}/{record}); SSM allows "
+            f"{SSM_MAX_NAME_WITH_ARN} counting the parameter's ARN, at most {SSM_MAX_NAME} for the "
+            f"name here: shorten the prefix by {len(name) - SSM_MAX_NAME} or more")
+    return name
 
 
 def _incidents_path(prefix: str, cluster: str) -> str:
@@ -64,10 +131,10 @@ def read_record(ssm: Any, parameter: str) -> DesiredCounts | None:
     """The whole record, or None when nothing was recorded."""
     with aws_call(f"reading desired-count record {parameter}"):
         try:
-            value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+            found = ssm.get_parameter(Name=parameter)["Parameter"]
         except ssm.exceptions.ParameterNotFound:
             return None
-    return _parse(parameter, value)
+    return _parse(parameter, found["Value"], found)
 
 
 def open_records(ssm: Any, prefix: str, cluster: str,
@@ -85,7 +152,7 @@ def open_records(ssm: Any, prefix: str, cluster: str,
         if name == but or not name.endswith(f"/{_RECORD_NAME}"):
             continue
         try:
-            record = _parse(name, parameter["Value"])
+            record = _parse(name, parameter["Value"], parameter)
         except RefusedError as error:
             warnings.append(f"{error}; it was not consulted")
             continue
@@ -142,7 +209,7 @@ def _overwrite(ssm: Any, parameter: str, value: str) -> None:
                           Tier="Intelligent-Tiering")
 
 
-def _parse(parameter: str, value: str) -> DesiredCounts:
+def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> DesiredCounts:
     # A damaged record must stop the run: treating it as empty would let stop-writes record
     # zeros over it, and restore-writes would then bring nothing back.
     try:
@@ -158,5 +225,8 @@ def _parse(parameter: str, value: str) -> DesiredCounts:
     except (ValueError, KeyError, TypeError, AttributeError):
         raise RefusedError(f"desired-count record {parameter} is not valid; inspect its SSM "
                            "history and repair it before stopping or restoring writes") from None
+    modified = (found or {}).get("LastModifiedDate")
     return DesiredCounts(parameter=parameter, incident_id=parameter.split("/")[-2], counts=counts,
-                         updated_at=str(data.get("updated_at") or ""), restored=status == RESTORED)
+                         updated_at=str(data.get("updated_at") or ""), restored=status == RESTORED,
+                         modified=modified if isinstance(modified, datetime) else None,
+                         version=(found or {}).get("Version"))

@@ -26,7 +26,7 @@ from .clients import AwsClients
 from .common_params import CLUSTER, INCIDENT_ID
 from .constants import ENV_TOPIC_PREFIX
 from .exceptions import InvalidArgumentError, RefusedError
-from .incident_state import STATE_PREFIX
+from .incident_state import STATE_PREFIX, record_parameter
 from .params import Param
 from .rds_helpers import iso, utc_now
 from .status_template import (MAX_FIELD, MAX_TITLE, STATUSES, StatusPost, check_field,
@@ -40,8 +40,9 @@ _TOPIC_NAME = r"[A-Za-z0-9_\-]{1,256}"
 
 
 def status_record_parameter(prefix: str, cluster: str, incident_id: str) -> str:
-    """``/incident-guardrails/<cluster>/incidents/<incident-id>/status-post``."""
-    return f"{prefix.rstrip('/')}/{cluster}/incidents/{incident_id}/status-post"
+    """``/incident-guardrails/<cluster>/incidents/<incident-id>/status-post``, within SSM's
+    name limits (checked before anything is posted)."""
+    return record_parameter(prefix, cluster, incident_id, "status-post")
 
 
 def post_status(clients: AwsClients, *, severity: str, status: str, title: str, impact: str,
@@ -55,8 +56,8 @@ def post_status(clients: AwsClients, *, severity: str, status: str, title: str, 
               "current_action": check_field("--current-action", current_action, MAX_FIELD),
               "next_update": next_update_text(status, next_update_minutes)}
     explicit_start = _parse_started(started) if started else None
-    topic = _topic(clients, severity, topic_arn, topic_prefix)
     parameter = status_record_parameter(state_prefix, cluster, incident_id)
+    topic = _topic(clients, severity, topic_arn, topic_prefix)
     record = _read_record(clients.ssm, parameter)
     started_at = explicit_start or _recorded_start(record, parameter) or utc_now()
     post = render_status(severity=severity, status=status, started=started_at,

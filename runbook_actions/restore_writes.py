@@ -12,6 +12,15 @@ another incident's open record holds it above 0 (a record written with zeros as 
 not pass for restored writes: that other incident is named, to be restored first). Only then
 is the record marked restored; it is kept as the incident's audit trail. Rerunning on a record
 already restored never undoes a newer incident's stop: it is refused, naming that incident.
+
+Nor does an open record undo a newer one: while an incident that stopped writes after this one
+(its record written later, by SSM's clock) is still open and holds services of this record at
+0, restore-writes is refused (RefusedError, exit 1: the input is valid, the platform's state
+forbids it), naming that incident and what to do: restore it when it is over (its record holds
+the counts), then rerun this to mark this record restored. A stop-writes that records while this
+restore is scaling is seen by reading the records again after the services were described: the
+services this run brought up that the newer record holds are put back to 0, and the result is
+not ok, naming that incident.
 """
 from __future__ import annotations
 
@@ -39,14 +48,18 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
                             f"{cluster} (SSM parameter {parameter}); was stop-writes run with this "
                             "--incident-id?")
     recorded = record.counts
+    # The other records before the counts: a stop-writes records before it scales, so a zero
+    # read below that a newer stop caused is held by a record this listing already sees.
+    others, warnings = open_records(clients.ssm, state_prefix, cluster, but=parameter)
     existing = set(list_service_names(ecs, cluster))
     present = sorted(set(recorded) & existing)
     current = _desired_counts(ecs, cluster, present)
-    others, warnings = open_records(clients.ssm, state_prefix, cluster, but=parameter)
     targets = {name: recorded[name] for name in present
                if recorded[name] > 0 and current[name] != recorded[name]}
     if not record.open:
         _refuse_undoing_a_newer_stop(record, targets, current, others)
+    else:
+        _refuse_while_a_newer_stop_holds(record, targets, others)
     details: dict[str, Any] = {
         "cluster": cluster, "incident_id": incident_id, "record_parameter": parameter,
         "recorded_counts": recorded,
@@ -70,9 +83,61 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
     failed_names = {f["service"] for f in failed}
     details.update(restored=restored, failed=failed, not_at_recorded_count=[
         {"service": name, "desired": after[name], "recorded": recorded[name]} for name in present
-        if recorded[name] > 0 and after[name] != recorded[name] and name not in failed_names],
-        held_at_zero=_held_at_zero(recorded, after, others))
+        if recorded[name] > 0 and after[name] != recorded[name] and name not in failed_names])
+    if restored:
+        # Read again after the services were described: a stop-writes that recorded while this
+        # run was scaling must win, whichever of the two scaled last.
+        others, _ = open_records(clients.ssm, state_prefix, cluster, but=parameter)
+        overtaken = _stopped_since(record, [r["service"] for r in restored], others)
+        if overtaken:
+            return _give_way(clients, record, cluster, overtaken, after, details)
+    details["held_at_zero"] = _held_at_zero(recorded, after, others)
     return _finish(clients, record, cluster, changed=bool(restored), details=details)
+
+
+def _refuse_while_a_newer_stop_holds(record: DesiredCounts, targets: dict[str, int],
+                                     others: list[DesiredCounts]) -> None:
+    """Refuse to restart writes that an incident opened after this one still holds at 0."""
+    newer = _stopped_since(record, targets, others)
+    if newer:
+        raise RefusedError(_newer_stop_message(record, newer) + "; nothing was changed")
+
+
+def _stopped_since(record: DesiredCounts, services: Any, others: list[DesiredCounts]
+                   ) -> dict[str, tuple[DesiredCounts, list[str]]]:
+    """The open records written after ``record`` that hold some of ``services``, by incident,
+    newest first (the one to restore first: it would refuse for none of the others)."""
+    return {other.incident_id: (other, other.holds(services))
+            for other in sorted(others, key=DesiredCounts.age, reverse=True)
+            if other.newer(record) and other.holds(services)}
+
+
+def _newer_stop_message(record: DesiredCounts,
+                        newer: dict[str, tuple[DesiredCounts, list[str]]]) -> str:
+    names = ", ".join(newer)
+    held = "; ".join(f"{incident} holds {', '.join(services)} at 0 (its record "
+                     f"{other.parameter} keeps their counts)"
+                     for incident, (other, services) in newer.items())
+    first = next(iter(newer))
+    return (f"writes of incident {record.incident_id} are not restored: incident(s) {names} "
+            f"stopped writes after it and are still open ({held}); restoring "
+            f"{record.incident_id} now would restart writes {names} stopped. When {first} is over, "
+            f"run restore-writes --incident-id {first}, then rerun this command to mark "
+            f"{record.incident_id} restored")
+
+
+def _give_way(clients: AwsClients, record: DesiredCounts, cluster: str,
+              newer: dict[str, tuple[DesiredCounts, list[str]]], after: dict[str, int],
+              details: dict[str, Any]) -> ActionResult:
+    """A newer stop recorded while this run scaled up: put its services back to 0."""
+    held = sorted({name for _, services in newer.values() for name in services})
+    stopped, failed = set_desired_counts(clients.ecs, cluster, {name: 0 for name in held}, after)
+    details.update(stopped_again=stopped, failed=details["failed"] + failed,
+                   held_by_newer_incident={incident: services
+                                           for incident, (_, services) in newer.items()},
+                   note=_newer_stop_message(record, newer) + "; the services this run had "
+                        "brought back that it holds were scaled to 0 again")
+    return ActionResult(NAME, ok=False, changed=True, dry_run=False, details=details)
 
 
 def _finish(clients: AwsClients, record: DesiredCounts, cluster: str, changed: bool,

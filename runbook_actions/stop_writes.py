@@ -11,6 +11,19 @@ at 0 that another incident's open record holds at a count above 0 is recorded at
 and ``originals_from`` names the incident and services (the newest open record wins when two
 disagree, with a warning). Stopping writes is never refused for this: a P0-B cannot wait. A
 service at 0 that no open record explains is recorded at 0 (a worker scaled to 0 on purpose).
+
+Against another incident's stop-writes or restore-writes running at the same time:
+
+- The other records are read *before* the counts, and again after. A record is marked restored
+  only after restore-writes has read every service back at its count, so counts read after a
+  record was seen closed reflect that restore; a zero read while a record was open is explained
+  by it. If a record changed between the two reads (a restore finished, another stop recorded),
+  the reads start over; after a few changing rounds the zeros are explained by the records of
+  either read (a record open in either one held the service at its count).
+- After scaling, every service is described again, and any service not at 0 (a concurrent
+  restore-writes that scaled it up after the counts were read) is scaled to 0 again: ``ok`` means
+  every service was *seen* at 0 after this run's record was written. A restore-writes of an
+  older incident that scales up later sees this record and puts its services back to 0.
 """
 from __future__ import annotations
 
@@ -22,20 +35,23 @@ from .common_params import CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
 from .fleet import set_desired_counts
 from .incident_state import (STATE_PREFIX, DesiredCounts, desired_counts_parameter, open_records,
-                             read_record, save_desired_counts)
+                             read_record, save_desired_counts, snapshot)
 
 NAME = "stop-writes"
+
+
+# Rounds of (records, counts, records) before the counts are used anyway, and of scaling again
+# services seen running after the scale-down: each round follows a concurrent change, not a timer.
+_READ_ROUNDS = 3
+_STOP_ROUNDS = 3
 
 
 def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
                 state_prefix: str, dry_run: bool = False) -> ActionResult:
     ecs, ssm = clients.ecs, clients.ssm
-    # Counts first, then the records: a concurrent stop-writes records before it scales, so
-    # any zero it caused here is explained by a record the listing below already sees.
-    current = _desired_counts(ecs, cluster)
-    parameter = desired_counts_parameter(state_prefix, cluster, incident_id)
+    parameter = desired_counts_parameter(state_prefix, cluster, incident_id)  # refuses bad names
+    current, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
     own = read_record(ssm, parameter)
-    others, warnings = open_records(ssm, state_prefix, cluster, but=parameter)
     recorded = own.counts if own is not None and own.open else None
     originals, sources, conflicts = _originals(
         {name: count for name, count in current.items() if name not in (recorded or {})}, others)
@@ -57,12 +73,56 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
                                        counts={**originals, **(recorded or {})},
                                        replace=own is not None)
     stopped, failed = set_desired_counts(ecs, cluster, to_stop, current)
-    details.update(recorded_counts=recorded, stopped=stopped, failed=failed)
-    if failed:
+    running = _stop_what_still_runs(ecs, cluster, sorted(current), stopped, failed)
+    details["already_stopped"] = sorted(set(details["already_stopped"])
+                                        - {s["service"] for s in stopped})
+    details.update(recorded_counts=recorded, stopped=stopped, failed=failed,
+                   not_stopped=running)
+    if failed or running:
         details["note"] = ("some services were not scaled to 0; rerun the same command to "
                            "finish (the recorded counts are kept)")
-    return ActionResult(NAME, ok=not failed, changed=record_written or bool(stopped), dry_run=False,
-                        details=details)
+    return ActionResult(NAME, ok=not failed and not running,
+                        changed=record_written or bool(stopped), dry_run=False, details=details)
+
+
+def _consistent_read(ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: str
+                     ) -> tuple[dict[str, int], list[DesiredCounts], list[str]]:
+    """The current counts, and the open records that explain their zeros: records first, then
+    counts, then records again, until no record changed in between."""
+    for _ in range(_READ_ROUNDS):
+        before, warnings = open_records(ssm, prefix, cluster, but=parameter)
+        current = _desired_counts(ecs, cluster)
+        after, warnings_after = open_records(ssm, prefix, cluster, but=parameter)
+        if snapshot(before) == snapshot(after):
+            return current, after, warnings_after
+    # Still changing: a record open in either read held its services at its counts.
+    merged = {r.parameter: r for r in before}
+    merged.update({r.parameter: r for r in after})
+    return current, list(merged.values()), sorted(set(warnings + warnings_after)) + [
+        f"other incidents' records changed while the counts were read, {_READ_ROUNDS} times in a "
+        "row (another stop-writes or restore-writes is running): zeros were explained by the "
+        "records of both reads"]
+
+
+def _stop_what_still_runs(ecs: Any, cluster: str, names: list[str], stopped: list[dict[str, Any]],
+                          failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Describe every service again and scale to 0 the ones not at 0 (a concurrent restore
+    scaled them up after the counts were read); ``stopped`` and ``failed`` are updated. Returns
+    what still runs after a few rounds (the failed ones are reported as failed instead)."""
+    for round_ in range(_STOP_ROUNDS + 1):
+        failed_names = {f["service"] for f in failed}
+        present = set(list_service_names(ecs, cluster))
+        seen = _desired_counts(ecs, cluster, [name for name in names if name in present])
+        running = {name: count for name, count in seen.items()
+                   if count != 0 and name not in failed_names}
+        if not running or round_ == _STOP_ROUNDS:
+            return [{"service": name, "desired": count} for name, count in sorted(running.items())]
+        again, again_failed = set_desired_counts(ecs, cluster, {name: 0 for name in running},
+                                                 running)
+        done = {s["service"] for s in again}
+        stopped[:] = [s for s in stopped if s["service"] not in done] + again
+        failed += again_failed
+    return []  # not reached: the last round returns
 
 
 def _originals(current: dict[str, int], others: list[DesiredCounts]
@@ -73,7 +133,7 @@ def _originals(current: dict[str, int], others: list[DesiredCounts]
     originals = dict(current)
     sources: dict[str, list[str]] = {}
     conflicts: list[str] = []
-    newest_first = sorted(others, key=lambda r: (r.updated_at, r.incident_id), reverse=True)
+    newest_first = sorted(others, key=DesiredCounts.age, reverse=True)
     for name in sorted(n for n, count in current.items() if count == 0):
         holding = [r for r in newest_first if r.counts.get(name, 0) > 0]
         if not holding:
@@ -88,8 +148,8 @@ def _originals(current: dict[str, int], others: list[DesiredCounts]
     return originals, sources, conflicts
 
 
-def _desired_counts(ecs: Any, cluster: str) -> dict[str, int]:
-    names = list_service_names(ecs, cluster)
+def _desired_counts(ecs: Any, cluster: str, names: list[str] | None = None) -> dict[str, int]:
+    names = list_service_names(ecs, cluster) if names is None else names
     return {s["serviceName"]: s["desiredCount"] for s in describe_services(ecs, cluster, names)}
 
 
