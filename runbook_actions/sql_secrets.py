@@ -23,9 +23,10 @@ Two rules, the second a safety net for every syntax the first does not name:
    after ``USER``, ``FOR``, ``TO``, before ``IDENTIFIED``), the plugin after ``IDENTIFIED
    WITH``, the values of ``*_HOST``, ``*_USER``, ``*_LOG_FILE``, TLS file/cipher options,
    ``CHANNEL``, ``HOST``, ``DATABASE``, ``SOCKET``, ``OWNER``, ``DIRECTORY``, and the host, user
-   and log file arguments of the RDS procedures above. Enumerating where a secret may sit misses the next syntax (an introducer,
-   a hex literal, a column named ``password``, ``REPLACE 'current'``); enumerating what is safe
-   to show fails safe, and keeps the keywords, users and hosts a responder needs.
+   and log file arguments of the RDS procedures above. Enumerating where a secret may sit
+   misses the next syntax (an introducer, a hex literal, a column named ``password``,
+   ``REPLACE 'current'``); enumerating what is safe to show fails safe, and keeps the
+   keywords, users and hosts a responder needs.
 
 A string literal holding a statement (``PREPARE s FROM '...'``, ``SET @s = CONCAT(...)``) is
 read as SQL in turn, and its secrets masked in place; a literal of free text naming a password
