@@ -168,7 +168,7 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
     args = raw.get("args", {}) or {}
     require_mapping(args, f"{where}.args", None)
     for_each = raw.get("for_each")
-    if for_each is not None and for_each not in FOR_EACH_VARIABLES:
+    if for_each is not None and (not isinstance(for_each, str) or for_each not in FOR_EACH_VARIABLES):
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
     check_reference(kind, ref, args, where)
     return Step(kind=kind, ref=ref, name=_one_line(str(raw.get("name") or ref), f"{where}.name"),
@@ -199,7 +199,7 @@ def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
     for i, item in enumerate(require_list(raw, f"{where}.expect")):
         require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})
         op = item.get("op")
-        if op not in OPERATORS:
+        if not isinstance(op, str) or op not in OPERATORS:
             raise ScenarioError(f"{where}.expect[{i}].op: {op!r} is not one of {', '.join(OPERATORS)}")
         if not isinstance(item.get("path"), str) or not item["path"]:
             raise ScenarioError(f"{where}.expect[{i}].path: required")

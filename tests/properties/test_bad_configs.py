@@ -160,15 +160,6 @@ def typed_in_scenario(path: KeyPath) -> bool:
     return not (inside_an_argument or expected_value or path[-1] in FREE_TEXT_KEYS)
 
 
-def not_the_known_crash(change: tuple[Any, KeyPath]) -> bool:
-    """Leaves out a list or mapping as a step's ``for_each`` or an expectation's ``op``: a known
-    bug (TypeError instead of ScenarioError), pinned by the strict xfail below. Remove this
-    filter when that test starts passing."""
-    data, path = change
-    return not (path[0] != "symptoms" and path[-1] in ("op", "for_each")
-                and isinstance(get(data, path), (list, dict)))
-
-
 def closed_in_scenario(path: KeyPath) -> bool:
     return path[-1:] != ("dimensions",) and "args" not in path[:-1]
 
@@ -184,7 +175,7 @@ def _without_scenario_id(message: str) -> str:
 
 
 @PROPERTY_SETTINGS
-@given(change=st.one_of(wrong_type_change(SCENARIO, typed_in_scenario).filter(not_the_known_crash)
+@given(change=st.one_of(wrong_type_change(SCENARIO, typed_in_scenario)
                         .map(lambda c: ("type", *c)),
                         unknown_key_change(SCENARIO, closed_in_scenario).map(lambda c: ("key", *c))))
 def test_a_scenario_with_a_wrong_type_or_unknown_key_is_refused(tried, change) -> None:
@@ -205,9 +196,6 @@ def test_a_scenario_with_a_wrong_type_or_unknown_key_is_refused(tried, change) -
         assert where.startswith(f"{_location(path)}: "), message
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "drills/scenario.py looks a list or mapping up in a dict (`op not in OPERATORS`, "
-    "`for_each not in FOR_EACH_VARIABLES`): TypeError and a traceback instead of ScenarioError"))
 @pytest.mark.parametrize("path", [("procedure", 0, "expect", 0, "op"), ("procedure", 4, "for_each")],
                          ids=["expect-op", "for-each"])
 def test_a_list_where_a_scenario_expects_a_name_is_refused(path: KeyPath) -> None:
