@@ -44,6 +44,17 @@ def endpoint_host(endpoint_url: str) -> str:
     return _ipv6(host) if host.startswith("[") else _host_name(host)
 
 
+def endpoint_port(endpoint_url: str) -> int:
+    """The port ``endpoint_url`` reaches (after the same decoding as its host)."""
+    endpoint_host(endpoint_url)  # refuses what hides its host
+    netloc = _percent_decoded(urlsplit(endpoint_url).netloc)
+    host = _without_port(netloc)
+    port = netloc[len(host):].lstrip(":")
+    if port:
+        return int(port)
+    return 443 if urlsplit(endpoint_url).scheme == "https" else 80
+
+
 def _percent_decoded(text: str) -> str:
     for _ in range(MAX_DECODE_ROUNDS + 1):
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
+from stack_config.loader import STACK_NAME
 
 from .exceptions import DrillError
 from .files import write_atomically
@@ -97,9 +98,13 @@ class FaultJournal:
         if not RUN_ID.fullmatch(str(journal.run_id)) or not isinstance(journal.target, dict) \
                 or not isinstance(journal.target.get("key"), str):
             raise ValueError(f"run id {str(journal.run_id)[:60]!r} or target is not one a drill writes")
+        wrong = [name for name, kind in _FIELD_TYPES.items() if not _is(getattr(journal, name), kind)]
+        if wrong or not STACK_NAME.fullmatch(journal.stack):
+            raise ValueError(f"field {(wrong or ['stack'])[0]!r} is not one a drill writes")
         if any(e.status not in STATUSES or e.kind not in ("fault", "action") or not isinstance(e.state, dict)
+               or not all(_is(getattr(e, name), kind) for name, kind in _ENTRY_TYPES.items())
                for e in entries):
-            raise ValueError("an entry has an unknown status or kind")
+            raise ValueError("an entry has an unknown status or kind, or a field of the wrong type")
         return journal
 
     def describe(self) -> str:
@@ -243,3 +248,11 @@ class JournalWriter:
 
 def _short(error: Exception) -> str:
     return " ".join(str(error).split())[:120] or type(error).__name__
+
+
+_FIELD_TYPES = {"incident_id": str, "scenario": str, "stack": str, "started": str, "host": str, "pid": int}
+_ENTRY_TYPES = {"seq": int, "ref": str, "step": str, "detail": str, "at": str}
+
+
+def _is(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)

@@ -11,9 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from stack_config import load_platform
+from runbook_actions.exceptions import RunbookError
+from stack_config import StackConfigError, load_platform
 
 from .context import DrillContext
+from .exceptions import DrillError
 from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, default_state_dir
 from .journal import STEP_FAILED, StepRecord
 from .open_journals import (alive_here, check_journal_dir, close_dead_embedded, emulator_answers,
@@ -86,7 +88,12 @@ def _recover_local_journal(journal: FaultJournal, local: LocalJournalStore, only
     if only_list or not answers:
         print(f"open: {journal.describe()} (emulator {endpoint}{'' if answers else ', not answering'})")
         return 1
-    session = TargetSession(local_target(endpoint), emulator_clients(endpoint, load_platform(journal.stack).region),
+    try:
+        region = load_platform(journal.stack).region
+    except StackConfigError as error:
+        print(f"FAILED: run {journal.run_id} was not recovered: {error}")
+        return 1
+    session = TargetSession(local_target(endpoint), emulator_clients(endpoint, region),
                             prepare=lambda _platform: None, key=journal.target_key)
     with target_lock(session.key, "drills recover"):
         return _recover_all([journal], session, [local], False)
@@ -105,7 +112,12 @@ def _recover_all(journals: list[FaultJournal], session: TargetSession, stores: l
             print(f"open: {journal.describe()}{suffix}")
             left += 0 if only_list else 1
             continue
-        left += 0 if _recover_one(journal, session, stores) else 1
+        try:
+            recovered = _recover_one(journal, session, stores)
+        except (DrillError, StackConfigError, RunbookError) as error:  # the other journals still count
+            print(f"FAILED: run {journal.run_id} was not recovered: {error}")
+            recovered = False
+        left += 0 if recovered else 1
     return left
 
 

@@ -7,12 +7,12 @@ import hashlib
 import ipaddress
 import os
 import socket
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from .endpoints import EndpointError, endpoint_host, endpoint_port
 from .exceptions import DrillError
 
 LOOPBACK = "loopback"
@@ -23,33 +23,48 @@ class TargetBusyError(DrillError):
 
 
 def endpoint_identity(endpoint_url: str) -> str:
-    """``http://localhost:5123/``, ``HTTP://127.0.0.1:5123`` and ``http://[::1]:5123`` are one
-    emulator: scheme, the host's address (every loopback name is one) and the port."""
-    parts = urlsplit(endpoint_url.strip())
-    scheme = (parts.scheme or "http").lower()
-    host = (parts.hostname or "").rstrip(".").lower()
-    port = parts.port or (443 if scheme == "https" else 80)
+    """``http://localhost:5123/``, ``HTTP://127.0.0.1:5123``, ``http://0.0.0.0:5123``,
+    ``http://[::ffff:127.0.0.1]:5123`` and ``http://%31%32%37.0.0.1:5123`` are one emulator:
+    the scheme, the address the host reaches (every name of this machine is one) and the port."""
+    scheme = urlsplit(endpoint_url.strip()).scheme.lower() or "http"
+    try:
+        host, port = endpoint_host(endpoint_url.strip()), endpoint_port(endpoint_url.strip())
+    except EndpointError:
+        return endpoint_url.strip()  # refused wherever it is used; its text is all we have
     return f"{scheme}://{_address(host, port)}:{port}"
 
 
 def _address(host: str, port: int) -> str:
+    literal = _ip(host)
+    if literal is not None:
+        return LOOPBACK if _this_machine(literal) else str(literal)
     try:
-        return LOOPBACK if ipaddress.ip_address(host).is_loopback else host
-    except ValueError:
-        pass
-    try:
-        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        found = {_ip(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
     except OSError:
         return host  # unresolvable: its name is all we have
-    addresses = {ipaddress.ip_address(info[4][0]) for info in found}
-    if addresses and all(address.is_loopback for address in addresses):
+    addresses = sorted((a for a in found if a is not None), key=str)
+    if addresses and all(_this_machine(a) for a in addresses):
         return LOOPBACK
-    return host
+    return str(addresses[0]) if addresses else host
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _this_machine(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, or the unspecified address, which connects to this machine too."""
+    return address.is_loopback or address.is_unspecified
 
 
 def lock_dir() -> Path:
-    """Per user and machine, whatever ``--journal-dir`` each run was given."""
-    return Path(tempfile.gettempdir()) / f"incident-guardrails-locks-{os.getuid()}"
+    """Per user and machine, whatever ``--journal-dir`` or ``TMPDIR`` each run was given."""
+    return Path("/tmp") / f"incident-guardrails-locks-{os.getuid()}"
 
 
 @contextmanager

@@ -104,3 +104,48 @@ def test_two_runs_started_from_two_machines_at_once_step_back(clients, tmp_path:
         refuse_if_another_run(session, ours.stores, ours)
     assert [j.run_id for j in target_store.load_all()] == [other.run_id]  # ours withdrew
     assert LocalJournalStore(tmp_path).load_all() == []
+
+
+@pytest.mark.parametrize("spelling", ["http://0.0.0.0:5123", "http://[::ffff:127.0.0.1]:5123",
+                                      "http://%31%32%37.0.0.1:5123", "http://127.1:5123", "http://[::]:5123"])
+def test_addresses_that_reach_this_machine_are_one_target(spelling: str) -> None:
+    assert endpoint_identity(spelling) == endpoint_identity("http://127.0.0.1:5123")
+
+
+def test_the_lock_folder_does_not_follow_tmpdir(monkeypatch, tmp_path: Path) -> None:
+    from drills.target_identity import lock_dir
+    before = lock_dir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert lock_dir() == before
+
+
+@pytest.mark.parametrize("field, value", [("pid", "abc"), ("pid", True), ("stack", "../x"), ("host", 3),
+                                          ("incident_id", None)])
+def test_a_journal_with_a_field_of_the_wrong_type_is_named_not_trusted(tmp_path: Path, field: str, value) -> None:
+    store = LocalJournalStore(tmp_path)
+    journal = FaultJournal("p0-b-20261129120000-ab12", "DRILL-X", "p0-b", "production",
+                           {"name": "local", "key": "local:x", "endpoint_url": "http://127.0.0.1:1"})
+    store.save(journal)
+    path = tmp_path / f"{journal.run_id}.json"
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    assert store.load_all() == [] and len(store.unreadable) == 1
+
+
+def test_a_journal_of_an_unknown_stack_does_not_stop_the_others(moto_server, tmp_path: Path) -> None:
+    endpoint = moto_server.endpoint_url
+    key = f"local:{endpoint_identity(endpoint)}"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)  # the runs were killed: their process is gone
+    for run_id, stack in (("p0-b-20261129120000-ab12", "nosuch"), ("p0-a-20261129120001-cd34", "production")):
+        LocalJournalStore(tmp_path).save(FaultJournal(run_id, f"DRILL-{run_id[-4:]}", run_id[:4], stack,
+                                                      {"name": "local", "key": key, "endpoint_url": endpoint},
+                                                      pid=dead_pid))
+    run = subprocess.run([sys.executable, "-m", "drills", "recover", "--endpoint-url", endpoint,
+                          "--journal-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "FAILED: run p0-b-20261129120000-ab12 was not recovered: no stack 'nosuch'" in run.stdout
+    assert "closed: run p0-a-20261129120001-cd34" in run.stdout and "Traceback" not in run.stderr
