@@ -36,6 +36,7 @@ _ECS_SERVICE = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}"
 # CloudWatch Logs CreateLogGroup: 1-512 characters of [.-_/#A-Za-z0-9]; "Log group names can't
 # start with the string aws/" (AWS's own groups, /aws/rds/..., start with a slash).
 _LOG_GROUP = r"(?!aws/)[A-Za-z0-9_.\-/#]{1,512}"
+_LOG_GROUP_RULE = "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting with aws/)"
 # Secrets Manager CreateSecret, Name: 1-512 ASCII letters, numbers and /_+=.@-
 _SECRET_NAME = r"[A-Za-z0-9/_+=.@\-]{1,512}"
 # Systems Manager PutParameter, Name: a-zA-Z0-9_.- with "/" between hierarchy levels (a leading
@@ -87,8 +88,7 @@ class Service:
                         "a valid ECS service name (up to 255 letters, digits, _ and -, starting "
                         "with a letter or digit)")
         require_pattern(self.log_group, _LOG_GROUP, f"{path}.logGroup",
-                        "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
-                        "with aws/)")
+                        _LOG_GROUP_RULE)
         if self.target_group is not None:
             require_pattern(self.target_group, r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,30}[A-Za-z0-9])?",
                             f"{path}.targetGroup", "a valid target group name (1-32 chars)")
@@ -117,8 +117,7 @@ class AuroraCluster:
         require_pattern(self.master_secret_id, _SECRET_NAME, f"{path}.masterSecretId",
                         "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)")
         require_pattern(self.audit_log_group, _LOG_GROUP, f"{path}.auditLogGroup",
-                        "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
-                        "with aws/)")
+                        _LOG_GROUP_RULE)
         require_pattern(self.endpoint_parameter, _SSM_PARAMETER, f"{path}.endpointParameter",
                         "an SSM parameter name: /level/.../name, at most 15 levels of "
                         "A-Z a-z 0-9 _ . -, not starting with aws or ssm")

@@ -15,17 +15,11 @@ import pytest
 from drills.safety import (AwsDrillRequest, CallerIdentity, ProductionMarkers, UnsafeTargetError,
                            aws_refusals, check_stack_may_be_drilled, parse_arn, production_markers,
                            stack_refusals)
-from stack_config import PROJECT_ROOT, load_platform
+from stack_config import PROJECT_ROOT
 from tests.support.platform_names import CLUSTER, DB
+from tests.support.safety_cases import ALLOWED_STAGING, MARKERS, PRODUCTION_ACCOUNT, STAGING, STAGING_ACCOUNT
 
-STAGING_ACCOUNT = "111111111111"
-PRODUCTION_ACCOUNT = "999999999999"
-STAGING = load_platform("staging")
-ALLOWED = dataclasses.replace(
-    STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,)))
-MARKERS = ProductionMarkers(stacks=frozenset({"production"}),
-                            clusters=frozenset({CLUSTER, DB}),
-                            accounts=frozenset({PRODUCTION_ACCOUNT}))
+ALLOWED = ALLOWED_STAGING
 
 
 def _request(platform=ALLOWED, account: object = STAGING_ACCOUNT, confirm: object = STAGING_ACCOUNT,

@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import re
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3

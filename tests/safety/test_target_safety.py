@@ -12,22 +12,13 @@ from botocore.stub import Stubber
 
 from drills import session as drill_session
 from drills.cli import main
-from drills.safety import (AwsDrillRequest, CallerIdentity, ProductionMarkers, aws_refusals,
-                           production_markers)
+from drills.safety import AwsDrillRequest, CallerIdentity, aws_refusals, production_markers
 from drills.session import open_target
 from runbook_actions.clients import AwsClients
 from stack_config import StackConfigError, load_platform, platform_from_config
 from stack_config.loader import load_stack_config
 from tests.support.platform_names import CLUSTER, DB
-
-STAGING_ACCOUNT = "111111111111"
-PRODUCTION_ACCOUNT = "999999999999"
-STAGING = load_platform("staging")
-ALLOWED_STAGING = dataclasses.replace(
-    STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,)))
-MARKERS = ProductionMarkers(stacks=frozenset({"production"}),
-                            clusters=frozenset({CLUSTER, DB}),
-                            accounts=frozenset({PRODUCTION_ACCOUNT}))
+from tests.support.safety_cases import ALLOWED_STAGING, MARKERS, PRODUCTION_ACCOUNT, STAGING, STAGING_ACCOUNT
 
 
 def request(account: str = STAGING_ACCOUNT, platform=ALLOWED_STAGING, stack: str = "staging",

@@ -12,13 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import queue
 import signal
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import pytest

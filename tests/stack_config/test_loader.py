@@ -1,7 +1,6 @@
 """The stack config is the one source of the platform's names; bad config fails naming the key."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
