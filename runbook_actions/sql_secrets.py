@@ -7,7 +7,8 @@ cut off by the audit log's query length limit), hex and bit literals (``X'..'``,
 the end of the line; the content of a versioned ``/*! */`` comment is read as SQL). Keywords are
 then looked for in the tokens, so no spelling, spacing or comment between them hides a value.
 
-Two rules, the second a safety net for every syntax the first does not name:
+Three rules, the second a safety net for every syntax the first does not name, the third
+for what a typo leaves of both:
 
 1. **Value positions** are masked whatever their form, quoted or not (a typo is still a
    password): after ``IDENTIFIED [WITH plugin] BY|AS [PASSWORD]`` (not ``RANDOM``), after
@@ -27,6 +28,19 @@ Two rules, the second a safety net for every syntax the first does not name:
    misses the next syntax (an introducer, a hex literal, a column named ``password``,
    ``REPLACE 'current'``); enumerating what is safe to show fails safe, and keeps the
    keywords, users and hosts a responder needs.
+
+3. **Password statements, by how they start, misspelt too** (MySQL refuses the statement, the
+   audit log keeps it): a statement whose first words are, or are one or two typos away from,
+   ``ALTER USER``, ``CREATE USER``, ``SET PASSWORD``, ``GRANT``, ``CHANGE MASTER`` or ``CHANGE
+   REPLICATION`` is read as one by rule 2 whatever keywords follow (``IDENTIFED BY 'x'``,
+   ``IDENTIFIEDBY 'x'``, ``MASTER_PASWORD='x'``); a misspelt ``IDENTIFIED`` before ``BY`` still
+   marks a value position of rule 1 (quoted or not). In any statement that names a user or a
+   password (a word containing USER, PASS, PWD or IDENT), the literal after ``BY`` or ``TO`` is a
+   value unless it is an account name: followed by ``@`` or ``IDENTIFIED``, or the grantee of
+   ``GRANT ... TO`` / the new name of ``RENAME USER ... TO``. ``SET PASSWORD ... TO 'x'`` is no
+   account name: ``TO`` names one only in GRANT and RENAME. A literal right after an account
+   name is part of it only when the run of adjacent strings ends at ``@`` (``'ap' 'p'@'%'``), so
+   ``SET PASSWORD FOR 'app' 'x'`` masks the ``'x'``.
 
 A string literal holding a statement (``PREPARE s FROM '...'``, ``SET @s = CONCAT(...)``) is
 read as SQL in turn, and its secrets masked in place; a literal of free text naming a password
@@ -76,7 +90,16 @@ _KEPT_OPTION = re.compile(r"(?:\w+_)?(?:HOST|USER|LOG_FILE|SSL_CA|SSL_CAPATH|SSL
                           r"|SSL_CRLPATH|SSL_KEY|SSL_CIPHER|TLS_VERSION|TLS_CIPHERSUITES"
                           r"|PUBLIC_KEY_PATH|COMPRESSION_ALGORITHMS|NETWORK_NAMESPACE)"
                           r"|DATABASE|SOCKET|OWNER|CHANNEL|DEFAULT_AUTH|PLUGIN_DIR|DIRECTORY")
-_ACCOUNT_BEFORE = frozenset({"USER", "FOR", "TO", "EXISTS"})
+_ACCOUNT_BEFORE = frozenset({"USER", "FOR", "EXISTS"})
+# Rule 3: the first word of a password statement, and the second words that make it one (None:
+# the first alone does). Matched within a typo or two (_near), so ALTR USR is ALTER USER.
+_PASSWORD_STATEMENTS: dict[str, tuple[str, ...] | None] = {
+    "ALTER": ("USER",), "CREATE": ("USER",), "SET": ("PASSWORD", "PASSWD"), "GRANT": None,
+    "CHANGE": ("MASTER", "REPLICATION")}
+# Words that name a user or a password, for the BY/TO value rule (rule 3).
+_NAMES_USER_OR_PASSWORD = re.compile(r"USER|PASS|PASW|PWD|IDENT")
+# Statements in which TO names an account: GRANT ... TO grantee, RENAME USER a TO b.
+_TO_NAMES_AN_ACCOUNT = frozenset({"GRANT", "RENAME"})
 _STATEMENT_WORDS = frozenset({
     "ALTER", "CREATE", "SET", "GRANT", "REVOKE", "CHANGE", "START", "STOP", "RESET", "CALL",
     "SELECT", "INSERT", "UPDATE", "REPLACE", "DELETE", "CLONE", "PREPARE", "EXECUTE", "DO",
@@ -164,10 +187,10 @@ def _statement(view: _View, tokens: list[_Token], depth: int, force: bool) -> tu
     for i in literals:
         inner[i] = _inside(view, sig[i], depth)
     bearing = force or any(_TRIGGER.fullmatch(t.text) for t in sig if t.kind in ("word", "ident")) \
-        or any(carries for _, carries, _ in inner.values())
+        or any(carries for _, carries, _ in inner.values()) or _password_statement(sig)
     spans: list[Span] = []
+    values, runs, kept = _roles(view, sig)
     if bearing:
-        values, runs, kept = _roles(view, sig)
         spans += runs
         for i in literals:
             found, carries, is_statement = inner[i]
@@ -175,6 +198,10 @@ def _statement(view: _View, tokens: list[_Token], depth: int, force: bool) -> tu
                 spans += found  # a statement in a literal: its own secrets, keywords kept
             elif i in values or i not in kept:
                 spans.append(_content(view, sig[i]))
+    else:
+        by_or_to = _by_or_to_values(sig, kept)
+        spans += [_content(view, sig[i]) for i in by_or_to]
+        bearing = bool(by_or_to)
     for comment in comments:  # read as SQL: a literal in a comment is masked like any other
         text = view.text[comment.start:comment.end]
         skip = 2 if text[:2] in ("/*", "--") else 1
@@ -185,6 +212,59 @@ def _statement(view: _View, tokens: list[_Token], depth: int, force: bool) -> tu
 
 
 _TRIGGER_TEXT = re.compile(r"IDENTIFIED|PASSWORD|AUTHENTICATION|RDS_|AES_|KEYRING", re.IGNORECASE)
+
+
+def _password_statement(sig: list[_Token]) -> bool:
+    """Rule 3: the statement starts as a password statement does, within a typo or two."""
+    words = [t.text if t.kind in ("word", "ident") else None for t in sig[:2]]
+    first = next((key for key in _PASSWORD_STATEMENTS if words and words[0] and
+                  _near(words[0], key)), None)
+    if first is None:
+        return False
+    seconds = _PASSWORD_STATEMENTS[first]
+    return seconds is None or (len(words) > 1 and words[1] is not None
+                               and any(_near(words[1], second) for second in seconds))
+
+
+def _by_or_to_values(sig: list[_Token], kept: set[int]) -> set[int]:
+    """Rule 3, in a statement no other rule marks: the literals after BY or TO (and the strings
+    MySQL joins to them) when the statement names a user or a password, but account names."""
+    if not any(t.kind in ("word", "ident") and _NAMES_USER_OR_PASSWORD.search(t.text)
+               for t in sig):
+        return set()
+    found: set[int] = set()
+    for k, token in enumerate(sig):
+        if (token.kind in ("string", "number") and k > 0 and sig[k - 1].kind == "word"
+                and sig[k - 1].text in ("BY", "TO") and k not in kept):
+            while k < len(sig) and sig[k].kind in ("string", "number"):
+                found.add(k)
+                if sig[k].kind != "string":
+                    break
+                k += 1
+    return found
+
+
+def _near(word: str, keyword: str) -> bool:
+    """``word`` is ``keyword`` or a typo of it: at most one edit (a letter missing, extra,
+    wrong or two swapped) for keywords of up to five letters, two for longer ones."""
+    limit = 1 if len(keyword) <= 5 else 2
+    if abs(len(word) - len(keyword)) > limit:
+        return False
+    if word == keyword:
+        return True
+    # Optimal string alignment distance, rows of the dynamic programme only.
+    before: list[int] = []
+    previous = list(range(len(keyword) + 1))
+    for i, a in enumerate(word, 1):
+        current = [i] + [0] * len(keyword)
+        for j, b in enumerate(keyword, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == keyword[j - 2] and word[i - 2] == b:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+        if min(previous) > limit:
+            return False
+    return previous[-1] <= limit
 
 
 def _inside(view: _View, token: _Token, depth: int) -> tuple[list[Span], bool, bool]:
@@ -234,8 +314,15 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
             return  # a function call: its literals are masked by the general rule
         runs.append(view.span(run.start(), run.end()))
 
+    first = word(0)
+    set_password = first == "SET" and word(1) is not None and _near(word(1) or "", "PASSWORD")
     for i, token in enumerate(sig):
         name = word(i)
+        if name is not None and name != "IDENTIFIED" and _near(name, "IDENTIFIED") \
+                and word(i + 1) == "BY":  # IDENTIFED BY, IDENTIFIDE BY: rule 3
+            value(i + 2)
+        if name == "TO" and set_password and word(i + 1) != "RANDOM":
+            value(i + 1)  # SET PASSWORD ... TO 'x': MySQL knows only TO RANDOM here
         if name == "IDENTIFIED":
             j = i + 1
             if word(j) == "WITH":
@@ -264,18 +351,38 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
                 for k in arguments[_RDS_PASSWORD_ARGUMENT]:
                     if sig[k].kind != "punct" and not punct(k + 1, "("):
                         value(k)
+    def before_at(k: int) -> bool:
+        """``k`` ends, or is part of, a run of adjacent strings that ends at @."""
+        while sig[k].kind == "string" and k + 1 < len(sig) and sig[k + 1].kind == "string":
+            k += 1
+        return punct(k + 1, "@")
+
+    roles = _role_list(sig)
     for k, token in enumerate(sig):
         if token.kind not in ("string", "number"):
             continue
         before, after = word(k - 1), word(k + 1)
-        if (punct(k + 1, "@") or (punct(k - 1, "@") and k >= 2 and sig[k - 2].kind != "punct")
-                or before in _ACCOUNT_BEFORE or after == "IDENTIFIED"
+        if (before_at(k) or (punct(k - 1, "@") and k >= 2 and sig[k - 2].kind != "punct")
+                or before in _ACCOUNT_BEFORE or after == "IDENTIFIED" or k in roles
+                or (before == "TO" and first in _TO_NAMES_AN_ACCOUNT)
                 or (before is not None and _KEPT_OPTION.fullmatch(before))
                 or (punct(k - 1, "=") and word(k - 2) is not None
-                    and _KEPT_OPTION.fullmatch(word(k - 2) or ""))
-                or (k - 1 in kept and sig[k - 1].kind == "string" and token.kind == "string")):
+                    and _KEPT_OPTION.fullmatch(word(k - 2) or ""))):
             kept.add(k)
     return values, runs, kept
+
+
+def _role_list(sig: list[_Token]) -> set[int]:
+    """The role names of ``GRANT role, ... TO account`` (no ON: not privileges on an object),
+    and the grantees after its TO, separated by commas: account names, all of them."""
+    if not sig or sig[0].kind != "word" or sig[0].text != "GRANT":
+        return set()
+    words = [t.text for t in sig if t.kind == "word"]
+    if "TO" not in words or "ON" in words[:words.index("TO")]:
+        return set()
+    return {k for k, t in enumerate(sig) if t.kind == "string"
+            and (sig[k - 1].kind == "word" and sig[k - 1].text in ("GRANT", "TO")
+                 or sig[k - 1].kind == "punct" and sig[k - 1].text in (",", "@"))}
 
 
 def _arguments(sig: list[_Token], open_at: int) -> list[list[int]]:

@@ -276,6 +276,37 @@ PASSWORD_FORMS = {
     "password-column": ("INSERT INTO users (name, password) VALUES ('bob', 'Narwhal-53')",
                         "INSERT INTO users (name, password) VALUES ('***', '***')"),
     "encryption-key": ("SELECT AES_ENCRYPT(card, 'Otter-56')", "SELECT AES_ENCRYPT(card, '***')"),
+    # Typos: MySQL refuses the statement, the audit log still records it, and a typo is still a
+    # password. A statement that starts as a password statement (ALTER/CREATE USER, SET
+    # PASSWORD, GRANT, CHANGE MASTER/REPLICATION, misspelt too) masks every literal that is no
+    # account name; a BY or TO literal in a statement naming a user or password is a value.
+    "set-password-to-a-literal": ("SET PASSWORD FOR 'app'@'%' TO 'Tired-Pa55'",
+                                  "SET PASSWORD FOR 'app'@'%' TO '***'"),
+    "misspelt-identified": ("ALTER USER app IDENTIFED BY 'Typo-Pa55'",
+                            "ALTER USER app IDENTIFED BY '***'"),
+    "misspelt-identified-unquoted": ("ALTER USER app IDENTIFIDE BY Wren-59",
+                                     "ALTER USER app IDENTIFIDE BY ***"),
+    "misspelt-alter-user-and-identified": ("ALTR USR 'app'@'%' IDENTIFYED BY 'Yak-60'",
+                                           "ALTR USR 'app'@'%' IDENTIFYED BY '***'"),
+    "identified-by-without-a-space": ("CREATE USER app IDENTIFIEDBY 'Zebra-61'",
+                                      "CREATE USER app IDENTIFIEDBY '***'"),
+    "misspelt-by": ("CREATE USER 'app'@'%' IDENTIFIED BYY 'Hare-62'",
+                    "CREATE USER 'app'@'%' IDENTIFIED BYY '***'"),
+    "misspelt-password-keyword": ("SET PASWORD FOR app = 'Bat-63'", "SET PASWORD FOR app = '***'"),
+    "set-passwd": ("SET PASSWD = 'Crow-64'", "SET PASSWD = '***'"),
+    "set-password-without-equals": ("SET PASSWORD FOR 'app' 'Gecko-65'",
+                                    "SET PASSWORD FOR 'app' '***'"),
+    "set-password-to-unquoted": ("SET PASSWORD FOR app TO Ferret-66",
+                                 "SET PASSWORD FOR app TO ***"),
+    "grant-misspelt-identified": ("GRANT ALL ON zelly.* TO 'app'@'%' IDENTIFIDE BY 'Deer-67'",
+                                  "GRANT ALL ON zelly.* TO 'app'@'%' IDENTIFIDE BY '***'"),
+    "misspelt-master-password": ("CHANGE MASTER TO MASTER_HOST='db1', MASTER_PASWORD='Emu-68'",
+                                 "CHANGE MASTER TO MASTER_HOST='db1', MASTER_PASWORD='***'"),
+    "misspelt-change-replication": (
+        "CHNAGE REPLICATON SOURCE TO SOURCE_USER='repl', SOURCE_PASWD='Fox-69'",
+        "CHNAGE REPLICATON SOURCE TO SOURCE_USER='repl', SOURCE_PASWD='***'"),
+    "by-literal-naming-a-user": ("ALTERUSER app IDENTIFY BY 'Gull-70'",
+                                 "ALTERUSER app IDENTIFY BY '***'"),
 }
 # Statements with no secret, which masking must leave exactly as they are.
 NO_SECRET = [
@@ -287,6 +318,13 @@ NO_SECRET = [
     "UPDATE orders SET note = REPLACE(note, 'old', 'new') WHERE id = 7",
     "CALL mysql.rds_set_source_delay(3600)",
     "SELECT 'a -- b', '#c', 'x /* y */' FROM t -- identified by",
+    # Account and role names stay readable in the statements that now mask every other literal.
+    "GRANT SELECT ON zelly.* TO 'app'@'%'",
+    "GRANT 'reader', 'writer' TO 'app'@'%', 'ops'",
+    "GRANT SELECT ON mysql.user TO 'auditor'",
+    "RENAME USER old TO 'new'",
+    "SET PASSWORD FOR 'app'@'%' TO RANDOM",
+    "ALTER USER 'app'@'localhost' ACCOUNT LOCK",
 ]
 # Free text in a literal that names a password keyword cannot be told from a password hint:
 # it is masked whole (a statement in a literal keeps its keywords instead; see above).
@@ -298,7 +336,7 @@ MASKED_WHOLE = {
                       "INSERT INTO notes VALUES (7, '***')"),
 }
 SECRET_WORDS = re.compile(r"[A-Z][a-z]+-\d+|Ant|Bee|Cat|Dog|Elk|Fox|Gnu|Hen|Ibis|Jay|Kiwi|Lynx|Mole"
-                          r"|HOTEL8HASH|6C8989366EAF|70770a|7077")
+                          r"|HOTEL8HASH|6C8989366EAF|70770a|7077|Pa55")
 
 
 def audit_record(statement: str) -> str:
