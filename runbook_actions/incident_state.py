@@ -10,20 +10,35 @@ then marked ``"restored"`` and kept as the incident's audit trail. While a recor
 zeros it explains are not anyone's original counts: a stop-writes under another incident id
 takes the counts from it (``open_records``).
 
-Records are ordered by when SSM last wrote them (``LastModifiedDate``, the service's clock, not
-the writer's): the newest open record is the stop that holds the services now, and no older
-incident's restore-writes may undo it (``newer``).
+Records are ordered by when they were *opened*: created, or reopened by a stop-writes after
+they were marked restored (a new stop of writes). A rewrite while a record is open (a rerun
+adding a service, a concurrent run merging, a hand repair) does not move it: the newest opened
+record is the stop that holds the services now, and no older incident's restore-writes may undo
+it (``newer``). Ordering by the last write let a rerun of an older incident overtake a newer one
+and restart every service while the newer incident was still open.
+
+The time a record was opened is read from SSM's own history of the parameter
+(GetParameterHistory, ``placed``): the LastModifiedDate of the version that opened it, the
+first of the versions since the last one marked restored. That is the service's clock, the
+same for every writer, and no writer can change it afterwards. A time kept in the record by
+its writer was not chosen: two responders' laptops (or a laptop and a Lambda) disagree by
+seconds to minutes, and two incidents stopped a minute apart is exactly when the order
+matters. SSM keeps only the last 100 versions of a parameter, so every rewrite also copies
+SSM's opening time into the record (``opened_at``, SSM's time copied, not the writer's); it is
+used only when the history no longer reaches the opening version. A version 1 record needs no
+history call: it opened at its LastModifiedDate.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace as with_fields
+from datetime import datetime, timezone
 from typing import Any
 
 from .aws_errors import aws_call
 from .constants import DEFAULT_STATE_PREFIX, ENV_STATE_PREFIX
-from .exceptions import InvalidArgumentError, RefusedError
+from .exceptions import InvalidArgumentError, RefusedError, RunbookError
 from .params import Param
 from .rds_helpers import iso, utc_now
 
@@ -46,21 +61,24 @@ class DesiredCounts:
     restored: bool
     modified: datetime | None = None  # SSM's LastModifiedDate
     version: int | None = None  # SSM's parameter version
+    opened_at: str = ""  # SSM's opening time as the record carries it (see the module's doc)
+    opened: datetime | None = None  # when it was opened, by SSM's clock: set by ``placed``
 
     @property
     def open(self) -> bool:
         return not self.restored
 
     def newer(self, other: "DesiredCounts") -> bool:
-        """Written after ``other`` (SSM's times; the records' own ``updated_at`` only where the
-        endpoint gives none). Equal times are neither newer."""
-        if self.modified is not None and other.modified is not None:
-            return self.modified > other.modified
+        """Opened after ``other``. Both must have been ``placed``; only where the endpoint gives
+        no times at all are the records' own ``updated_at`` compared. Equal times are neither
+        newer."""
+        if self.opened is not None and other.opened is not None:
+            return self.opened > other.opened
         return self.updated_at > other.updated_at
 
     def age(self) -> tuple[float, str, str]:
         """Sort key, oldest first, in the order ``newer`` judges."""
-        return (self.modified.timestamp() if self.modified else 0.0, self.updated_at,
+        return (self.opened.timestamp() if self.opened else 0.0, self.updated_at,
                 self.incident_id)
 
     def holds(self, services: Any) -> list[str]:
@@ -161,32 +179,111 @@ def open_records(ssm: Any, prefix: str, cluster: str,
     return records, warnings
 
 
+def placed(ssm: Any, records: list[DesiredCounts], *, strict: bool = True
+           ) -> tuple[list[DesiredCounts], list[str]]:
+    """``records`` with ``opened`` set: when each was opened, by SSM's clock (module doc).
+
+    ``strict=False`` (stop-writes, which must not wait): a history that cannot be read leaves
+    the record at the opening time it carries, else its last write, with a warning. Strict
+    (restore-writes, where the order decides what may restart): the error stops the run.
+    """
+    out: list[DesiredCounts] = []
+    warnings: list[str] = []
+    for record in records:
+        try:
+            opened = _opened(ssm, record)
+        except RunbookError as error:
+            if strict:
+                raise
+            opened = _time(record.opened_at) or record.modified
+            warnings.append(f"{error}; incident {record.incident_id} is ordered by "
+                            + ("the opening time its record carries" if _time(record.opened_at)
+                               else "its record's last write"))
+        out.append(with_fields(record, opened=opened))
+    return out, warnings
+
+
+def _opened(ssm: Any, record: DesiredCounts) -> datetime | None:
+    if record.version == 1 and record.modified is not None:
+        return record.modified  # created by this write: its own time is the opening
+    with aws_call(f"reading the history of desired-count record {record.parameter} (to tell "
+                  "which incident stopped writes first; needs ssm:GetParameterHistory)"):
+        pages = ssm.get_paginator("get_parameter_history").paginate(Name=record.parameter)
+        versions = sorted((v for page in pages for v in page["Parameters"]
+                           if record.version is None or v.get("Version", 0) <= record.version),
+                          key=lambda v: v.get("Version", 0))
+    opening = None
+    for version in reversed(versions):  # back from this version to the last one restored
+        if _status(version.get("Value", "")) == RESTORED:
+            break
+        opening = version
+    else:
+        if versions and versions[0].get("Version") != 1 and _time(record.opened_at):
+            return _time(record.opened_at)  # SSM no longer keeps the opening version
+    if opening is None:  # this version marked it restored: it is not open
+        return record.modified
+    found = opening.get("LastModifiedDate")
+    return found if isinstance(found, datetime) else record.modified
+
+
+def _status(value: str) -> str:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return STOPPED  # a damaged old version: nothing says writes were restored there
+    status = data.get("status", STOPPED) if isinstance(data, dict) else STOPPED
+    return status if isinstance(status, str) else STOPPED
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _opened_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(timezone.utc).isoformat(
+        timespec="microseconds").replace("+00:00", "Z")
+
+
 def save_desired_counts(ssm: Any, parameter: str, *, cluster: str, incident_id: str,
-                        counts: dict[str, int], replace: bool) -> dict[str, int]:
+                        counts: dict[str, int], replace: bool,
+                        opened: datetime | None = None) -> dict[str, int]:
     """Write the record and return the counts now stored.
 
     With ``replace=False`` the write only creates: if another run recorded first (two engineers
     running stop-writes at once), its record wins and ours only adds the services it lacks, so
     counts read after the other run had already scaled to 0 never overwrite the real ones.
+    ``opened``: when the open record being rewritten was opened (``placed``), kept in it; None
+    when this write opens the record (a creation, or a reopening after a restore).
     """
     if not replace and _create(ssm, parameter, _record(cluster, incident_id, counts)):
         return dict(counts)
     if not replace:
-        stored = read_desired_counts(ssm, parameter) or {}
-        counts = {**counts, **stored}
-    _overwrite(ssm, parameter, _record(cluster, incident_id, counts))
+        stored = read_record(ssm, parameter)
+        if stored is not None:
+            counts = {**counts, **stored.counts}
+            if stored.open:
+                opened = placed(ssm, [stored], strict=False)[0][0].opened
+    _overwrite(ssm, parameter, _record(cluster, incident_id, counts,
+                                       opened_at=_opened_text(opened)))
     return dict(counts)
 
 
 def mark_restored(ssm: Any, record: DesiredCounts, *, cluster: str) -> None:
     """Close the record: writes are back. It is kept, as the incident's audit trail."""
-    _overwrite(ssm, record.parameter, _record(cluster, record.incident_id, record.counts,
-                                              status=RESTORED))
+    _overwrite(ssm, record.parameter, _record(
+        cluster, record.incident_id, record.counts, status=RESTORED,
+        opened_at=_opened_text(record.opened) or record.opened_at))
 
 
-def _record(cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED) -> str:
+def _record(cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED,
+            opened_at: str = "") -> str:
     return json.dumps({"version": RECORD_VERSION, "cluster": cluster, "incident_id": incident_id,
                        "status": status, "updated_at": iso(utc_now()),
+                       **({"opened_at": opened_at} if opened_at else {}),
                        "desired_counts": dict(sorted(counts.items()))},
                       separators=(",", ":"))
 
@@ -226,7 +323,9 @@ def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> D
         raise RefusedError(f"desired-count record {parameter} is not valid; inspect its SSM "
                            "history and repair it before stopping or restoring writes") from None
     modified = (found or {}).get("LastModifiedDate")
+    opened_at = data.get("opened_at")
     return DesiredCounts(parameter=parameter, incident_id=parameter.split("/")[-2], counts=counts,
                          updated_at=str(data.get("updated_at") or ""), restored=status == RESTORED,
                          modified=modified if isinstance(modified, datetime) else None,
-                         version=(found or {}).get("Version"))
+                         version=(found or {}).get("Version"),
+                         opened_at=opened_at if isinstance(opened_at, str) else "")

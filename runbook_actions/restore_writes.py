@@ -14,13 +14,31 @@ is the record marked restored; it is kept as the incident's audit trail. Rerunni
 already restored never undoes a newer incident's stop: it is refused, naming that incident.
 
 Nor does an open record undo a newer one: while an incident that stopped writes after this one
-(its record written later, by SSM's clock) is still open and holds services of this record at
-0, restore-writes is refused (RefusedError, exit 1: the input is valid, the platform's state
-forbids it), naming that incident and what to do: restore it when it is over (its record holds
-the counts), then rerun this to mark this record restored. A stop-writes that records while this
+(its record opened later, by SSM's clock: created or reopened, not merely rewritten; see
+incident_state) is still open and holds services of this record at 0, restore-writes is
+refused (RefusedError, exit 1: the input is valid, the platform's state forbids it), naming
+that incident and what to do: restore it when it is over (its record holds the counts), then
+rerun this to mark this record restored. A stop-writes that records while this
 restore is scaling is seen by reading the records again after the services were described: the
 services this run brought up that the newer record holds are put back to 0, and the result is
 not ok, naming that incident.
+
+A service the record holds at 0 is never reported restored while it sits at 0, unless there is
+a reason to believe 0 was its count before the incident:
+
+- Recorded at 0 while *other* services of the record were above 0: a worker scaled to 0 before
+  the incident is a real case. It is left at 0, with a warning naming it; ok stays true.
+- A record in which *every* service is 0 (no count above 0 at all) says nothing about the
+  platform before the incident: it was written when writes were already stopped (by an
+  incident under another --state-prefix, or by hand; stop-writes now refuses to write one).
+  Restoring it brings nothing back, so the result is not ok (``left_at_zero`` and the note name
+  the services) and the record stays open. A whole fleet meant to be at 0 is rare but possible
+  (an environment scaled to zero), and an open record that can never be closed would fail every
+  later run and the drills' recovery, so the responder may say so: ``--allow-zero SERVICE ...``
+  names the services that are meant to stay at 0 (each must be one the record holds at 0; a
+  service recorded above 0 is refused, exit 2, since this action always brings it back). Those
+  are left at 0 with a warning, and the record is then marked restored. A flag naming services,
+  not a blanket "yes", so the responder has looked at which services stay down.
 """
 from __future__ import annotations
 
@@ -28,18 +46,23 @@ from typing import Any
 
 from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
-from .common_params import CLUSTER, INCIDENT_ID
+from .common_params import CLUSTER, ECS_NAME, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
-from .exceptions import NotFoundError, RefusedError, RunbookError
+from .exceptions import InvalidArgumentError, NotFoundError, RefusedError, RunbookError
 from .fleet import set_desired_counts
 from .incident_state import (STATE_PREFIX, DesiredCounts, desired_counts_parameter, mark_restored,
-                             open_records, read_record)
+                             open_records, placed, read_record)
+from .params import Param
 
 NAME = "restore-writes"
+ALLOW_ZERO = Param("allow_zero", str, "services the record holds at 0 that are meant to stay at 0 "
+                   "(needed only when the record holds every service at 0)", multiple=True,
+                   pattern=ECS_NAME)
 
 
 def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
-                   state_prefix: str, dry_run: bool = False) -> ActionResult:
+                   state_prefix: str, allow_zero: list[str] | None = None,
+                   dry_run: bool = False) -> ActionResult:
     ecs = clients.ecs
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)
     record = read_record(clients.ssm, parameter)
@@ -48,6 +71,7 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
                             f"{cluster} (SSM parameter {parameter}); was stop-writes run with this "
                             "--incident-id?")
     recorded = record.counts
+    allowed = _check_allow_zero(record, allow_zero or [])
     # The other records before the counts: a stop-writes records before it scales, so a zero
     # read below that a newer stop caused is held by a record this listing already sees.
     others, warnings = open_records(clients.ssm, state_prefix, cluster, but=parameter)
@@ -59,7 +83,7 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
     if not record.open:
         _refuse_undoing_a_newer_stop(record, targets, current, others)
     else:
-        _refuse_while_a_newer_stop_holds(record, targets, others)
+        _refuse_while_a_newer_stop_holds(clients, record, targets, others)
     details: dict[str, Any] = {
         "cluster": cluster, "incident_id": incident_id, "record_parameter": parameter,
         "recorded_counts": recorded,
@@ -72,11 +96,13 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
     }
     if dry_run:
         held = _held_at_zero(recorded, current, others)
-        return ActionResult(NAME, ok=not held, changed=False, dry_run=True, details={
+        left = _left_at_zero(record, current, held, allowed, details["warnings"])
+        note = "; ".join(filter(None, [_held_note(held).get("note"), _left_note(record, left)]))
+        return ActionResult(NAME, ok=not note, changed=False, dry_run=True, details={
             **details, "would_restore": [{"service": name, "from": current[name], "to": count}
                                          for name, count in sorted(targets.items())],
-            "held_at_zero": held, **_held_note(held),
-            "would_change": bool(targets) or (record.open and not held)})
+            "held_at_zero": held, "left_at_zero": left, **({"note": note} if note else {}),
+            "would_change": bool(targets) or (record.open and not note)})
     restored, failed = set_desired_counts(ecs, cluster, targets, current)
     # Described again: success is what the services are at now, not what the calls answered.
     after = _desired_counts(ecs, cluster, present) if restored else current
@@ -88,28 +114,81 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
         # Read again after the services were described: a stop-writes that recorded while this
         # run was scaling must win, whichever of the two scaled last.
         others, _ = open_records(clients.ssm, state_prefix, cluster, but=parameter)
-        overtaken = _stopped_since(record, [r["service"] for r in restored], others)
+        overtaken = _stopped_since(clients, record, [r["service"] for r in restored], others)
         if overtaken:
             return _give_way(clients, record, cluster, overtaken, after, details)
     details["held_at_zero"] = _held_at_zero(recorded, after, others)
+    details["left_at_zero"] = _left_at_zero(record, after, details["held_at_zero"], allowed,
+                                            details["warnings"])
     return _finish(clients, record, cluster, changed=bool(restored), details=details)
 
 
-def _refuse_while_a_newer_stop_holds(record: DesiredCounts, targets: dict[str, int],
-                                     others: list[DesiredCounts]) -> None:
+def _check_allow_zero(record: DesiredCounts, names: list[str]) -> set[str]:
+    """--allow-zero names only services this record holds at 0 (InvalidArgumentError, exit 2,
+    before anything is read from ECS or changed)."""
+    for name in names:
+        if name not in record.counts:
+            raise InvalidArgumentError(f"--allow-zero: {name} is not in the record of incident "
+                                       f"{record.incident_id} ({record.parameter})")
+        if record.counts[name] > 0:
+            raise InvalidArgumentError(
+                f"--allow-zero: {name} is recorded at {record.counts[name]}; restore-writes brings "
+                "it back to that count, --allow-zero only names services the record holds at 0")
+    return set(names)
+
+
+def _left_at_zero(record: DesiredCounts, counts: dict[str, int], held: dict[str, list[str]],
+                  allowed: set[str], warnings: list[str]) -> list[str]:
+    """The services the record holds at 0 that are at 0 and that nothing says were at 0 before
+    the incident (see the module's doc). Warnings are added for the ones left at 0 anyway."""
+    held_names = {name for names in held.values() for name in names}
+    at_zero = sorted(name for name, count in counts.items()
+                     if count == 0 and record.counts.get(name) == 0 and name not in held_names)
+    every_zero = not any(record.counts.values())
+    left = []
+    for name in at_zero:
+        if name in allowed:
+            warnings.append(f"service {name} is left at 0, as --allow-zero says")
+        elif not every_zero:
+            warnings.append(f"service {name} was recorded at 0 while other services ran (scaled "
+                            "to 0 before the incident?) and is left at 0")
+        else:
+            left.append(name)
+    return left
+
+
+def _left_note(record: DesiredCounts, left: list[str]) -> str | None:
+    if not left:
+        return None
+    names = " ".join(left)
+    return (f"the record of incident {record.incident_id} holds every service at 0: stop-writes "
+            "recorded zeros as originals (writes were already stopped when it ran: by another "
+            "incident under another --state-prefix, or by hand), so it brings nothing back and "
+            f"{', '.join(left)} are still at 0. Find the record that holds their counts and "
+            "restore writes with it; if they are meant to stay at 0, rerun with --allow-zero "
+            f"{names}")
+
+
+def _refuse_while_a_newer_stop_holds(clients: AwsClients, record: DesiredCounts,
+                                     targets: dict[str, int], others: list[DesiredCounts]) -> None:
     """Refuse to restart writes that an incident opened after this one still holds at 0."""
-    newer = _stopped_since(record, targets, others)
+    newer = _stopped_since(clients, record, targets, others)
     if newer:
         raise RefusedError(_newer_stop_message(record, newer) + "; nothing was changed")
 
 
-def _stopped_since(record: DesiredCounts, services: Any, others: list[DesiredCounts]
-                   ) -> dict[str, tuple[DesiredCounts, list[str]]]:
-    """The open records written after ``record`` that hold some of ``services``, by incident,
-    newest first (the one to restore first: it would refuse for none of the others)."""
+def _stopped_since(clients: AwsClients, record: DesiredCounts, services: Any,
+                   others: list[DesiredCounts]) -> dict[str, tuple[DesiredCounts, list[str]]]:
+    """The open records opened after ``record`` that hold some of ``services``, by incident,
+    newest first (the one to restore first: it would refuse for none of the others). Only
+    those records, and this one, are placed (their opening read from SSM's history)."""
+    holding = [other for other in others if other.holds(services)]
+    if not holding:
+        return {}
+    [record, *holding], _ = placed(clients.ssm, [record, *holding])
     return {other.incident_id: (other, other.holds(services))
-            for other in sorted(others, key=DesiredCounts.age, reverse=True)
-            if other.newer(record) and other.holds(services)}
+            for other in sorted(holding, key=DesiredCounts.age, reverse=True)
+            if other.newer(record)}
 
 
 def _newer_stop_message(record: DesiredCounts,
@@ -147,8 +226,9 @@ def _finish(clients: AwsClients, record: DesiredCounts, cluster: str, changed: b
         details["note"] = ("some services are not back at their recorded counts; rerun the same "
                            "command to finish")
     held = _held_note(details["held_at_zero"])
-    if held:
-        details["note"] = "; ".join(filter(None, [details.get("note"), held["note"]]))
+    left = _left_note(record, details["left_at_zero"])
+    if held or left:
+        details["note"] = "; ".join(filter(None, [details.get("note"), held.get("note"), left]))
     if "note" not in details and record.open:
         try:
             mark_restored(clients.ssm, record, cluster=cluster)
@@ -200,12 +280,13 @@ def _refuse_undoing_a_newer_stop(record: DesiredCounts, targets: dict[str, int],
 ACTION = Action(
     name=NAME,
     summary="Scale every service back to the desired count stop-writes recorded, in parallel.",
-    params=(CLUSTER, INCIDENT_ID, STATE_PREFIX),
+    params=(CLUSTER, INCIDENT_ID, STATE_PREFIX, ALLOW_ZERO),
     run=restore_writes,
     iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
          IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
-         # GetParametersByPath: the other incidents' records; PutParameter: marks it restored.
-         IamGrant(("ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter"),
-                  "ssm-state-parameter")),
+         # GetParametersByPath: the other incidents' records; GetParameterHistory: when each was
+         # opened, which orders the incidents; PutParameter: marks it restored.
+         IamGrant(("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath",
+                   "ssm:PutParameter"), "ssm-state-parameter")),
     mutating=True,
 )

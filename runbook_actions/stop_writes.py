@@ -9,8 +9,17 @@ only adds services the record lacks. If some services fail to scale, the others 
 Nor does another incident id (a typo, a second responder) record zeros as originals: a service
 at 0 that another incident's open record holds at a count above 0 is recorded at that count,
 and ``originals_from`` names the incident and services (the newest open record wins when two
-disagree, with a warning). Stopping writes is never refused for this: a P0-B cannot wait. A
-service at 0 that no open record explains is recorded at 0 (a worker scaled to 0 on purpose).
+disagree, with a warning: records are ordered by when they were opened, by SSM's clock, see
+incident_state). Stopping writes is not refused for this: a P0-B cannot wait. A service at 0
+that no open record explains is recorded at 0 (a worker scaled to 0 on purpose), as long as
+some service is recorded above 0.
+
+A whole fleet at 0 that no open record explains is refused (RefusedError, exit 1, nothing
+recorded or changed): writes are already stopped, by an incident whose record this run cannot
+see (another --state-prefix: SSM names are case-sensitive, so /Incident-Guardrails is not
+/incident-guardrails) or by hand. Its zeros are nobody's original counts, and a record of them
+would make restore-writes bring nothing back; the message says to find that incident's record.
+A rerun of the incident that did stop them is not refused: its own record holds the counts.
 
 Against another incident's stop-writes or restore-writes running at the same time:
 
@@ -33,9 +42,10 @@ from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
 from .common_params import CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
+from .exceptions import RefusedError
 from .fleet import set_desired_counts
 from .incident_state import (STATE_PREFIX, DesiredCounts, desired_counts_parameter, open_records,
-                             read_record, save_desired_counts, snapshot)
+                             placed, read_record, save_desired_counts, snapshot)
 
 NAME = "stop-writes"
 
@@ -53,8 +63,14 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
     current, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
     own = read_record(ssm, parameter)
     recorded = own.counts if own is not None and own.open else None
+    if len(others) > 1:  # their order decides between counts they disagree on
+        others, unplaced = placed(ssm, others, strict=False)
+        warnings = warnings + unplaced
     originals, sources, conflicts = _originals(
         {name: count for name, count in current.items() if name not in (recorded or {})}, others)
+    to_record = {**originals, **(recorded or {})}
+    if current and not any(current.values()) and not any(to_record.values()):
+        raise RefusedError(_nothing_to_record(cluster, incident_id, state_prefix))
     to_stop = {name: 0 for name, count in current.items() if count != 0}
     details: dict[str, Any] = {
         "cluster": cluster, "incident_id": incident_id, "record_parameter": parameter,
@@ -69,9 +85,14 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
             "would_change": bool(originals or to_stop) or recorded is None})
     record_written = bool(originals) or recorded is None
     if record_written:
+        opened = None  # this write opens the record (created, or reopened after a restore) ...
+        if own is not None and own.open:  # ... or keeps the place it was opened at
+            [own], unplaced = placed(ssm, [own], strict=False)
+            opened = own.opened
+            details["warnings"] += unplaced
         recorded = save_desired_counts(ssm, parameter, cluster=cluster, incident_id=incident_id,
                                        counts={**originals, **(recorded or {})},
-                                       replace=own is not None)
+                                       replace=own is not None, opened=opened)
     stopped, failed = set_desired_counts(ecs, cluster, to_stop, current)
     running = _stop_what_still_runs(ecs, cluster, sorted(current), stopped, failed)
     details["already_stopped"] = sorted(set(details["already_stopped"])
@@ -83,6 +104,14 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
                            "finish (the recorded counts are kept)")
     return ActionResult(NAME, ok=not failed and not running,
                         changed=record_written or bool(stopped), dry_run=False, details=details)
+
+
+def _nothing_to_record(cluster: str, incident_id: str, state_prefix: str) -> str:
+    return (f"writes are already stopped: every service of {cluster} is at 0 and no open "
+            f"incident record under {state_prefix} explains it (another incident under another "
+            f"--state-prefix, or by hand?); nothing to record for {incident_id}, since zeros are "
+            "nobody's original counts: find that incident's record and restore writes with its "
+            "--incident-id and --state-prefix; nothing was changed")
 
 
 def _consistent_read(ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: str
@@ -174,8 +203,9 @@ ACTION = Action(
     run=stop_writes,
     iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
          IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
-         # GetParametersByPath: the other incidents' records (the path is under the same prefix).
-         IamGrant(("ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter"),
-                  "ssm-state-parameter")),
+         # GetParametersByPath: the other incidents' records (the path is under the same prefix);
+         # GetParameterHistory: when a record was opened, which orders the incidents.
+         IamGrant(("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath",
+                   "ssm:PutParameter"), "ssm-state-parameter")),
     mutating=True,
 )

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from runbook_actions import cli, invoke
-from runbook_actions.exceptions import NotFoundError, RefusedError
+from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
 
 from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
@@ -169,3 +169,74 @@ def test_a_failure_to_mark_the_record_is_reported_and_a_rerun_marks_it(clients, 
     rerun = invoke("restore-writes", clients, ARGS)
     assert (rerun.ok, rerun.changed, rerun.details["restored"]) == (True, True, [])
     assert _value(clients)["status"] == "restored"
+
+
+# --- a record of zeros restores nothing: it is never reported as restored ---------------------
+
+OTHER_PREFIX = "/Incident-Guardrails"
+ELSEWHERE = {**OTHER_ARGS, "state_prefix": OTHER_PREFIX}
+ELSEWHERE_RECORD = f"{OTHER_PREFIX}/{CLUSTER}/incidents/{OTHER}/desired-counts"
+ALL_ZERO = {name: 0 for name in SEEDED_COUNTS}
+
+
+def _zeros_recorded_elsewhere(clients) -> None:
+    """What stop-writes --state-prefix /Incident-Guardrails recorded before it refused to: D
+    cannot see C's record under the default prefix, so it took C's zeros for originals."""
+    zeros = {**_value(clients), "incident_id": OTHER, "desired_counts": ALL_ZERO}
+    clients.ssm.put_parameter(Name=ELSEWHERE_RECORD, Value=json.dumps(zeros), Type="String")
+
+
+def test_a_record_of_zeros_nothing_explains_is_not_success(clients, stopped, capsys) -> None:
+    _zeros_recorded_elsewhere(clients)
+    result = invoke("restore-writes", clients, ELSEWHERE)
+    assert result.ok is False
+    assert result.details["left_at_zero"] == sorted(SEEDED_COUNTS)
+    note = result.details["note"]
+    assert "every service" in note and "zeros" in note and "--allow-zero" in note
+    assert all(name in note for name in SEEDED_COUNTS)
+    assert _value(clients, ELSEWHERE_RECORD)["status"] == "writes-stopped"  # not marked
+    dry = invoke("restore-writes", clients, ELSEWHERE, dry_run=True)
+    assert dry.ok is False and dry.details["left_at_zero"] == sorted(SEEDED_COUNTS)
+    code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
+                     "--state-prefix", OTHER_PREFIX])
+    assert code == 1 and json.loads(capsys.readouterr().out)["ok"] is False
+    assert set(desired_counts(clients).values()) == {0}
+
+
+def test_allow_zero_is_the_responders_word_that_those_services_stay_at_0(clients, stopped,
+                                                                        capsys) -> None:
+    _zeros_recorded_elsewhere(clients)
+    some = sorted(SEEDED_COUNTS)[:2]
+    partly = invoke("restore-writes", clients, {**ELSEWHERE, "allow_zero": some})
+    assert partly.ok is False
+    assert partly.details["left_at_zero"] == sorted(set(SEEDED_COUNTS) - set(some))
+    code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
+                     "--state-prefix", OTHER_PREFIX, "--allow-zero", *sorted(SEEDED_COUNTS)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["ok"] is True and printed["details"]["record"] == "marked restored"
+    assert printed["details"]["left_at_zero"] == []
+    assert any("--allow-zero" in w for w in printed["details"]["warnings"])
+    assert _value(clients, ELSEWHERE_RECORD)["status"] == "restored"
+
+
+@pytest.mark.parametrize("allow_zero, message", [
+    (["fastify-nova"], r"--allow-zero: fastify-nova is recorded at 4"),
+    (["no-such-service"], r"--allow-zero: no-such-service is not in the record"),
+])
+def test_allow_zero_names_only_services_the_record_holds_at_0(clients, stopped, allow_zero,
+                                                              message) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        invoke("restore-writes", clients, {**ARGS, "allow_zero": allow_zero})
+    assert set(desired_counts(clients).values()) == {0}
+
+
+def test_a_service_at_0_before_the_incident_stays_at_0_with_a_warning(clients, seeded) -> None:
+    clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
+    assert invoke("stop-writes", clients, ARGS).ok
+    result = invoke("restore-writes", clients, ARGS)
+    assert result.ok and result.details["record"] == "marked restored"
+    assert result.details["left_at_zero"] == []
+    assert [w for w in result.details["warnings"] if "events-consumer" in w] == [
+        "service events-consumer was recorded at 0 while other services ran (scaled to 0 before "
+        "the incident?) and is left at 0"]
+    assert desired_counts(clients) == {**SEEDED_COUNTS, "events-consumer": 0}

@@ -232,3 +232,50 @@ def test_stopping_again_after_a_restore_reopens_the_record(clients, seeded) -> N
     # ... so that it again explains the zeros to a stop-writes under another incident id
     invoke("stop-writes", clients, OTHER_ARGS)
     assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 6}
+
+
+# --- never a fleet of zeros as originals --------------------------------------------------------
+
+OTHER_PREFIX = "/Incident-Guardrails"  # SSM names are case-sensitive: another prefix altogether
+
+
+def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, seeded,
+                                                                      capsys) -> None:
+    """The red team's sequence: C stops writes; D, under another --state-prefix, cannot see C's
+    record and saw every service at 0. It must not record zeros as D's originals."""
+    assert invoke("stop-writes", clients, ARGS).ok
+    elsewhere = {**OTHER_ARGS, "state_prefix": OTHER_PREFIX}
+    message = (r"writes are already stopped: every service of .* is at 0 and no open incident "
+               r"record under /Incident-Guardrails explains it \(another incident under another "
+               r"--state-prefix, or by hand\?\); nothing to record.*find that incident's record")
+    for dry_run in (True, False):
+        with pytest.raises(RefusedError, match=message):
+            invoke("stop-writes", clients, elsewhere, dry_run=dry_run)
+    code = cli.main(["stop-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
+                     "--state-prefix", OTHER_PREFIX])
+    captured = capsys.readouterr()
+    assert code == 1 and json.loads(captured.out)["ok"] is False  # valid input: not exit 2
+    assert captured.err.count("\n") == 1 and "writes are already stopped" in captured.err
+    with pytest.raises(clients.ssm.exceptions.ParameterNotFound):
+        clients.ssm.get_parameter(Name=f"{OTHER_PREFIX}/{CLUSTER}/incidents/{OTHER}/desired-counts")
+    assert _record(clients)["desired_counts"] == SEEDED_COUNTS  # C's record is untouched
+    assert invoke("restore-writes", clients, ARGS).ok
+    assert desired_counts(clients) == SEEDED_COUNTS
+
+
+def test_a_restored_record_is_not_reopened_with_a_fleet_of_zeros(clients, seeded) -> None:
+    assert invoke("stop-writes", clients, ARGS).ok
+    assert invoke("restore-writes", clients, ARGS).ok
+    for name in SEEDED_COUNTS:  # stopped by hand, or by an incident under another prefix
+        clients.ecs.update_service(cluster=CLUSTER, service=name, desiredCount=0)
+    with pytest.raises(RefusedError, match="writes are already stopped"):
+        invoke("stop-writes", clients, ARGS)
+    assert _record(clients) | {"updated_at": None} == {
+        **_record(clients), "updated_at": None, "status": "restored",
+        "desired_counts": SEEDED_COUNTS}
+
+
+def test_a_rerun_of_the_incident_that_stopped_the_fleet_is_not_refused(clients, seeded) -> None:
+    assert invoke("stop-writes", clients, ARGS).ok
+    again = invoke("stop-writes", clients, ARGS)
+    assert again.ok and again.details["record"] == "kept"

@@ -233,3 +233,55 @@ def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clie
     for incident in (INC2, INC3, INC1):
         assert invoke("restore-writes", clients, args(incident)).ok
     assert desired_counts(clients) == SEEDED_COUNTS
+
+
+# --- 3. an incident's place in the order is when its record was opened, not last written -----
+
+def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) -> None:
+    """The red team's sequence: stop E, stop F, restore E (refused); a service appears and stop
+    E is rerun ("kept; added"), which rewrites E's record: E must not become newer than F."""
+    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, args(INC2)).ok
+    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
+        invoke("restore-writes", clients, args(INC1))
+    clients.ecs.create_service(cluster=CLUSTER, serviceName="zz-new-worker", desiredCount=0,
+                               taskDefinition=seeded.services["storefront"].deployed)
+    rerun = invoke("stop-writes", clients, args(INC1))
+    assert rerun.ok and rerun.details["record"] == "kept; added zz-new-worker"
+    assert record(clients, INC1)["desired_counts"] == {**SEEDED_COUNTS, "zz-new-worker": 0}
+    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
+        invoke("restore-writes", clients, args(INC1))
+    with pytest.raises(RefusedError, match=INC2):
+        invoke("restore-writes", clients, args(INC1), dry_run=True)
+    assert desired_counts(clients) == {**ALL_STOPPED, "zz-new-worker": 0}
+    assert invoke("restore-writes", clients, args(INC2)).ok
+    assert invoke("restore-writes", clients, args(INC1)).ok
+    assert desired_counts(clients) == {**SEEDED_COUNTS, "zz-new-worker": 0}
+
+
+def test_any_rewrite_of_an_open_record_keeps_its_place(clients, seeded) -> None:
+    """A hand repair, or a rerun by the code before records kept their place, rewrites E's
+    record without anything in it saying when E began: SSM's history still does."""
+    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, args(INC2)).ok
+    value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
+    value.pop("opened_at", None)
+    clients.ssm.put_parameter(Name=RECORD, Value=json.dumps(value), Type="String", Overwrite=True)
+    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
+        invoke("restore-writes", clients, args(INC1))
+    assert desired_counts(clients) == ALL_STOPPED
+
+
+def test_an_incident_stopped_again_after_its_restore_takes_its_place_when_reopened(
+        clients, seeded) -> None:
+    """Reopening is a new stop: it is newer than an incident opened between the two."""
+    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("restore-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, args(INC2)).ok
+    reopened = invoke("stop-writes", clients, args(INC1))
+    assert reopened.ok and reopened.details["record"] == "reopened"
+    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC1} stopped writes after it"):
+        invoke("restore-writes", clients, args(INC2))
+    assert invoke("restore-writes", clients, args(INC1)).ok
+    assert invoke("restore-writes", clients, args(INC2)).ok
+    assert desired_counts(clients) == SEEDED_COUNTS

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.support.action_cases import cases_of
+from tests.support.action_cases import CLUSTER, INCIDENT, ActionCase, cases_of, fixed
 from tests.support.call_recording import RecordingClients, is_read
 from components.arns import AwsAccount
 from components.runbook_iam import RunbookFunctionNames, action_policy
@@ -24,6 +24,43 @@ from runbook_actions.invoke import invoke
 ACCOUNT = AwsAccount("123456789012", "ap-south-1")
 # Statements every runbook role has whatever its action: its own logs, its failure queue.
 FIXED_STATEMENTS = {"WriteOwnLogs", "ReportFailedInvocations", "EncryptForTopics"}
+
+
+SECOND_INCIDENT = "INC-20261126-02"
+
+
+def _invoke(clients, action: str, incident: str) -> None:
+    assert invoke(action, clients, {"cluster": CLUSTER, "incident_id": incident}).ok
+
+
+def _reopen_and_add_a_service(clients) -> None:
+    """After the default cases: the incident's record reopened (a version past 1), and a service
+    it does not hold yet, so the rerun rewrites the record and keeps its place."""
+    _invoke(clients, "restore-writes", INCIDENT)
+    _invoke(clients, "stop-writes", INCIDENT)
+    [arn] = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"][:1]
+    [service] = clients.ecs.describe_services(cluster=CLUSTER, services=[arn])["services"]
+    clients.ecs.create_service(cluster=CLUSTER, serviceName="late-worker", desiredCount=1,
+                               taskDefinition=service["taskDefinition"])
+
+
+def _reopen_then_stop_a_second_incident(clients) -> None:
+    """After the default case (restored): the incident reopened, then a second one stopped, so
+    restoring the second compares it with a record past version 1."""
+    _invoke(clients, "stop-writes", INCIDENT)
+    _invoke(clients, "stop-writes", SECOND_INCIDENT)
+
+
+# Calls only a later run makes (SSM's history of a record rewritten or reopened: its place in
+# the order of incidents), beside the shared valid runs of tests/support/action_cases.py.
+CONDITIONAL_CASES = {
+    "stop-writes": [ActionCase("stop-writes", fixed({"cluster": CLUSTER, "incident_id": INCIDENT}),
+                               prepare=_reopen_and_add_a_service, variant="rerun-adds-a-service")],
+    "restore-writes": [ActionCase("restore-writes",
+                                  fixed({"cluster": CLUSTER, "incident_id": SECOND_INCIDENT}),
+                                  prepare=_reopen_then_stop_a_second_incident,
+                                  variant="another-incident-open")],
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +85,7 @@ def run_recorded(recording: RecordingClients, case, dry_run: bool) -> set[str]:
 @pytest.mark.parametrize("name", sorted(all_actions()))
 def test_role_grants_exactly_the_calls_the_action_makes(name, seeded, recording) -> None:
     made: set[str] = set()
-    for case in cases_of(name):
+    for case in cases_of(name) + CONDITIONAL_CASES.get(name, []):
         case.prepare(recording)
         dry = run_recorded(recording, case, dry_run=True)
         assert dry <= granted(name), (case.id, "dry run", sorted(dry - granted(name)))
