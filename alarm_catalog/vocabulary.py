@@ -1,8 +1,9 @@
 """The closed vocabularies a catalog entry may use: CloudWatch's and the guide's."""
 
-# The guide's severities, and the ones that page someone (P3 goes to the issue queue).
-SEVERITIES = ("P0", "P1", "P2", "P3")
-PAGING_SEVERITIES = ("P0", "P1", "P2")
+from stack_config.model import PAGING_SEVERITIES, SEVERITIES
+
+# The guide's severities (SEVERITIES) and the ones that page someone (PAGING_SEVERITIES) come
+# from the platform model; P3 goes to the issue queue.
 NON_PAGING_SEVERITY = "P3"
 
 # Sections of the incident response guide an alarm sends the responder to. The P2 scenarios

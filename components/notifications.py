@@ -11,14 +11,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stack_config.model import Platform
+from stack_config.model import SEVERITIES, Platform
 
 from . import tags
 from .arns import AwsAccount
 from .iam_documents import key_policy, services_may_publish, topic_may_send
 from .runbook_iam import notifications_key_alias
 
-SEVERITIES = ("P0", "P1", "P2", "P3")
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 # 14 days, SQS's maximum: a P3 raised on Friday evening is still there after a long weekend.
 ISSUE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
