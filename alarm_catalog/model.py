@@ -188,8 +188,5 @@ class Catalog:
         except KeyError:
             raise CatalogError(f"no catalog alarm is named {name!r}") from None
 
-    def for_section(self, guide_section: str) -> tuple[Alarm, ...]:
-        return tuple(a for a in self.alarms if a.guide_section == guide_section)
-
     def for_service(self, service: str) -> tuple[MetricAlarm, ...]:
         return tuple(a for a in self.metric_alarms if a.service == service)

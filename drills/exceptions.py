@@ -15,7 +15,3 @@ class TargetError(DrillError):
 
 class EmulatorError(TargetError):
     """The embedded emulator could not be started."""
-
-
-class StepError(DrillError):
-    """A probe, fault or undo failed; wraps the underlying error in one line."""
