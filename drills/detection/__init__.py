@@ -14,7 +14,7 @@ Semantics and their sources: window.py (periods, M of N, missing data), filter_p
 (log filter patterns), log_metrics.py (metric filters), baseline.py (the steady state),
 evaluate.py (time, composites).
 """
-from .errors import DetectionError, FilterPatternError, SymptomError
+from .exceptions import DetectionError, FilterPatternError, SymptomError
 from .evaluate import WINDOWS, Detection, Firing, Transition, detect, evaluate_detection
 from .filter_pattern import compile_pattern
 from .parse import parse_symptoms

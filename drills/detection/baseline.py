@@ -24,7 +24,7 @@ from typing import Mapping
 from alarm_catalog import Catalog, MetricAlarm
 from stack_config.model import Platform
 
-from .errors import SymptomError
+from .exceptions import SymptomError
 from .symptoms import SeriesKey, SteadyStateOverrides
 
 STEADY_STATE_EVERY_S = 60  # every watched metric publishes one datapoint a minute

@@ -22,7 +22,7 @@ from typing import Iterable
 from alarm_catalog import PAGING_SEVERITIES, Catalog, CompositeAlarm, MetricAlarm
 from stack_config.model import Platform
 
-from .errors import DetectionError
+from .exceptions import DetectionError
 from .log_metrics import filter_series_key, log_metric_points
 from .baseline import NO_STEADY_STATE, Baseline, steady_state
 from .symptoms import SeriesKey, Symptoms, sample_times

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Protocol, Union
 
-from .errors import FilterPatternError
+from .exceptions import FilterPatternError
 
 _BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
 _REGEX_CHARACTERS = frozenset(string.ascii_letters + string.digits + ":_#=@/;,-" + "^$?[]{}|\\*+.")

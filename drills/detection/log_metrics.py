@@ -16,7 +16,7 @@ from typing import Iterable
 
 from alarm_catalog import LogMetricFilter
 
-from .errors import FilterPatternError
+from .exceptions import FilterPatternError
 from .filter_pattern import compile_pattern, parse_json_event, resolve_selector
 from .baseline import Baseline
 from .symptoms import LogLine, SeriesKey, sample_times

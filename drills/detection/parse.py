@@ -42,7 +42,7 @@ from stack_config.exceptions import StackConfigError
 from stack_config.model import Platform
 
 from ..validation import require_list, require_mapping
-from .errors import SymptomError
+from .exceptions import SymptomError
 from .symptoms import Hold, LogLine, MetricSeries, Symptoms
 
 _SECTION_KEYS = {"metrics", "logs", "steady_state"}

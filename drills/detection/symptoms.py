@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
-from .errors import SymptomError
+from .exceptions import SymptomError
 
 
 @dataclass(frozen=True, order=True)

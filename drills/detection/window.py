@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 
 from alarm_catalog import MetricAlarm
 
-from .errors import DetectionError
+from .exceptions import DetectionError
 
 OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
 DEFAULT_RANGE_EXTRA = 2

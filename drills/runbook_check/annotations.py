@@ -30,7 +30,7 @@ from ..expectations import Expectation
 # The scenario validator's own rules, so an expectation or fault reads the same everywhere.
 from ..scenario import check_reference, parse_expectations
 from ..targets import ALL_CAPABILITIES
-from .errors import RunbookFormatError
+from .exceptions import RunbookFormatError
 
 KEYS = ("expect", "expect-each", "expect-output", "expect-state", "given", "requires",
         "not-covered", "setup", "timeout")

@@ -12,7 +12,7 @@ from ..redaction import Redactor
 from ..report import check_report_dir
 from ..safety import check_emulator_endpoint
 from .document import load_runbook
-from .errors import RunbookFormatError
+from .exceptions import RunbookFormatError
 from .report import block_line, print_procedure, write_report
 from .runner import check_runbook
 

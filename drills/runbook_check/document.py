@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .annotations import Annotations, parse_annotation
-from .errors import RunbookFormatError
+from .exceptions import RunbookFormatError
 
 COMMAND_LANGUAGES = frozenset({"bash", "sh", "shell"})
 PROCEDURE_LEVELS = (2, 3)  # "## P0-A ..." and "### Admin panel slow ..." start a procedure

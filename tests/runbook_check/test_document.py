@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from drills.runbook_check.document import load_runbook, parse_runbook
-from drills.runbook_check.errors import RunbookFormatError
+from drills.runbook_check.exceptions import RunbookFormatError
 
 EXPECT_OK = '<!-- expect: {"path": "ok", "op": "eq", "value": true} -->'
 
