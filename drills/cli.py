@@ -16,7 +16,7 @@ from .target_identity import target_lock
 from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .progress import ProgressPrinter
 from .report import check_report_dir
-from .runbook_check import command as runbook_command
+from .runbook_check import cli as runbook_cli
 from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(to check a catalog change before deploying it)")
     add_seed_parser(commands)
     add_recover_parser(commands)
-    runbook_command.add_parser(commands)
+    runbook_cli.add_parser(commands)
     add_gameday_parsers(commands)
     return parser
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "runbook":
-            return runbook_command.run(args)
+            return runbook_cli.run(args)
         if args.command == "seed":
             return run_seed(args)
         if args.command == "recover":

@@ -73,9 +73,9 @@ def test_a_bad_report_dir_is_refused_before_the_target_opens(no_target_may_open,
 
 def test_the_runbook_check_refuses_a_bad_report_dir_before_running(tmp_path: Path, monkeypatch,
                                                                     capsys) -> None:
-    monkeypatch.setattr("drills.runbook_check.command.check_runbook",
+    monkeypatch.setattr("drills.runbook_check.cli.check_runbook",
                         lambda *a, **k: pytest.fail("the runbook ran"))
-    monkeypatch.setattr("drills.runbook_check.command.shutil.which", lambda *a, **k: "/bin/aws")
+    monkeypatch.setattr("drills.runbook_check.cli.shutil.which", lambda *a, **k: "/bin/aws")
     report_file = tmp_path / "reports"
     report_file.write_text("a file")
     assert main(["runbook", "docs/runbook.md", "--report-dir", str(report_file)]) == 2

@@ -108,7 +108,7 @@ def nothing_may_start(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the endpoint should have been refused before this")
     for name in ("drills.seed_command.seed_platform", "drills.targets._localstack_services",
-                 "drills.runbook_check.command.check_runbook", "drills.session.MotoServer",
+                 "drills.runbook_check.cli.check_runbook", "drills.session.MotoServer",
                  "drills.session.seed_platform"):
         monkeypatch.setattr(name, forbidden)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
