@@ -1,9 +1,14 @@
 """The drill's detection phase: would the stack's own alarms page the scenario's severity, and when?
 
-On every target the symptoms are replayed through the alarm catalog the Pulumi program deploys
-(drills.detection reproduces CloudWatch's evaluation), so the answer is the same everywhere and
-needs no waiting; the times are simulated seconds after the fault, and lower bounds (metric
-delivery and notification delays are not modelled).
+Parses what a scenario promises (``detection:``) and its symptoms, expands the stack's alarm
+catalog, and judges by replay: the symptoms go through the alarm catalog the Pulumi program
+deploys (drills.detection reproduces CloudWatch's evaluation), which needs no waiting; the times
+are simulated seconds after the fault, and lower bounds (metric delivery and notification delays
+are not modelled). A page later than the severity's response SLA fails; a scenario that expects
+no page is "not covered", with its reason. ``Runner.detect`` uses ``judge_detection`` where the
+target's CloudWatch does not evaluate alarms (the embedded emulator), when there are no symptoms,
+or when no page is expected; on a target that evaluates alarms itself it judges live instead
+(drills.live_detection).
 """
 from __future__ import annotations
 

@@ -81,7 +81,15 @@ class Runner:
         self.run_phase("verify", run_all=True)
 
     def detect(self) -> float | None:
-        """Replay the scenario's symptoms through the stack's alarm catalog (simulated time)."""
+        """Judge whether the stack's alarms page the scenario's severity, and record the check.
+
+        Replays the symptoms through the stack's alarm catalog (simulated time) when the target's
+        CloudWatch does not evaluate alarms, the scenario has no symptoms or expects no page;
+        otherwise publishes them to the target and polls its deployed alarms (real time).
+        Records the step, the check and the journal's detection section; returns the seconds to
+        the expected page, or None (no detection section, no page, or an error, which is recorded
+        as a failed check and never raised).
+        """
         spec = self.scenario.detection
         if spec is None:
             return None
