@@ -18,7 +18,7 @@ from runbook_actions.registry import all_actions
 from . import activities
 from .exceptions import DrillError
 from .files import write_atomically
-from .journal import STEP_FAILED, StepRecord, utc_now
+from .journal import CHECK_FAILED, CHECK_PASSED, RUN_ABORTED, STEP_FAILED, StepRecord, utc_now
 from .runner import Runner
 from .scenario import Step
 from .sla import RESPONSE_SLA_S, Budget, BudgetPart
@@ -76,7 +76,7 @@ class GameDay:
     def _play(self) -> None:
         journal = self.runner.journal
         if not self.runner.run_phase("steady_state"):
-            journal.status, journal.reason = "aborted", "steady state not met; nothing was injected"
+            journal.status, journal.reason = RUN_ABORTED, "steady state not met; nothing was injected"
             return
         if not self.runner.run_phase("faults"):
             journal.reason = "fault injection failed"
@@ -148,12 +148,12 @@ class GameDay:
         record = StepRecord(name, "response", "check", "gameday", utc_now(), end=utc_now(),
                             status=STEP_FAILED, detail=detail)
         self.runner.record(record)
-        self.runner.add_check(record, "failed", detail)
+        self.runner.add_check(record, CHECK_FAILED, detail)
 
     def _event(self, name: str, detail: str) -> None:
         record = StepRecord(name, "response", "event", "gameday", utc_now(), end=utc_now(), detail=detail)
         self.runner.record(record)
-        self.runner.add_check(record, "passed", detail)
+        self.runner.add_check(record, CHECK_PASSED, detail)
 
     def _post_status(self, status: str) -> None:
         """Page (or close) through the status action, as the responders' Lambda would."""

@@ -8,6 +8,9 @@ from typing import Any
 
 STEP_OK, STEP_FAILED, STEP_NOT_COVERED, STEP_SKIPPED = "ok", "failed", "not-covered", "skipped"
 CHECK_PASSED, CHECK_FAILED, CHECK_NOT_COVERED = "passed", "failed", "not-covered"
+# The run's status (Journal.status): running until finish() decides, unless a phase already has.
+RUN_RUNNING, RUN_PASSED, RUN_FAILED = "running", "passed", "failed"
+RUN_ABORTED, RUN_NOT_RUNNABLE, RUN_INTERRUPTED = "aborted", "not-runnable", "interrupted"
 
 
 def utc_now() -> str:
@@ -49,7 +52,7 @@ class Journal:
     started: str = field(default_factory=utc_now)
     finished: str = ""
     duration_s: float = 0.0
-    status: str = "running"
+    status: str = RUN_RUNNING
     reason: str = ""
     timeline: list[StepRecord] = field(default_factory=list)
     checks: list[CheckRecord] = field(default_factory=list)
@@ -61,7 +64,7 @@ class Journal:
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.status == RUN_PASSED
 
     def failed_checks(self) -> list[CheckRecord]:
         return [c for c in self.checks if c.status == CHECK_FAILED]
@@ -74,17 +77,17 @@ class Journal:
         self.duration_s = round(time.monotonic() - self._t0, 3)
         failed_steps = [s for s in self.timeline + self.undo if s.status == STEP_FAILED]
         if interrupted:
-            self.status, self.reason = "interrupted", self.reason or "interrupted before the end"
-        elif self.status in ("aborted", "not-runnable"):
+            self.status, self.reason = RUN_INTERRUPTED, self.reason or "interrupted before the end"
+        elif self.status in (RUN_ABORTED, RUN_NOT_RUNNABLE):
             pass  # already decided, with its reason
         elif failed_steps or self.failed_checks():
-            self.status = "failed"
+            self.status = RUN_FAILED
             first = (failed_steps or [None])[0]
             self.reason = self.reason or (f"step {first.name!r} failed: {first.detail}" if first else
                                           f"check {self.failed_checks()[0].name!r} failed: "
                                           f"{self.failed_checks()[0].detail}")
         else:
-            self.status = "passed"
+            self.status = RUN_PASSED
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}

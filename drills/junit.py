@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from .journal import CHECK_FAILED, CHECK_NOT_COVERED, Journal
+from .journal import CHECK_FAILED, CHECK_NOT_COVERED, RUN_ABORTED, RUN_INTERRUPTED, RUN_NOT_RUNNABLE, Journal
 
 
 def render_junit(journal: Journal) -> str:
@@ -25,7 +25,7 @@ def render_junit(journal: Journal) -> str:
         elif check.status == CHECK_NOT_COVERED:
             # Not covered is not passed: CI shows it as skipped, with the reason.
             ET.SubElement(case, "skipped", {"message": check.detail[:500]})
-    if journal.status in ("not-runnable", "aborted", "interrupted"):
+    if journal.status in (RUN_NOT_RUNNABLE, RUN_ABORTED, RUN_INTERRUPTED):
         case = ET.SubElement(suite, "testcase", {"classname": f"drills.{journal.scenario}", "name": "run"})
         ET.SubElement(case, "error", {"message": journal.reason[:500]}).text = journal.reason
     ET.indent(suite)

@@ -14,7 +14,7 @@ from .context import DrillContext
 from .fault_journal import FaultJournal, JournalStore, JournalWriter
 from .gameday import GameDay, GameDayOptions
 from .open_journals import refuse_if_another_run
-from .journal import Journal
+from .journal import RUN_NOT_RUNNABLE, Journal
 from .progress import ProgressPrinter
 from .redaction import Redactor
 from .report import write_reports
@@ -76,7 +76,7 @@ def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack
     runner = Runner(scenario, ctx, progress, catalog, writer)
     journal = runner.journal
     if missing:
-        journal.status = "not-runnable"
+        journal.status = RUN_NOT_RUNNABLE
         journal.reason = (f"target {session.target.name} lacks {', '.join(missing)}, "
                           "which this scenario's steps call")
         journal.finish()

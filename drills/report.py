@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from .exceptions import DrillError
 from .files import write_atomically
-from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, CheckRecord, Journal
+from .journal import CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, RUN_FAILED, CheckRecord, Journal
 from .junit import render_junit
 from .redaction import REDACTED, Redactor
 from .scenario import Scenario
@@ -144,7 +144,7 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
     if places:
         detail = f"a secret value appeared in: {', '.join(places)} (redacted in the files)"
         journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_FAILED, detail))
-        journal.status, journal.reason = "failed", f"secret leaked: {detail}"
+        journal.status, journal.reason = RUN_FAILED, f"secret leaked: {detail}"
     elif redactor.known:
         journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_PASSED,
                                           f"scanned for {redactor.known} secret values: none found"))

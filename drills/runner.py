@@ -16,7 +16,7 @@ from .action_undo import undo_for
 from .expectations import evaluate, resolve_path
 from .fault_journal import APPLIED, FaultJournal, JournalWriter
 from .interrupts import signals_held
-from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, STEP_FAILED,
+from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, RUN_ABORTED, STEP_FAILED,
                       STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
                       utc_now)
 from .live_detection import detect_live
@@ -69,7 +69,7 @@ class Runner:
 
     def _run_phases(self) -> None:
         if not self.run_phase("steady_state"):
-            self.journal.status = "aborted"
+            self.journal.status = RUN_ABORTED
             self.journal.reason = "steady state not met before the fault; nothing was injected"
             return
         if not self.run_phase("faults"):
