@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def commit() -> str:
+    """The commit measured, marked ``-dirty`` when the work tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return (head or "unknown") + ("-dirty" if dirty else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -39,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # send its calls elsewhere instead.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     results: dict[str, Any] = {
-        "date": now_utc(), "machine": machine(), "per_call_delay_ms": args.delay_ms,
+        "date": now_utc(), "commit": commit(), "machine": machine(), "per_call_delay_ms": args.delay_ms,
         "per_call_delay_source": "assumption (no AWS account to measure against); see bench/README.md",
         "pool_max_workers": MAX_PARALLEL_CALLS,
         "ecs_quotas": {name: vars(quota) for name, quota in ECS_QUOTAS.items()},

@@ -158,3 +158,28 @@ def test_a_long_lived_target_refuses_new_runs_until_recovered(moto_server, tmp_p
     assert _left_behind(moto_server.endpoint_url) == []
     check_before_run(session, stores, lambda line: None)  # the laptop's copy went with the target's
     assert open_journals(session, stores) == []
+
+
+def test_kill_9_of_a_game_day_while_people_respond_then_recover(moto_server, tmp_path: Path) -> None:
+    """A game day runs for half an hour with the fault in place: a lost laptop then must not
+    leave the crashing build deployed."""
+    journals = tmp_path / "journals"
+    gameday = subprocess.Popen(_drills("gameday", "p0-a", "--endpoint-url", moto_server.endpoint_url,
+                                       "--report-dir", str(tmp_path), "--state-dir", str(tmp_path),
+                                       "--time-limit-minutes", "5", "--poll-seconds", "1",
+                                       journal_dir=journals),
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = Lines(gameday.stderr)
+    try:
+        stderr.wait_for("GAME DAY", "acknowledge with")  # injected and paged: people at work
+        os.kill(gameday.pid, signal.SIGKILL)
+        gameday.wait(timeout=30)
+    finally:
+        if gameday.poll() is None:
+            gameday.kill()
+    assert any("on fastify-nova:4" in p for p in _left_behind(moto_server.endpoint_url))  # still crashing
+    recovered = subprocess.run(_drills("recover", "--endpoint-url", moto_server.endpoint_url, journal_dir=journals),
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert _left_behind(moto_server.endpoint_url) == []
+    assert list(journals.glob("*.json")) == []
