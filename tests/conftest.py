@@ -219,3 +219,12 @@ def aws_hooks() -> Iterator[AwsHooks]:
     hooks = AwsHooks()
     yield hooks
     hooks.remove_all()
+
+
+@pytest.fixture
+def no_target_may_open(monkeypatch):
+    """Refused input must be refused before ``run`` or ``gameday`` opens any target."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the input should have been refused before any target opened")
+    monkeypatch.setattr("drills.cli.open_target", forbidden)
+    monkeypatch.setattr("drills.gameday_command.open_target", forbidden)

@@ -52,14 +52,6 @@ def test_a_folder_even_root_cannot_write_into_is_refused() -> None:
         check_report_dir(sysfs)
 
 
-@pytest.fixture
-def no_target_may_open(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("the report folder should have been refused before the target opened")
-    monkeypatch.setattr("drills.cli.open_target", forbidden)
-    monkeypatch.setattr("drills.gameday_command.open_target", forbidden)
-
-
 @pytest.mark.parametrize("command", [["run", "p0-a"], ["run", "all"], ["gameday", "p0-a"]])
 def test_a_bad_report_dir_is_refused_before_the_target_opens(no_target_may_open, tmp_path: Path,
                                                              capsys, command) -> None:

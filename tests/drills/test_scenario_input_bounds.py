@@ -29,14 +29,6 @@ def test_the_bomb_is_the_size_the_issue_measured() -> None:
     assert len(alias_bomb().encode()) < 700
 
 
-@pytest.fixture
-def nothing_may_start(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("the scenario should have been refused before any target opened")
-    monkeypatch.setattr("drills.cli.open_target", forbidden)
-    monkeypatch.setattr("drills.gameday_command.open_target", forbidden)
-
-
 def _list(directory: Path, capsys) -> tuple[int, str]:
     code = main(["--scenarios-dir", str(directory), "list"])
     return code, capsys.readouterr().err
@@ -100,7 +92,7 @@ def test_slug_ids_are_accepted(scenario_id: str) -> None:
 
 @pytest.mark.parametrize("command", [["run", "all"], ["gameday", "../../x"]])
 def test_a_path_as_scenario_id_is_refused_before_any_target_opens(
-        nothing_may_start, tmp_path, capsys, command) -> None:
+        no_target_may_open, tmp_path, capsys, command) -> None:
     scenarios, reports = tmp_path / "scenarios", tmp_path / "deep" / "er" / "reports"
     scenarios.mkdir()
     (scenarios / "x.yaml").write_text(yaml.safe_dump({**P0A, "id": "../../x"}))
