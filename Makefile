@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: drill test bench clean
+.PHONY: drill test lint fmt bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,19 @@ drill: $(INSTALLED)
 	$(PY) -m drills run all
 
 # Two workers: the drill and runbook tests wait on emulator subprocesses, so this halves the time on 2 cores.
-test: $(INSTALLED)
+# Lint and format checks first: a second or two, and the suite then runs on code that reads as agreed.
+test: lint
 	$(PY) -m pytest -n 2
+
+# ruff: pycodestyle, pyflakes, import order, and the formatter's layout (settings in pyproject.toml).
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+# Formats the code and sorts its imports in place.
+fmt: $(INSTALLED)
+	$(PY) -m ruff check --select I --fix .
+	$(PY) -m ruff format .
 
 # Timings on this machine (see bench/README.md); writes bench/results.json.
 bench: $(INSTALLED)

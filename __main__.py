@@ -4,6 +4,7 @@ Built from the stack config (``incident-guardrails:platform``), the same platfor
 read: severity topics, the alarm catalog's alarms, backup guardrails for Aurora, break-glass
 access, one Lambda function per runbook action, and the game-day announcement schedule.
 """
+
 from __future__ import annotations
 
 import pulumi
@@ -27,8 +28,10 @@ def load_platform() -> Platform:
     provider_region = aws.config.region
     if provider_region != platform.region:
         # ARNs, alarms and the drills all assume the platform's region.
-        raise StackConfigError(f"aws:region is {provider_region!r} but platform.region is "
-                               f"{platform.region!r}; set them to the same region")
+        raise StackConfigError(
+            f"aws:region is {provider_region!r} but platform.region is "
+            f"{platform.region!r}; set them to the same region"
+        )
     return platform
 
 
@@ -36,20 +39,37 @@ def main() -> None:
     platform = load_platform()
     account = deploying_account(platform)
     notifications = SeverityNotifications(
-        "notifications", SeverityNotificationsArgs(platform=platform, account=account))
+        "notifications", SeverityNotificationsArgs(platform=platform, account=account)
+    )
     catalog = alarm_catalog.expand(platform, target_groups=target_group_dimensions(platform))
-    alarms = IncidentAlarms("alarms", IncidentAlarmsArgs(
-        platform=platform, catalog=catalog, topic_arns=notifications.topic_arns))
-    backup = BackupGuardrails("backup", BackupGuardrailsArgs(
-        platform=platform, account=account, cluster_resource_id=cluster_resource_id(platform)))
+    alarms = IncidentAlarms(
+        "alarms", IncidentAlarmsArgs(platform=platform, catalog=catalog, topic_arns=notifications.topic_arns)
+    )
+    backup = BackupGuardrails(
+        "backup",
+        BackupGuardrailsArgs(
+            platform=platform, account=account, cluster_resource_id=cluster_resource_id(platform)
+        ),
+    )
     # Break-glass use pages P0 on every stack: the role can reach the whole account.
-    break_glass = BreakGlassAccess("break-glass", BreakGlassAccessArgs(
-        platform=platform, account=account, page_topic_arn=notifications.topic_arns["P0"]))
-    functions = RunbookFunctions("runbook", RunbookFunctionsArgs(
-        platform=platform, account=account, actions=list(runbook_actions.all_actions().values())))
-    game_day = GameDaySchedule("game-day", GameDayScheduleArgs(
-        platform=platform, account=account, stack=pulumi.get_stack(),
-        topic_arns=notifications.topic_arns))
+    break_glass = BreakGlassAccess(
+        "break-glass",
+        BreakGlassAccessArgs(
+            platform=platform, account=account, page_topic_arn=notifications.topic_arns["P0"]
+        ),
+    )
+    functions = RunbookFunctions(
+        "runbook",
+        RunbookFunctionsArgs(
+            platform=platform, account=account, actions=list(runbook_actions.all_actions().values())
+        ),
+    )
+    game_day = GameDaySchedule(
+        "game-day",
+        GameDayScheduleArgs(
+            platform=platform, account=account, stack=pulumi.get_stack(), topic_arns=notifications.topic_arns
+        ),
+    )
 
     pulumi.export("topicArns", notifications.topic_arns)
     pulumi.export("issueQueueUrl", notifications.issue_queue_url)
@@ -57,9 +77,14 @@ def main() -> None:
     pulumi.export("functionNames", functions.function_names)
     pulumi.export("runbookRoleArns", functions.role_arns)
     pulumi.export("runbookFailureQueueArn", functions.failure_queue_arn)
-    pulumi.export("roleArns", {"breakGlassAdmin": break_glass.admin_role_arn,
-                               "investigator": break_glass.investigator_role_arn,
-                               "backup": backup.role_arn})
+    pulumi.export(
+        "roleArns",
+        {
+            "breakGlassAdmin": break_glass.admin_role_arn,
+            "investigator": break_glass.investigator_role_arn,
+            "backup": backup.role_arn,
+        },
+    )
     pulumi.export("breakGlassAlertRule", break_glass.alert_rule_name)
     pulumi.export("backupVaultName", backup.vault_name)
     pulumi.export("backupPlanId", backup.plan_id)

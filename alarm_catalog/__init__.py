@@ -3,17 +3,44 @@
 ``expand(platform)`` turns the templates in ``alarms.yaml`` into concrete definitions for one
 stack. Pure Python (PyYAML only): the drills import it without Pulumi.
 """
+
 from .exceptions import CatalogError
 from .expand import effective_severity, expand
-from .model import (Alarm, AlarmState, AllOf, AnyOf, Catalog, CompositeAlarm, LogMetricFilter,
-                    MetricAlarm, RuleNode)
+from .model import (
+    Alarm,
+    AlarmState,
+    AllOf,
+    AnyOf,
+    Catalog,
+    CompositeAlarm,
+    LogMetricFilter,
+    MetricAlarm,
+    RuleNode,
+)
 from .templates import CATALOG_PATH, CatalogTemplates, load_templates, parse_templates
 from .variables import TargetGroupDimensions
 from .vocabulary import GUIDE_SECTIONS, NON_PAGING_SEVERITY, PAGING_SEVERITIES, SEVERITIES
 
 __all__ = [
-    "CATALOG_PATH", "GUIDE_SECTIONS", "NON_PAGING_SEVERITY", "PAGING_SEVERITIES", "SEVERITIES",
-    "Alarm", "AlarmState", "AllOf", "AnyOf", "Catalog", "CatalogError", "CatalogTemplates",
-    "CompositeAlarm", "LogMetricFilter", "MetricAlarm", "RuleNode", "TargetGroupDimensions",
-    "effective_severity", "expand", "load_templates", "parse_templates",
+    "CATALOG_PATH",
+    "GUIDE_SECTIONS",
+    "NON_PAGING_SEVERITY",
+    "PAGING_SEVERITIES",
+    "SEVERITIES",
+    "Alarm",
+    "AlarmState",
+    "AllOf",
+    "AnyOf",
+    "Catalog",
+    "CatalogError",
+    "CatalogTemplates",
+    "CompositeAlarm",
+    "LogMetricFilter",
+    "MetricAlarm",
+    "RuleNode",
+    "TargetGroupDimensions",
+    "effective_severity",
+    "expand",
+    "load_templates",
+    "parse_templates",
 ]

@@ -1,4 +1,5 @@
 """Expand the catalog's templates against one platform into concrete, checked definitions."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
@@ -10,8 +11,15 @@ from .exceptions import CatalogError
 from .model import Catalog, CompositeAlarm, LogMetricFilter, MetricAlarm
 from .render import render
 from .rules import expand_rule
-from .templates import (CATALOG_PATH, CatalogTemplates, Condition, CompositeAlarmTemplate,
-                        LogMetricFilterTemplate, MetricAlarmTemplate, load_templates)
+from .templates import (
+    CATALOG_PATH,
+    CatalogTemplates,
+    CompositeAlarmTemplate,
+    Condition,
+    LogMetricFilterTemplate,
+    MetricAlarmTemplate,
+    load_templates,
+)
 from .variables import Item, TargetGroupDimensions, scope_items
 from .vocabulary import MAX_ALARM_NAME, MAX_FILTER_NAME, NON_PAGING_SEVERITY
 
@@ -23,16 +31,18 @@ def effective_severity(platform: Platform, guide_severity: str) -> str:
     return guide_severity if platform.production else NON_PAGING_SEVERITY
 
 
-def expand(platform: Platform, target_groups: TargetGroups | None = None,
-           templates: CatalogTemplates | None = None) -> Catalog:
+def expand(
+    platform: Platform, target_groups: TargetGroups | None = None, templates: CatalogTemplates | None = None
+) -> Catalog:
     """Every alarm and metric filter of ``platform``.
 
     ``target_groups`` maps target-group names to the CloudWatch dimension values AWS gave them
     (the Pulumi program looks them up); missing ones get ``TargetGroupDimensions.placeholder``.
     """
     templates = templates or load_templates(CATALOG_PATH)
-    metric_alarms = [alarm for t in templates.metric_alarms
-                     for alarm in _metric_alarms(t, platform, target_groups)]
+    metric_alarms = [
+        alarm for t in templates.metric_alarms for alarm in _metric_alarms(t, platform, target_groups)
+    ]
     filters: list[LogMetricFilter] = []
     for template in templates.log_metric_filters:
         for log_filter, alarm in _log_metric_filters(template, platform, target_groups):
@@ -44,16 +54,16 @@ def expand(platform: Platform, target_groups: TargetGroups | None = None,
     return catalog
 
 
-def _items(template: Any, platform: Platform, target_groups: TargetGroups | None,
-           where: str) -> list[Item]:
+def _items(template: Any, platform: Platform, target_groups: TargetGroups | None, where: str) -> list[Item]:
     try:
         return list(scope_items(platform, template.for_each, template.for_service, target_groups))
     except StackConfigError as error:
         raise CatalogError(f"{where}: forService: {error}") from None
 
 
-def _metric_alarms(template: MetricAlarmTemplate, platform: Platform,
-                   target_groups: TargetGroups | None) -> Iterator[MetricAlarm]:
+def _metric_alarms(
+    template: MetricAlarmTemplate, platform: Platform, target_groups: TargetGroups | None
+) -> Iterator[MetricAlarm]:
     where = f"metricAlarms ({template.id})"
     for item in _items(template, platform, target_groups, where):
         variables = item.variables
@@ -62,13 +72,14 @@ def _metric_alarms(template: MetricAlarmTemplate, platform: Platform,
             name=render(template.name, variables, f"{where}.name"),
             severity=effective_severity(platform, guide_severity),
             guide_severity=guide_severity,
-            guide_section=template.guide_section_by_service.get(item.service or "",
-                                                                template.guide_section),
+            guide_section=template.guide_section_by_service.get(item.service or "", template.guide_section),
             description=render(template.description, variables, f"{where}.description"),
             namespace=render(template.metric.namespace, variables, f"{where}.metric.namespace"),
             metric_name=render(template.metric.name, variables, f"{where}.metric.name"),
-            dimensions={key: render(value, variables, f"{where}.metric.dimensions.{key}")
-                        for key, value in template.metric.dimensions.items()},
+            dimensions={
+                key: render(value, variables, f"{where}.metric.dimensions.{key}")
+                for key, value in template.metric.dimensions.items()
+            },
             statistic=template.metric.statistic,
             period=template.metric.period,
             **_condition(template.condition, variables, where),
@@ -77,9 +88,9 @@ def _metric_alarms(template: MetricAlarmTemplate, platform: Platform,
         )
 
 
-def _log_metric_filters(template: LogMetricFilterTemplate, platform: Platform,
-                        target_groups: TargetGroups | None
-                        ) -> Iterator[tuple[LogMetricFilter, MetricAlarm]]:
+def _log_metric_filters(
+    template: LogMetricFilterTemplate, platform: Platform, target_groups: TargetGroups | None
+) -> Iterator[tuple[LogMetricFilter, MetricAlarm]]:
     where = f"logMetricFilters ({template.id})"
     spec = template.alarm
     for item in _items(template, platform, target_groups, where):
@@ -135,8 +146,9 @@ def _threshold(raw: Any, variables: Mapping[str, Any], where: str) -> float:
         raise CatalogError(f"{where}: {raw!r} expands to {text!r}, which is not a number") from None
 
 
-def _composite(template: CompositeAlarmTemplate, platform: Platform,
-               target_groups: TargetGroups | None) -> CompositeAlarm:
+def _composite(
+    template: CompositeAlarmTemplate, platform: Platform, target_groups: TargetGroups | None
+) -> CompositeAlarm:
     where = f"compositeAlarms ({template.id})"
     variables = next(scope_items(platform, None, None, target_groups)).variables
 
@@ -158,17 +170,21 @@ def _check_whole(catalog: Catalog) -> None:
     """Cross-entry checks: name limits, unique filter names, composites referencing real alarms."""
     for alarm in catalog.alarms:
         if len(alarm.name) > MAX_ALARM_NAME:
-            raise CatalogError(f"{alarm.template}: alarm name {alarm.name!r} is longer than "
-                               f"{MAX_ALARM_NAME} characters")
+            raise CatalogError(
+                f"{alarm.template}: alarm name {alarm.name!r} is longer than {MAX_ALARM_NAME} characters"
+            )
     seen: set[str] = set()
     for log_filter in catalog.log_metric_filters:
         if log_filter.name in seen or len(log_filter.name) > MAX_FILTER_NAME:
-            raise CatalogError(f"{log_filter.template}: metric filter name {log_filter.name!r} "
-                               "is duplicated or too long")
+            raise CatalogError(
+                f"{log_filter.template}: metric filter name {log_filter.name!r} is duplicated or too long"
+            )
         seen.add(log_filter.name)
     metric_names = {alarm.name for alarm in catalog.metric_alarms}
     for composite in catalog.composite_alarms:
         missing = [name for name in composite.alarm_names if name not in metric_names]
         if missing:
-            raise CatalogError(f"compositeAlarms ({composite.template}): rule refers to "
-                               f"{missing[0]!r}, which is not a metric alarm of this catalog")
+            raise CatalogError(
+                f"compositeAlarms ({composite.template}): rule refers to "
+                f"{missing[0]!r}, which is not a metric alarm of this catalog"
+            )

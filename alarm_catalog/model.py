@@ -3,6 +3,7 @@
 Every value is final: names, dimensions and thresholds are already expanded against the
 platform, so a reader needs no template logic, only these dataclasses.
 """
+
 from __future__ import annotations
 
 import operator
@@ -122,8 +123,12 @@ RuleNode = Union[AlarmState, AllOf, AnyOf]
 
 
 def _join(keyword: str, children: tuple[RuleNode, ...]) -> str:
-    parts = [child.expression() if isinstance(child, AlarmState) or len(child.children) == 1
-             else f"({child.expression()})" for child in children]
+    parts = [
+        child.expression()
+        if isinstance(child, AlarmState) or len(child.children) == 1
+        else f"({child.expression()})"
+        for child in children
+    ]
     return f" {keyword} ".join(parts)
 
 
@@ -169,8 +174,10 @@ class Catalog:
         index: dict[str, Alarm] = {}
         for alarm in (*self.metric_alarms, *self.composite_alarms):
             if alarm.name in index:
-                raise CatalogError(f"two catalog alarms are named {alarm.name!r} "
-                                   f"(templates {index[alarm.name].template!r} and {alarm.template!r})")
+                raise CatalogError(
+                    f"two catalog alarms are named {alarm.name!r} "
+                    f"(templates {index[alarm.name].template!r} and {alarm.template!r})"
+                )
             index[alarm.name] = alarm
         object.__setattr__(self, "_by_name", index)
 

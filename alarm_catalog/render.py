@@ -1,4 +1,5 @@
 """``{variable}`` templates: which variables a text uses, and the text with their values."""
+
 from __future__ import annotations
 
 import string
@@ -20,8 +21,10 @@ def template_fields(text: str, where: str) -> frozenset[str]:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:
-            raise CatalogError(f"{where}: template field {{{name}}} in {text!r} must be a plain "
-                               "{variable} (no format spec, conversion, index or attribute)")
+            raise CatalogError(
+                f"{where}: template field {{{name}}} in {text!r} must be a plain "
+                "{variable} (no format spec, conversion, index or attribute)"
+            )
         names.add(name)
     return frozenset(names)
 
@@ -30,14 +33,18 @@ def check_fields(text: str, allowed: frozenset[str], where: str) -> None:
     """Raise naming ``where`` when ``text`` uses a variable outside ``allowed``."""
     unknown = sorted(template_fields(text, where) - allowed)
     if unknown:
-        raise CatalogError(f"{where}: unknown template variable {{{unknown[0]}}} "
-                           f"(variables here: {', '.join(sorted(allowed))})")
+        raise CatalogError(
+            f"{where}: unknown template variable {{{unknown[0]}}} "
+            f"(variables here: {', '.join(sorted(allowed))})"
+        )
 
 
 def render(text: str, variables: Mapping[str, Any], where: str) -> str:
     """``text`` with every ``{name}`` replaced; a variable without a value is an error."""
     for name in template_fields(text, where):
         if variables.get(name) is None:
-            raise CatalogError(f"{where}: template variable {{{name}}} has no value on this "
-                               "platform (set it in the stack config)")
+            raise CatalogError(
+                f"{where}: template variable {{{name}}} has no value on this "
+                "platform (set it in the stack config)"
+            )
     return text.format_map(variables)

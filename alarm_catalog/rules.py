@@ -7,6 +7,7 @@ Grammar of a rule node in alarms.yaml::
     {allOfEach: <scope>, rule: node}             AND of ``node`` repeated for each item of
     {anyOfEach: <scope>, rule: node}             the scope (web_service, service, ...)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,31 +59,39 @@ def parse_rule(raw: Any, where: str, allowed: frozenset[str]) -> RuleTemplate:
         children = raw[key]
         if not isinstance(children, list) or not children:
             raise CatalogError(f"{where}.{key}: expected a non-empty list of rules")
-        return GroupTemplate(_GROUPS[key], tuple(
-            parse_rule(child, f"{where}.{key}[{i}]", allowed) for i, child in enumerate(children)))
+        return GroupTemplate(
+            _GROUPS[key],
+            tuple(parse_rule(child, f"{where}.{key}[{i}]", allowed) for i, child in enumerate(children)),
+        )
     if len(each_keys) == 1 and keys == each_keys | {"rule"}:
         key = each_keys.pop()
         scope = raw[key]
         if scope not in SCOPE_VARIABLES or scope is None:
             scopes = ", ".join(s for s in SCOPE_VARIABLES if s)
             raise CatalogError(f"{where}.{key}: unknown scope {scope!r} (scopes: {scopes})")
-        return EachTemplate(_EACH[key], scope,
-                            parse_rule(raw["rule"], f"{where}.rule", allowed | SCOPE_VARIABLES[scope]))
-    raise CatalogError(f"{where}: a rule mapping has exactly one of allOf, anyOf, or one of "
-                       f"allOfEach/anyOfEach with 'rule'; got keys {sorted(keys)}")
+        return EachTemplate(
+            _EACH[key], scope, parse_rule(raw["rule"], f"{where}.rule", allowed | SCOPE_VARIABLES[scope])
+        )
+    raise CatalogError(
+        f"{where}: a rule mapping has exactly one of allOf, anyOf, or one of "
+        f"allOfEach/anyOfEach with 'rule'; got keys {sorted(keys)}"
+    )
 
 
-def expand_rule(template: RuleTemplate, variables: Mapping[str, Any], items_of: ItemsOf,
-                where: str) -> RuleNode:
+def expand_rule(
+    template: RuleTemplate, variables: Mapping[str, Any], items_of: ItemsOf, where: str
+) -> RuleNode:
     """The concrete rule; an ``Each`` over an empty scope is an error, never a vacuous truth."""
     if isinstance(template, RefTemplate):
         return AlarmState(render(template.name, variables, where))
     if isinstance(template, GroupTemplate):
-        return template.combine(tuple(expand_rule(child, variables, items_of, where)
-                                      for child in template.children))
+        return template.combine(
+            tuple(expand_rule(child, variables, items_of, where) for child in template.children)
+        )
     items = items_of(template.scope)
     if not items:
         # AllOf([]) would be permanently true: an "everything is down" alarm always firing.
         raise CatalogError(f"{where}: scope {template.scope!r} has no items on this platform")
-    return template.combine(tuple(expand_rule(template.child, {**variables, **item.variables},
-                                              items_of, where) for item in items))
+    return template.combine(
+        tuple(expand_rule(template.child, {**variables, **item.variables}, items_of, where) for item in items)
+    )

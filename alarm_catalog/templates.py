@@ -4,6 +4,7 @@ Keys are camelCase, like CloudWatch's API (``comparisonOperator``, ``evaluationP
 Unknown keys, unknown severities, operators, statistics or guide sections, and template
 variables a scope does not offer are all errors that name the entry.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,15 @@ from .exceptions import CatalogError
 from .render import check_fields
 from .rules import RuleTemplate, parse_rule
 from .variables import FOR_EACH_SCOPES, NAMED_SERVICE_VARIABLES, SCOPE_VARIABLES
-from .vocabulary import (COMPARISON_OPERATORS, GUIDE_SECTIONS, HIGH_RESOLUTION_PERIODS,
-                         MAX_EVALUATION_SECONDS, SEVERITIES, STATISTICS, TREAT_MISSING_DATA)
+from .vocabulary import (
+    COMPARISON_OPERATORS,
+    GUIDE_SECTIONS,
+    HIGH_RESOLUTION_PERIODS,
+    MAX_EVALUATION_SECONDS,
+    SEVERITIES,
+    STATISTICS,
+    TREAT_MISSING_DATA,
+)
 
 CATALOG_PATH = Path(__file__).resolve().parent / "alarms.yaml"
 
@@ -44,18 +52,26 @@ class Condition:
     treat_missing_data: str = "missing"
 
     def validate(self, path: str) -> None:
-        _one_of(self.comparison_operator, COMPARISON_OPERATORS, f"{path}.comparisonOperator",
-                "comparison operator")
-        _one_of(self.treat_missing_data, TREAT_MISSING_DATA, f"{path}.treatMissingData",
-                "treatMissingData value")
+        _one_of(
+            self.comparison_operator,
+            COMPARISON_OPERATORS,
+            f"{path}.comparisonOperator",
+            "comparison operator",
+        )
+        _one_of(
+            self.treat_missing_data, TREAT_MISSING_DATA, f"{path}.treatMissingData", "treatMissingData value"
+        )
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float, str)):
-            raise CatalogError(f"{path}.threshold: expected a number or a {{variable}}, "
-                               f"got {self.threshold!r}")
+            raise CatalogError(
+                f"{path}.threshold: expected a number or a {{variable}}, got {self.threshold!r}"
+            )
         if not 1 <= self.evaluation_periods <= 100:
             raise CatalogError(f"{path}.evaluationPeriods: {self.evaluation_periods} is outside 1..100")
         if not 1 <= self.datapoints <= self.evaluation_periods:
-            raise CatalogError(f"{path}.datapointsToAlarm: {self.datapoints_to_alarm} is outside "
-                               f"1..evaluationPeriods ({self.evaluation_periods})")
+            raise CatalogError(
+                f"{path}.datapointsToAlarm: {self.datapoints_to_alarm} is outside "
+                f"1..evaluationPeriods ({self.evaluation_periods})"
+            )
 
     @property
     def datapoints(self) -> int:
@@ -117,14 +133,18 @@ class MetricAlarmTemplate:
 
     def validate(self, path: str) -> None:
         allowed = self.placement.variables(path)
-        _check_classification(self.severity, self.guide_section, self.severity_by_service,
-                              self.guide_section_by_service, path)
+        _check_classification(
+            self.severity, self.guide_section, self.severity_by_service, self.guide_section_by_service, path
+        )
         _check_period(self.metric.period, self.metric.statistic, self.condition, f"{path}.metric")
-        for key, text in (("name", self.name), ("description", self.description),
-                          ("metric.namespace", self.metric.namespace),
-                          ("metric.name", self.metric.name),
-                          *((f"metric.dimensions.{k}", v) for k, v in self.metric.dimensions.items()),
-                          *_threshold_text(self.condition)):
+        for key, text in (
+            ("name", self.name),
+            ("description", self.description),
+            ("metric.namespace", self.metric.namespace),
+            ("metric.name", self.metric.name),
+            *((f"metric.dimensions.{k}", v) for k, v in self.metric.dimensions.items()),
+            *_threshold_text(self.condition),
+        ):
             check_fields(text, allowed, f"{path}.{key}")
 
 
@@ -168,10 +188,15 @@ class LogMetricFilterTemplate:
         allowed = self.placement.variables(path)
         _check_classification(self.alarm.severity, self.alarm.guide_section, {}, {}, f"{path}.alarm")
         _check_period(self.alarm.period, self.alarm.statistic, self.alarm.condition, f"{path}.alarm")
-        for key, text in (("name", self.name), ("logGroup", self.log_group),
-                          ("metric.namespace", self.metric.namespace), ("metric.name", self.metric.name),
-                          ("alarm.name", self.alarm.name), ("alarm.description", self.alarm.description),
-                          *_threshold_text(self.alarm.condition, "alarm.")):
+        for key, text in (
+            ("name", self.name),
+            ("logGroup", self.log_group),
+            ("metric.namespace", self.metric.namespace),
+            ("metric.name", self.metric.name),
+            ("alarm.name", self.alarm.name),
+            ("alarm.description", self.alarm.description),
+            *_threshold_text(self.alarm.condition, "alarm."),
+        ):
             check_fields(text, allowed, f"{path}.{key}")
 
 
@@ -194,8 +219,13 @@ class CompositeAlarmTemplate:
         return parse_rule(self.rule, f"{path}.rule", SCOPE_VARIABLES[None])
 
 
-def _check_classification(severity: str, section: str, severity_by_service: Mapping[str, str],
-                          section_by_service: Mapping[str, str], path: str) -> None:
+def _check_classification(
+    severity: str,
+    section: str,
+    severity_by_service: Mapping[str, str],
+    section_by_service: Mapping[str, str],
+    path: str,
+) -> None:
     _one_of(severity, SEVERITIES, f"{path}.severity", "severity")
     _one_of(section, GUIDE_SECTIONS, f"{path}.guideSection", "guide section")
     for service, value in severity_by_service.items():
@@ -217,8 +247,11 @@ class CatalogTemplates:
     composite_alarms: tuple[CompositeAlarmTemplate, ...]
 
 
-_SECTIONS = {"metricAlarms": MetricAlarmTemplate, "logMetricFilters": LogMetricFilterTemplate,
-             "compositeAlarms": CompositeAlarmTemplate}
+_SECTIONS = {
+    "metricAlarms": MetricAlarmTemplate,
+    "logMetricFilters": LogMetricFilterTemplate,
+    "compositeAlarms": CompositeAlarmTemplate,
+}
 _VERSION = 1
 
 
@@ -228,15 +261,18 @@ def parse_templates(data: Any, source: str) -> CatalogTemplates:
         raise CatalogError(f"{source}: expected a mapping at the top level")
     unknown = sorted(set(map(str, data)) - {"version", *_SECTIONS})
     if unknown:
-        raise CatalogError(f"{source}: unknown top-level key {unknown[0]!r} "
-                           f"(allowed: version, {', '.join(_SECTIONS)})")
+        raise CatalogError(
+            f"{source}: unknown top-level key {unknown[0]!r} (allowed: version, {', '.join(_SECTIONS)})"
+        )
     if data.get("version") != _VERSION:
         raise CatalogError(f"{source}: version must be {_VERSION}, got {data.get('version')!r}")
-    sections = {key: _parse_section(data.get(key, []), cls, f"{source}: {key}")
-                for key, cls in _SECTIONS.items()}
+    sections = {
+        key: _parse_section(data.get(key, []), cls, f"{source}: {key}") for key, cls in _SECTIONS.items()
+    }
     _require_unique_ids(sections, source)
-    return CatalogTemplates(sections["metricAlarms"], sections["logMetricFilters"],
-                            sections["compositeAlarms"])
+    return CatalogTemplates(
+        sections["metricAlarms"], sections["logMetricFilters"], sections["compositeAlarms"]
+    )
 
 
 def _parse_section(entries: Any, cls: type, where: str) -> tuple:

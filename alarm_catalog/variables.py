@@ -5,6 +5,7 @@ so the same catalog serves every stack. Which variables exist is fixed per scope
 when the catalog is loaded; whether a variable has a value is checked on expansion (e.g.
 ``{cloudtrail_log_group}`` needs ``platform.cloudtrailLogGroup``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,10 +13,17 @@ from typing import Any, Iterator, Mapping
 
 from stack_config.model import JobQueue, Platform, Service
 
-GLOBAL_VARIABLES = frozenset({
-    "environment", "region", "cluster", "topic_prefix",
-    "aurora_cluster", "aurora_audit_log_group", "cloudtrail_log_group",
-})
+GLOBAL_VARIABLES = frozenset(
+    {
+        "environment",
+        "region",
+        "cluster",
+        "topic_prefix",
+        "aurora_cluster",
+        "aurora_audit_log_group",
+        "cloudtrail_log_group",
+    }
+)
 _SERVICE = frozenset({"service", "service_log_group", "desired_count"})
 _TARGET_GROUP = frozenset({"target_group", "target_group_dimension", "load_balancer_dimension"})
 _QUEUE = frozenset({"queue", "queue_max_waiting_jobs"})
@@ -49,13 +57,17 @@ class TargetGroupDimensions:
     def from_arns(cls, target_group_arn: str, load_balancer_arn: str) -> "TargetGroupDimensions":
         # arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>
         # arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>
-        return cls(target_group=target_group_arn.split(":", 5)[5],
-                   load_balancer=load_balancer_arn.split(":", 5)[5].removeprefix("loadbalancer/"))
+        return cls(
+            target_group=target_group_arn.split(":", 5)[5],
+            load_balancer=load_balancer_arn.split(":", 5)[5].removeprefix("loadbalancer/"),
+        )
 
     @classmethod
     def placeholder(cls, target_group_name: str) -> "TargetGroupDimensions":
-        return cls(target_group=f"targetgroup/{target_group_name}/unresolved",
-                   load_balancer=f"app/{target_group_name}/unresolved")
+        return cls(
+            target_group=f"targetgroup/{target_group_name}/unresolved",
+            load_balancer=f"app/{target_group_name}/unresolved",
+        )
 
 
 @dataclass(frozen=True)
@@ -78,12 +90,18 @@ def global_variables(platform: Platform) -> dict[str, Any]:
     }
 
 
-def service_variables(platform: Platform, service: Service,
-                      target_groups: Mapping[str, TargetGroupDimensions] | None) -> dict[str, Any]:
-    variables = {**global_variables(platform), "service": service.name,
-                 "service_log_group": service.log_group, "desired_count": service.desired_count,
-                 "target_group": service.target_group, "target_group_dimension": None,
-                 "load_balancer_dimension": None}
+def service_variables(
+    platform: Platform, service: Service, target_groups: Mapping[str, TargetGroupDimensions] | None
+) -> dict[str, Any]:
+    variables = {
+        **global_variables(platform),
+        "service": service.name,
+        "service_log_group": service.log_group,
+        "desired_count": service.desired_count,
+        "target_group": service.target_group,
+        "target_group_dimension": None,
+        "load_balancer_dimension": None,
+    }
     if service.target_group is not None:
         found = (target_groups or {}).get(service.target_group)
         dimensions = found or TargetGroupDimensions.placeholder(service.target_group)
@@ -93,12 +111,19 @@ def service_variables(platform: Platform, service: Service,
 
 
 def queue_variables(platform: Platform, queue: JobQueue) -> dict[str, Any]:
-    return {**global_variables(platform), "queue": queue.name,
-            "queue_max_waiting_jobs": queue.max_waiting_jobs}
+    return {
+        **global_variables(platform),
+        "queue": queue.name,
+        "queue_max_waiting_jobs": queue.max_waiting_jobs,
+    }
 
 
-def scope_items(platform: Platform, scope: str | None, named_service: str | None,
-                target_groups: Mapping[str, TargetGroupDimensions] | None) -> Iterator[Item]:
+def scope_items(
+    platform: Platform,
+    scope: str | None,
+    named_service: str | None,
+    target_groups: Mapping[str, TargetGroupDimensions] | None,
+) -> Iterator[Item]:
     """The repetitions of a template with ``forEach: scope`` or ``forService: named_service``."""
     if named_service is not None:
         service = platform.service(named_service)

@@ -1,6 +1,7 @@
 """The closed vocabularies a catalog entry may use: CloudWatch's and the guide's."""
 
-from stack_config.model import PAGING_SEVERITIES, SEVERITIES
+from stack_config.model import PAGING_SEVERITIES as PAGING_SEVERITIES
+from stack_config.model import SEVERITIES as SEVERITIES
 
 # The guide's severities (SEVERITIES) and the ones that page someone (PAGING_SEVERITIES) come
 # from the platform model; P3 goes to the issue queue.
@@ -9,14 +10,24 @@ NON_PAGING_SEVERITY = "P3"
 # Sections of the incident response guide an alarm sends the responder to. The P2 scenarios
 # have no letters in the guide, so they are named after their headings.
 GUIDE_SECTIONS = (
-    "P0-A", "P0-B", "P0-C", "P1-A", "P1-B", "P1-C",
-    "P2-admin-slow", "P2-analytics-delayed", "P2-webhooks-delayed", "P3",
+    "P0-A",
+    "P0-B",
+    "P0-C",
+    "P1-A",
+    "P1-B",
+    "P1-C",
+    "P2-admin-slow",
+    "P2-analytics-delayed",
+    "P2-webhooks-delayed",
+    "P3",
 )
 
 # Static-threshold operators only: anomaly-detection bands would need metric math.
 COMPARISON_OPERATORS = (
-    "GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
-    "LessThanThreshold", "LessThanOrEqualToThreshold",
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
 )
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")

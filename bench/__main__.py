@@ -1,4 +1,5 @@
 """``python -m bench [--skip-tests] [--delay-ms 50] [--sizes 5,50,200] [--repeats 3]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ DEFAULT_DELAY_MS = 50.0
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
-    parser.add_argument("--delay-ms", type=float, default=DEFAULT_DELAY_MS,
-                        help=f"modelled AWS latency per API call (default {DEFAULT_DELAY_MS:g})")
+    parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=DEFAULT_DELAY_MS,
+        help=f"modelled AWS latency per API call (default {DEFAULT_DELAY_MS:g})",
+    )
     parser.add_argument("--sizes", default="5,50,200", help="service counts for stop-writes")
     parser.add_argument("--repeats", type=int, default=3, help="drill suite runs (median reported)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"default: {RESULTS}")
@@ -36,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 def commit() -> str:
     """The commit measured, marked ``-dirty`` when the work tree differs from it."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    ).stdout.strip()
     return (head or "unknown") + ("-dirty" if dirty else "")
 
 
@@ -48,7 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # send its calls elsewhere instead.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     results: dict[str, Any] = {
-        "date": now_utc(), "commit": commit(), "machine": machine(), "per_call_delay_ms": args.delay_ms,
+        "date": now_utc(),
+        "commit": commit(),
+        "machine": machine(),
+        "per_call_delay_ms": args.delay_ms,
         "per_call_delay_source": "assumption (no AWS account to measure against); see bench/README.md",
         "pool_max_workers": MAX_PARALLEL_CALLS,
         "ecs_quotas": {name: vars(quota) for name, quota in ECS_QUOTAS.items()},
@@ -57,8 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = bench_clients()
     warm_up(clients)
     delay_s = args.delay_ms / 1000
-    results["stop_writes"] = [*compare(clients, sizes, delay_s, paced=False, progress=_say),
-                              *compare(clients, sizes, delay_s, paced=True, progress=_say)]
+    results["stop_writes"] = [
+        *compare(clients, sizes, delay_s, paced=False, progress=_say),
+        *compare(clients, sizes, delay_s, paced=True, progress=_say),
+    ]
     _say(f"P0 drill suite, {args.repeats} runs")
     results["p0_drills"] = time_p0_drills(args.repeats)
     _say("drill phases")

@@ -1,4 +1,5 @@
 """Wall time of the P0 drill suite and of the test suite, each run as the user runs it."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,8 +22,7 @@ def time_command(argv: list[str]) -> dict[str, Any]:
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     lines = (done.stdout + done.stderr).strip().splitlines()
-    return {"wall_s": round(wall, 2), "exit_code": done.returncode,
-            "last_line": lines[-1] if lines else ""}
+    return {"wall_s": round(wall, 2), "exit_code": done.returncode, "last_line": lines[-1] if lines else ""}
 
 
 def time_p0_drills(repeats: int) -> dict[str, Any]:
@@ -30,12 +30,29 @@ def time_p0_drills(repeats: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-drills-") as workdir:
         scenarios = _p0_scenarios_dir(Path(workdir))
         names = sorted(path.stem for path in scenarios.glob("*.yaml"))
-        runs = [time_command([sys.executable, "-m", "drills", "run", "all", "--scenarios-dir",
-                              str(scenarios), "--report-dir", str(Path(workdir) / "reports")])
-                for _ in range(repeats)]
-    return {"command": "python -m drills run all (P0 scenarios, target local)", "scenarios": names,
-            "median_wall_s": statistics.median(run["wall_s"] for run in runs),
-            "all_passed": all(run["exit_code"] == 0 for run in runs), "runs": runs}
+        runs = [
+            time_command(
+                [
+                    sys.executable,
+                    "-m",
+                    "drills",
+                    "run",
+                    "all",
+                    "--scenarios-dir",
+                    str(scenarios),
+                    "--report-dir",
+                    str(Path(workdir) / "reports"),
+                ]
+            )
+            for _ in range(repeats)
+        ]
+    return {
+        "command": "python -m drills run all (P0 scenarios, target local)",
+        "scenarios": names,
+        "median_wall_s": statistics.median(run["wall_s"] for run in runs),
+        "all_passed": all(run["exit_code"] == 0 for run in runs),
+        "runs": runs,
+    }
 
 
 def time_test_suite() -> dict[str, Any]:

@@ -4,6 +4,7 @@ Times the same steps ``python -m drills run`` takes on the local target: start t
 server, build the clients, reset and seed the platform (the first seed also pays for moto
 loading each emulated service on first use), and stop the server.
 """
+
 from __future__ import annotations
 
 import statistics

@@ -5,6 +5,7 @@ modelled delay a parallel fan-out would look no faster than a loop, because ther
 nothing to overlap. The delay is applied at botocore's ``before-call`` event, once per API call
 (each page of a paginated listing is a call), to both variants alike.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,7 +36,6 @@ class ModelledLatency:
             client.meta.events.register("before-call", self._on_call)
         return self
 
-    def __exit__(self, kind: type | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: TracebackType | None) -> None:
         for client in self._clients:
             client.meta.events.unregister("before-call", self._on_call)

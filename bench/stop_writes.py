@@ -7,6 +7,7 @@ SERVICE); it is given the service names, as the engineer following the guide typ
 Both variants run with the same modelled latency, and with the same ECS rate limits: none
 (to show what concurrency alone buys) or the documented ECS quotas (what AWS would allow).
 """
+
 from __future__ import annotations
 
 import time
@@ -31,20 +32,23 @@ Variant = Callable[[Any, list[str]], None]
 
 def bench_clients() -> AwsClients:
     """Clients with dummy credentials: whatever the environment holds, nothing reaches AWS."""
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                     region_name=REGION)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
     return AwsClients(region=REGION, endpoint_url=None, session=session)
 
 
 def seed_cluster(clients: AwsClients, size: int) -> list[str]:
     ecs = clients.ecs
     ecs.create_cluster(clusterName=CLUSTER)
-    task_definition = ecs.register_task_definition(family="bench", containerDefinitions=[
-        {"name": "app", "image": "bench:1", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+    task_definition = ecs.register_task_definition(
+        family="bench", containerDefinitions=[{"name": "app", "image": "bench:1", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
     names = [f"service-{index:03d}" for index in range(size)]
     for name in names:
-        ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task_definition,
-                           desiredCount=DESIRED_BEFORE)
+        ecs.create_service(
+            cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, desiredCount=DESIRED_BEFORE
+        )
     return names
 
 
@@ -59,12 +63,15 @@ def guide_loop(clients: Any, names: list[str]) -> None:
         invoke("scale-service", clients, {"cluster": CLUSTER, "service": name, "desired": 0})
 
 
-VARIANTS: dict[str, Variant] = {"stop-writes (parallel)": parallel_stop_writes,
-                                "guide loop (scale-service each)": guide_loop}
+VARIANTS: dict[str, Variant] = {
+    "stop-writes (parallel)": parallel_stop_writes,
+    "guide loop (scale-service each)": guide_loop,
+}
 
 
-def measure(clients: AwsClients, variant: Variant, size: int, delay_s: float,
-            limits: RateLimits) -> dict[str, Any]:
+def measure(
+    clients: AwsClients, variant: Variant, size: int, delay_s: float, limits: RateLimits
+) -> dict[str, Any]:
     """Wall time of one variant on a fresh cluster of ``size`` services; checks they all stopped."""
     with mock_aws():
         names = seed_cluster(clients, size)
@@ -73,9 +80,11 @@ def measure(clients: AwsClients, variant: Variant, size: int, delay_s: float,
             variant(PacedClients(clients, limits), names)
             wall = time.perf_counter() - started
         _check_all_stopped(clients, names)
-    return {"wall_s": round(wall, 3), "api_calls": len(latency.calls),
-            "update_service": rate_summary(latency.times_of("UpdateService"),
-                                           ECS_QUOTAS["service-modify"])}
+    return {
+        "wall_s": round(wall, 3),
+        "api_calls": len(latency.calls),
+        "update_service": rate_summary(latency.times_of("UpdateService"), ECS_QUOTAS["service-modify"]),
+    }
 
 
 def warm_up(clients: AwsClients) -> None:
@@ -84,15 +93,18 @@ def warm_up(clients: AwsClients) -> None:
         measure(clients, variant, size=2, delay_s=0.0, limits=RateLimits(quotas={}))
 
 
-def compare(clients: AwsClients, sizes: list[int], delay_s: float, paced: bool,
-            progress: Callable[[str], None]) -> list[dict[str, Any]]:
+def compare(
+    clients: AwsClients, sizes: list[int], delay_s: float, paced: bool, progress: Callable[[str], None]
+) -> list[dict[str, Any]]:
     """Both variants at every size; ``paced`` applies the documented ECS quotas to both."""
     rows = []
     for size in sizes:
         row: dict[str, Any] = {"services": size, "rate_limited": paced}
         for label, variant in VARIANTS.items():
-            progress(f"stop-writes bench: {size} services, {label}, "
-                     f"{'documented ECS rate limits' if paced else 'no rate limit'}")
+            progress(
+                f"stop-writes bench: {size} services, {label}, "
+                f"{'documented ECS rate limits' if paced else 'no rate limit'}"
+            )
             limits = RateLimits() if paced else RateLimits(quotas={})
             row[label] = measure(clients, variant, size, delay_s, limits)
         row["speed_up"] = round(row[list(VARIANTS)[1]]["wall_s"] / row[list(VARIANTS)[0]]["wall_s"], 1)
@@ -102,7 +114,7 @@ def compare(clients: AwsClients, sizes: list[int], delay_s: float, paced: bool,
 
 def _check_all_stopped(clients: AwsClients, names: list[str]) -> None:
     for start in range(0, len(names), 10):
-        services = clients.ecs.describe_services(cluster=CLUSTER, services=names[start:start + 10])
+        services = clients.ecs.describe_services(cluster=CLUSTER, services=names[start : start + 10])
         running = [s["serviceName"] for s in services["services"] if s["desiredCount"] != 0]
         if running:
             raise RuntimeError(f"services not stopped by the benchmark run: {', '.join(running)}")

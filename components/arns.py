@@ -1,4 +1,5 @@
 """ARNs built from names the stack config fixes, so IAM documents are known at preview time."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ snapshots copied to a second region, in KMS-encrypted vaults that a vault lock c
 undeletable. Two Config rules flag the live cluster if its own backup retention drops below
 the same number of days or its deletion protection is turned off.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ from . import tags
 from .arns import AwsAccount
 from .iam_documents import key_policy, service_trust
 
-BACKUP_ROLE_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup",
-                        "service-role/AWSBackupServiceRolePolicyForRestores")
+BACKUP_ROLE_POLICIES = (
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+)
 RETENTION_RULE = "RDS_CLUSTER_BACKUP_RETENTION_CHECK"
 DELETION_PROTECTION_RULE = "RDS_CLUSTER_DELETION_PROTECTION_ENABLED"
 # Backup jobs start within an hour of the schedule and must finish within six.
@@ -44,8 +47,9 @@ class BackupGuardrails(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     config_rule_names: list[str]
 
-    def __init__(self, name: str, args: BackupGuardrailsArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: BackupGuardrailsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("incident-guardrails:components:BackupGuardrails", name, None, opts)
         self._name = name
         self._args = args
@@ -53,9 +57,11 @@ class BackupGuardrails(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         cluster_id = args.platform.aurora.cluster_id
         vault = self._create_vault("vault", f"{cluster_id}-backups", None)
-        copy_vault = (self._create_vault("copy-vault", f"{cluster_id}-backups-copy",
-                                         self._settings.copy_region)
-                      if self._settings.copy_region else None)
+        copy_vault = (
+            self._create_vault("copy-vault", f"{cluster_id}-backups-copy", self._settings.copy_region)
+            if self._settings.copy_region
+            else None
+        )
         self._lock(vault, copy_vault)
         plan = self._create_plan(vault, copy_vault)
         role = self._create_role()
@@ -65,14 +71,21 @@ class BackupGuardrails(pulumi.ComponentResource):
             plan_id=plan.id,
             iam_role_arn=role.arn,
             resources=[args.account.rds(f"cluster:{cluster_id}")],
-            opts=self._child)
+            opts=self._child,
+        )
         self.config_rule_names = self._create_config_rules()
         self.vault_name = vault.name
         self.copy_vault_arn = copy_vault.arn if copy_vault else None
         self.plan_id = plan.id
         self.role_arn = role.arn
-        self.register_outputs({"vaultName": self.vault_name, "copyVaultArn": self.copy_vault_arn,
-                               "planId": self.plan_id, "configRuleNames": self.config_rule_names})
+        self.register_outputs(
+            {
+                "vaultName": self.vault_name,
+                "copyVaultArn": self.copy_vault_arn,
+                "planId": self.plan_id,
+                "configRuleNames": self.config_rule_names,
+            }
+        )
 
     def _tags(self) -> dict[str, str]:
         return tags.base_tags(self._args.platform, "backup")
@@ -90,7 +103,8 @@ class BackupGuardrails(pulumi.ComponentResource):
             policy=key_policy(self._args.account.root),
             region=region,
             tags=self._tags(),
-            opts=self._child)
+            opts=self._child,
+        )
         return aws.backup.Vault(
             f"{self._name}-{key}",
             name=vault_name,
@@ -99,7 +113,8 @@ class BackupGuardrails(pulumi.ComponentResource):
             force_destroy=False,
             region=region,
             tags=self._tags(),
-            opts=self._child)
+            opts=self._child,
+        )
 
     def _lock(self, vault: aws.backup.Vault, copy_vault: aws.backup.Vault | None) -> None:
         """Governance: privileged IAM can still unlock. Compliance: nobody can, after the grace days."""
@@ -107,8 +122,10 @@ class BackupGuardrails(pulumi.ComponentResource):
         if mode == "off":
             return
         grace = self._settings.vault_lock_grace_days if mode == "compliance" else None
-        primary = (min(self._pitr_days, self._settings.snapshot_retention_days),
-                   max(self._pitr_days, self._settings.snapshot_retention_days))
+        primary = (
+            min(self._pitr_days, self._settings.snapshot_retention_days),
+            max(self._pitr_days, self._settings.snapshot_retention_days),
+        )
         locks = [("vault", vault, None, primary)]
         if copy_vault is not None:
             days = self._settings.copy_retention_days
@@ -121,15 +138,23 @@ class BackupGuardrails(pulumi.ComponentResource):
                 max_retention_days=most,
                 changeable_for_days=grace,
                 region=region,
-                opts=self._child)
+                opts=self._child,
+            )
 
-    def _create_plan(self, vault: aws.backup.Vault,
-                     copy_vault: aws.backup.Vault | None) -> aws.backup.Plan:
+    def _create_plan(self, vault: aws.backup.Vault, copy_vault: aws.backup.Vault | None) -> aws.backup.Plan:
         settings = self._settings
-        copies = ([aws.backup.PlanRuleCopyActionArgs(
-            destination_vault_arn=copy_vault.arn,
-            lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
-                delete_after=settings.copy_retention_days))] if copy_vault else None)
+        copies = (
+            [
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=copy_vault.arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        delete_after=settings.copy_retention_days
+                    ),
+                )
+            ]
+            if copy_vault
+            else None
+        )
         return aws.backup.Plan(
             f"{self._name}-plan",
             name=f"{self._args.platform.aurora.cluster_id}-backup-plan",
@@ -141,19 +166,21 @@ class BackupGuardrails(pulumi.ComponentResource):
                     enable_continuous_backup=True,
                     start_window=START_WINDOW_MINUTES,
                     completion_window=COMPLETION_WINDOW_MINUTES,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=self._pitr_days)),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=self._pitr_days),
+                ),
                 aws.backup.PlanRuleArgs(
                     rule_name="daily-snapshot",
                     target_vault_name=vault.name,
                     schedule=settings.snapshot_schedule,
                     start_window=START_WINDOW_MINUTES,
                     completion_window=COMPLETION_WINDOW_MINUTES,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(
-                        delete_after=settings.snapshot_retention_days),
-                    copy_actions=copies),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=settings.snapshot_retention_days),
+                    copy_actions=copies,
+                ),
             ],
             tags=self._tags(),
-            opts=self._child)
+            opts=self._child,
+        )
 
     def _create_role(self) -> aws.iam.Role:
         role = aws.iam.Role(
@@ -161,23 +188,29 @@ class BackupGuardrails(pulumi.ComponentResource):
             name=f"{self._args.platform.aurora.cluster_id}-backup",
             assume_role_policy=service_trust("backup.amazonaws.com"),
             tags=self._tags(),
-            opts=self._child)
+            opts=self._child,
+        )
         for policy in BACKUP_ROLE_POLICIES:
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-role-{policy.rsplit('/', 1)[-1]}",
                 role=role.name,
                 policy_arn=self._args.account.managed_policy(policy),
-                opts=self._child)
+                opts=self._child,
+            )
         return role
 
     def _create_config_rules(self) -> list[str]:
         """AWS Config rules on the live cluster (needs the account's configuration recorder on)."""
         cluster_id = self._args.platform.aurora.cluster_id
-        scope = aws.cfg.RuleScopeArgs(compliance_resource_types=["AWS::RDS::DBCluster"],
-                                      compliance_resource_id=self._args.cluster_resource_id)
+        scope = aws.cfg.RuleScopeArgs(
+            compliance_resource_types=["AWS::RDS::DBCluster"],
+            compliance_resource_id=self._args.cluster_resource_id,
+        )
         rules = {
-            f"{cluster_id}-backup-retention": (RETENTION_RULE, {
-                "minimumBackupRetentionPeriod": str(self._pitr_days)}),
+            f"{cluster_id}-backup-retention": (
+                RETENTION_RULE,
+                {"minimumBackupRetentionPeriod": str(self._pitr_days)},
+            ),
             f"{cluster_id}-deletion-protection": (DELETION_PROTECTION_RULE, None),
         }
         for rule_name, (identifier, parameters) in rules.items():
@@ -189,5 +222,6 @@ class BackupGuardrails(pulumi.ComponentResource):
                 input_parameters=json.dumps(parameters) if parameters else None,
                 scope=scope,
                 tags=self._tags(),
-                opts=self._child)
+                opts=self._child,
+            )
         return list(rules)

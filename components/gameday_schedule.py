@@ -6,6 +6,7 @@ as GitHub issue, no page"); its issue-tracker queue files the announcement, so e
 gets an issue naming the scenario, where its findings and action items go. Nothing is created
 unless the stack's ``gameDay.enabled`` is true (off in production by default).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,25 +34,37 @@ def schedule_name(platform: Platform) -> str:
 def announcement(platform: Platform, stack: str) -> str:
     """The message text; ``<aws.scheduler.scheduled-time>`` is filled in by the Scheduler."""
     scenario = platform.game_day.scenario
-    return "\n".join([
-        f"GAME DAY ({platform.environment}): drill scenario '{scenario}' starts now "
-        "(scheduled <aws.scheduler.scheduled-time>).",
-        "Drill status posts and alerts in the next hour are expected; a real incident still "
-        "follows the incident response guide.",
-        f"Run it: python -m drills run {scenario} --stack {stack}",
-        "Record the findings and action items on this issue.",
-    ])
+    return "\n".join(
+        [
+            f"GAME DAY ({platform.environment}): drill scenario '{scenario}' starts now "
+            "(scheduled <aws.scheduler.scheduled-time>).",
+            "Drill status posts and alerts in the next hour are expected; a real incident still "
+            "follows the incident response guide.",
+            f"Run it: python -m drills run {scenario} --stack {stack}",
+            "Record the findings and action items on this issue.",
+        ]
+    )
 
 
 def announcer_policy(platform: Platform, account: AwsAccount) -> str:
     """Publish to the P3 topic only, and use the topics' KMS key (the topic is encrypted)."""
-    return document([
-        allow(["sns:Publish"], [account.sns_topic(platform.notifications.topic_name(ANNOUNCE_SEVERITY))],
-              sid="AnnounceOnP3"),
-        allow(["kms:GenerateDataKey", "kms:Decrypt"], [account.kms_keys()], sid="EncryptForTheTopic",
-              condition={"ForAnyValue:StringEquals": {
-                  "kms:ResourceAliases": notifications_key_alias(platform)}}),
-    ])
+    return document(
+        [
+            allow(
+                ["sns:Publish"],
+                [account.sns_topic(platform.notifications.topic_name(ANNOUNCE_SEVERITY))],
+                sid="AnnounceOnP3",
+            ),
+            allow(
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                [account.kms_keys()],
+                sid="EncryptForTheTopic",
+                condition={
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": notifications_key_alias(platform)}
+                },
+            ),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,9 @@ class GameDayScheduleArgs:
 class GameDaySchedule(pulumi.ComponentResource):
     schedule_name: str | None  # None when the stack has no game day
 
-    def __init__(self, name: str, args: GameDayScheduleArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: GameDayScheduleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("incident-guardrails:components:GameDaySchedule", name, None, opts)
         self._name = name
         self._args = args
@@ -85,9 +99,15 @@ class GameDaySchedule(pulumi.ComponentResource):
             description="Lets EventBridge Scheduler announce game days on the P3 topic",
             assume_role_policy=service_trust("scheduler.amazonaws.com"),
             tags=tags.base_tags(platform, "game-day"),
-            opts=self._child)
-        aws.iam.RolePolicy(f"{self._name}-role-policy", role=role.name, name="announce-game-day",
-                           policy=announcer_policy(platform, self._args.account), opts=self._child)
+            opts=self._child,
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-role-policy",
+            role=role.name,
+            name="announce-game-day",
+            policy=announcer_policy(platform, self._args.account),
+            opts=self._child,
+        )
         return role
 
     def _create_schedule(self, role: aws.iam.Role) -> aws.scheduler.Schedule:
@@ -106,5 +126,8 @@ class GameDaySchedule(pulumi.ComponentResource):
                 input=announcement(platform, self._args.stack),
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
                     maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
-                    maximum_retry_attempts=MAX_RETRY_ATTEMPTS)),
-            opts=self._child)
+                    maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
+                ),
+            ),
+            opts=self._child,
+        )

@@ -1,4 +1,5 @@
 """IAM, trust, topic and key policies as small pure functions returning JSON text."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,18 @@ def document(statements: Iterable[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": VERSION, "Statement": list(statements)}, indent=2)
 
 
-def statement(effect: str, actions: Sequence[str], resources: Sequence[str],
-              sid: str | None = None, condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"Effect": effect, "Action": sorted(set(actions)),
-                              "Resource": list(dict.fromkeys(resources))}
+def statement(
+    effect: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    sid: str | None = None,
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "Effect": effect,
+        "Action": sorted(set(actions)),
+        "Resource": list(dict.fromkeys(resources)),
+    }
     if sid:
         result["Sid"] = sid
     if condition:
@@ -22,8 +31,12 @@ def statement(effect: str, actions: Sequence[str], resources: Sequence[str],
     return result
 
 
-def allow(actions: Sequence[str], resources: Sequence[str], sid: str | None = None,
-          condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def allow(
+    actions: Sequence[str],
+    resources: Sequence[str],
+    sid: str | None = None,
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     return statement("Allow", actions, resources, sid, condition)
 
 
@@ -37,22 +50,27 @@ def service_trust(*services: str) -> str:
     No source condition: attaching the role to a function or rule needs iam:PassRole on it,
     which is what keeps other principals from borrowing it.
     """
-    return document([{"Effect": "Allow", "Action": "sts:AssumeRole",
-                      "Principal": {"Service": sorted(services)}}])
+    return document(
+        [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": sorted(services)}}]
+    )
 
 
 def mfa_trust(principals: Sequence[str], max_mfa_age_seconds: int) -> str:
     """Named principals may assume the role only with MFA used within ``max_mfa_age_seconds``."""
-    return document([{
-        "Sid": "NamedPrincipalsWithRecentMfa",
-        "Effect": "Allow",
-        "Action": "sts:AssumeRole",
-        "Principal": {"AWS": sorted(set(principals))},
-        "Condition": {
-            "Bool": {"aws:MultiFactorAuthPresent": "true"},
-            "NumericLessThanEquals": {"aws:MultiFactorAuthAge": str(max_mfa_age_seconds)},
-        },
-    }])
+    return document(
+        [
+            {
+                "Sid": "NamedPrincipalsWithRecentMfa",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": sorted(set(principals))},
+                "Condition": {
+                    "Bool": {"aws:MultiFactorAuthPresent": "true"},
+                    "NumericLessThanEquals": {"aws:MultiFactorAuthAge": str(max_mfa_age_seconds)},
+                },
+            }
+        ]
+    )
 
 
 def services_may_publish(topic_arn: str, sources: Mapping[str, str]) -> str:
@@ -61,26 +79,35 @@ def services_may_publish(topic_arn: str, sources: Mapping[str, str]) -> str:
     ``sources`` maps a service principal to an ARN pattern, e.g. CloudWatch to this account's
     alarms, so no other account's alarm or rule can use the topic (confused deputy).
     """
-    return document([{
-        "Sid": f"{service.split('.')[0].title()}Publishes",
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sns:Publish",
-        "Resource": topic_arn,
-        "Condition": {"ArnLike": {"aws:SourceArn": source}},
-    } for service, source in sorted(sources.items())])
+    return document(
+        [
+            {
+                "Sid": f"{service.split('.')[0].title()}Publishes",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"ArnLike": {"aws:SourceArn": source}},
+            }
+            for service, source in sorted(sources.items())
+        ]
+    )
 
 
 def topic_may_send(queue_arn: str, topic_arn: str) -> str:
     """A queue policy letting one SNS topic deliver to the queue."""
-    return document([{
-        "Sid": "TopicDelivers",
-        "Effect": "Allow",
-        "Principal": {"Service": "sns.amazonaws.com"},
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-    }])
+    return document(
+        [
+            {
+                "Sid": "TopicDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ]
+    )
 
 
 def key_policy(account_root: str, services: Sequence[str] = ()) -> str:
@@ -92,10 +119,22 @@ def key_policy(account_root: str, services: Sequence[str] = ()) -> str:
     may publish at all.
     """
     statements: list[dict[str, Any]] = [
-        {"Sid": "AccountIamGovernsKey", "Effect": "Allow", "Principal": {"AWS": account_root},
-         "Action": "kms:*", "Resource": "*"}]
+        {
+            "Sid": "AccountIamGovernsKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
     if services:
-        statements.append({"Sid": "PublishingServicesEncrypt", "Effect": "Allow",
-                           "Principal": {"Service": sorted(services)},
-                           "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"})
+        statements.append(
+            {
+                "Sid": "PublishingServicesEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(services)},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+            }
+        )
     return document(statements)

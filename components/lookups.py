@@ -1,4 +1,5 @@
 """Facts only AWS knows, read at preview time: the account, ALB dimensions, the cluster's id."""
+
 from __future__ import annotations
 
 import pulumi_aws as aws
@@ -17,8 +18,10 @@ def deploying_account(platform: Platform) -> AwsAccount:
     """The account the credentials deploy into; a platform pinned to another is an error."""
     identity = aws.get_caller_identity()
     if platform.account_id is not None and platform.account_id != identity.account_id:
-        raise AwsLookupError(f"the stack config pins account {platform.account_id}, but the "
-                           f"credentials are for account {identity.account_id}")
+        raise AwsLookupError(
+            f"the stack config pins account {platform.account_id}, but the "
+            f"credentials are for account {identity.account_id}"
+        )
     return AwsAccount.from_caller(identity.account_id, identity.arn, platform.region)
 
 
@@ -32,8 +35,10 @@ def target_group_dimensions(platform: Platform) -> dict[str, TargetGroupDimensio
         balancers = list(target_group.load_balancer_arns or [])
         if not balancers:
             # Without a load balancer the group has no ALB metrics: its alarms could never fire.
-            raise AwsLookupError(f"target group {service.target_group} (service {service.name}) "
-                               "is attached to no load balancer")
+            raise AwsLookupError(
+                f"target group {service.target_group} (service {service.name}) "
+                "is attached to no load balancer"
+            )
         found[service.target_group] = TargetGroupDimensions.from_arns(target_group.arn, balancers[0])
     return found
 

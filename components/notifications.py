@@ -4,6 +4,7 @@ P0-P2 page the people subscribed in the stack config. P3 pages nobody (the guide
 GitHub issue, no page"): its topic feeds an SQS queue the issue-tracker integration drains.
 Keeping a P3 topic means every alarm is wired the same way, to the topic of its severity.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ class SeverityNotifications(pulumi.ComponentResource):
     issue_queue_url: pulumi.Output[str]
     issue_queue_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SeverityNotificationsArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: SeverityNotificationsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("incident-guardrails:components:SeverityNotifications", name, None, opts)
         self._name = name
         self._args = args
@@ -51,8 +53,9 @@ class SeverityNotifications(pulumi.ComponentResource):
         self.key_arn = key.arn
         self.issue_queue_url = queue.url
         self.issue_queue_arn = queue.arn
-        self.register_outputs({"topicArns": self.topic_arns, "keyArn": self.key_arn,
-                               "issueQueueUrl": self.issue_queue_url})
+        self.register_outputs(
+            {"topicArns": self.topic_arns, "keyArn": self.key_arn, "issueQueueUrl": self.issue_queue_url}
+        )
 
     def _tags(self, **extra: str) -> dict[str, str]:
         return {**tags.base_tags(self._args.platform, "notifications"), **extra}
@@ -67,9 +70,14 @@ class SeverityNotifications(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=key_policy(self._args.account.root, PUBLISHERS),
             tags=self._tags(),
-            opts=self._child)
-        aws.kms.Alias(f"{self._name}-key-alias", name=notifications_key_alias(self._args.platform),
-                      target_key_id=key.key_id, opts=self._child)
+            opts=self._child,
+        )
+        aws.kms.Alias(
+            f"{self._name}-key-alias",
+            name=notifications_key_alias(self._args.platform),
+            target_key_id=key.key_id,
+            opts=self._child,
+        )
         return key
 
     def _create_topic(self, severity: str, key: aws.kms.Key) -> aws.sns.Topic:
@@ -81,15 +89,20 @@ class SeverityNotifications(pulumi.ComponentResource):
             display_name=f"Zelly {platform.environment} {severity}",
             kms_master_key_id=key.arn,
             tags=self._tags(**{tags.SEVERITY: severity}),
-            opts=self._child)
+            opts=self._child,
+        )
         aws.sns.TopicPolicy(
             f"{self._name}-{severity.lower()}-policy",
             arn=topic.arn,
-            policy=services_may_publish(account.sns_topic(topic_name), {
-                "cloudwatch.amazonaws.com": account.arn("cloudwatch", "alarm:*"),
-                "events.amazonaws.com": account.arn("events", "rule/*"),
-            }),
-            opts=self._child)
+            policy=services_may_publish(
+                account.sns_topic(topic_name),
+                {
+                    "cloudwatch.amazonaws.com": account.arn("cloudwatch", "alarm:*"),
+                    "events.amazonaws.com": account.arn("events", "rule/*"),
+                },
+            ),
+            opts=self._child,
+        )
         return topic
 
     def _create_subscriptions(self, topics: dict[str, aws.sns.Topic]) -> None:
@@ -101,7 +114,8 @@ class SeverityNotifications(pulumi.ComponentResource):
                 endpoint=subscription.endpoint,
                 # Paging webhooks (PagerDuty, Opsgenie) confirm themselves; email needs a click.
                 endpoint_auto_confirms=subscription.protocol == "https",
-                opts=self._child)
+                opts=self._child,
+            )
 
     def _create_issue_queue(self, p3_topic: aws.sns.Topic) -> aws.sqs.Queue:
         platform, account = self._args.platform, self._args.account
@@ -112,13 +126,16 @@ class SeverityNotifications(pulumi.ComponentResource):
             message_retention_seconds=ISSUE_QUEUE_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=self._tags(**{tags.SEVERITY: "P3"}),
-            opts=self._child)
+            opts=self._child,
+        )
         aws.sqs.QueuePolicy(
             f"{self._name}-p3-issues-policy",
             queue_url=queue.url,
-            policy=topic_may_send(account.sqs_queue(queue_name),
-                                  account.sns_topic(platform.notifications.topic_name("P3"))),
-            opts=self._child)
+            policy=topic_may_send(
+                account.sqs_queue(queue_name), account.sns_topic(platform.notifications.topic_name("P3"))
+            ),
+            opts=self._child,
+        )
         aws.sns.TopicSubscription(
             f"{self._name}-p3-issues-subscription",
             topic=p3_topic.arn,
@@ -126,5 +143,6 @@ class SeverityNotifications(pulumi.ComponentResource):
             endpoint=queue.arn,
             # The issue tracker reads CloudWatch's alarm JSON, not SNS's envelope around it.
             raw_message_delivery=True,
-            opts=self._child)
+            opts=self._child,
+        )
         return queue

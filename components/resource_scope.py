@@ -4,6 +4,7 @@ Runbook actions declare IAM as ``IamGrant(actions, kind)``; this module is the o
 kind becomes resources. A kind it does not know is an error, never a silent ``*``, so a new
 action cannot ship with broader access than someone decided to give it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,19 +41,23 @@ def _log_groups(platform: Platform, account: AwsAccount) -> tuple[str, ...]:
 
 
 def _topics(platform: Platform, account: AwsAccount) -> tuple[str, ...]:
-    return tuple(account.sns_topic(platform.notifications.topic_name(severity))
-                 for severity in ("P0", "P1", "P2", "P3"))
+    return tuple(
+        account.sns_topic(platform.notifications.topic_name(severity))
+        for severity in ("P0", "P1", "P2", "P3")
+    )
 
 
 KINDS: Mapping[str, KindRule] = {
     "ecs-cluster": KindRule(lambda p, a: (a.ecs_cluster(p.cluster),), frozenset({"ecs"})),
     "ecs-service": KindRule(
-        lambda p, a: tuple(a.ecs_service(p.cluster, s.name) for s in p.services), frozenset({"ecs"})),
+        lambda p, a: tuple(a.ecs_service(p.cluster, s.name) for s in p.services), frozenset({"ecs"})
+    ),
     "log-group": KindRule(_log_groups, frozenset({"logs"})),
     # The live cluster, and clusters restored beside it (restore never overwrites in place).
     "rds-cluster": KindRule(
         lambda p, a: (a.rds(f"cluster:{p.aurora.cluster_id}"), a.rds(f"cluster:{p.aurora.cluster_id}-*")),
-        frozenset({"rds"})),
+        frozenset({"rds"}),
+    ),
     # Snapshots come from the emergency action, RDS automated backups and AWS Backup, and
     # listing calls are authorised against the wildcard: all cluster snapshots of this account
     # and region, nothing else.
@@ -62,27 +67,31 @@ KINDS: Mapping[str, KindRule] = {
     # permission above, which "rds-cluster" limits to this platform's cluster and its restores.
     "rds-db-instance": KindRule(lambda p, a: (a.rds("db:*"),), frozenset({"rds"})),
     "rds-subnet-group": KindRule(lambda p, a: (a.rds("subgrp:*"),), frozenset({"rds"})),
-    "rds-cluster-parameter-group": KindRule(lambda p, a: (a.rds("cluster-pg:*"),),
-                                            frozenset({"rds"})),
-    "secret": KindRule(lambda p, a: tuple(a.secret(s) for s in p.secrets),
-                       frozenset({"secretsmanager"})),
+    "rds-cluster-parameter-group": KindRule(lambda p, a: (a.rds("cluster-pg:*"),), frozenset({"rds"})),
+    "secret": KindRule(lambda p, a: tuple(a.secret(s) for s in p.secrets), frozenset({"secretsmanager"})),
     "ssm-endpoint-parameter": KindRule(
-        lambda p, a: (a.ssm_parameter(p.aurora.endpoint_parameter),), frozenset({"ssm"})),
+        lambda p, a: (a.ssm_parameter(p.aurora.endpoint_parameter),), frozenset({"ssm"})
+    ),
     # stop-writes/restore-writes records; the functions keep the default state prefix.
     "ssm-state-parameter": KindRule(
-        lambda p, a: (a.ssm_parameter(f"{DEFAULT_STATE_PREFIX}/{p.cluster}/*"),), frozenset({"ssm"})),
+        lambda p, a: (a.ssm_parameter(f"{DEFAULT_STATE_PREFIX}/{p.cluster}/*"),), frozenset({"ssm"})
+    ),
     # A leaked key may belong to any IAM user of the account.
     "iam-user": KindRule(lambda p, a: (a.iam("user/*"),), frozenset({"iam"})),
     "sns-topic": KindRule(_topics, frozenset({"sns"})),
     # CloudTrail's LookupEvents has no resource type: IAM accepts only "*" for it, so this kind
     # is limited to that one read-only call.
-    "cloudtrail": KindRule(lambda p, a: (UNSCOPED,), frozenset({"cloudtrail"}),
-                           only_actions=frozenset({"cloudtrail:LookupEvents"})),
+    "cloudtrail": KindRule(
+        lambda p, a: (UNSCOPED,),
+        frozenset({"cloudtrail"}),
+        only_actions=frozenset({"cloudtrail:LookupEvents"}),
+    ),
 }
 
 
-def resources_for(kind: str, actions: tuple[str, ...], platform: Platform,
-                  account: AwsAccount) -> tuple[str, ...]:
+def resources_for(
+    kind: str, actions: tuple[str, ...], platform: Platform, account: AwsAccount
+) -> tuple[str, ...]:
     """The ARNs ``actions`` may be granted on for ``kind``; raises on anything unexpected."""
     for action in actions:
         _check_action(action)
@@ -92,7 +101,8 @@ def resources_for(kind: str, actions: tuple[str, ...], platform: Platform,
     if rule is None:
         raise UnknownResourceKindError(
             f"unknown runbook resource kind {kind!r} (for {', '.join(actions)}); add it to "
-            f"components/resource_scope.py KINDS (known: {', '.join(sorted(KINDS))})")
+            f"components/resource_scope.py KINDS (known: {', '.join(sorted(KINDS))})"
+        )
     for action in actions:
         service = action.split(":", 1)[0]
         if service not in rule.services or (rule.only_actions and action not in rule.only_actions):

@@ -6,6 +6,7 @@ and the platform's names come from the environment. Failed asynchronous invocati
 SQS queue; nothing is retried automatically, because a runbook action (a rollback, a restore)
 must not run twice without someone deciding so.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,8 +50,7 @@ def runbook_archive(source: Path = RUNBOOK_SOURCE) -> pulumi.AssetArchive:
     """
     source = Path(source).resolve()
     if not (source / HANDLER_FILE).is_file() or not (source / "__init__.py").is_file():
-        raise RunbookSourceError(f"{source} is not the {PACKAGE} package "
-                                 f"(no {HANDLER_FILE} or __init__.py)")
+        raise RunbookSourceError(f"{source} is not the {PACKAGE} package (no {HANDLER_FILE} or __init__.py)")
     return pulumi.AssetArchive({PACKAGE: pulumi.FileArchive(str(source))})
 
 
@@ -73,8 +73,9 @@ class RunbookFunctions(pulumi.ComponentResource):
     role_arns: dict[str, pulumi.Output[str]]
     failure_queue_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: RunbookFunctionsArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: RunbookFunctionsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("incident-guardrails:components:RunbookFunctions", name, None, opts)
         if not args.actions:
             raise ValueError("no runbook actions to deploy")
@@ -82,20 +83,30 @@ class RunbookFunctions(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         # Build every policy first: an unknown resource kind fails before anything is created.
-        policies = {a.name: action_policy(a, args.platform, args.account,
-                                          RunbookFunctionNames.of(args.platform, a.name))
-                    for a in args.actions}
+        policies = {
+            a.name: action_policy(
+                a, args.platform, args.account, RunbookFunctionNames.of(args.platform, a.name)
+            )
+            for a in args.actions
+        }
         archive = runbook_archive(args.source)
         failures = self._create_failure_queue()
-        functions = {a.name: self._create_function(a, policies[a.name], archive, failures)
-                     for a in args.actions}
-        self.function_names = {a.name: RunbookFunctionNames.of(args.platform, a.name).function
-                               for a in args.actions}
+        functions = {
+            a.name: self._create_function(a, policies[a.name], archive, failures) for a in args.actions
+        }
+        self.function_names = {
+            a.name: RunbookFunctionNames.of(args.platform, a.name).function for a in args.actions
+        }
         self.function_arns = {action: function.arn for action, (function, _) in functions.items()}
         self.role_arns = {action: role.arn for action, (_, role) in functions.items()}
         self.failure_queue_arn = failures.arn
-        self.register_outputs({"functionNames": self.function_names,
-                               "roleArns": self.role_arns, "failureQueueArn": self.failure_queue_arn})
+        self.register_outputs(
+            {
+                "functionNames": self.function_names,
+                "roleArns": self.role_arns,
+                "failureQueueArn": self.failure_queue_arn,
+            }
+        )
 
     def _tags(self, **extra: str) -> dict[str, str]:
         return {**tags.base_tags(self._args.platform, "runbook-functions"), **extra}
@@ -107,10 +118,12 @@ class RunbookFunctions(pulumi.ComponentResource):
             message_retention_seconds=FAILURE_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=self._tags(),
-            opts=self._child)
+            opts=self._child,
+        )
 
-    def _create_function(self, action: Action, policy: str, archive: pulumi.AssetArchive,
-                         failures: aws.sqs.Queue) -> tuple[aws.lambda_.Function, aws.iam.Role]:
+    def _create_function(
+        self, action: Action, policy: str, archive: pulumi.AssetArchive, failures: aws.sqs.Queue
+    ) -> tuple[aws.lambda_.Function, aws.iam.Role]:
         names = RunbookFunctionNames.of(self._args.platform, action.name)
         key = f"{self._name}-{action.name}"
         labels = self._tags(**{tags.RUNBOOK_ACTION: action.name})
@@ -121,13 +134,19 @@ class RunbookFunctions(pulumi.ComponentResource):
             # Only principals allowed iam:PassRole on it can hand this role to a function.
             assume_role_policy=service_trust("lambda.amazonaws.com"),
             tags=labels,
-            opts=self._child)
-        role_policy = aws.iam.RolePolicy(f"{key}-policy", role=role.name, name=action.name,
-                                         policy=policy, opts=self._child)
+            opts=self._child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{key}-policy", role=role.name, name=action.name, policy=policy, opts=self._child
+        )
         # Created before the function, so Lambda never makes an unmanaged, never-expiring one.
         log_group = aws.cloudwatch.LogGroup(
-            f"{key}-logs", name=names.log_group, retention_in_days=LOG_RETENTION_DAYS,
-            tags=labels, opts=self._child)
+            f"{key}-logs",
+            name=names.log_group,
+            retention_in_days=LOG_RETENTION_DAYS,
+            tags=labels,
+            opts=self._child,
+        )
         function = aws.lambda_.Function(
             key,
             name=names.function,
@@ -139,17 +158,21 @@ class RunbookFunctions(pulumi.ComponentResource):
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables=function_environment(self._args.platform, action)),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="Text", log_group=log_group.name),
+                variables=function_environment(self._args.platform, action)
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
             tags=labels,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, log_group]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, log_group]),
+        )
         aws.lambda_.FunctionEventInvokeConfig(
             f"{key}-on-failure",
             function_name=function.name,
             maximum_retry_attempts=0,
             destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
                 on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
-                    destination=failures.arn)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))
+                    destination=failures.arn
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
         return function, role

@@ -1,4 +1,5 @@
 """Names and the least-privilege policy of one runbook action's Lambda function (pure)."""
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,8 @@ class RunbookFunctionNames:
         if len(role) > MAX_FUNCTION_NAME:
             raise RunbookNameError(
                 f"runbook function {function!r} is too long: its role name {role!r} has "
-                f"{len(role)} characters, IAM allows {MAX_FUNCTION_NAME}; shorten the action name")
+                f"{len(role)} characters, IAM allows {MAX_FUNCTION_NAME}; shorten the action name"
+            )
         return cls(function=function, role=role, log_group=f"/aws/lambda/{function}")
 
 
@@ -47,24 +49,44 @@ def notifications_key_alias(platform: Platform) -> str:
     return f"alias/{platform.notifications.topic_prefix}"
 
 
-def action_policy(action: Action, platform: Platform, account: AwsAccount,
-                  names: RunbookFunctionNames) -> str:
+def action_policy(
+    action: Action, platform: Platform, account: AwsAccount, names: RunbookFunctionNames
+) -> str:
     """Only the API calls the action declares, on its kinds' ARNs, plus logging and failures."""
     statements: list[dict[str, Any]] = [
-        allow(grant.actions, resources_for(grant.resource, grant.actions, platform, account),
-              sid=f"Grant{index}{_camel(grant.resource)}")
+        allow(
+            grant.actions,
+            resources_for(grant.resource, grant.actions, platform, account),
+            sid=f"Grant{index}{_camel(grant.resource)}",
+        )
         for index, grant in enumerate(action.iam, start=1)
     ]
-    statements.append(allow(["logs:CreateLogStream", "logs:PutLogEvents"],
-                            [account.log_group(names.log_group)[1]], sid="WriteOwnLogs"))
-    statements.append(allow(["sqs:SendMessage"], [account.sqs_queue(failure_queue_name(platform))],
-                            sid="ReportFailedInvocations"))
+    statements.append(
+        allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [account.log_group(names.log_group)[1]],
+            sid="WriteOwnLogs",
+        )
+    )
+    statements.append(
+        allow(
+            ["sqs:SendMessage"],
+            [account.sqs_queue(failure_queue_name(platform))],
+            sid="ReportFailedInvocations",
+        )
+    )
     if any("sns:Publish" in grant.actions for grant in action.iam):
         # Publishing to a KMS-encrypted topic needs the topic key: this key, by its alias.
-        statements.append(allow(
-            ["kms:GenerateDataKey", "kms:Decrypt"], [account.kms_keys()], sid="EncryptForTopics",
-            condition={"ForAnyValue:StringEquals": {
-                "kms:ResourceAliases": notifications_key_alias(platform)}}))
+        statements.append(
+            allow(
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                [account.kms_keys()],
+                sid="EncryptForTopics",
+                condition={
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": notifications_key_alias(platform)}
+                },
+            )
+        )
     return document(statements)
 
 

@@ -1,4 +1,5 @@
 """Tag keys the program writes and the policy pack reads, in one place."""
+
 from __future__ import annotations
 
 from stack_config.model import Platform

@@ -6,6 +6,7 @@ action's entry is journalled (with what ``capture`` read from the target) before
 Undo means bringing the target back to its state before the drill, not reverting the step:
 reverting a rollback would redeploy the crashing build.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,12 @@ from typing import Any, Callable
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
 
 from .context import DrillContext
-from .restorers import (delete_incident_snapshots, delete_restored_clusters, restore_parameter,
-                        restore_recorded_counts)
+from .restorers import (
+    delete_incident_snapshots,
+    delete_restored_clusters,
+    restore_parameter,
+    restore_recorded_counts,
+)
 
 Capture = Callable[[DrillContext, dict[str, Any]], dict[str, Any]]
 Undo = Callable[[DrillContext, dict[str, Any], dict[str, Any]], str]
@@ -37,8 +42,12 @@ def _incident(ctx: DrillContext, arguments: dict[str, Any]) -> str:
 
 
 def _undo_stop_writes(ctx: DrillContext, arguments: dict[str, Any], _: dict[str, Any]) -> str:
-    return restore_recorded_counts(ctx, _incident(ctx, arguments), arguments.get("cluster"),
-                                   arguments.get("state_prefix") or DEFAULT_STATE_PREFIX)
+    return restore_recorded_counts(
+        ctx,
+        _incident(ctx, arguments),
+        arguments.get("cluster"),
+        arguments.get("state_prefix") or DEFAULT_STATE_PREFIX,
+    )
 
 
 def _undo_snapshot(ctx: DrillContext, arguments: dict[str, Any], _: dict[str, Any]) -> str:
@@ -59,8 +68,10 @@ def _undo_cutover(ctx: DrillContext, arguments: dict[str, Any], captured: dict[s
     return restore_parameter(ctx, captured["parameter"], captured["value"])
 
 
-TOWARD_STEADY_STATE = ("moves the platform toward its recorded steady state; the fault's undo "
-                       "restores each service's recorded revision and count")
+TOWARD_STEADY_STATE = (
+    "moves the platform toward its recorded steady state; the fault's undo "
+    "restores each service's recorded revision and count"
+)
 UNDO: dict[str, ActionUndo] = {
     "stop-writes": ActionUndo(_nothing, _undo_stop_writes),
     "snapshot-cluster": ActionUndo(_nothing, _undo_snapshot),
@@ -69,11 +80,19 @@ UNDO: dict[str, ActionUndo] = {
     "restore-writes": ActionUndo(no_undo_because="it is itself the undo of stop-writes"),
     "rollback-service": ActionUndo(no_undo_because=TOWARD_STEADY_STATE),
     "scale-service": ActionUndo(no_undo_because=TOWARD_STEADY_STATE),
-    "redeploy-all": ActionUndo(no_undo_because="a new deployment of the same revisions changes no configuration"),
-    "post-status": ActionUndo(no_undo_because="a post cannot be unsent; its record is the incident's audit trail"),
-    "rotate-db-credentials": ActionUndo(no_undo_because="undoing a rotation would bring the leaked password back"),
-    "deactivate-access-key": ActionUndo(no_undo_because="re-activating a leaked key would reopen the "
-                                                        "incident; the fault's undo deletes the drill's user"),
+    "redeploy-all": ActionUndo(
+        no_undo_because="a new deployment of the same revisions changes no configuration"
+    ),
+    "post-status": ActionUndo(
+        no_undo_because="a post cannot be unsent; its record is the incident's audit trail"
+    ),
+    "rotate-db-credentials": ActionUndo(
+        no_undo_because="undoing a rotation would bring the leaked password back"
+    ),
+    "deactivate-access-key": ActionUndo(
+        no_undo_because="re-activating a leaked key would reopen the "
+        "incident; the fault's undo deletes the drill's user"
+    ),
 }
 
 

@@ -4,6 +4,7 @@ Probes and faults are plain functions registered with a decorator in the modules
 ``drills.probes`` and ``drills.faults``; scenarios name them. Each declares the AWS services it
 calls (IAM prefixes) and the target capabilities its verdict depends on.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -54,18 +55,30 @@ _FAULTS: dict[str, Fault] = {}
 
 def probe(name: str, *, services: set[str], requires: tuple[str, ...] = ()) -> Callable:
     def register(function: Callable[..., Check]) -> Callable[..., Check]:
-        _register(_PROBES, name, Probe(name, function, frozenset(services), requires,
-                                       _keyword_params(function)))
+        _register(
+            _PROBES, name, Probe(name, function, frozenset(services), requires, _keyword_params(function))
+        )
         return function
+
     return register
 
 
-def fault(name: str, *, services: set[str], plan: Callable[..., dict[str, Any]],
-          undo: Callable[..., str], outputs: tuple[str, ...] = ()) -> Callable:
+def fault(
+    name: str,
+    *,
+    services: set[str],
+    plan: Callable[..., dict[str, Any]],
+    undo: Callable[..., str],
+    outputs: tuple[str, ...] = (),
+) -> Callable:
     def register(function: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        _register(_FAULTS, name, Fault(name, plan, function, undo, frozenset(services),
-                                       _keyword_params(function), outputs))
+        _register(
+            _FAULTS,
+            name,
+            Fault(name, plan, function, undo, frozenset(services), _keyword_params(function), outputs),
+        )
         return function
+
     return register
 
 

@@ -1,4 +1,5 @@
 """``python -m drills list | run <scenario|all> | recover | seed | runbook <file> | gameday | ack``."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,19 +10,19 @@ from typing import Sequence
 
 from stack_config import StackConfigError, load_platform
 
+from .detection_phase import platform_catalog
 from .exceptions import DrillError
+from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
 from .open_journals import check_before_run, close_dead_embedded, journal_stores
 from .orchestrate import run_one
-from .target_identity import target_lock
-from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .progress import ProgressPrinter
+from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .report import check_report_dir
 from .runbook_check import cli as runbook_cli
-from .detection_phase import platform_catalog
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
-from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
 from .seed_command import add_seed_parser, run_seed
 from .session import TARGETS, open_target
+from .target_identity import target_lock
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -38,21 +39,37 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list the scenarios, P0 first")
     run = commands.add_parser("run", help="run one scenario, or all of them")
     run.add_argument("scenario", help="scenario id, or 'all'")
-    run.add_argument("--target", choices=TARGETS, default="local",
-                     help="local: embedded moto server (default); localstack: a running LocalStack; "
-                          "aws: the account of the default AWS credentials, only if the stack's "
-                          "drills.allowedAccounts lists it and --confirm-account repeats it")
-    run.add_argument("--confirm-account", metavar="ACCOUNT_ID",
-                     help="with --target aws: the 12-digit account id you mean to inject faults into")
-    run.add_argument("--stack", default="production", help="stack config to seed and check (default production)")
+    run.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="local",
+        help="local: embedded moto server (default); localstack: a running LocalStack; "
+        "aws: the account of the default AWS credentials, only if the stack's "
+        "drills.allowedAccounts lists it and --confirm-account repeats it",
+    )
+    run.add_argument(
+        "--confirm-account",
+        metavar="ACCOUNT_ID",
+        help="with --target aws: the 12-digit account id you mean to inject faults into",
+    )
+    run.add_argument(
+        "--stack", default="production", help="stack config to seed and check (default production)"
+    )
     run.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
     run.add_argument("--endpoint-url", help="use this already-running emulator instead of starting one")
-    run.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR,
-                     help="read scenarios from here (default: drills/scenarios)")
+    run.add_argument(
+        "--scenarios-dir",
+        type=Path,
+        default=SCENARIO_DIR,
+        help="read scenarios from here (default: drills/scenarios)",
+    )
     add_journal_dir_argument(run)
-    run.add_argument("--alarm-catalog", type=Path,
-                     help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
-                          "(to check a catalog change before deploying it)")
+    run.add_argument(
+        "--alarm-catalog",
+        type=Path,
+        help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
+        "(to check a catalog change before deploying it)",
+    )
     add_seed_parser(commands)
     add_recover_parser(commands)
     runbook_cli.add_parser(commands)
@@ -108,8 +125,9 @@ def _run(args: argparse.Namespace) -> int:
     check_report_dir(args.report_dir)  # refused before anything is injected
     progress = ProgressPrinter()
     outcomes = []
-    with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
-                     confirm_account=args.confirm_account) as session:
+    with open_target(
+        args.target, platform, args.endpoint_url, stack=args.stack, confirm_account=args.confirm_account
+    ) as session:
         stores = journal_stores(session, args.journal_dir)
         with target_lock(session.key, f"drills run {args.scenario}"):
             if not session.long_lived:
@@ -117,8 +135,11 @@ def _run(args: argparse.Namespace) -> int:
             for scenario in chosen:
                 if not session.target.missing_services(scenario.services_needed()):
                     check_before_run(session, stores, progress.header)
-                outcomes.append(run_one(scenario, session, platform, args.stack, args.report_dir,
-                                        progress, catalog, stores))
+                outcomes.append(
+                    run_one(
+                        scenario, session, platform, args.stack, args.report_dir, progress, catalog, stores
+                    )
+                )
     _summary(outcomes, progress)
     return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
 

@@ -1,4 +1,5 @@
 """Everything a running drill step may use: the platform, clients, target and run variables."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,12 +31,17 @@ class DrillContext:
     def __post_init__(self) -> None:
         aurora = self.platform.aurora
         self.variables = {
-            "cluster": self.platform.cluster, "region": self.platform.region,
-            "stack": self.stack, "environment": self.platform.environment,
-            "db_cluster": aurora.cluster_id, "db_secret_id": aurora.master_secret_id,
+            "cluster": self.platform.cluster,
+            "region": self.platform.region,
+            "stack": self.stack,
+            "environment": self.platform.environment,
+            "db_cluster": aurora.cluster_id,
+            "db_secret_id": aurora.master_secret_id,
             "endpoint_parameter": aurora.endpoint_parameter,
-            "audit_log_group": aurora.audit_log_group, "incident_id": self.incident_id,
-            "run_id": self.run_id, "service_count": len(self.platform.services),
+            "audit_log_group": aurora.audit_log_group,
+            "incident_id": self.incident_id,
+            "run_id": self.run_id,
+            "service_count": len(self.platform.services),
             **self.variables,
         }
 
@@ -45,7 +51,13 @@ class DrillContext:
 
     def for_each(self, kind: str) -> list[dict[str, Any]]:
         if kind == "service":
-            return [{"service": s.name, "service_desired_count": s.desired_count,
-                     "service_log_group": s.log_group, "service_target_group": s.target_group}
-                    for s in self.platform.services]
+            return [
+                {
+                    "service": s.name,
+                    "service_desired_count": s.desired_count,
+                    "service_log_group": s.log_group,
+                    "service_target_group": s.target_group,
+                }
+                for s in self.platform.services
+            ]
         raise ValueError(f"unknown for_each {kind!r}")

@@ -10,6 +10,7 @@ target's CloudWatch does not evaluate alarms (the embedded emulator), when there
 or when no page is expected; on a target that evaluates alarms itself it judges live instead
 (drills.live_detection).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,10 +48,14 @@ def parse_detection_spec(raw: Any, severity: str) -> DetectionSpec | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or set(raw) - _SPEC_KEYS or "expect_page" not in raw:
-        raise ScenarioError(f"detection: expected a mapping with expect_page (keys: {', '.join(sorted(_SPEC_KEYS))})")
+        raise ScenarioError(
+            f"detection: expected a mapping with expect_page (keys: {', '.join(sorted(_SPEC_KEYS))})"
+        )
     expected = raw["expect_page"]
     if expected is not None and expected not in SEVERITIES:
-        raise ScenarioError(f"detection.expect_page: {expected!r} is not one of {', '.join(SEVERITIES)} or null")
+        raise ScenarioError(
+            f"detection.expect_page: {expected!r} is not one of {', '.join(SEVERITIES)} or null"
+        )
     if expected is None and not str(raw.get("reason", "")).strip():
         raise ScenarioError("detection.reason: say why no alarm can detect this scenario")
     default_horizon = 2 * (RESPONSE_SLA_S.get(severity) or 1800)
@@ -73,8 +78,9 @@ def platform_catalog(platform: Platform, catalog_path: "str | Path | None" = Non
         raise ScenarioError(f"alarm catalog: {error}") from None
 
 
-def judge_detection(spec: DetectionSpec, symptoms: Symptoms | None, platform: Platform, catalog: Catalog,
-             severity: str) -> DetectionOutcome:
+def judge_detection(
+    spec: DetectionSpec, symptoms: Symptoms | None, platform: Platform, catalog: Catalog, severity: str
+) -> DetectionOutcome:
     if spec.expect_page is None:
         return DetectionOutcome(None, f"no alarm detects this: {spec.reason.strip()}", None, {})
     if symptoms is None:
@@ -85,10 +91,16 @@ def judge_detection(spec: DetectionSpec, symptoms: Symptoms | None, platform: Pl
     sla = RESPONSE_SLA_S.get(severity)
     if page is None:
         paged = sorted({f.severity for f in result.fired if f.pages}) or ["nothing"]
-        return DetectionOutcome(False, f"{spec.expect_page} never paged within {spec.horizon_s}s "
-                                f"(paged: {', '.join(paged)})", None, data)
-    detail = (f"{page.alarm_name} pages {page.severity} ({platform.notifications.topic_name(page.severity)}) "
-              f"at +{page.at_s:.0f}s")
+        return DetectionOutcome(
+            False,
+            f"{spec.expect_page} never paged within {spec.horizon_s}s (paged: {', '.join(paged)})",
+            None,
+            data,
+        )
+    detail = (
+        f"{page.alarm_name} pages {page.severity} ({platform.notifications.topic_name(page.severity)}) "
+        f"at +{page.at_s:.0f}s"
+    )
     if sla is not None and page.at_s > sla:
         return DetectionOutcome(False, f"{detail}, later than the {severity} SLA of {sla}s", page.at_s, data)
     return DetectionOutcome(True, detail, page.at_s, data)
@@ -96,8 +108,15 @@ def judge_detection(spec: DetectionSpec, symptoms: Symptoms | None, platform: Pl
 
 def _summary(result: Detection, platform: Platform) -> dict[str, Any]:
     return {
-        "fired": [{"alarm": f.alarm_name, "severity": f.severity, "at_s": f.at_s, "kind": f.kind,
-                   "topic": platform.notifications.topic_name(f.severity)}
-                  for f in result.fired],
+        "fired": [
+            {
+                "alarm": f.alarm_name,
+                "severity": f.severity,
+                "at_s": f.at_s,
+                "kind": f.kind,
+                "topic": platform.notifications.topic_name(f.severity),
+            }
+            for f in result.fired
+        ],
         "unwatched_symptoms": list(result.unwatched),
     }

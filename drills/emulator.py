@@ -10,6 +10,7 @@ threads started the server. On Linux, a parent-death signal backs this up when t
 started from the main thread (the signal follows the thread that started the child, not the
 process, so it would kill a server started from a worker thread when that thread ends).
 """
+
 from __future__ import annotations
 
 import os
@@ -82,14 +83,24 @@ class MotoServer:
         # the write end stays in this process, out of every other child (the runbook checker's
         # shells), so no survivor of the drill can keep the server alive.
         watch_fd, self._lifeline = os.pipe()
-        pdeathsig = (sys.platform.startswith("linux")
-                     and threading.current_thread() is threading.main_thread())
+        pdeathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", SERVE, str(watch_fd), str(os.getpid()), str(int(pdeathsig)),
-                 *moto_args],
-                stdout=subprocess.DEVNULL, stderr=self._log, env=env, start_new_session=True,
-                pass_fds=(watch_fd,))
+                [
+                    sys.executable,
+                    "-c",
+                    SERVE,
+                    str(watch_fd),
+                    str(os.getpid()),
+                    str(int(pdeathsig)),
+                    *moto_args,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                env=env,
+                start_new_session=True,
+                pass_fds=(watch_fd,),
+            )
         except BaseException:
             self._close_lifeline()
             raise
@@ -137,8 +148,7 @@ class MotoServer:
     def __enter__(self) -> "MotoServer":
         return self.start()
 
-    def __exit__(self, kind: type | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.stop()
 
     def _wait_until_ready(self) -> None:
@@ -155,4 +165,6 @@ class MotoServer:
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(READY_POLL_INTERVAL_S)
         self.stop()
-        raise EmulatorError(f"moto server did not answer on {self.endpoint_url} within {START_TIMEOUT_S:.0f}s")
+        raise EmulatorError(
+            f"moto server did not answer on {self.endpoint_url} within {START_TIMEOUT_S:.0f}s"
+        )

@@ -5,6 +5,7 @@ U+FF0E and U+3002 to "." and fullwidth letters to ASCII; resolvers ignore letter
 trailing dot; ``user@host`` connects to ``host``. So a host is judged only after all of that, and
 a URL that hides its host (user information, characters no host name has) is refused outright.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -36,8 +37,7 @@ def endpoint_host(endpoint_url: str) -> str:
         raise EndpointError("is not an http(s) URL with a host")
     netloc = _percent_decoded(parts.netloc)
     if "@" in netloc:
-        raise EndpointError("has user information before its host (user@host); give the "
-                            "emulator's host only")
+        raise EndpointError("has user information before its host (user@host); give the emulator's host only")
     host = _without_port(netloc)
     if not host:
         raise EndpointError("is not an http(s) URL with a host")
@@ -49,7 +49,7 @@ def endpoint_port(endpoint_url: str) -> int:
     endpoint_host(endpoint_url)  # refuses what hides its host
     netloc = _percent_decoded(urlsplit(endpoint_url).netloc)
     host = _without_port(netloc)
-    port = netloc[len(host):].lstrip(":")
+    port = netloc[len(host) :].lstrip(":")
     if port:
         return int(port)
     return 443 if urlsplit(endpoint_url).scheme == "https" else 80
@@ -64,8 +64,7 @@ def _percent_decoded(text: str) -> str:
         if decoded == text:
             return text
         text = decoded
-    raise EndpointError(f"has a host that is percent-encoded too many times "
-                        f"(more than {MAX_DECODE_ROUNDS})")
+    raise EndpointError(f"has a host that is percent-encoded too many times (more than {MAX_DECODE_ROUNDS})")
 
 
 def _without_port(netloc: str) -> str:

@@ -1,4 +1,5 @@
 """Expectations on a step's result: a dotted path (``*`` for every list item), an operator, a value."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

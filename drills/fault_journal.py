@@ -7,6 +7,7 @@ until its change is known to be made (``applied``), then ``undone``, or ``undo-f
 never dropped, so ``python -m drills recover`` can try again). The journal is closed (its
 records removed) only once every entry is undone.
 """
+
 from __future__ import annotations
 
 import json
@@ -95,23 +96,32 @@ class FaultJournal:
             raise ValueError("not a fault journal")
         entries = [Entry(**entry) for entry in data.get("entries", [])]
         journal = cls(**{**data, "entries": entries})
-        if not RUN_ID.fullmatch(str(journal.run_id)) or not isinstance(journal.target, dict) \
-                or not isinstance(journal.target.get("key"), str):
+        if (
+            not RUN_ID.fullmatch(str(journal.run_id))
+            or not isinstance(journal.target, dict)
+            or not isinstance(journal.target.get("key"), str)
+        ):
             raise ValueError(f"run id {str(journal.run_id)[:60]!r} or target is not one a drill writes")
         wrong = [name for name, kind in _FIELD_TYPES.items() if not _is(getattr(journal, name), kind)]
         if wrong or not STACK_NAME.fullmatch(journal.stack):
             raise ValueError(f"field {(wrong or ['stack'])[0]!r} is not one a drill writes")
-        if any(e.status not in STATUSES or e.kind not in ("fault", "action") or not isinstance(e.state, dict)
-               or not all(_is(getattr(e, name), kind) for name, kind in _ENTRY_TYPES.items())
-               for e in entries):
+        if any(
+            e.status not in STATUSES
+            or e.kind not in ("fault", "action")
+            or not isinstance(e.state, dict)
+            or not all(_is(getattr(e, name), kind) for name, kind in _ENTRY_TYPES.items())
+            for e in entries
+        ):
             raise ValueError("an entry has an unknown status or kind, or a field of the wrong type")
         return journal
 
     def describe(self) -> str:
         left = self.open_entries()
         steps = ", ".join(f"{e.ref} ({e.status})" for e in left) or "nothing"
-        return (f"run {self.run_id} of {self.scenario} (incident {self.incident_id}, stack "
-                f"{self.stack}, started {self.started} on {self.host}, pid {self.pid}) left: {steps}")
+        return (
+            f"run {self.run_id} of {self.scenario} (incident {self.incident_id}, stack "
+            f"{self.stack}, started {self.started} on {self.host}, pid {self.pid}) left: {steps}"
+        )
 
 
 class JournalStore(Protocol):
@@ -137,11 +147,14 @@ class LocalJournalStore:
     def save(self, journal: FaultJournal) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.path(journal.run_id), json.dumps(journal.to_dict(), indent=2, default=str),
-                             PRIVATE)
+            write_atomically(
+                self.path(journal.run_id), json.dumps(journal.to_dict(), indent=2, default=str), PRIVATE
+            )
         except OSError as error:
-            raise JournalStoreError(f"cannot write the fault journal in {self.directory}: "
-                                    f"{error.strerror or error}; nothing further is injected") from None
+            raise JournalStoreError(
+                f"cannot write the fault journal in {self.directory}: "
+                f"{error.strerror or error}; nothing further is injected"
+            ) from None
 
     def remove(self, journal: FaultJournal) -> None:
         self.path(journal.run_id).unlink(missing_ok=True)
@@ -177,16 +190,24 @@ class TargetJournalStore:
         value = json.dumps(journal.to_dict(), separators=(",", ":"), default=str)
         size = len(value.encode())
         if size > MAX_TARGET_RECORD_BYTES:
-            raise JournalStoreError(f"the fault journal of run {journal.run_id} would be {size} bytes, "
-                                    f"over the {MAX_TARGET_RECORD_BYTES} an SSM parameter holds; "
-                                    "nothing further is injected")
+            raise JournalStoreError(
+                f"the fault journal of run {journal.run_id} would be {size} bytes, "
+                f"over the {MAX_TARGET_RECORD_BYTES} an SSM parameter holds; "
+                "nothing further is injected"
+            )
         try:
-            self.ssm.put_parameter(Name=self.name(journal.run_id), Value=value, Type="String",
-                                   Overwrite=True, Tier="Intelligent-Tiering",
-                                   Description="open fault journal of a drill (incident-guardrails)")
+            self.ssm.put_parameter(
+                Name=self.name(journal.run_id),
+                Value=value,
+                Type="String",
+                Overwrite=True,
+                Tier="Intelligent-Tiering",
+                Description="open fault journal of a drill (incident-guardrails)",
+            )
         except Exception as error:  # any failure to record must stop the injection
-            raise JournalStoreError(f"cannot record the fault journal in the target "
-                                    f"({self.name(journal.run_id)}): {error}") from None
+            raise JournalStoreError(
+                f"cannot record the fault journal in the target ({self.name(journal.run_id)}): {error}"
+            ) from None
 
     def remove(self, journal: FaultJournal) -> None:
         try:
@@ -225,8 +246,9 @@ class JournalWriter:
         self._save()
         return entry
 
-    def settle(self, entry: Entry, status: str, state: dict[str, Any] | None = None,
-               detail: str = "") -> None:
+    def settle(
+        self, entry: Entry, status: str, state: dict[str, Any] | None = None, detail: str = ""
+    ) -> None:
         entry.status, entry.detail = status, detail
         if state is not None:
             entry.state = dict(state)

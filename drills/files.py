@@ -1,4 +1,5 @@
 """Files other processes read while a drill writes them: reports, fault journals, game-day state."""
+
 from __future__ import annotations
 
 import contextlib

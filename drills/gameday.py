@@ -4,6 +4,7 @@ The drill does not remediate. It records the acknowledgement (``python -m drills
 polls the scenario's verify probes until the platform is back in its steady state or the time
 limit passes; it always undoes the fault, and writes the same reports as a scripted drill.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,13 @@ def acknowledge(state_dir: Path, by: str) -> dict[str, Any]:
 class GameDay:
     """Runs one scenario as a game day on an open target; see the module docstring."""
 
-    def __init__(self, runner: Runner, options: GameDayOptions,
-                 say: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        options: GameDayOptions,
+        say: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.runner = runner
         self.options = options
         self.say = say
@@ -98,7 +104,9 @@ class GameDay:
             elapsed = self.clock() - paged_at
             if acked_s is None and self._acknowledged():
                 acked_s = elapsed
-                self._event(f"acknowledged by {self._ack()['by']}", f"+{detected_s + elapsed:.0f}s after the fault")
+                self._event(
+                    f"acknowledged by {self._ack()['by']}", f"+{detected_s + elapsed:.0f}s after the fault"
+                )
             if recovered_s is None and self._recovered():
                 recovered_s = elapsed
                 self._event("steady state is back", f"+{detected_s + elapsed:.0f}s after the fault")
@@ -126,12 +134,22 @@ class GameDay:
     def _judge(self, detected_s: float, acked_s: float | None, recovered_s: float | None) -> None:
         """The SLA is to acknowledge: simulated detection plus the responders' measured time."""
         journal = self.runner.journal
-        budget = Budget(journal.severity, self.sla_s, (
-            BudgetPart("time to detect (alarm)", detected_s, "simulated"),
-            BudgetPart("time to acknowledge (responders)", acked_s or 0.0,
-                       "measured" if acked_s is not None else "never acknowledged")))
-        journal.sla = {**budget.to_dict(), "time_to_recover_s":
-                       None if recovered_s is None else round(detected_s + recovered_s, 3)}
+        budget = Budget(
+            journal.severity,
+            self.sla_s,
+            (
+                BudgetPart("time to detect (alarm)", detected_s, "simulated"),
+                BudgetPart(
+                    "time to acknowledge (responders)",
+                    acked_s or 0.0,
+                    "measured" if acked_s is not None else "never acknowledged",
+                ),
+            ),
+        )
+        journal.sla = {
+            **budget.to_dict(),
+            "time_to_recover_s": None if recovered_s is None else round(detected_s + recovered_s, 3),
+        }
         if acked_s is None:
             journal.reason = "nobody acknowledged the page"
             self._fail("acknowledged within the SLA", journal.reason)
@@ -140,13 +158,15 @@ class GameDay:
         else:
             self._event("acknowledged within the SLA", budget.verdict())
         if recovered_s is None:
-            journal.reason = journal.reason or (f"not recovered within the time limit of "
-                                                f"{self.options.time_limit_s:.0f}s")
+            journal.reason = journal.reason or (
+                f"not recovered within the time limit of {self.options.time_limit_s:.0f}s"
+            )
             self._fail("steady state restored by the responders", journal.reason)
 
     def _fail(self, name: str, detail: str) -> None:
-        record = StepRecord(name, "response", "check", "gameday", utc_now(), end=utc_now(),
-                            status=STEP_FAILED, detail=detail)
+        record = StepRecord(
+            name, "response", "check", "gameday", utc_now(), end=utc_now(), status=STEP_FAILED, detail=detail
+        )
         self.runner.record(record)
         self.runner.add_check(record, CHECK_FAILED, detail)
 
@@ -161,9 +181,13 @@ class GameDay:
             return
         scenario = self.runner.scenario
         title = f"GAME DAY {scenario.guide_section}: {scenario.title}"
-        arguments = {"severity": scenario.severity, "status": status, "title": title[:TITLE_MAX],
-                     "impact": " ".join((scenario.impact or "simulated").split())[:IMPACT_MAX],
-                     "current_action": "game day: responders at work"}
+        arguments = {
+            "severity": scenario.severity,
+            "status": status,
+            "title": title[:TITLE_MAX],
+            "impact": " ".join((scenario.impact or "simulated").split())[:IMPACT_MAX],
+            "current_action": "game day: responders at work",
+        }
         if status != "RESOLVED":
             arguments["next_update_minutes"] = 15
         step = Step(kind="action", ref=STATUS_ACTION, name=f"post status {status}", args=arguments)
@@ -173,22 +197,34 @@ class GameDay:
         ctx = self.runner.ctx
         endpoint = f"export AWS_ENDPOINT_URL={ctx.target.endpoint_url}; " if ctx.target.endpoint_url else ""
         sla = f"{self.sla_s // 60} min" if self.sla_s else "no SLA"
-        return (f"GAME DAY {ctx.incident_id}: {self.runner.scenario.title} ({self.runner.scenario.severity}, "
-                f"SLA {sla}). Respond with the runbook ({endpoint}python -m runbook_actions ...); "
-                f"acknowledge with: python -m drills ack --state-dir {self.options.state_dir} --by <name>")
+        return (
+            f"GAME DAY {ctx.incident_id}: {self.runner.scenario.title} ({self.runner.scenario.severity}, "
+            f"SLA {sla}). Respond with the runbook ({endpoint}python -m runbook_actions ...); "
+            f"acknowledge with: python -m drills ack --state-dir {self.options.state_dir} --by <name>"
+        )
 
     def _clock_line(self, since_fault_s: float, acked_s: float | None, recovered_s: float | None) -> str:
         sla = f" of SLA {_mmss(self.sla_s)}" if self.sla_s else ""
-        return (f"[{self.runner.scenario.id}] T+{_mmss(since_fault_s)}{sla} | acknowledged: "
-                f"{'yes' if acked_s is not None else 'no'} | recovered: {'yes' if recovered_s is not None else 'no'}")
+        return (
+            f"[{self.runner.scenario.id}] T+{_mmss(since_fault_s)}{sla} | acknowledged: "
+            f"{'yes' if acked_s is not None else 'no'} | recovered: {'yes' if recovered_s is not None else 'no'}"
+        )
 
     def _publish_state(self) -> None:
         ctx = self.runner.ctx
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         (self.options.state_dir / ACK_FILE).unlink(missing_ok=True)
-        _write_json(self.options.state_dir / STATE_FILE, {
-            "scenario": self.runner.scenario.id, "incident_id": ctx.incident_id, "run_id": ctx.run_id,
-            "endpoint_url": ctx.target.endpoint_url, "started": utc_now(), "pid": os.getpid()})
+        _write_json(
+            self.options.state_dir / STATE_FILE,
+            {
+                "scenario": self.runner.scenario.id,
+                "incident_id": ctx.incident_id,
+                "run_id": ctx.run_id,
+                "endpoint_url": ctx.target.endpoint_url,
+                "started": utc_now(),
+                "pid": os.getpid(),
+            },
+        )
 
     def _clear_state(self) -> None:
         (self.options.state_dir / STATE_FILE).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
 """``python -m drills gameday <scenario>`` and ``python -m drills ack``."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,12 +13,12 @@ from .exceptions import DrillError
 from .gameday import GameDayOptions, acknowledge
 from .open_journals import check_before_run, journal_stores
 from .orchestrate import run_gameday
-from .recover_command import add_journal_dir_argument
-from .target_identity import target_lock
 from .progress import ProgressPrinter
+from .recover_command import add_journal_dir_argument
 from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 from .session import TARGETS, open_target
+from .target_identity import target_lock
 
 DEFAULT_STATE_DIR = Path("reports")
 
@@ -31,12 +32,24 @@ def add_gameday_parsers(commands: argparse._SubParsersAction) -> None:
     gameday.add_argument("--endpoint-url", help="use this already-running emulator")
     gameday.add_argument("--report-dir", type=Path, default=Path("reports"))
     gameday.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR)
-    gameday.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                         help="where the running game day and its acknowledgement are recorded")
-    gameday.add_argument("--time-limit-minutes", type=float, default=30.0,
-                         help="stop waiting for recovery after this long (default 30)")
-    gameday.add_argument("--poll-seconds", type=float, default=10.0,
-                         help="how often to check for acknowledgement and recovery (default 10)")
+    gameday.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="where the running game day and its acknowledgement are recorded",
+    )
+    gameday.add_argument(
+        "--time-limit-minutes",
+        type=float,
+        default=30.0,
+        help="stop waiting for recovery after this long (default 30)",
+    )
+    gameday.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=10.0,
+        help="how often to check for acknowledgement and recovery (default 10)",
+    )
     add_journal_dir_argument(gameday)
     ack = commands.add_parser("ack", help="acknowledge the running game day's page")
     ack.add_argument("--by", default=None, help="who acknowledges (default: your user name)")
@@ -57,14 +70,24 @@ def run_gameday_command(args: argparse.Namespace) -> int:
     options = GameDayOptions(args.state_dir, args.time_limit_minutes * 60, args.poll_seconds)
     check_report_dir(args.report_dir)  # refused before anything is injected
     progress = ProgressPrinter()
-    with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
-                     confirm_account=args.confirm_account) as session:
+    with open_target(
+        args.target, platform, args.endpoint_url, stack=args.stack, confirm_account=args.confirm_account
+    ) as session:
         stores = journal_stores(session, args.journal_dir)
         with target_lock(session.key, f"drills gameday {scenario.id}"):
             if not session.target.missing_services(scenario.services_needed()):
                 check_before_run(session, stores, progress.header)
-            outcome = run_gameday(scenario, session, platform, args.stack, args.report_dir,
-                                  progress, platform_catalog(platform), options, stores)
+            outcome = run_gameday(
+                scenario,
+                session,
+                platform,
+                args.stack,
+                args.report_dir,
+                progress,
+                platform_catalog(platform),
+                options,
+                stores,
+            )
     return 0 if outcome.journal.passed else 1
 
 

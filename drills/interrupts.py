@@ -7,6 +7,7 @@ arriving during an injection would leave a fault that was never recorded, hence 
 Inside ``signals_held`` a signal is only noted (and acknowledged on stderr); the caller acts on
 it once the critical section is over.
 """
+
 from __future__ import annotations
 
 import os

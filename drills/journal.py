@@ -1,4 +1,5 @@
 """The run record every step writes into; reports are rendered from it."""
+
 from __future__ import annotations
 
 import time
@@ -83,9 +84,11 @@ class Journal:
         elif failed_steps or self.failed_checks():
             self.status = RUN_FAILED
             first = (failed_steps or [None])[0]
-            self.reason = self.reason or (f"step {first.name!r} failed: {first.detail}" if first else
-                                          f"check {self.failed_checks()[0].name!r} failed: "
-                                          f"{self.failed_checks()[0].detail}")
+            self.reason = self.reason or (
+                f"step {first.name!r} failed: {first.detail}"
+                if first
+                else f"check {self.failed_checks()[0].name!r} failed: {self.failed_checks()[0].detail}"
+            )
         else:
             self.status = RUN_PASSED
 

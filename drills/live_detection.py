@@ -4,6 +4,7 @@ The symptoms are published in real time (each datapoint and log line at its seco
 fault) and the stack's deployed alarms are polled until the expected severity pages or the
 horizon passes. It takes as long as the alarms do: minutes, not milliseconds.
 """
+
 from __future__ import annotations
 
 import time
@@ -27,15 +28,29 @@ class _Publication:
     send: Callable[[], None]
 
 
-def detect_live(cloudwatch: Any, logs: Any, spec: DetectionSpec, symptoms: Symptoms,
-                catalog: Catalog, platform: Platform, severity: str, *,
-                clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                poll_s: float = POLL_S) -> DetectionOutcome:
+def detect_live(
+    cloudwatch: Any,
+    logs: Any,
+    spec: DetectionSpec,
+    symptoms: Symptoms,
+    catalog: Catalog,
+    platform: Platform,
+    severity: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_s: float = POLL_S,
+) -> DetectionOutcome:
     severities = {a.name: a.severity for a in (*catalog.metric_alarms, *catalog.composite_alarms)}
     deployed = _deployed(cloudwatch, list(severities))
     if not deployed:
-        return DetectionOutcome(None, "none of the stack's alarms exist on this target: deploy the "
-                                "stack (pulumi up) before a live detection drill", None, {})
+        return DetectionOutcome(
+            None,
+            "none of the stack's alarms exist on this target: deploy the "
+            "stack (pulumi up) before a live detection drill",
+            None,
+            {},
+        )
     pending = sorted(_publications(cloudwatch, logs, symptoms, spec.horizon_s), key=lambda p: p.at_s)
     fired: dict[str, float] = {}
     start = next_poll = clock()
@@ -52,45 +67,83 @@ def detect_live(cloudwatch: Any, logs: Any, spec: DetectionSpec, symptoms: Sympt
     return _outcome(spec, fired, severities, platform, severity, len(deployed))
 
 
-def _outcome(spec: DetectionSpec, fired: dict[str, float], severities: dict[str, str],
-             platform: Platform, severity: str, deployed: int) -> DetectionOutcome:
-    data = {"live": True, "deployed_alarms": deployed, "fired": [
-        {"alarm": n, "severity": severities[n], "at_s": t, "kind": "live",
-         "topic": platform.notifications.topic_name(severities[n])}
-        for n, t in sorted(fired.items(), key=lambda item: item[1])], "unwatched_symptoms": []}
+def _outcome(
+    spec: DetectionSpec,
+    fired: dict[str, float],
+    severities: dict[str, str],
+    platform: Platform,
+    severity: str,
+    deployed: int,
+) -> DetectionOutcome:
+    data = {
+        "live": True,
+        "deployed_alarms": deployed,
+        "fired": [
+            {
+                "alarm": n,
+                "severity": severities[n],
+                "at_s": t,
+                "kind": "live",
+                "topic": platform.notifications.topic_name(severities[n]),
+            }
+            for n, t in sorted(fired.items(), key=lambda item: item[1])
+        ],
+        "unwatched_symptoms": [],
+    }
     pages = [f for f in data["fired"] if f["severity"] == spec.expect_page]
     if not pages:
-        return DetectionOutcome(False, f"{spec.expect_page} never paged within {spec.horizon_s}s "
-                                f"(live CloudWatch)", None, data)
+        return DetectionOutcome(
+            False, f"{spec.expect_page} never paged within {spec.horizon_s}s (live CloudWatch)", None, data
+        )
     first, sla = pages[0], RESPONSE_SLA_S.get(severity)
     detail = f"{first['alarm']} went to ALARM at +{first['at_s']:.0f}s (live CloudWatch, polled)"
     if sla is not None and first["at_s"] > sla:
-        return DetectionOutcome(False, f"{detail}, later than the {severity} SLA of {sla}s", first["at_s"], data)
+        return DetectionOutcome(
+            False, f"{detail}, later than the {severity} SLA of {sla}s", first["at_s"], data
+        )
     return DetectionOutcome(True, detail, first["at_s"], data)
 
 
 def _publications(cloudwatch: Any, logs: Any, symptoms: Symptoms, horizon_s: float) -> list[_Publication]:
     publications = [
-        _Publication(t, lambda s=series, v=value: cloudwatch.put_metric_data(
-            Namespace=s.namespace, MetricData=[{"MetricName": s.metric_name, "Value": v, "Dimensions": [
-                {"Name": k, "Value": d} for k, d in sorted(s.dimensions.items())]}]))
-        for series in symptoms.metrics for t, value in series.datapoints(horizon_s)]
+        _Publication(
+            t,
+            lambda s=series, v=value: cloudwatch.put_metric_data(
+                Namespace=s.namespace,
+                MetricData=[
+                    {
+                        "MetricName": s.metric_name,
+                        "Value": v,
+                        "Dimensions": [{"Name": k, "Value": d} for k, d in sorted(s.dimensions.items())],
+                    }
+                ],
+            ),
+        )
+        for series in symptoms.metrics
+        for t, value in series.datapoints(horizon_s)
+    ]
     stream = f"drill-symptoms-{int(time.time())}"
     groups = sorted({line.log_group for line in symptoms.log_lines})
     for group in groups:
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
     publications += [
-        _Publication(line.at_s, lambda l=line: logs.put_log_events(
-            logGroupName=l.log_group, logStreamName=stream,
-            logEvents=[{"timestamp": int(time.time() * 1000), "message": l.message}]))
-        for line in symptoms.log_lines]
+        _Publication(
+            line.at_s,
+            lambda symptom=line: logs.put_log_events(
+                logGroupName=symptom.log_group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": symptom.message}],
+            ),
+        )
+        for line in symptoms.log_lines
+    ]
     return publications
 
 
 def _deployed(cloudwatch: Any, names: list[str]) -> list[str]:
     found: list[str] = []
     for start in range(0, len(names), _DESCRIBE_BATCH):
-        batch = names[start:start + _DESCRIBE_BATCH]
+        batch = names[start : start + _DESCRIBE_BATCH]
         response = cloudwatch.describe_alarms(AlarmNames=batch, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         found += [a["AlarmName"] for a in response["MetricAlarms"] + response.get("CompositeAlarms", [])]
     return found
@@ -99,7 +152,10 @@ def _deployed(cloudwatch: Any, names: list[str]) -> list[str]:
 def _in_alarm(cloudwatch: Any, names: list[str]) -> list[str]:
     found: list[str] = []
     for start in range(0, len(names), _DESCRIBE_BATCH):
-        response = cloudwatch.describe_alarms(AlarmNames=names[start:start + _DESCRIBE_BATCH],
-                                              StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        response = cloudwatch.describe_alarms(
+            AlarmNames=names[start : start + _DESCRIBE_BATCH],
+            StateValue="ALARM",
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+        )
         found += [a["AlarmName"] for a in response["MetricAlarms"] + response.get("CompositeAlarms", [])]
     return found

@@ -5,13 +5,14 @@ so a new run is refused until ``python -m drills recover`` has undone them. The 
 emulator is reset before every drill, which wipes what a killed run left: its journal then
 only explains what that run was doing, is reported once, and is closed.
 """
+
 from __future__ import annotations
 
 import os
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Callable
+from urllib.parse import urlsplit
 
 from .exceptions import DrillError
 from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, TargetJournalStore
@@ -36,12 +37,18 @@ def check_journal_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DrillError(f"journal folder {directory} cannot be used ({error.strerror or error}); "
-                         "give --journal-dir a folder you can write to") from None
+        raise DrillError(
+            f"journal folder {directory} cannot be used ({error.strerror or error}); "
+            "give --journal-dir a folder you can write to"
+        ) from None
 
 
-def open_journals(session: TargetSession, stores: list[JournalStore],
-                  say: Callable[[str], None] = lambda line: None, tidy: bool = True) -> list[FaultJournal]:
+def open_journals(
+    session: TargetSession,
+    stores: list[JournalStore],
+    say: Callable[[str], None] = lambda line: None,
+    tidy: bool = True,
+) -> list[FaultJournal]:
     """Every open journal of this target, one per run (the fullest copy where stores differ).
 
     On a long-lived target the target's own copy decides: a local copy the target no longer
@@ -65,8 +72,10 @@ def open_journals(session: TargetSession, stores: list[JournalStore],
     for line in unreadable_journals(stores):
         say(f"warning: skipped unreadable fault journal {line}")
     for store, journal in local_only.values() if tidy else ():
-        say(f"closed: {journal.describe()}; the target holds no journal of it any more "
-            "(recovered from another machine)")
+        say(
+            f"closed: {journal.describe()}; the target holds no journal of it any more "
+            "(recovered from another machine)"
+        )
         store.remove(journal)
     return sorted(found.values(), key=lambda j: j.started)
 
@@ -83,27 +92,33 @@ def recover_command(session: TargetSession) -> str:
     return f"python -m drills recover {flags}"
 
 
-def check_before_run(session: TargetSession, stores: list[JournalStore],
-                     say: Callable[[str], None]) -> None:
+def check_before_run(session: TargetSession, stores: list[JournalStore], say: Callable[[str], None]) -> None:
     """Refuse to start while an earlier run's faults may be in a long-lived target."""
     journals = open_journals(session, stores, say)
     if session.long_lived:
         unreadable = [u for u in unreadable_journals(stores) if u.startswith("SSM parameter")]
         if unreadable:
-            raise OpenJournalError(f"refused: cannot read {len(unreadable)} fault journal(s) in the target: "
-                                   f"{'; '.join(unreadable)}; what they recorded cannot be told: inspect "
-                                   "them, undo by hand what they describe, then delete them")
+            raise OpenJournalError(
+                f"refused: cannot read {len(unreadable)} fault journal(s) in the target: "
+                f"{'; '.join(unreadable)}; what they recorded cannot be told: inspect "
+                "them, undo by hand what they describe, then delete them"
+            )
         if journals:
             raise OpenJournalError(
                 f"refused: {journals[0].describe()} — on target {session.key}, recorded in "
-                f"{', '.join(s.where for s in stores)}; undo it first with: {recover_command(session)}")
+                f"{', '.join(s.where for s in stores)}; undo it first with: {recover_command(session)}"
+            )
         return
     for journal in journals:
         if alive_here(journal):
-            raise OpenJournalError(f"refused: drill {journal.run_id} (pid {journal.pid}) is running on "
-                                   f"this emulator now; a second drill would reset it under it")
-        say(f"note: {journal.describe()}; it was killed mid-way, and resetting the emulator "
-            "removes what it left")
+            raise OpenJournalError(
+                f"refused: drill {journal.run_id} (pid {journal.pid}) is running on "
+                f"this emulator now; a second drill would reset it under it"
+            )
+        say(
+            f"note: {journal.describe()}; it was killed mid-way, and resetting the emulator "
+            "removes what it left"
+        )
         for store in stores:
             store.remove(journal)
 
@@ -118,8 +133,10 @@ def refuse_if_another_run(session: TargetSession, stores: list[JournalStore], wr
     if others:
         for store in stores:
             store.remove(writer.journal)
-        raise OpenJournalError(f"refused: {others[0].describe()} — another drill started on target "
-                               f"{session.key} at the same time; nothing was injected")
+        raise OpenJournalError(
+            f"refused: {others[0].describe()} — another drill started on target "
+            f"{session.key} at the same time; nothing was injected"
+        )
 
 
 def close_dead_embedded(stores: list[JournalStore], say: Callable[[str], None]) -> list[FaultJournal]:
@@ -130,8 +147,10 @@ def close_dead_embedded(stores: list[JournalStore], say: Callable[[str], None]) 
             endpoint = journal.target.get("endpoint_url")
             if journal.target.get("name") != "local" or alive_here(journal) or emulator_answers(endpoint):
                 continue
-            say(f"closed: {journal.describe()}; the emulator it ran on ({endpoint}) is gone, and "
-                "what it injected went with it")
+            say(
+                f"closed: {journal.describe()}; the emulator it ran on ({endpoint}) is gone, and "
+                "what it injected went with it"
+            )
             store.remove(journal)
             closed.append(journal)
     return closed

@@ -1,4 +1,5 @@
 """Run a list of scenarios on one target and write their reports."""
+
 from __future__ import annotations
 
 import secrets
@@ -13,8 +14,8 @@ from stack_config import Platform
 from .context import DrillContext
 from .fault_journal import FaultJournal, JournalStore, JournalWriter
 from .gameday import GameDay, GameDayOptions
-from .open_journals import refuse_if_another_run
 from .journal import RUN_NOT_RUNNABLE, Journal
+from .open_journals import refuse_if_another_run
 from .progress import ProgressPrinter
 from .redaction import Redactor
 from .report import write_reports
@@ -36,49 +37,104 @@ def new_run_ids(scenario: Scenario) -> tuple[str, str]:
     return f"{scenario.id}-{stamp}-{suffix}", f"DRILL-{scenario.id.upper()}-{stamp}-{suffix}"
 
 
-def run_one(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
-            report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None = None,
-            stores: list[JournalStore] | None = None) -> DrillOutcome:
+def run_one(
+    scenario: Scenario,
+    session: TargetSession,
+    platform: Platform,
+    stack: str,
+    report_dir: Path,
+    progress: ProgressPrinter,
+    catalog: Catalog | None = None,
+    stores: list[JournalStore] | None = None,
+) -> DrillOutcome:
     """A scripted drill: the scenario's procedure runs through the runbook actions."""
-    return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
-                  play=lambda runner: runner.run(), stores=stores or [])
+    return _drive(
+        scenario,
+        session,
+        platform,
+        stack,
+        report_dir,
+        progress,
+        catalog,
+        play=lambda runner: runner.run(),
+        stores=stores or [],
+    )
 
 
-def run_gameday(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
-                report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
-                options: GameDayOptions, stores: list[JournalStore] | None = None) -> DrillOutcome:
+def run_gameday(
+    scenario: Scenario,
+    session: TargetSession,
+    platform: Platform,
+    stack: str,
+    report_dir: Path,
+    progress: ProgressPrinter,
+    catalog: Catalog | None,
+    options: GameDayOptions,
+    stores: list[JournalStore] | None = None,
+) -> DrillOutcome:
     """A game day: people respond instead of the procedure."""
-    return _drive(scenario, session, platform, stack, report_dir, progress, catalog,
-                  play=lambda runner: GameDay(runner, options, progress.header).run(),
-                  stores=stores or [])
+    return _drive(
+        scenario,
+        session,
+        platform,
+        stack,
+        report_dir,
+        progress,
+        catalog,
+        play=lambda runner: GameDay(runner, options, progress.header).run(),
+        stores=stores or [],
+    )
 
 
-def _fault_journal(scenario: Scenario, session: TargetSession, ctx: DrillContext,
-                   stores: list[JournalStore]) -> JournalWriter:
-    target = {"name": session.target.name, "key": session.key or session.target.name,
-              "endpoint_url": session.target.endpoint_url, "long_lived": session.long_lived}
+def _fault_journal(
+    scenario: Scenario, session: TargetSession, ctx: DrillContext, stores: list[JournalStore]
+) -> JournalWriter:
+    target = {
+        "name": session.target.name,
+        "key": session.key or session.target.name,
+        "endpoint_url": session.target.endpoint_url,
+        "long_lived": session.long_lived,
+    }
     return JournalWriter(FaultJournal(ctx.run_id, ctx.incident_id, scenario.id, ctx.stack, target), stores)
 
 
-def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack: str,
-           report_dir: Path, progress: ProgressPrinter, catalog: Catalog | None,
-           play: Callable[[Runner], object], stores: list[JournalStore]) -> DrillOutcome:
+def _drive(
+    scenario: Scenario,
+    session: TargetSession,
+    platform: Platform,
+    stack: str,
+    report_dir: Path,
+    progress: ProgressPrinter,
+    catalog: Catalog | None,
+    play: Callable[[Runner], object],
+    stores: list[JournalStore],
+) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
-    progress.header(f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
-                    f"{scenario.title} — target {session.target.name}")
+    progress.header(
+        f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
+        f"{scenario.title} — target {session.target.name}"
+    )
     missing = session.target.missing_services(scenario.services_needed())
     seeded = None if missing else session.prepare(platform)
     redactor = Redactor(list(seeded.secret_values) if seeded else [])
     progress.redactor = redactor
-    ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
-                       stack=stack, run_id=run_id, incident_id=incident_id, redactor=redactor)
+    ctx = DrillContext(
+        platform=platform,
+        clients=session.clients,
+        target=session.target,
+        stack=stack,
+        run_id=run_id,
+        incident_id=incident_id,
+        redactor=redactor,
+    )
     writer = _fault_journal(scenario, session, ctx, stores)
     runner = Runner(scenario, ctx, progress, catalog, writer)
     journal = runner.journal
     if missing:
         journal.status = RUN_NOT_RUNNABLE
-        journal.reason = (f"target {session.target.name} lacks {', '.join(missing)}, "
-                          "which this scenario's steps call")
+        journal.reason = (
+            f"target {session.target.name} lacks {', '.join(missing)}, which this scenario's steps call"
+        )
         journal.finish()
     else:
         writer.open()
@@ -89,8 +145,10 @@ def _drive(scenario: Scenario, session: TargetSession, platform: Platform, stack
             write_reports(journal, scenario, report_dir, redactor)
             raise
     reports = write_reports(journal, scenario, report_dir, redactor)
-    progress.header(f"== {scenario.id}: {journal.status.upper()}"
-                    + (f" — {journal.reason}" if journal.reason else "")
-                    + f" ({journal.duration_s:.1f}s; {len(journal.not_covered())} checks not covered "
-                      f"on this target) → {reports[0]}")
+    progress.header(
+        f"== {scenario.id}: {journal.status.upper()}"
+        + (f" — {journal.reason}" if journal.reason else "")
+        + f" ({journal.duration_s:.1f}s; {len(journal.not_covered())} checks not covered "
+        f"on this target) → {reports[0]}"
+    )
     return DrillOutcome(journal, reports)

@@ -1,4 +1,5 @@
 """Live progress lines on stderr, so a person sees each step as it happens."""
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,10 @@ class ProgressPrinter:
     def __call__(self, journal: Journal, record: StepRecord) -> None:
         mark = _MARK.get(record.status, record.status)
         detail = f"  {record.detail}" if record.detail and record.status != "ok" else ""
-        self.header(f"[{journal.scenario}] {record.phase:<12} {record.name:<48} {mark} "
-                    f"({record.duration_s:.2f}s){detail}")
+        self.header(
+            f"[{journal.scenario}] {record.phase:<12} {record.name:<48} {mark} "
+            f"({record.duration_s:.2f}s){detail}"
+        )
 
     def header(self, text: str) -> None:
         print(self.redactor.redact(text, "progress output"), file=self.stream, flush=True)

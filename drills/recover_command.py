@@ -5,6 +5,7 @@ the target itself), undoes every open entry newest first, idempotently, and clos
 once nothing is left. A journal whose run is still alive on this machine is left alone. An
 undo that fails stays in its journal; run the command again once the cause is fixed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,15 @@ from .context import DrillContext
 from .exceptions import DrillError
 from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, default_state_dir
 from .journal import STEP_FAILED, StepRecord
-from .open_journals import (alive_here, check_journal_dir, close_dead_embedded, emulator_answers,
-                            journal_stores, open_journals, unreadable_journals)
+from .open_journals import (
+    alive_here,
+    check_journal_dir,
+    close_dead_embedded,
+    emulator_answers,
+    journal_stores,
+    open_journals,
+    unreadable_journals,
+)
 from .safety import check_emulator_endpoint
 from .session import TARGETS, TargetSession, emulator_clients, open_target
 from .target_identity import endpoint_identity, target_lock
@@ -30,19 +38,32 @@ EXIT_LEFT_OPEN = 1
 
 
 def add_journal_dir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--journal-dir", type=Path, default=None,
-                        help=f"where fault journals are kept on this machine (default: {default_state_dir()})")
+    parser.add_argument(
+        "--journal-dir",
+        type=Path,
+        default=None,
+        help=f"where fault journals are kept on this machine (default: {default_state_dir()})",
+    )
 
 
 def add_recover_parser(commands: Any) -> None:
-    recover = commands.add_parser("recover", help="undo what an earlier, killed or failed drill left on a target")
-    recover.add_argument("--target", choices=TARGETS, default="local",
-                         help="local: the embedded emulator or a moto server (--endpoint-url); "
-                              "localstack; aws (with the same checks as drills run)")
+    recover = commands.add_parser(
+        "recover", help="undo what an earlier, killed or failed drill left on a target"
+    )
+    recover.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="local",
+        help="local: the embedded emulator or a moto server (--endpoint-url); "
+        "localstack; aws (with the same checks as drills run)",
+    )
     recover.add_argument("--endpoint-url", help="the emulator the earlier run used")
-    recover.add_argument("--stack", default="staging",
-                         help="with --target aws/localstack: the stack whose safety checks apply "
-                              "(default staging); each journal is undone with its own stack config")
+    recover.add_argument(
+        "--stack",
+        default="staging",
+        help="with --target aws/localstack: the stack whose safety checks apply "
+        "(default staging); each journal is undone with its own stack config",
+    )
     recover.add_argument("--confirm-account", metavar="ACCOUNT_ID", help="with --target aws")
     recover.add_argument("--list", action="store_true", help="only list the open journals; change nothing")
     add_journal_dir_argument(recover)
@@ -53,8 +74,9 @@ def run_recover(args: argparse.Namespace) -> int:
     if args.target == "local":
         return _recover_local(args, local)
     platform = load_platform(args.stack)
-    with open_target(args.target, platform, args.endpoint_url, stack=args.stack,
-                     confirm_account=args.confirm_account) as session:
+    with open_target(
+        args.target, platform, args.endpoint_url, stack=args.stack, confirm_account=args.confirm_account
+    ) as session:
         stores = journal_stores(session, args.journal_dir)
         with target_lock(session.key, "drills recover"):
             journals = open_journals(session, stores, print, tidy=not args.list)
@@ -72,8 +94,9 @@ def _recover_local(args: argparse.Namespace, local: LocalJournalStore) -> int:
     wanted = f"local:{endpoint_identity(args.endpoint_url)}" if args.endpoint_url else None
     if not args.list:
         close_dead_embedded([local], print)
-    journals = [j for j in local.load_all() if j.target.get("name") == "local"
-                and wanted in (None, j.target_key)]
+    journals = [
+        j for j in local.load_all() if j.target.get("name") == "local" and wanted in (None, j.target_key)
+    ]
     for line in local.unreadable:
         print(f"warning: skipped unreadable fault journal {line}")
     if not journals:
@@ -93,14 +116,19 @@ def _recover_local_journal(journal: FaultJournal, local: LocalJournalStore, only
     except StackConfigError as error:
         print(f"FAILED: run {journal.run_id} was not recovered: {error}")
         return 1
-    session = TargetSession(local_target(endpoint), emulator_clients(endpoint, region),
-                            prepare=lambda _platform: None, key=journal.target_key)
+    session = TargetSession(
+        local_target(endpoint),
+        emulator_clients(endpoint, region),
+        prepare=lambda _platform: None,
+        key=journal.target_key,
+    )
     with target_lock(session.key, "drills recover"):
         return _recover_all([journal], session, [local], False)
 
 
-def _recover_all(journals: list[FaultJournal], session: TargetSession, stores: list[JournalStore],
-                 only_list: bool) -> int:
+def _recover_all(
+    journals: list[FaultJournal], session: TargetSession, stores: list[JournalStore], only_list: bool
+) -> int:
     """Undo every journal, newest run first; how many were left open."""
     if not journals:
         print(f"no open fault journals for target {session.key}")
@@ -124,12 +152,20 @@ def _recover_all(journals: list[FaultJournal], session: TargetSession, stores: l
 def _recover_one(journal: FaultJournal, session: TargetSession, stores: list[JournalStore]) -> bool:
     print(f"recovering: {journal.describe()}")
     platform = load_platform(journal.stack)
-    ctx = DrillContext(platform=platform, clients=session.clients, target=session.target,
-                       stack=journal.stack, run_id=journal.run_id, incident_id=journal.incident_id)
+    ctx = DrillContext(
+        platform=platform,
+        clients=session.clients,
+        target=session.target,
+        stack=journal.stack,
+        run_id=journal.run_id,
+        incident_id=journal.incident_id,
+    )
     records = undo_all(ctx, JournalWriter(journal, stores), _say)
     failed = [r for r in records if r.status == STEP_FAILED]
-    print(f"{'left open' if failed else 'closed'}: run {journal.run_id} "
-          f"({len(records) - len(failed)} undone, {len(failed)} failed)")
+    print(
+        f"{'left open' if failed else 'closed'}: run {journal.run_id} "
+        f"({len(records) - len(failed)} undone, {len(failed)} failed)"
+    )
     return not failed
 
 

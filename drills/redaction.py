@@ -4,6 +4,7 @@ The drill knows the secret values it seeded or read; each text it emits goes thr
 ``redact`` first. A hit is replaced, counted and turned into a failed check, because a
 runbook step that exposes a secret is itself an incident.
 """
+
 from __future__ import annotations
 
 import threading

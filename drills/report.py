@@ -13,6 +13,7 @@ folding here covers every other source (step details, AWS error messages, reason
 Secrets are redacted from the journal's own strings before anything is rendered, so escaping or
 folding can never turn a secret into a variant the final scan would miss.
 """
+
 from __future__ import annotations
 
 import copy
@@ -53,12 +54,12 @@ def check_report_dir(path: Path) -> None:
             pass
     except OSError as error:
         reason = error.strerror or str(error)
-        raise DrillError(f"report folder {path} is not writable ({reason}); give --report-dir "
-                         "a folder you can write to") from None
+        raise DrillError(
+            f"report folder {path} is not writable ({reason}); give --report-dir a folder you can write to"
+        ) from None
 
 
-def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
-                  redactor: Redactor) -> list[Path]:
+def write_reports(journal: Journal, scenario: Scenario, report_dir: Path, redactor: Redactor) -> list[Path]:
     """Write both reports with every known secret redacted; a redaction fails the drill."""
     _record_secret_check(journal, scenario, redactor)
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -74,8 +75,7 @@ def write_reports(journal: Journal, scenario: Scenario, report_dir: Path,
 
 
 def _render(journal: Journal, scenario: Scenario) -> tuple[str, str]:
-    return (json.dumps(journal.to_dict(), indent=2, default=str) + "\n",
-            render_postmortem(journal, scenario))
+    return (json.dumps(journal.to_dict(), indent=2, default=str) + "\n", render_postmortem(journal, scenario))
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -109,17 +109,18 @@ def _replaced(value: Any, redactor: Redactor, replacement: str) -> Any:
         if not redactor.contains_secret(value):
             return value
         # Split at earlier redactions, so only the secrets found now become ``replacement``.
-        return REDACTED.join(redactor.redact(piece, "").replace(REDACTED, replacement)
-                             for piece in value.split(REDACTED))
+        return REDACTED.join(
+            redactor.redact(piece, "").replace(REDACTED, replacement) for piece in value.split(REDACTED)
+        )
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         clone = copy.copy(value)
         for item in dataclasses.fields(value):
-            object.__setattr__(clone, item.name, _replaced(getattr(value, item.name), redactor,
-                                                           replacement))
+            object.__setattr__(clone, item.name, _replaced(getattr(value, item.name), redactor, replacement))
         return clone
     if isinstance(value, dict):
-        return {_replaced(k, redactor, replacement): _replaced(v, redactor, replacement)
-                for k, v in value.items()}
+        return {
+            _replaced(k, redactor, replacement): _replaced(v, redactor, replacement) for k, v in value.items()
+        }
     if type(value) in (list, tuple):
         return type(value)(_replaced(item, redactor, replacement) for item in value)
     return value
@@ -137,8 +138,9 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
     if any(redactor.contains_secret(text) for text in _strings(journal)):
         places.add("report")
     marker = f"SECRETMARKER{os.urandom(8).hex()}"
-    if marker in render_postmortem(_redacted(journal, redactor, marker),
-                                   _redacted(scenario, redactor, marker)):
+    if marker in render_postmortem(
+        _redacted(journal, redactor, marker), _redacted(scenario, redactor, marker)
+    ):
         places.add("post-mortem")
     places = sorted(places)
     if places:
@@ -146,8 +148,14 @@ def _record_secret_check(journal: Journal, scenario: Scenario, redactor: Redacto
         journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_FAILED, detail))
         journal.status, journal.reason = RUN_FAILED, f"secret leaked: {detail}"
     elif redactor.known:
-        journal.checks.append(CheckRecord(SECRET_CHECK, "report", CHECK_PASSED,
-                                          f"scanned for {redactor.known} secret values: none found"))
+        journal.checks.append(
+            CheckRecord(
+                SECRET_CHECK,
+                "report",
+                CHECK_PASSED,
+                f"scanned for {redactor.known} secret values: none found",
+            )
+        )
 
 
 def render_postmortem(journal: Journal, scenario: Scenario) -> str:
@@ -184,17 +192,26 @@ def render_postmortem(journal: Journal, scenario: Scenario) -> str:
         *(_paragraphs(scenario.root_cause) or ["Injected by the drill."]),
         "",
         "## Contributing Factors",
-        *(_bullets([f"{c.name}: {c.detail}" for c in journal.failed_checks()])
-          or ["- None found by the drill."]),
+        *(
+            _bullets([f"{c.name}: {c.detail}" for c in journal.failed_checks()])
+            or ["- None found by the drill."]
+        ),
         "",
         "## What Went Well",
         *(_bullets([c.name for c in journal.checks if c.status == CHECK_PASSED]) or ["- Nothing passed."]),
         "",
         "## What Went Poorly",
-        *(_bullets([f"{c.name}: {c.detail}" for c in journal.checks
-                    if c.status in (CHECK_FAILED, CHECK_NOT_COVERED)]
-                   + [f"no alarm watches this symptom: {u}" for u in _unwatched(journal)])
-          or ["- Nothing."]),
+        *(
+            _bullets(
+                [
+                    f"{c.name}: {c.detail}"
+                    for c in journal.checks
+                    if c.status in (CHECK_FAILED, CHECK_NOT_COVERED)
+                ]
+                + [f"no alarm watches this symptom: {u}" for u in _unwatched(journal)]
+            )
+            or ["- Nothing."]
+        ),
         "",
         "## Action Items",
         "| Action | Owner | Due |",
@@ -219,8 +236,7 @@ _BLOCK_MARKER = re.compile(r"[#>*+\-=_|`~\[]|\d{1,9}(?=[.)])")
 
 def _fold(text: Any) -> str:
     """``text`` on one line: every run of whitespace, line or paragraph separators one space."""
-    return "".join("\ufffd" if unicodedata.category(c) in _HIDDEN else c
-                   for c in " ".join(str(text).split()))
+    return "".join("\ufffd" if unicodedata.category(c) in _HIDDEN else c for c in " ".join(str(text).split()))
 
 
 def _inline(text: Any) -> str:
@@ -258,14 +274,18 @@ def _detection_method(journal: Journal) -> str:
     detection = journal.detection
     if not detection:
         return "fault injected by the drill runner (game day); the scenario models no detection"
-    first = next((f for f in detection.get("fired", [])
-                  if f["severity"] == detection.get("expected_page")), None)
+    first = next(
+        (f for f in detection.get("fired", []) if f["severity"] == detection.get("expected_page")), None
+    )
     if first is None:
         step = next((s for s in journal.timeline if s.phase == "detect"), None)
         return f"no alarm paged {detection.get('expected_page') or 'anyone'}" + (
-            f" ({step.detail})" if step else "")
-    return (f"CloudWatch alarm `{first['alarm']}` paged {first['severity']} via `{first['topic']}` "
-            f"at +{first['at_s']:.0f}s after the fault (simulated from the stack's alarm catalog)")
+            f" ({step.detail})" if step else ""
+        )
+    return (
+        f"CloudWatch alarm `{first['alarm']}` paged {first['severity']} via `{first['topic']}` "
+        f"at +{first['at_s']:.0f}s after the fault (simulated from the stack's alarm catalog)"
+    )
 
 
 def _sla_section(journal: Journal) -> list[str]:
@@ -275,9 +295,16 @@ def _sla_section(journal: Journal) -> list[str]:
     rows = [f"| {_cell(p['name'])} | {p['seconds']:.1f} | {_cell(p['source'])} |" for p in sla["parts"]]
     limit = "none (P3)" if sla["sla_s"] is None else f"{sla['sla_s']} s"
     margin = "" if sla["margin_s"] is None else f", margin {sla['margin_s']:.1f} s"
-    return ["## Response Budget", f"SLA to acknowledge: {limit}; used {sla['total_s']:.1f} s{margin} "
-            f"({'within' if sla['within'] else 'EXCEEDED'}).", "", "| Part | Seconds | Source |",
-            "|------|---------|--------|", *rows, ""]
+    return [
+        "## Response Budget",
+        f"SLA to acknowledge: {limit}; used {sla['total_s']:.1f} s{margin} "
+        f"({'within' if sla['within'] else 'EXCEEDED'}).",
+        "",
+        "| Part | Seconds | Source |",
+        "|------|---------|--------|",
+        *rows,
+        "",
+    ]
 
 
 def _unwatched(journal: Journal) -> list[str]:
@@ -290,12 +317,16 @@ def _event(step) -> str:
 
 
 def _action_items(journal: Journal) -> list[str]:
-    rows = [f"| {_cell(f'Fix: {c.name} ({c.detail})')} | on-call | next sprint |"
-            for c in journal.failed_checks()]
-    rows += [f"| {_cell(f'Cover on a real target: {c.name} ({c.detail})')} | platform team | "
-             "next game day |" for c in journal.not_covered()]
-    rows += [f"| {_cell(f'Add an alarm for: {u}')} | platform team | next sprint |"
-             for u in _unwatched(journal)]
+    rows = [
+        f"| {_cell(f'Fix: {c.name} ({c.detail})')} | on-call | next sprint |" for c in journal.failed_checks()
+    ]
+    rows += [
+        f"| {_cell(f'Cover on a real target: {c.name} ({c.detail})')} | platform team | next game day |"
+        for c in journal.not_covered()
+    ]
+    rows += [
+        f"| {_cell(f'Add an alarm for: {u}')} | platform team | next sprint |" for u in _unwatched(journal)
+    ]
     return rows or ["| None | | |"]
 
 

@@ -4,6 +4,7 @@ Shared by the faults' undo and the undo of the procedure's mutating actions (dri
 Each function is idempotent: it looks at the target, changes only what differs from the
 recorded state, and says in one line what it did.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,9 @@ class RestoreError(RuntimeError):
     """The target could not be brought back; the journal entry stays open for ``recover``."""
 
 
-def restore_recorded_counts(ctx: DrillContext, incident_id: str, cluster: str | None = None,
-                            state_prefix: str = DEFAULT_STATE_PREFIX) -> str:
+def restore_recorded_counts(
+    ctx: DrillContext, incident_id: str, cluster: str | None = None, state_prefix: str = DEFAULT_STATE_PREFIX
+) -> str:
     """Every service back to the count stop-writes recorded for the incident, checked in the
     target, and only then the record removed: a record is never deleted while it is needed."""
     cluster = cluster or ctx.platform.cluster
@@ -31,23 +33,33 @@ def restore_recorded_counts(ctx: DrillContext, incident_id: str, cluster: str | 
     recorded = read_desired_counts(ctx.clients.ssm, parameter)
     if recorded is None:
         return f"no desired-count record left for {incident_id}: no service to bring back"
-    result = invoke("restore-writes", ctx.clients, {"cluster": cluster, "incident_id": incident_id,
-                                                    "state_prefix": state_prefix})
+    result = invoke(
+        "restore-writes",
+        ctx.clients,
+        {"cluster": cluster, "incident_id": incident_id, "state_prefix": state_prefix},
+    )
     wrong = _services_not_at(ctx, cluster, recorded)
     if not result.ok or wrong:
-        raise RestoreError(f"services not back at their recorded counts ({', '.join(wrong) or 'restore-writes failed'}); "
-                           f"record {parameter} kept")
+        raise RestoreError(
+            f"services not back at their recorded counts ({', '.join(wrong) or 'restore-writes failed'}); "
+            f"record {parameter} kept"
+        )
     ctx.clients.ssm.delete_parameter(Name=parameter)
     restored = result.details.get("restored") or []
-    return (f"{len(restored)} service(s) back at their recorded counts" if restored else
-            "every service already at its recorded count") + f"; removed record {parameter}"
+    return (
+        f"{len(restored)} service(s) back at their recorded counts"
+        if restored
+        else "every service already at its recorded count"
+    ) + f"; removed record {parameter}"
 
 
 def _services_not_at(ctx: DrillContext, cluster: str, recorded: dict[str, int]) -> list[str]:
     present = sorted(set(recorded) & set(list_service_names(ctx.clients.ecs, cluster)))
-    return [f"{s['serviceName']} at {s['desiredCount']} of {recorded[s['serviceName']]}"
-            for s in describe_services(ctx.clients.ecs, cluster, present)
-            if s["desiredCount"] != recorded[s["serviceName"]]]
+    return [
+        f"{s['serviceName']} at {s['desiredCount']} of {recorded[s['serviceName']]}"
+        for s in describe_services(ctx.clients.ecs, cluster, present)
+        if s["desiredCount"] != recorded[s["serviceName"]]
+    ]
 
 
 def restore_parameter(ctx: DrillContext, name: str, original: str) -> str:
@@ -73,9 +85,11 @@ def delete_restored_clusters(ctx: DrillContext, incident_id: str, only: str | No
     notes = []
     for cluster in rds.describe_db_clusters()["DBClusters"]:
         name = cluster["DBClusterIdentifier"]
-        if (name.casefold() == ctx.platform.aurora.cluster_id.casefold()
-                or (only is not None and name.casefold() != only.casefold())
-                or not tagged_for(cluster.get("TagList", []), incident_id)):
+        if (
+            name.casefold() == ctx.platform.aurora.cluster_id.casefold()
+            or (only is not None and name.casefold() != only.casefold())
+            or not tagged_for(cluster.get("TagList", []), incident_id)
+        ):
             continue
         for member in cluster.get("DBClusterMembers", []):
             _delete_instance(rds, member["DBInstanceIdentifier"])
@@ -97,11 +111,14 @@ def delete_incident_snapshots(ctx: DrillContext, incident_id: str) -> list[str]:
     """Delete the manual snapshots of the platform's cluster taken for this incident."""
     rds = ctx.clients.rds
     snapshots = rds.describe_db_cluster_snapshots(
-        DBClusterIdentifier=ctx.platform.aurora.cluster_id, SnapshotType="manual")["DBClusterSnapshots"]
+        DBClusterIdentifier=ctx.platform.aurora.cluster_id, SnapshotType="manual"
+    )["DBClusterSnapshots"]
     notes = []
     for snapshot in snapshots:
         tags = rds.list_tags_for_resource(ResourceName=snapshot["DBClusterSnapshotArn"])["TagList"]
         if tagged_for(tags, incident_id):
-            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"])
+            rds.delete_db_cluster_snapshot(
+                DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"]
+            )
             notes.append(f"deleted snapshot {snapshot['DBClusterSnapshotIdentifier']}")
     return notes

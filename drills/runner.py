@@ -1,4 +1,5 @@
 """Drive one scenario: steady state, inject, procedure, verify, and always undo the faults."""
+
 from __future__ import annotations
 
 import time
@@ -10,15 +11,26 @@ from runbook_actions.invoke import invoke
 from runbook_actions.registry import get_action
 
 from . import activities
+from .action_undo import undo_for
 from .context import DrillContext
 from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
-from .action_undo import undo_for
 from .expectations import evaluate, resolve_path
 from .fault_journal import APPLIED, FaultJournal, JournalWriter
 from .interrupts import signals_held
-from .journal import (CHECK_FAILED, CHECK_NOT_COVERED, CHECK_PASSED, RUN_ABORTED, STEP_FAILED,
-                      STEP_NOT_COVERED, STEP_OK, STEP_SKIPPED, CheckRecord, Journal, StepRecord,
-                      utc_now)
+from .journal import (
+    CHECK_FAILED,
+    CHECK_NOT_COVERED,
+    CHECK_PASSED,
+    RUN_ABORTED,
+    STEP_FAILED,
+    STEP_NOT_COVERED,
+    STEP_OK,
+    STEP_SKIPPED,
+    CheckRecord,
+    Journal,
+    StepRecord,
+    utc_now,
+)
 from .live_detection import detect_live
 from .scenario import Scenario, Step, render
 from .sla import response_budget
@@ -35,22 +47,43 @@ def _quiet(journal: Journal, record: StepRecord) -> None:
 class Runner:
     """Runs one scenario in one context and fills a Journal."""
 
-    def __init__(self, scenario: Scenario, ctx: DrillContext, progress: Progress = _quiet,
-                 catalog: Catalog | None = None, faults: JournalWriter | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        ctx: DrillContext,
+        progress: Progress = _quiet,
+        catalog: Catalog | None = None,
+        faults: JournalWriter | None = None,
+    ) -> None:
         self.scenario = scenario
         self.ctx = ctx
         self.progress = progress
         self.catalog = catalog
         self.journal = Journal(
-            scenario=scenario.id, title=scenario.title, severity=scenario.severity,
-            guide_section=scenario.guide_section, stack=ctx.stack,
-            target={"name": ctx.target.name, "endpoint_url": ctx.target.endpoint_url,
-                    "gaps": ctx.target.gaps},
-            run_id=ctx.run_id, incident_id=ctx.incident_id)
+            scenario=scenario.id,
+            title=scenario.title,
+            severity=scenario.severity,
+            guide_section=scenario.guide_section,
+            stack=ctx.stack,
+            target={
+                "name": ctx.target.name,
+                "endpoint_url": ctx.target.endpoint_url,
+                "gaps": ctx.target.gaps,
+            },
+            run_id=ctx.run_id,
+            incident_id=ctx.incident_id,
+        )
         # Written ahead of every change; without stores (unit tests) it lives in memory only.
-        self.faults = faults or JournalWriter(FaultJournal(
-            ctx.run_id, ctx.incident_id, scenario.id, ctx.stack,
-            {"name": ctx.target.name, "key": ctx.target.name, "endpoint_url": ctx.target.endpoint_url}), ())
+        self.faults = faults or JournalWriter(
+            FaultJournal(
+                ctx.run_id,
+                ctx.incident_id,
+                scenario.id,
+                ctx.stack,
+                {"name": ctx.target.name, "key": ctx.target.name, "endpoint_url": ctx.target.endpoint_url},
+            ),
+            (),
+        )
         ctx.journal = self.journal
 
     def run(self) -> Journal:
@@ -93,7 +126,9 @@ class Runner:
         spec = self.scenario.detection
         if spec is None:
             return None
-        record = StepRecord("alarms page the expected severity", "detect", "detect", "alarm-catalog", utc_now())
+        record = StepRecord(
+            "alarms page the expected severity", "detect", "detect", "alarm-catalog", utc_now()
+        )
         started = time.monotonic()
         try:
             catalog = self.catalog or platform_catalog(self.ctx.platform)
@@ -101,16 +136,30 @@ class Runner:
             if self.ctx.target.lacks(EVALUATES_ALARMS) or symptoms is None or spec.expect_page is None:
                 outcome = judge_detection(spec, symptoms, self.ctx.platform, catalog, self.scenario.severity)
             else:  # the target's CloudWatch evaluates the deployed alarms itself
-                outcome = detect_live(self.ctx.clients.cloudwatch, self.ctx.clients.logs, spec, symptoms,
-                                      catalog, self.ctx.platform, self.scenario.severity)
+                outcome = detect_live(
+                    self.ctx.clients.cloudwatch,
+                    self.ctx.clients.logs,
+                    spec,
+                    symptoms,
+                    catalog,
+                    self.ctx.platform,
+                    self.scenario.severity,
+                )
         except Exception as error:  # a detection bug must not stop the drill or its undo
             outcome = DetectionOutcome(False, f"{type(error).__name__}: {error}", None, {})
         record.detail, record.result = outcome.detail, outcome.data or None
         record.status = {True: STEP_OK, False: STEP_FAILED, None: STEP_NOT_COVERED}[outcome.passed]
-        self.add_check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
-                    [outcome.passed], outcome.detail)
-        self.journal.detection = {"expected_page": spec.expect_page, "horizon_s": spec.horizon_s,
-                                  "time_to_detect_s": outcome.time_to_detect_s, **outcome.data}
+        self.add_check(
+            record,
+            {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}[outcome.passed],
+            outcome.detail,
+        )
+        self.journal.detection = {
+            "expected_page": spec.expect_page,
+            "horizon_s": spec.horizon_s,
+            "time_to_detect_s": outcome.time_to_detect_s,
+            **outcome.data,
+        }
         record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
         self.record(record)
         return outcome.time_to_detect_s
@@ -119,8 +168,15 @@ class Runner:
         """Detection + paging + every response step, against the severity's SLA."""
         budget = response_budget(self.scenario.severity, detected_s, self.journal.timeline)
         self.journal.sla = budget.to_dict()
-        record = StepRecord(f"response within the {self.scenario.severity} SLA", "sla", "sla",
-                            "sla-budget", utc_now(), end=utc_now(), detail=budget.verdict())
+        record = StepRecord(
+            f"response within the {self.scenario.severity} SLA",
+            "sla",
+            "sla",
+            "sla-budget",
+            utc_now(),
+            end=utc_now(),
+            detail=budget.verdict(),
+        )
         if not budget.within:
             record.status = STEP_FAILED
         self.add_check(record, CHECK_PASSED if budget.within else CHECK_FAILED, budget.verdict())
@@ -131,8 +187,17 @@ class Runner:
         for step in getattr(self.scenario, phase):
             for name, local in self._expand(step):
                 if not ok and not run_all:
-                    self.record(StepRecord(name, phase, step.kind, step.ref, utc_now(),
-                                            status=STEP_SKIPPED, detail="an earlier step failed"))
+                    self.record(
+                        StepRecord(
+                            name,
+                            phase,
+                            step.kind,
+                            step.ref,
+                            utc_now(),
+                            status=STEP_SKIPPED,
+                            detail="an earlier step failed",
+                        )
+                    )
                     continue
                 record = self.run_step(phase, step, name, local)
                 if record.status == STEP_FAILED and not step.continue_on_failure:
@@ -178,8 +243,11 @@ class Runner:
             record.status = STEP_NOT_COVERED
         elif not check.passed:
             record.status = STEP_FAILED
-        self.add_check(record, {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
-                    [check.passed], check.detail)
+        self.add_check(
+            record,
+            {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}[check.passed],
+            check.detail,
+        )
 
     def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         fault = activities.faults()[step.ref]
@@ -198,19 +266,24 @@ class Runner:
         record.detail = state.get("summary", "injected")
         record.result = {"outputs": outputs} if outputs else None
 
-    def _action(self, record: StepRecord, step: Step, args: dict[str, Any],
-                variables: dict[str, Any]) -> None:
+    def _action(
+        self, record: StepRecord, step: Step, args: dict[str, Any], variables: dict[str, Any]
+    ) -> None:
         action = get_action(step.ref)
         # Omitted arguments come from the same environment the action's Lambda would have.
         environment = self.ctx.action_environment()
-        arguments = {p.name: environment[p.env] for p in action.params
-                     if p.env in environment and p.name not in args}
+        arguments = {
+            p.name: environment[p.env] for p in action.params if p.env in environment and p.name not in args
+        }
         arguments.update(args)
         entry = self._journal_action(step, record.name, arguments)
         try:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()
         except NotSupportedError as error:
-            record.status, record.detail = STEP_NOT_COVERED, f"not covered on target {self.ctx.target.name}: {error}"
+            record.status, record.detail = (
+                STEP_NOT_COVERED,
+                f"not covered on target {self.ctx.target.name}: {error}",
+            )
             self.add_check(record, CHECK_NOT_COVERED, record.detail)
             return
         if entry is not None:
@@ -231,14 +304,20 @@ class Runner:
         captured = spec.capture(self.ctx, arguments) if spec.capture else {}
         return self.faults.begin(KIND_ACTION, step.ref, name, {"arguments": arguments, "captured": captured})
 
-    def _expectations(self, record: StepRecord, step: Step, result: dict[str, Any],
-                      variables: dict[str, Any]) -> None:
+    def _expectations(
+        self, record: StepRecord, step: Step, result: dict[str, Any], variables: dict[str, Any]
+    ) -> None:
         for expectation in step.expect:
-            expectation = type(expectation)(expectation.path, expectation.op,
-                                            render(expectation.value, variables))
+            expectation = type(expectation)(
+                expectation.path, expectation.op, render(expectation.value, variables)
+            )
             passed, detail = evaluate(expectation, result)
-            self.add_check(record, CHECK_PASSED if passed else CHECK_FAILED, detail,
-                        name=f"{record.name}: {expectation.describe()}")
+            self.add_check(
+                record,
+                CHECK_PASSED if passed else CHECK_FAILED,
+                detail,
+                name=f"{record.name}: {expectation.describe()}",
+            )
             if not passed:
                 record.status, record.detail = STEP_FAILED, f"expectation failed: {detail}"
 
@@ -253,11 +332,19 @@ class Runner:
         """Undo every journalled change, newest first; True if a signal arrived meanwhile (held).
         After an interrupt it says so first, as people press Ctrl-C again when nothing shows."""
         pending = self.faults.journal.open_entries()
-        announce = (f"interrupted: undoing {len(pending)} journalled change(s) first, newest first; "
-                    "further Ctrl-C or SIGTERM waits until that is done") if interrupted and pending else None
+        announce = (
+            (
+                f"interrupted: undoing {len(pending)} journalled change(s) first, newest first; "
+                "further Ctrl-C or SIGTERM waits until that is done"
+            )
+            if interrupted and pending
+            else None
+        )
         with signals_held("undoing the injected faults", announce) as held:
+
             def report(record: StepRecord) -> None:
                 self.journal.undo.append(record)
                 self.progress(self.journal, record)
+
             undo_all(self.ctx, self.faults, report)
         return bool(held)

@@ -22,6 +22,7 @@ from a production cluster is refused too: a near miss of production's name is ne
 With no stack marked production at all (``Pulumi.production.yaml`` missing), nothing can be
 compared, so ``--target aws`` is refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,19 +42,33 @@ from .exceptions import TargetError
 # and sc2s.sgov.gov...) is refused as soon as botocore knows it. The ones known when this was
 # written are listed too, so an older botocore never narrows the check.
 _KNOWN_PARTITION_SUFFIXES = (
-    "amazonaws.com", "api.aws",                                   # aws, aws-us-gov
-    "amazonaws.com.cn", "api.amazonwebservices.com.cn",           # aws-cn
-    "amazonaws.eu", "api.amazonwebservices.eu",                   # aws-eusc
-    "c2s.ic.gov", "api.aws.ic.gov",                               # aws-iso
-    "sc2s.sgov.gov", "api.aws.scloud",                            # aws-iso-b
-    "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk",                   # aws-iso-e
-    "csp.hci.ic.gov", "api.aws.hci.ic.gov",                       # aws-iso-f
+    "amazonaws.com",
+    "api.aws",  # aws, aws-us-gov
+    "amazonaws.com.cn",
+    "api.amazonwebservices.com.cn",  # aws-cn
+    "amazonaws.eu",
+    "api.amazonwebservices.eu",  # aws-eusc
+    "c2s.ic.gov",
+    "api.aws.ic.gov",  # aws-iso
+    "sc2s.sgov.gov",
+    "api.aws.scloud",  # aws-iso-b
+    "cloud.adc-e.uk",
+    "api.cloud-aws.adc-e.uk",  # aws-iso-e
+    "csp.hci.ic.gov",
+    "api.aws.hci.ic.gov",  # aws-iso-f
 )
 # Hosts botocore's endpoint rules name outright rather than through a partition's suffix:
 # on.aws (Lambda function URLs, Neptune Analytics, ...) and the sign-in endpoints of each partition.
 _HOSTS_OUTSIDE_PARTITION_SUFFIXES = (
-    "on.aws", "signin.aws", "aws.amazon.com", "amazonaws.cn", "amazonaws-us-gov.com",
-    "amazonaws-eusc.eu", "c2shome.ic.gov", "sc2shome.sgov.gov", "csphome.adc-e.uk",
+    "on.aws",
+    "signin.aws",
+    "aws.amazon.com",
+    "amazonaws.cn",
+    "amazonaws-us-gov.com",
+    "amazonaws-eusc.eu",
+    "c2shome.ic.gov",
+    "sc2shome.sgov.gov",
+    "csphome.adc-e.uk",
     "csphome.hci.ic.gov",
 )
 
@@ -63,14 +78,19 @@ def botocore_partition_suffixes() -> tuple[str, ...]:
     (the data its endpoint rules resolve every service's host from)."""
     from botocore.loaders import create_loader
 
-    suffixes = [partition.get("outputs", {}).get(key)
-                for partition in create_loader().load_data("partitions")["partitions"]
-                for key in ("dnsSuffix", "dualStackDnsSuffix")]
+    suffixes = [
+        partition.get("outputs", {}).get(key)
+        for partition in create_loader().load_data("partitions")["partitions"]
+        for key in ("dnsSuffix", "dualStackDnsSuffix")
+    ]
     return tuple(dict.fromkeys(s.lower().strip(".") for s in suffixes if isinstance(s, str) and s))
 
 
-AWS_DOMAINS: tuple[str, ...] = tuple(dict.fromkeys(
-    _KNOWN_PARTITION_SUFFIXES + botocore_partition_suffixes() + _HOSTS_OUTSIDE_PARTITION_SUFFIXES))
+AWS_DOMAINS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        _KNOWN_PARTITION_SUFFIXES + botocore_partition_suffixes() + _HOSTS_OUTSIDE_PARTITION_SUFFIXES
+    )
+)
 
 
 class UnsafeTargetError(TargetError):
@@ -88,8 +108,9 @@ def account_id(value: object, what: str) -> str:
     """
     text = value.strip() if isinstance(value, str) else None
     if text is None or not _ACCOUNT_ID.fullmatch(text):
-        raise UnsafeTargetError(f"refused: {what} {value!r} is not a 12-digit AWS account id "
-                                "(quote it in YAML)")
+        raise UnsafeTargetError(
+            f"refused: {what} {value!r} is not a 12-digit AWS account id (quote it in YAML)"
+        )
     return text
 
 
@@ -157,28 +178,33 @@ class AwsDrillRequest:
 
 def production_markers(root: Path = PROJECT_ROOT) -> ProductionMarkers:
     """Production stacks, clusters and accounts, read from every ``Pulumi.<stack>.yaml``."""
-    stacks = [path.name[len("Pulumi."):-len(".yaml")] for path in root.glob("Pulumi.*.yaml")]
+    stacks = [path.name[len("Pulumi.") : -len(".yaml")] for path in root.glob("Pulumi.*.yaml")]
     loaded = {stack: load_platform(stack, root) for stack in stacks}
     production = {stack: p for stack, p in loaded.items() if p.production}
     accounts = {p.account_id for p in production.values() if p.account_id}
     accounts |= {a for p in loaded.values() for a in p.drills.production_accounts}
     clusters = {name for p in production.values() for name in (p.cluster, p.aurora.cluster_id)}
-    return ProductionMarkers(frozenset(production), frozenset(clusters),
-                             _accounts(accounts, "production account"))
+    return ProductionMarkers(
+        frozenset(production), frozenset(clusters), _accounts(accounts, "production account")
+    )
 
 
 def _production_known(stack: str, platform: Platform, production: ProductionMarkers) -> str | None:
     if not production.stacks:
-        return ("refused: no stack config is marked production (Pulumi.production.yaml is missing "
-                "or lacks production: true), so --target aws cannot tell production apart; "
-                "restore it before drilling a real account")
+        return (
+            "refused: no stack config is marked production (Pulumi.production.yaml is missing "
+            "or lacks production: true), so --target aws cannot tell production apart; "
+            "restore it before drilling a real account"
+        )
     return None
 
 
 def _production_stack(stack: str, platform: Platform, production: ProductionMarkers) -> str | None:
     if platform.production or stack in production.stacks:
-        return (f"refused: stack {stack!r} is marked production (production: true); "
-                "drills inject faults only into non-production stacks")
+        return (
+            f"refused: stack {stack!r} is marked production (production: true); "
+            "drills inject faults only into non-production stacks"
+        )
     return None
 
 
@@ -189,8 +215,10 @@ def _production_cluster(stack: str, platform: Platform, production: ProductionMa
             return f"refused: {kind} {name!r} of stack {stack!r} is a production stack's cluster"
         arn = parse_arn(name)
         if arn and account_id(arn.account, f"the account of {name!r}") in _production_accounts(production):
-            return (f"refused: {kind} {name!r} of stack {stack!r} is in AWS account "
-                    f"{arn.account}, which is marked production")
+            return (
+                f"refused: {kind} {name!r} of stack {stack!r} is in AWS account "
+                f"{arn.account}, which is marked production"
+            )
     return None
 
 
@@ -206,35 +234,45 @@ def _caller_arn(request: AwsDrillRequest) -> str | None:
     account, arn_text = _caller(request), request.identity.arn
     arn = parse_arn(arn_text)
     if arn is None:
-        return (f"refused: the caller's ARN {arn_text!r} is not an ARN "
-                "(arn:partition:service:region:account:resource)")
+        return (
+            f"refused: the caller's ARN {arn_text!r} is not an ARN "
+            "(arn:partition:service:region:account:resource)"
+        )
     if account_id(arn.account, "the caller's ARN account") != account:
-        return (f"refused: STS says account {account} but the caller's ARN {arn_text!r} is in "
-                f"account {arn.account}")
+        return (
+            f"refused: STS says account {account} but the caller's ARN {arn_text!r} is in "
+            f"account {arn.account}"
+        )
     return None
 
 
 def _production_account(request: AwsDrillRequest) -> str | None:
     account = _caller(request)
     if account in _production_accounts(request.production):
-        return (f"refused: AWS account {account} is marked production in the stack configs; "
-                "drills never inject faults there")
+        return (
+            f"refused: AWS account {account} is marked production in the stack configs; "
+            "drills never inject faults there"
+        )
     return None
 
 
 def _stack_account(request: AwsDrillRequest) -> str | None:
     expected, account = request.platform.account_id, _caller(request)
     if expected is not None and account != account_id(expected, f"accountId of {request.stack!r}"):
-        return (f"refused: the credentials are for AWS account {account}, but stack "
-                f"{request.stack!r} is account {expected} (accountId)")
+        return (
+            f"refused: the credentials are for AWS account {account}, but stack "
+            f"{request.stack!r} is account {expected} (accountId)"
+        )
     return None
 
 
 def _allowlisted(request: AwsDrillRequest) -> str | None:
     account = _caller(request)
     if account not in _accounts(request.platform.drills.allowed_accounts, "drills.allowedAccounts"):
-        return (f"refused: AWS account {account} is not in drills.allowedAccounts of "
-                f"Pulumi.{request.stack}.yaml; add it there to allow fault injection")
+        return (
+            f"refused: AWS account {account} is not in drills.allowedAccounts of "
+            f"Pulumi.{request.stack}.yaml; add it there to allow fault injection"
+        )
     return None
 
 
@@ -243,16 +281,25 @@ def _confirmed(request: AwsDrillRequest) -> str | None:
     if confirmed is None:
         return f"refused: pass --confirm-account {account} to inject faults into AWS account {account}"
     if account_id(confirmed, "--confirm-account") != account:
-        return (f"refused: --confirm-account {confirmed} does not match the account of the "
-                f"credentials, {account}")
+        return (
+            f"refused: --confirm-account {confirmed} does not match the account of the credentials, {account}"
+        )
     return None
 
 
 # Judged from the stack configs alone, so they refuse before any call to AWS.
 STACK_CHECKS: tuple[Callable[[str, Platform, ProductionMarkers], str | None], ...] = (
-    _production_known, _production_stack, _production_cluster)
+    _production_known,
+    _production_stack,
+    _production_cluster,
+)
 ACCOUNT_CHECKS: tuple[Callable[[AwsDrillRequest], str | None], ...] = (
-    _production_account, _caller_arn, _stack_account, _allowlisted, _confirmed)
+    _production_account,
+    _caller_arn,
+    _stack_account,
+    _allowlisted,
+    _confirmed,
+)
 
 
 def _reasons(checks: Iterable[Callable[..., str | None]], *args: object) -> list[str]:
@@ -274,8 +321,9 @@ def stack_refusals(stack: str, platform: Platform, production: ProductionMarkers
 
 def aws_refusals(request: AwsDrillRequest) -> list[str]:
     """Every reason to refuse the request, most serious first; empty when it may go ahead."""
-    return (stack_refusals(request.stack, request.platform, request.production)
-            + _reasons(ACCOUNT_CHECKS, request))
+    return stack_refusals(request.stack, request.platform, request.production) + _reasons(
+        ACCOUNT_CHECKS, request
+    )
 
 
 def check_stack_may_be_drilled(stack: str, platform: Platform, production: ProductionMarkers) -> None:
@@ -311,21 +359,27 @@ def check_emulator_endpoint(target: str, endpoint_url: str | None) -> None:
         raise UnsafeTargetError(f"endpoint {endpoint_url!r} {error}") from None
     if in_domains(host, AWS_DOMAINS):
         spelled = "" if host == urlsplit(endpoint_url).hostname else f" (host {host})"
-        raise UnsafeTargetError(f"endpoint {endpoint_url} is AWS itself{spelled}, not an emulator; "
-                                "to drill a real account use --target aws and its checks")
+        raise UnsafeTargetError(
+            f"endpoint {endpoint_url} is AWS itself{spelled}, not an emulator; "
+            "to drill a real account use --target aws and its checks"
+        )
 
 
 def check_aws_options(endpoint_url: str | None, environment_endpoint: str | None) -> None:
     """``--target aws`` talks to AWS's own endpoints only."""
     if endpoint_url:
-        raise UnsafeTargetError("--endpoint-url is for emulator targets; --target aws uses AWS's "
-                                "own endpoints")
+        raise UnsafeTargetError(
+            "--endpoint-url is for emulator targets; --target aws uses AWS's own endpoints"
+        )
     if environment_endpoint:
-        raise UnsafeTargetError(f"AWS_ENDPOINT_URL is set ({environment_endpoint}); unset it: "
-                                "--target aws uses AWS's own endpoints")
+        raise UnsafeTargetError(
+            f"AWS_ENDPOINT_URL is set ({environment_endpoint}); unset it: "
+            "--target aws uses AWS's own endpoints"
+        )
 
 
 def check_emulator_options(target: str, confirm_account: str | None) -> None:
     if confirm_account is not None:
-        raise UnsafeTargetError(f"--confirm-account is for --target aws; target {target} is an "
-                                "emulator and needs no confirmation")
+        raise UnsafeTargetError(
+            f"--confirm-account is for --target aws; target {target} is an emulator and needs no confirmation"
+        )

@@ -1,4 +1,5 @@
 """Scenarios are data (YAML in drills/scenarios/), validated whole before anything runs."""
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,10 @@ from stack_config.strict_yaml import load_yaml, read_bounded
 
 from . import activities
 from .action_undo import undo_for
-from .exceptions import ScenarioError
 from .detection_phase import DetectionSpec, load_symptoms, parse_detection_spec
-from .validation import require_list, require_mapping
+from .exceptions import ScenarioError
 from .expectations import OPERATORS, UNARY, Expectation
+from .validation import require_list, require_mapping
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 PHASES = ("steady_state", "faults", "procedure", "verify")
@@ -28,15 +29,48 @@ SCENARIO_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 # Far above any real scenario (the shipped ones are a few KiB); checked before parsing.
 MAX_SCENARIO_BYTES = 256 * 1024
 # Variables every run provides (see context.DrillContext.variables).
-RUN_VARIABLES = frozenset({"cluster", "region", "stack", "environment", "db_cluster",
-                           "db_secret_id", "endpoint_parameter", "audit_log_group",
-                           "incident_id", "run_id", "service_count"})
-FOR_EACH_VARIABLES = {"service": frozenset({"service", "service_desired_count",
-                                            "service_log_group", "service_target_group"})}
-_STEP_KEYS = {"name", "probe", "fault", "action", "args", "for_each", "expect", "save",
-              "continue_on_failure", "dry_run"}
-_SCENARIO_KEYS = {"id", "title", "severity", "guide_section", "description", "root_cause",
-                  "impact", "detection", "symptoms", *PHASES}
+RUN_VARIABLES = frozenset(
+    {
+        "cluster",
+        "region",
+        "stack",
+        "environment",
+        "db_cluster",
+        "db_secret_id",
+        "endpoint_parameter",
+        "audit_log_group",
+        "incident_id",
+        "run_id",
+        "service_count",
+    }
+)
+FOR_EACH_VARIABLES = {
+    "service": frozenset({"service", "service_desired_count", "service_log_group", "service_target_group"})
+}
+_STEP_KEYS = {
+    "name",
+    "probe",
+    "fault",
+    "action",
+    "args",
+    "for_each",
+    "expect",
+    "save",
+    "continue_on_failure",
+    "dry_run",
+}
+_SCENARIO_KEYS = {
+    "id",
+    "title",
+    "severity",
+    "guide_section",
+    "description",
+    "root_cause",
+    "impact",
+    "detection",
+    "symptoms",
+    *PHASES,
+}
 # Text the post-mortem and the progress output put on one line (a heading, a bullet, a table
 # cell): a line break there would start a forged section of the post-mortem. By Unicode category,
 # as post-status does: Cc and Zl/Zp are every separator str.splitlines() breaks at (\n, \r, \v,
@@ -53,8 +87,8 @@ _MULTI_LINE_ALLOWED = frozenset("\n\t")
 
 @dataclass(frozen=True)
 class Step:
-    kind: str            # "probe", "fault" or "action"
-    ref: str             # what it runs
+    kind: str  # "probe", "fault" or "action"
+    ref: str  # what it runs
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     for_each: str | None = None
@@ -135,21 +169,31 @@ def parse_scenario(data: Any) -> Scenario:
         if key not in data:
             raise ScenarioError(f"required key {key!r} is missing")
     if not isinstance(data["id"], str) or not SCENARIO_ID.fullmatch(data["id"]):
-        raise ScenarioError(f"id: {data['id']!r} is not a scenario id (lower-case letters, digits "
-                            "and hyphens, at most 63, starting with a letter or digit, e.g. p0-a)")
+        raise ScenarioError(
+            f"id: {data['id']!r} is not a scenario id (lower-case letters, digits "
+            "and hyphens, at most 63, starting with a letter or digit, e.g. p0-a)"
+        )
     if data["severity"] not in SEVERITIES:
         raise ScenarioError(f"severity: {data['severity']!r} is not one of {', '.join(SEVERITIES)}")
-    phases = {phase: tuple(_parse_step(raw, f"{phase}[{i}]", phase)
-                           for i, raw in enumerate(require_list(data.get(phase, []), phase)))
-              for phase in PHASES}
+    phases = {
+        phase: tuple(
+            _parse_step(raw, f"{phase}[{i}]", phase)
+            for i, raw in enumerate(require_list(data.get(phase, []), phase))
+        )
+        for phase in PHASES
+    }
     scenario = Scenario(
-        id=_text(data, "id"), title=_one_line(_text(data, "title"), "title"),
+        id=_text(data, "id"),
+        title=_one_line(_text(data, "title"), "title"),
         severity=data["severity"],
         guide_section=_one_line(_text(data, "guide_section"), "guide_section"),
-        description=_prose(data, "description"), root_cause=_prose(data, "root_cause"),
+        description=_prose(data, "description"),
+        root_cause=_prose(data, "root_cause"),
         impact=_one_line(_optional_text(data, "impact"), "impact"),
         detection=parse_detection_spec(data.get("detection"), data["severity"]),
-        symptoms=data.get("symptoms"), **phases)
+        symptoms=data.get("symptoms"),
+        **phases,
+    )
     _check_variables(scenario)
     return scenario
 
@@ -160,8 +204,12 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
     if len(kinds) != 1:
         raise ScenarioError(f"{where}: give exactly one of probe, fault, action")
     kind = kinds[0]
-    allowed = {"steady_state": {"probe"}, "faults": {"fault"}, "procedure": {"action", "probe"},
-               "verify": {"probe"}}[phase]
+    allowed = {
+        "steady_state": {"probe"},
+        "faults": {"fault"},
+        "procedure": {"action", "probe"},
+        "verify": {"probe"},
+    }[phase]
     if kind not in allowed:
         raise ScenarioError(f"{where}: a {kind} cannot be a step of {phase}")
     ref = raw[kind]
@@ -171,12 +219,17 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
     if for_each is not None and (not isinstance(for_each, str) or for_each not in FOR_EACH_VARIABLES):
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
     check_reference(kind, ref, args, where)
-    return Step(kind=kind, ref=ref, name=_one_line(str(raw.get("name") or ref), f"{where}.name"),
-                args=dict(args),
-                for_each=for_each, expect=parse_expectations(raw.get("expect", []), where),
-                save=_parse_save(raw.get("save", {}), where),
-                continue_on_failure=_flag(raw, "continue_on_failure", where),
-                dry_run=_flag(raw, "dry_run", where))
+    return Step(
+        kind=kind,
+        ref=ref,
+        name=_one_line(str(raw.get("name") or ref), f"{where}.name"),
+        args=dict(args),
+        for_each=for_each,
+        expect=parse_expectations(raw.get("expect", []), where),
+        save=_parse_save(raw.get("save", {}), where),
+        continue_on_failure=_flag(raw, "continue_on_failure", where),
+        dry_run=_flag(raw, "dry_run", where),
+    )
 
 
 def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) -> None:
@@ -185,13 +238,17 @@ def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) ->
         raise ScenarioError(f"{where}: unknown {kind} {ref!r} (known: {', '.join(sorted(known))})")
     item = known[ref]
     if kind == "action" and item.mutating and undo_for(ref) is None:
-        raise ScenarioError(f"{where}: action {ref!r} changes the target but drills/action_undo.py "
-                            "says neither how to undo it nor why it needs no undo")
-    params = ({p.name for p in item.params} if kind == "action" else set(item.params))
+        raise ScenarioError(
+            f"{where}: action {ref!r} changes the target but drills/action_undo.py "
+            "says neither how to undo it nor why it needs no undo"
+        )
+    params = {p.name for p in item.params} if kind == "action" else set(item.params)
     unknown = sorted(set(args) - params)
     if unknown:
-        raise ScenarioError(f"{where}.args: {kind} {ref!r} has no argument {unknown[0]!r} "
-                            f"(arguments: {', '.join(sorted(params)) or 'none'})")
+        raise ScenarioError(
+            f"{where}.args: {kind} {ref!r} has no argument {unknown[0]!r} "
+            f"(arguments: {', '.join(sorted(params)) or 'none'})"
+        )
 
 
 def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
@@ -224,8 +281,9 @@ def _check_variables(scenario: Scenario) -> None:
         if step.kind == "fault":
             known |= set(activities.faults()[step.ref].outputs)
         local = known | FOR_EACH_VARIABLES.get(step.for_each or "", frozenset())
-        for name in placeholders(step.args) | placeholders(step.name) | placeholders(
-                [e.value for e in step.expect]):
+        for name in (
+            placeholders(step.args) | placeholders(step.name) | placeholders([e.value for e in step.expect])
+        ):
             if name not in local:
                 raise ScenarioError(f"{phase} step {step.name!r}: unknown variable {{{name}}}")
         known |= set(step.save)
@@ -290,8 +348,10 @@ def _one_line(text: str, key: str) -> str:
     """``text`` unless it holds a line break, control or invisible formatting character."""
     found = _refused_character(text)
     if found:
-        raise ScenarioError(f"{key}: must be one line of visible text ({found} is a line break, "
-                            "control or invisible formatting character)")
+        raise ScenarioError(
+            f"{key}: must be one line of visible text ({found} is a line break, "
+            "control or invisible formatting character)"
+        )
     return text
 
 
@@ -300,8 +360,10 @@ def _prose(data: Mapping[str, Any], key: str) -> str:
     text = _optional_text(data, key)
     found = _refused_character(text, _MULTI_LINE_ALLOWED)
     if found:
-        raise ScenarioError(f"{key}: {found} is not allowed (lines end with a plain line feed; no "
-                            "other line break, control or invisible formatting character)")
+        raise ScenarioError(
+            f"{key}: {found} is not allowed (lines end with a plain line feed; no "
+            "other line break, control or invisible formatting character)"
+        )
     return text
 
 

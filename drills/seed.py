@@ -7,6 +7,7 @@ stack config gives, and so are the severity topics, each with a drill subscriber
 stands in for the team's chat and receives the standard SNS envelope. Secret values are random
 and are returned only so drills can check that they never leak; nothing here prints them.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,8 @@ class SeedResult:
     services: dict[str, SeededService]
     db_cluster_endpoint: str
     secret_values: list[str] = field(repr=False, default_factory=list)
-    topic_arns: dict[str, str] = field(default_factory=dict)          # severity -> topic ARN
-    status_queue_urls: dict[str, str] = field(default_factory=dict)   # severity -> subscriber URL
+    topic_arns: dict[str, str] = field(default_factory=dict)  # severity -> topic ARN
+    status_queue_urls: dict[str, str] = field(default_factory=dict)  # severity -> subscriber URL
 
 
 def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
@@ -54,51 +55,88 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     endpoint = _seed_aurora(clients, platform, master_password=secret_values[0])
     cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster)["cluster"]["clusterArn"]
     vpc_id = _vpc_id(clients.ec2)
-    _seed_log_group(clients.logs, platform.aurora.audit_log_group, "audit",
-                    ["QUERY admin SELECT 1", "CONNECT app@10.0.1.12"])
+    _seed_log_group(
+        clients.logs,
+        platform.aurora.audit_log_group,
+        "audit",
+        ["QUERY admin SELECT 1", "CONNECT app@10.0.1.12"],
+    )
     # One call at a time: moto's backends are not thread-safe (concurrent SNS subscribes raced
     # in a test run), and seeding is emulator-only work of well under a second.
     services = [_seed_service(clients, platform, s, vpc_id) for s in platform.services]
     topics = {severity: _seed_topic(clients, platform, severity) for severity in SEVERITIES}
-    return SeedResult(cluster_arn=cluster_arn, services={s.name: s for s in services},
-                      db_cluster_endpoint=endpoint, secret_values=secret_values,
-                      topic_arns={sev: arn for sev, (arn, _) in topics.items()},
-                      status_queue_urls={sev: url for sev, (_, url) in topics.items()})
+    return SeedResult(
+        cluster_arn=cluster_arn,
+        services={s.name: s for s in services},
+        db_cluster_endpoint=endpoint,
+        secret_values=secret_values,
+        topic_arns={sev: arn for sev, (arn, _) in topics.items()},
+        status_queue_urls={sev: url for sev, (_, url) in topics.items()},
+    )
 
 
 def task_definition_input(platform: Platform, service: Service, release: str) -> dict[str, Any]:
     """The register_task_definition arguments of one release of a service."""
     return {
         "family": service.name,
-        "containerDefinitions": [{
-            "name": service.name,
-            "image": f"zelly/{service.name}:{release}",
-            "memory": 512,
-            "essential": True,
-            "portMappings": [{"containerPort": service.container_port}],
-            "environment": [{"name": "RELEASE", "value": release},
-                            {"name": "DATABASE_ENDPOINT_PARAMETER",
-                             "value": platform.aurora.endpoint_parameter}],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": service.log_group, "awslogs-region": platform.region,
-                "awslogs-stream-prefix": "ecs"}},
-        }],
+        "containerDefinitions": [
+            {
+                "name": service.name,
+                "image": f"zelly/{service.name}:{release}",
+                "memory": 512,
+                "essential": True,
+                "portMappings": [{"containerPort": service.container_port}],
+                "environment": [
+                    {"name": "RELEASE", "value": release},
+                    {"name": "DATABASE_ENDPOINT_PARAMETER", "value": platform.aurora.endpoint_parameter},
+                ],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": service.log_group,
+                        "awslogs-region": platform.region,
+                        "awslogs-stream-prefix": "ecs",
+                    },
+                },
+            }
+        ],
     }
 
 
-def _seed_service(clients: AwsClients, platform: Platform, service: Service,
-                  vpc_id: str) -> SeededService:
+def _seed_service(clients: AwsClients, platform: Platform, service: Service, vpc_id: str) -> SeededService:
     ecs = clients.ecs
-    arns = [ecs.register_task_definition(**task_definition_input(platform, service, release))
-            ["taskDefinition"]["taskDefinitionArn"] for release in RELEASES]
+    arns = [
+        ecs.register_task_definition(**task_definition_input(platform, service, release))["taskDefinition"][
+            "taskDefinitionArn"
+        ]
+        for release in RELEASES
+    ]
     ecs.deregister_task_definition(taskDefinition=arns[RELEASES.index(DEREGISTERED_RELEASE)])
-    _seed_log_group(clients.logs, service.log_group, "ecs/bootstrap",
-                    [f"INFO {service.name} {RELEASES[-1]} listening on :{service.container_port}"])
+    _seed_log_group(
+        clients.logs,
+        service.log_group,
+        "ecs/bootstrap",
+        [f"INFO {service.name} {RELEASES[-1]} listening on :{service.container_port}"],
+    )
     target_group_arn = _seed_target_group(clients.elbv2, service, vpc_id)
-    load_balancers = ([{"targetGroupArn": target_group_arn, "containerName": service.name,
-                        "containerPort": service.container_port}] if target_group_arn else [])
-    ecs.create_service(cluster=platform.cluster, serviceName=service.name, taskDefinition=arns[-1],
-                       desiredCount=service.desired_count, loadBalancers=load_balancers)
+    load_balancers = (
+        [
+            {
+                "targetGroupArn": target_group_arn,
+                "containerName": service.name,
+                "containerPort": service.container_port,
+            }
+        ]
+        if target_group_arn
+        else []
+    )
+    ecs.create_service(
+        cluster=platform.cluster,
+        serviceName=service.name,
+        taskDefinition=arns[-1],
+        desiredCount=service.desired_count,
+        loadBalancers=load_balancers,
+    )
     return SeededService(service.name, arns, arns[-1], target_group_arn)
 
 
@@ -106,10 +144,16 @@ def _seed_target_group(elbv2: Any, service: Service, vpc_id: str) -> str | None:
     if service.target_group is None:
         return None
     arn = elbv2.create_target_group(
-        Name=service.target_group, Protocol="HTTP", Port=service.container_port, VpcId=vpc_id,
-        TargetType="ip", HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
-    elbv2.register_targets(TargetGroupArn=arn, Targets=[
-        {"Id": f"10.0.{i}.10", "Port": service.container_port} for i in (1, 2)])
+        Name=service.target_group,
+        Protocol="HTTP",
+        Port=service.container_port,
+        VpcId=vpc_id,
+        TargetType="ip",
+        HealthCheckPath="/health",
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.register_targets(
+        TargetGroupArn=arn, Targets=[{"Id": f"10.0.{i}.10", "Port": service.container_port} for i in (1, 2)]
+    )
     return arn
 
 
@@ -120,15 +164,29 @@ def _seed_topic(clients: AwsClients, platform: Platform, severity: str) -> tuple
     queue_name = status_subscriber_queue_name(platform, severity)
     queue_arn = f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
     # Like the stack's P3 issue queue: only this topic may deliver (checked where IAM is enforced).
-    policy = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-        "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]}
-    queue_url = clients.sqs.create_queue(QueueName=queue_name, Attributes={
-        "MessageRetentionPeriod": str(SUBSCRIBER_RETENTION_SECONDS),
-        "Policy": json.dumps(policy)})["QueueUrl"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+    queue_url = clients.sqs.create_queue(
+        QueueName=queue_name,
+        Attributes={
+            "MessageRetentionPeriod": str(SUBSCRIBER_RETENTION_SECONDS),
+            "Policy": json.dumps(policy),
+        },
+    )["QueueUrl"]
     # Raw delivery off: the queue gets the SNS envelope (subject, message id, attributes).
-    clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                          Attributes={"RawMessageDelivery": "false"})
+    clients.sns.subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"}
+    )
     return topic_arn, queue_url
 
 
@@ -136,8 +194,11 @@ def _seed_log_group(logs: Any, name: str, stream: str, lines: list[str]) -> None
     logs.create_log_group(logGroupName=name)
     logs.create_log_stream(logGroupName=name, logStreamName=stream)
     now = int(time.time() * 1000)
-    logs.put_log_events(logGroupName=name, logStreamName=stream, logEvents=[
-        {"timestamp": now - 60_000 + i, "message": line} for i, line in enumerate(lines)])
+    logs.put_log_events(
+        logGroupName=name,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now - 60_000 + i, "message": line} for i, line in enumerate(lines)],
+    )
 
 
 def _seed_secrets(clients: AwsClients, platform: Platform) -> list[str]:
@@ -146,14 +207,23 @@ def _seed_secrets(clients: AwsClients, platform: Platform) -> list[str]:
     values = [password]
     for secret_id in platform.secrets:
         if secret_id == platform.aurora.master_secret_id:
-            body = {"username": platform.aurora.master_username, "password": password,
-                    "engine": "mysql", "dbClusterIdentifier": platform.aurora.cluster_id}
+            body = {
+                "username": platform.aurora.master_username,
+                "password": password,
+                "engine": "mysql",
+                "dbClusterIdentifier": platform.aurora.cluster_id,
+            }
         else:
-            body = {"RAZORPAY_KEY_ID": "rzp_live_" + secrets.token_hex(7),
-                    "RAZORPAY_KEY_SECRET": secrets.token_urlsafe(18),
-                    "FIREBASE_SERVICE_ACCOUNT": json.dumps({"private_key": secrets.token_urlsafe(32)})}
-            values += [body["RAZORPAY_KEY_ID"], body["RAZORPAY_KEY_SECRET"],
-                       json.loads(body["FIREBASE_SERVICE_ACCOUNT"])["private_key"]]
+            body = {
+                "RAZORPAY_KEY_ID": "rzp_live_" + secrets.token_hex(7),
+                "RAZORPAY_KEY_SECRET": secrets.token_urlsafe(18),
+                "FIREBASE_SERVICE_ACCOUNT": json.dumps({"private_key": secrets.token_urlsafe(32)}),
+            }
+            values += [
+                body["RAZORPAY_KEY_ID"],
+                body["RAZORPAY_KEY_SECRET"],
+                json.loads(body["FIREBASE_SERVICE_ACCOUNT"])["private_key"],
+            ]
         clients.secretsmanager.create_secret(Name=secret_id, SecretString=json.dumps(body))
     return values
 
@@ -161,15 +231,26 @@ def _seed_secrets(clients: AwsClients, platform: Platform) -> list[str]:
 def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) -> str:
     aurora = platform.aurora
     cluster = clients.rds.create_db_cluster(
-        DBClusterIdentifier=aurora.cluster_id, Engine=aurora.engine,
-        MasterUsername=aurora.master_username, MasterUserPassword=master_password,
-        BackupRetentionPeriod=aurora.backup_retention_days, DeletionProtection=True,
-        EnableCloudwatchLogsExports=["audit"])["DBCluster"]
+        DBClusterIdentifier=aurora.cluster_id,
+        Engine=aurora.engine,
+        MasterUsername=aurora.master_username,
+        MasterUserPassword=master_password,
+        BackupRetentionPeriod=aurora.backup_retention_days,
+        DeletionProtection=True,
+        EnableCloudwatchLogsExports=["audit"],
+    )["DBCluster"]
     clients.rds.create_db_instance(
-        DBInstanceIdentifier=f"{aurora.cluster_id}-writer", DBClusterIdentifier=aurora.cluster_id,
-        DBInstanceClass=WRITER_INSTANCE_CLASS, Engine=aurora.engine)
-    clients.ssm.put_parameter(Name=aurora.endpoint_parameter, Value=cluster["Endpoint"],
-                              Type="String", Description="Aurora endpoint the services connect to")
+        DBInstanceIdentifier=f"{aurora.cluster_id}-writer",
+        DBClusterIdentifier=aurora.cluster_id,
+        DBInstanceClass=WRITER_INSTANCE_CLASS,
+        Engine=aurora.engine,
+    )
+    clients.ssm.put_parameter(
+        Name=aurora.endpoint_parameter,
+        Value=cluster["Endpoint"],
+        Type="String",
+        Description="Aurora endpoint the services connect to",
+    )
     return cluster["Endpoint"]
 
 

@@ -1,4 +1,5 @@
 """Open a target for a series of drills: start (or reach) the emulator and prepare each run."""
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,16 @@ from stack_config import Platform
 
 from .emulator import MotoServer
 from .exceptions import TargetError
-from .safety import (AwsDrillRequest, CallerIdentity, check_aws_drill, check_aws_options,
-                     check_emulator_endpoint, check_emulator_options, check_stack_may_be_drilled,
-                     production_markers)
+from .safety import (
+    AwsDrillRequest,
+    CallerIdentity,
+    check_aws_drill,
+    check_aws_options,
+    check_emulator_endpoint,
+    check_emulator_options,
+    check_stack_may_be_drilled,
+    production_markers,
+)
 from .seed import SeedResult, seed_platform
 from .target_identity import endpoint_identity
 from .targets import Target, aws_target, local_target, localstack_endpoint, localstack_target
@@ -41,8 +49,9 @@ class TargetSession:
 
 def emulator_clients(endpoint_url: str, region: str) -> AwsClients:
     """Clients with dummy credentials, so a drill on an emulator can never use real ones."""
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name=region)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
     return AwsClients(region=region, endpoint_url=endpoint_url, session=session)
 
 
@@ -62,10 +71,15 @@ def caller_identity(clients: AwsClients) -> CallerIdentity:
 
 
 @contextmanager
-def open_target(name: str, platform: Platform, endpoint_url: str | None = None, *,
-                stack: str = "production", confirm_account: str | None = None,
-                identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
-                ) -> Iterator[TargetSession]:
+def open_target(
+    name: str,
+    platform: Platform,
+    endpoint_url: str | None = None,
+    *,
+    stack: str = "production",
+    confirm_account: str | None = None,
+    identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
+) -> Iterator[TargetSession]:
     """Open a target; ``--target aws`` only after every check of drills.safety has passed."""
     if name in ("local", "localstack"):
         check_emulator_options(name, confirm_account)
@@ -77,17 +91,26 @@ def open_target(name: str, platform: Platform, endpoint_url: str | None = None, 
         endpoint = endpoint_url or localstack_endpoint()
         check_emulator_endpoint(name, endpoint)
         target = localstack_target(endpoint)
-        yield TargetSession(target, emulator_clients(target.endpoint_url or "", platform.region),
-                            prepare=lambda _platform: None,
-                            key=f"localstack:{endpoint_identity(target.endpoint_url or '')}", long_lived=True)
+        yield TargetSession(
+            target,
+            emulator_clients(target.endpoint_url or "", platform.region),
+            prepare=lambda _platform: None,
+            key=f"localstack:{endpoint_identity(target.endpoint_url or '')}",
+            long_lived=True,
+        )
     elif name == "aws":
         yield _aws(platform, stack, endpoint_url, confirm_account, identify)
     else:
         raise TargetError(f"unknown target {name!r} (targets: {', '.join(TARGETS)})")
 
 
-def _aws(platform: Platform, stack: str, endpoint_url: str | None, confirm_account: str | None,
-         identify: Callable[[AwsClients], CallerIdentity]) -> TargetSession:
+def _aws(
+    platform: Platform,
+    stack: str,
+    endpoint_url: str | None,
+    confirm_account: str | None,
+    identify: Callable[[AwsClients], CallerIdentity],
+) -> TargetSession:
     check_aws_options(endpoint_url, os.environ.get(ENV_ENDPOINT_URL))
     markers = production_markers()
     check_stack_may_be_drilled(stack, platform, markers)
@@ -95,8 +118,13 @@ def _aws(platform: Platform, stack: str, endpoint_url: str | None, confirm_accou
     identity = identify(clients)
     check_aws_drill(AwsDrillRequest(identity, stack, platform, confirm_account, markers))
     # A real account is never reset or seeded: the drill runs on what is deployed there.
-    return TargetSession(aws_target(), clients, prepare=lambda _platform: None,
-                         key=f"aws:{identity.account_id}:{platform.region}", long_lived=True)
+    return TargetSession(
+        aws_target(),
+        clients,
+        prepare=lambda _platform: None,
+        key=f"aws:{identity.account_id}:{platform.region}",
+        long_lived=True,
+    )
 
 
 @contextmanager

@@ -1,4 +1,5 @@
 """The guide's response SLAs, and a drill's budget against them."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -46,9 +47,14 @@ class Budget:
         return f"{self.total_s:.1f}s exceeds {sla} by {-self.margin_s:.1f}s{most}"
 
     def to_dict(self) -> dict:
-        return {"severity": self.severity, "sla_s": self.sla_s, "total_s": self.total_s,
-                "margin_s": self.margin_s, "within": self.within,
-                "parts": [asdict(p) for p in self.parts]}
+        return {
+            "severity": self.severity,
+            "sla_s": self.sla_s,
+            "total_s": self.total_s,
+            "margin_s": self.margin_s,
+            "within": self.within,
+            "parts": [asdict(p) for p in self.parts],
+        }
 
 
 # The step whose measured duration is "time to page": the declaration's status post.
@@ -57,8 +63,13 @@ PAGE_ACTION = "post-status"
 
 def response_budget(severity: str, detected_s: float | None, timeline: list) -> Budget:
     """Simulated time to detect, then measured time to page and each response step."""
-    parts = [BudgetPart("time to detect (alarm)", detected_s or 0.0,
-                        "simulated" if detected_s is not None else "not modelled")]
+    parts = [
+        BudgetPart(
+            "time to detect (alarm)",
+            detected_s or 0.0,
+            "simulated" if detected_s is not None else "not modelled",
+        )
+    ]
     steps = [s for s in timeline if s.phase == "procedure"]
     page = next((s for s in steps if s.ref == PAGE_ACTION), None)
     if page is not None:

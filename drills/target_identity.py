@@ -1,5 +1,6 @@
 """Which target a drill runs on, as one key however its endpoint is spelled, and a per-target
 lock: two drills (or a drill and ``recover``) on one target from this machine never overlap."""
+
 from __future__ import annotations
 
 import fcntl
@@ -80,8 +81,10 @@ def target_lock(key: str, doing: str, directory: Path | None = None) -> Iterator
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "another process"
-            raise TargetBusyError(f"refused: {holder} is using target {key} now; {doing} would "
-                                  "overlap it (wait for it to finish)") from None
+            raise TargetBusyError(
+                f"refused: {holder} is using target {key} now; {doing} would "
+                "overlap it (wait for it to finish)"
+            ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{doing} (pid {os.getpid()})".encode(), 0)
         yield

@@ -4,6 +4,7 @@ Each target says which AWS services it answers and which behaviours it really em
 (capabilities). A step that needs a missing service makes the drill not runnable, said up front;
 a check that needs a missing capability is reported as not covered on that target.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,15 @@ from dataclasses import dataclass, field
 from .exceptions import TargetError
 
 # Behaviours beyond "the API answers" that some checks depend on.
-SCHEDULES_TASKS = "ecs.schedules-tasks"          # runningCount follows desiredCount
-HEALTH_CHECKS_TARGETS = "elb.health-checks"      # target health reflects the fault
+SCHEDULES_TASKS = "ecs.schedules-tasks"  # runningCount follows desiredCount
+HEALTH_CHECKS_TARGETS = "elb.health-checks"  # target health reflects the fault
 CLOUDTRAIL_LOOKUP = "cloudtrail.lookup-events"
 EVALUATES_ALARMS = "cloudwatch.evaluates-alarms"
 EXECUTES_LAMBDA = "lambda.executes-code"
 
-ALL_CAPABILITIES = frozenset({SCHEDULES_TASKS, HEALTH_CHECKS_TARGETS, CLOUDTRAIL_LOOKUP,
-                              EVALUATES_ALARMS, EXECUTES_LAMBDA})
+ALL_CAPABILITIES = frozenset(
+    {SCHEDULES_TASKS, HEALTH_CHECKS_TARGETS, CLOUDTRAIL_LOOKUP, EVALUATES_ALARMS, EXECUTES_LAMBDA}
+)
 
 # Why moto lacks each capability (from shared/FINDINGS.md), quoted in reports.
 MOTO_GAPS = {
@@ -32,9 +34,27 @@ MOTO_GAPS = {
     EVALUATES_ALARMS: "moto never evaluates CloudWatch alarms",
     EXECUTES_LAMBDA: "moto cannot execute Lambda code without Docker",
 }
-MOTO_SERVICES = frozenset({"ecs", "logs", "elasticloadbalancing", "rds", "secretsmanager", "iam",
-                           "ssm", "sns", "sqs", "events", "cloudwatch", "ec2", "sts", "kms",
-                           "backup", "lambda", "cloudtrail"})
+MOTO_SERVICES = frozenset(
+    {
+        "ecs",
+        "logs",
+        "elasticloadbalancing",
+        "rds",
+        "secretsmanager",
+        "iam",
+        "ssm",
+        "sns",
+        "sqs",
+        "events",
+        "cloudwatch",
+        "ec2",
+        "sts",
+        "kms",
+        "backup",
+        "lambda",
+        "cloudtrail",
+    }
+)
 LOCALSTACK_GAPS = {
     SCHEDULES_TASKS: "LocalStack community has no ECS",
     HEALTH_CHECKS_TARGETS: "LocalStack community has no ELBv2",
@@ -42,8 +62,11 @@ LOCALSTACK_GAPS = {
     EXECUTES_LAMBDA: "LocalStack cannot execute Lambda code without Docker",
 }
 # LocalStack's health endpoint names services by their boto3 name; steps name IAM prefixes.
-LOCALSTACK_NAME_TO_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing",
-                             "monitoring": "cloudwatch"}
+LOCALSTACK_NAME_TO_PREFIX = {
+    "elbv2": "elasticloadbalancing",
+    "elb": "elasticloadbalancing",
+    "monitoring": "cloudwatch",
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +112,10 @@ def _localstack_services(endpoint: str) -> frozenset[str]:
         with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=5) as response:
             health = json.load(response)
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise TargetError(f"LocalStack is not answering at {endpoint} ({error}); start it, "
-                          "or set AWS_ENDPOINT_URL / LOCALSTACK_HOST") from None
+        raise TargetError(
+            f"LocalStack is not answering at {endpoint} ({error}); start it, "
+            "or set AWS_ENDPOINT_URL / LOCALSTACK_HOST"
+        ) from None
     states = health.get("services") if isinstance(health, dict) else None
     if not isinstance(states, dict):
         raise TargetError(f"{endpoint}/_localstack/health did not list services")

@@ -1,4 +1,5 @@
 """Undo what a fault journal records, newest first: used by a drill's own undo and by ``recover``."""
+
 from __future__ import annotations
 
 import time
@@ -23,8 +24,9 @@ def undo_entry(ctx: DrillContext, entry: Entry) -> str:
     return spec.undo(ctx, entry.state.get("arguments", {}), entry.state.get("captured", {}))
 
 
-def undo_all(ctx: DrillContext, writer: JournalWriter,
-             report: Callable[[StepRecord], None] = lambda record: None) -> list[StepRecord]:
+def undo_all(
+    ctx: DrillContext, writer: JournalWriter, report: Callable[[StepRecord], None] = lambda record: None
+) -> list[StepRecord]:
     """Undo every open entry, newest first; a failed undo stays in the journal (``undo-failed``)
     and the others still run. The journal is closed once nothing is left."""
     records = []
@@ -46,7 +48,17 @@ def undo_all(ctx: DrillContext, writer: JournalWriter,
     try:
         writer.close_if_done()
     except JournalStoreError as error:
-        records.append(StepRecord("close the fault journal", "undo", "undo", "fault-journal", utc_now(),
-                                  end=utc_now(), status=STEP_FAILED, detail=str(error)))
+        records.append(
+            StepRecord(
+                "close the fault journal",
+                "undo",
+                "undo",
+                "fault-journal",
+                utc_now(),
+                end=utc_now(),
+                status=STEP_FAILED,
+                detail=str(error),
+            )
+        )
         report(records[-1])
     return records

@@ -1,4 +1,5 @@
 """Shape checks shared by the validators of scenario files and their symptoms sections."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -6,8 +7,9 @@ from typing import Any, Mapping
 from .exceptions import ScenarioError
 
 
-def require_mapping(value: Any, where: str, allowed: set[str] | None,
-                    error: type[ScenarioError] = ScenarioError) -> None:
+def require_mapping(
+    value: Any, where: str, allowed: set[str] | None, error: type[ScenarioError] = ScenarioError
+) -> None:
     """``value`` is a mapping, and (when ``allowed`` is given) has no other keys."""
     if not isinstance(value, Mapping):
         raise error(f"{where}: expected a mapping, got {type(value).__name__}")

@@ -7,6 +7,7 @@ Exits 0 once the stage completed and the seed hook is SUCCESSFUL; 1, with one li
 stderr, if a hook failed, the seed hook never ran (the init folder is not mounted), or time
 ran out. Standard library only: it runs before the project's virtualenv exists.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,18 +33,21 @@ def verdict(status: Any, hook: str) -> bool:
     scripts = [s for s in status.get("scripts") or [] if isinstance(s, dict)]
     failed = [s.get("name") for s in scripts if s.get("state") == "ERROR"]
     if failed:
-        raise NotReadyError(f"LocalStack READY hook(s) failed: {', '.join(map(str, failed))} "
-                            "(see `docker compose -f localstack/compose.yaml logs localstack`)")
+        raise NotReadyError(
+            f"LocalStack READY hook(s) failed: {', '.join(map(str, failed))} "
+            "(see `docker compose -f localstack/compose.yaml logs localstack`)"
+        )
     if not status.get("completed"):
         return False
     if not any(s.get("name") == hook and s.get("state") == "SUCCESSFUL" for s in scripts):
-        raise NotReadyError(f"the READY stage completed without {hook}: is localstack/init/ready.d "
-                            "mounted at /etc/localstack/init/ready.d and the script executable?")
+        raise NotReadyError(
+            f"the READY stage completed without {hook}: is localstack/init/ready.d "
+            "mounted at /etc/localstack/init/ready.d and the script executable?"
+        )
     return True
 
 
-def wait_ready(endpoint: str, timeout: float, hook: str = SEED_HOOK,
-               poll: float = POLL_SECONDS) -> None:
+def wait_ready(endpoint: str, timeout: float, hook: str = SEED_HOOK, poll: float = POLL_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:

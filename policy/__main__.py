@@ -3,6 +3,7 @@
 The analyzer runs this file with the pack folder on sys.path; the policies import the
 project's own packages (stack_config, components), so the repository root goes first.
 """
+
 import sys
 from pathlib import Path
 
@@ -17,5 +18,5 @@ PolicyPack(
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=POLICIES,
     description="Guardrails for the Zelly incident infrastructure: backups, alarms, "
-                "break-glass access and runbook functions.",
+    "break-glass access and runbook functions.",
 )

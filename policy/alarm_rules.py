@@ -4,12 +4,18 @@ Severity travels as the ``incident-guardrails:severity`` tag on alarms and topic
 severity like the others: its topic pages nobody and feeds the issue queue, so "an action on
 the topic of its severity" holds for every alarm.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from pulumi_policy import (EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from components.tags import SEVERITY
 from stack_config.model import PAGING_SEVERITIES, SEVERITIES
@@ -37,9 +43,11 @@ def alarm_violations(props: Any) -> list[str]:
         actions = as_list(get(props, key))
         if not actions:
             problems.append(f"{key} is empty: the alarm must notify its severity's topic")
-        problems += [f"{key} has {action!r}, which is not an SNS topic"
-                     for action in actions if not str(action).startswith("arn:") or
-                     str(action).split(":")[2:3] != ["sns"]]
+        problems += [
+            f"{key} has {action!r}, which is not an SNS topic"
+            for action in actions
+            if not str(action).startswith("arn:") or str(action).split(":")[2:3] != ["sns"]
+        ]
     return problems
 
 
@@ -59,8 +67,11 @@ ALARM_ACTIONS = ResourceValidationPolicy(
 
 def topic_severities(resources: Iterable[Any]) -> dict[str, str]:
     """Topic ARN -> its severity tag, for the stack's topics."""
-    return {get(r.props, "arn"): tags_of(r.props).get(SEVERITY)
-            for r in resources if r.resource_type == TOPIC and get(r.props, "arn")}
+    return {
+        get(r.props, "arn"): tags_of(r.props).get(SEVERITY)
+        for r in resources
+        if r.resource_type == TOPIC and get(r.props, "arn")
+    }
 
 
 def routing_violations(alarm_props: Any, topics: Mapping[str, str]) -> list[str]:
@@ -72,8 +83,7 @@ def routing_violations(alarm_props: Any, topics: Mapping[str, str]) -> list[str]
             if action not in topics:
                 problems.append(f"{key} {action!r} is not a severity topic of this stack")
             elif topics[action] != severity:
-                problems.append(f"{key} goes to the {topics[action]} topic, "
-                                f"but the alarm is {severity}")
+                problems.append(f"{key} goes to the {topics[action]} topic, but the alarm is {severity}")
     return problems
 
 
@@ -93,8 +103,9 @@ ALARM_ROUTING = StackValidationPolicy(
 )
 
 
-def missing_running_alarms(resources: Iterable[Any], services: Iterable[str],
-                           cluster: str | None, allowed: Iterable[str]) -> list[str]:
+def missing_running_alarms(
+    resources: Iterable[Any], services: Iterable[str], cluster: str | None, allowed: Iterable[str]
+) -> list[str]:
     """Services without a RunningTaskCount alarm whose actions reach an ``allowed`` topic."""
     resources = list(resources)
     topics = topic_severities(resources)
@@ -123,17 +134,23 @@ def _validate_running_alarms(args: StackValidationArgs, report_violation) -> Non
     # The guide classes every non-production incident as P3: staging alarms page nobody.
     allowed = PAGING_SEVERITIES if facts.production else SEVERITIES
     for service in missing_running_alarms(args.resources, facts.services, facts.cluster, allowed):
-        report_violation(f"service {service} has no RunningTaskCount alarm on a "
-                         f"{'paging ' if facts.production else ''}severity topic", None)
+        report_violation(
+            f"service {service} has no RunningTaskCount alarm on a "
+            f"{'paging ' if facts.production else ''}severity topic",
+            None,
+        )
 
 
 SERVICE_RUNNING_ALARM = StackValidationPolicy(
     name="service-running-tasks-alarm",
     description="Every service of the platform has a running-tasks alarm routed to a paging "
-                "topic (any severity topic on non-production platforms).",
+    "topic (any severity topic on non-production platforms).",
     validate=_validate_running_alarms,
     enforcement_level=EnforcementLevel.MANDATORY,
     # Normally read from the stack config; set these to check a stack without it.
-    config_schema=schema(services={"type": "array", "items": {"type": "string"}},
-                         cluster={"type": "string"}, production={"type": "boolean"}),
+    config_schema=schema(
+        services={"type": "array", "items": {"type": "string"}},
+        cluster={"type": "string"},
+        production={"type": "boolean"},
+    ),
 )

@@ -1,4 +1,5 @@
 """Backup retention: the guide restores "any second in the last 7 days" (P0-B)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,14 +27,20 @@ def plan_violations(props: Any, minimum_days: float) -> list[str]:
     for rule in rules:
         name = get(rule, "ruleName", default="?")
         kept = [("", get(rule, "lifecycle", "deleteAfter"))]
-        kept += [(f" copy to {get(copy, 'destinationVaultArn', default='?')}",
-                  get(copy, "lifecycle", "deleteAfter")) for copy in as_list(get(rule, "copyActions"))]
+        kept += [
+            (
+                f" copy to {get(copy, 'destinationVaultArn', default='?')}",
+                get(copy, "lifecycle", "deleteAfter"),
+            )
+            for copy in as_list(get(rule, "copyActions"))
+        ]
         for where, days in kept:
             days = number(days)
             # No deleteAfter means kept forever, which satisfies a minimum.
             if days is not None and days < minimum_days:
-                problems.append(f"rule {name}{where} keeps backups {days:g} days, "
-                                f"below the minimum of {minimum_days:g}")
+                problems.append(
+                    f"rule {name}{where} keeps backups {days:g} days, below the minimum of {minimum_days:g}"
+                )
     return problems
 
 
@@ -45,21 +52,24 @@ def retention_check_violations(props: Any, minimum_days: float) -> list[str]:
     days = number(get(parameters, "minimumBackupRetentionPeriod"))
     days = RETENTION_CHECK_DEFAULT_DAYS if days is None else days
     if days < minimum_days:
-        return [f"{RETENTION_CHECK} accepts clusters keeping backups {days:g} days, "
-                f"below the minimum of {minimum_days:g}"]
+        return [
+            f"{RETENTION_CHECK} accepts clusters keeping backups {days:g} days, "
+            f"below the minimum of {minimum_days:g}"
+        ]
     return []
 
 
 def cluster_violations(props: Any, minimum_days: float) -> list[str]:
     days = number(get(props, "backupRetentionPeriod"))
     if days is None or days < minimum_days:
-        return [f"the cluster keeps automated backups {'1 (the default)' if days is None else f'{days:g}'} "
-                f"days, below the minimum of {minimum_days:g}"]
+        return [
+            f"the cluster keeps automated backups {'1 (the default)' if days is None else f'{days:g}'} "
+            f"days, below the minimum of {minimum_days:g}"
+        ]
     return []
 
 
-_CHECKS = {PLAN: plan_violations, CONFIG_RULE: retention_check_violations,
-           RDS_CLUSTER: cluster_violations}
+_CHECKS = {PLAN: plan_violations, CONFIG_RULE: retention_check_violations, RDS_CLUSTER: cluster_violations}
 
 
 def _validate(args: ResourceValidationArgs, report_violation) -> None:
@@ -74,7 +84,7 @@ def _validate(args: ResourceValidationArgs, report_violation) -> None:
 BACKUP_RETENTION = ResourceValidationPolicy(
     name="backup-retention-minimum",
     description="Backups (AWS Backup plans, Config thresholds, Aurora clusters) are kept at "
-                "least the minimum number of days, with point-in-time restore.",
+    "least the minimum number of days, with point-in-time restore.",
     validate=_validate,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=SCHEMA,

@@ -1,4 +1,5 @@
 """IAM: no wildcard actions in inline policies; human-assumable roles need MFA and short sessions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,12 @@ from .settings import schema, setting
 
 ROLE = "aws:iam/role:Role"
 # Resources whose "policy" input is an identity policy document.
-INLINE_POLICIES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy",
-                   "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy")
+INLINE_POLICIES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
 AWS_DEFAULT_SESSION_SECONDS = 3600.0
 
 
@@ -24,9 +29,11 @@ def wildcard_violations(document: Any, where: str = "policy") -> list[str]:
         sid = statement.get("Sid") or f"#{index}"
         if "NotAction" in statement:
             problems.append(f"{where} statement {sid} allows NotAction: everything but a list")
-        problems += [f"{where} statement {sid} allows wildcard action {action!r}"
-                     for action in as_list(statement.get("Action"))
-                     if "*" in str(action) or "?" in str(action)]
+        problems += [
+            f"{where} statement {sid} allows wildcard action {action!r}"
+            for action in as_list(statement.get("Action"))
+            if "*" in str(action) or "?" in str(action)
+        ]
     return problems
 
 
@@ -34,8 +41,11 @@ def inline_documents(resource_type: str, props: Any) -> list[tuple[str, Any]]:
     if resource_type in INLINE_POLICIES:
         return [("policy", get(props, "policy"))]
     if resource_type == ROLE:
-        return [(f"inline policy {get(item, 'name', default='?')}", get(item, "policy"))
-                for item in as_list(get(props, "inlinePolicies")) if is_mapping(item)]
+        return [
+            (f"inline policy {get(item, 'name', default='?')}", get(item, "policy"))
+            for item in as_list(get(props, "inlinePolicies"))
+            if is_mapping(item)
+        ]
     return []
 
 
@@ -71,8 +81,11 @@ def _requires_mfa(statement: Any) -> bool:
 def trust_violations(props: Any, max_session_seconds: float) -> list[str]:
     """A role people can assume requires MFA in every allowing statement and short sessions."""
     problems = []
-    human = [s for s in statements(get(props, "assumeRolePolicy"))
-             if s.get("Effect") == "Allow" and _human_principals(s)]
+    human = [
+        s
+        for s in statements(get(props, "assumeRolePolicy"))
+        if s.get("Effect") == "Allow" and _human_principals(s)
+    ]
     for statement in human:
         sid = statement.get("Sid") or "trust statement"
         if "*" in _human_principals(statement):
@@ -98,9 +111,8 @@ def _validate_trust(args: ResourceValidationArgs, report_violation) -> None:
 BREAK_GLASS_MFA = ResourceValidationPolicy(
     name="break-glass-mfa-and-session",
     description="Roles that people assume (break-glass, investigator) require MFA and allow "
-                "sessions of at most the configured length (one hour).",
+    "sessions of at most the configured length (one hour).",
     validate=_validate_trust,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=SESSION_SCHEMA,
 )
-

@@ -1,4 +1,5 @@
 """The pack's policies, importable without starting the analyzer (tests evaluate them directly)."""
+
 from __future__ import annotations
 
 from pulumi_policy import Policy

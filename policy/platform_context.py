@@ -4,6 +4,7 @@ CrossGuard hands the stack's config to the pack (pulumi.Config works inside poli
 "every service has a running-tasks alarm" rule checks against the config, not against the
 alarms the program happened to create. A policy config ``services`` list overrides it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,13 +29,17 @@ class PlatformFacts:
 
 def platform_facts(policy_config: Mapping[str, Any]) -> PlatformFacts:
     if policy_config.get("services"):
-        return PlatformFacts(tuple(policy_config["services"]), policy_config.get("cluster"),
-                             bool(policy_config.get("production", True)))
+        return PlatformFacts(
+            tuple(policy_config["services"]),
+            policy_config.get("cluster"),
+            bool(policy_config.get("production", True)),
+        )
     raw = _stack_platform_config()
     if raw is None:
         raise PlatformUnknownError(
             f"cannot tell the platform's services: no stack config {project_name()}:{PLATFORM_KEY} "
-            "and no 'services' in this policy's config")
+            "and no 'services' in this policy's config"
+        )
     try:
         platform = platform_from_config(raw)
     except StackConfigError as error:

@@ -3,6 +3,7 @@
 CrossGuard wraps props in Mapping/Sequence proxies (not dict/list), sends every number as a
 float, and may give JSON policy documents either as text or already parsed.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 Override them with ``pulumi preview --policy-pack policy --policy-pack-config <file.json>``,
 e.g. ``{"backup-retention-minimum": {"minimumRetentionDays": 14}}``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping

@@ -1,4 +1,5 @@
 """SNS topics are encrypted with a key CloudWatch and EventBridge can use."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,10 @@ def topic_violations(props: Any) -> list[str]:
     if not key:
         return ["kmsMasterKeyId is not set: the topic is not encrypted at rest"]
     if str(key).endswith(AWS_MANAGED_KEY):
-        return [f"the topic uses {AWS_MANAGED_KEY}, which CloudWatch alarms cannot publish "
-                "through; use a customer managed key"]
+        return [
+            f"the topic uses {AWS_MANAGED_KEY}, which CloudWatch alarms cannot publish "
+            "through; use a customer managed key"
+        ]
     return []
 
 

@@ -1,4 +1,5 @@
 """Runbook actions for the Zelly incident response guide (standard library and boto3 only)."""
+
 from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
 from .invoke import invoke

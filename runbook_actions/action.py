@@ -1,4 +1,5 @@
 """What every runbook action declares, and the one result shape every action returns."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

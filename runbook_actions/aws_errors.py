@@ -1,18 +1,25 @@
 """Turn botocore failures into one-line runbook errors at the boundary of each AWS call."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator
 
-from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
-                                 NoCredentialsError)
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from .exceptions import AwsCallError, NotFoundError, NotSupportedError
 
 _NOT_FOUND = {
-    "ClusterNotFoundException", "ServiceNotFoundException", "ResourceNotFoundException",
-    "DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault", "NoSuchEntity",
-    "ParameterNotFound", "TargetGroupNotFound", "NotFoundException", "NotFound",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ResourceNotFoundException",
+    "DBClusterNotFoundFault",
+    "DBClusterSnapshotNotFoundFault",
+    "NoSuchEntity",
+    "ParameterNotFound",
+    "TargetGroupNotFound",
+    "NotFoundException",
+    "NotFound",
     "DBInstanceNotFound",
 }
 _NOT_SUPPORTED = {"NotImplemented", "NotImplementedException"}

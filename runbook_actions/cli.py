@@ -1,4 +1,5 @@
 """``python -m runbook_actions <action> ...``: one JSON object on stdout, one-line errors on stderr."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m runbook_actions",
-                     description="Runbook actions for the Zelly incident response guide.",
-)
+    parser = _Parser(
+        prog="python -m runbook_actions",
+        description="Runbook actions for the Zelly incident response guide.",
+    )
     subparsers = parser.add_subparsers(dest="action", metavar="<action>", parser_class=_Parser)
     for action in all_actions().values():
         _add_action_parser(subparsers, action)
@@ -37,11 +39,15 @@ def _add_action_parser(subparsers: Any, action: Action) -> None:
     sub.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     for param in action.params:
         if param.kind is bool:
-            sub.add_argument(param.flag, dest=param.name, action="store_const", const=True,
-                             help=param.help)
+            sub.add_argument(param.flag, dest=param.name, action="store_const", const=True, help=param.help)
         else:
-            sub.add_argument(param.flag, dest=param.name, nargs="+" if param.multiple else None,
-                             metavar=param.kind.__name__.upper(), help=_param_help(param))
+            sub.add_argument(
+                param.flag,
+                dest=param.name,
+                nargs="+" if param.multiple else None,
+                metavar=param.kind.__name__.upper(),
+                help=_param_help(param),
+            )
 
 
 def _param_help(param: Any) -> str:
@@ -63,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(namespace)
     except RunbookError as error:
         action = getattr(locals().get("namespace"), "action", None)
-        print(json.dumps({"action": action, "ok": False, "error": str(error),
-                          "details": error.details}, default=str))
+        print(
+            json.dumps(
+                {"action": action, "ok": False, "error": str(error), "details": error.details}, default=str
+            )
+        )
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
@@ -73,8 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(namespace: argparse.Namespace) -> int:
-    arguments = {k: v for k, v in vars(namespace).items()
-                 if k not in ("action", "region", "endpoint_url", "dry_run") and v is not None}
+    arguments = {
+        k: v
+        for k, v in vars(namespace).items()
+        if k not in ("action", "region", "endpoint_url", "dry_run") and v is not None
+    }
     clients = AwsClients(region=namespace.region, endpoint_url=namespace.endpoint_url)
     result = invoke(namespace.action, clients, arguments, dry_run=namespace.dry_run)
     print(json.dumps(result.to_dict(), indent=2, default=str))

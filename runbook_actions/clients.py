@@ -1,4 +1,5 @@
 """One boto3 client per service per run, created lazily and shared across threads."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import UnknownServiceError
 
-from .constants import (DEFAULT_REGION, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL, ENV_REGION,
-                        MAX_PARALLEL_CALLS, RETRY_MAX_ATTEMPTS, RETRY_MODE)
+from .constants import (
+    DEFAULT_REGION,
+    ENV_DEFAULT_REGION,
+    ENV_ENDPOINT_URL,
+    ENV_REGION,
+    MAX_PARALLEL_CALLS,
+    RETRY_MAX_ATTEMPTS,
+    RETRY_MODE,
+)
 
 
 def resolve_region(explicit: str | None = None) -> str:
@@ -28,8 +36,13 @@ class AwsClients:
     thread-safe once built, but building them from a shared session is not, hence the lock.
     """
 
-    def __init__(self, region: str | None = None, endpoint_url: str | None = None,
-                 session: boto3.session.Session | None = None, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        session: boto3.session.Session | None = None,
+        config: Config | None = None,
+    ) -> None:
         self.region = resolve_region(region)
         self.endpoint_url = resolve_endpoint(endpoint_url)
         self._session = session or boto3.session.Session()
@@ -55,7 +68,9 @@ class AwsClients:
             client = self._clients.get(service)
             if client is None:
                 client = self._session.client(
-                    service, region_name=self.region, endpoint_url=self.endpoint_url,
+                    service,
+                    region_name=self.region,
+                    endpoint_url=self.endpoint_url,
                     config=self._config,
                 )
                 self._clients[service] = client

@@ -4,6 +4,7 @@ LookupEvents returns at most 50 events a page and is rate-limited (2 requests a 
 account and region), so the scan stops after --max-events and says so. Event history keeps 90
 days, hence the --since limit. Events come newest first; the samples are the newest ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,31 +30,41 @@ NOT_SUPPORTED = "cloudtrail lookup-events is not supported by this endpoint"
 _NOT_IMPLEMENTED_CODES = {"NotImplemented", "NotImplementedException"}
 
 
-def cloudtrail_lookup(clients: AwsClients, *, user: str, since: str = "24h",
-                      max_events: int = 1000, dry_run: bool = False) -> ActionResult:
+def cloudtrail_lookup(
+    clients: AwsClients, *, user: str, since: str = "24h", max_events: int = 1000, dry_run: bool = False
+) -> ActionResult:
     start, end = window_ending_now(parse_since(since))
     raw_events, truncated = _lookup_events(clients.cloudtrail, user, start, end, max_events)
     events = [_describe_event(event) for event in raw_events]
-    details = {"user": user, "since": since, "window": {"start": iso(start), "end": iso(end)},
-               "event_count": len(events), "truncated": truncated, **summarise(events),
-               "samples": events[:SAMPLE_EVENTS]}
+    details = {
+        "user": user,
+        "since": since,
+        "window": {"start": iso(start), "end": iso(end)},
+        "event_count": len(events),
+        "truncated": truncated,
+        **summarise(events),
+        "samples": events[:SAMPLE_EVENTS],
+    }
     if truncated:
-        details["note"] = (f"stopped after {max_events} events; narrow --since or raise "
-                           f"--max-events to see the rest")
+        details["note"] = (
+            f"stopped after {max_events} events; narrow --since or raise --max-events to see the rest"
+        )
     return ActionResult(NAME, ok=True, changed=False, dry_run=dry_run, details=details)
 
 
-def _lookup_events(cloudtrail: Any, user: str, start: datetime, end: datetime,
-                   limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _lookup_events(
+    cloudtrail: Any, user: str, start: datetime, end: datetime, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
     """Up to ``limit`` events, and whether more were left unread."""
     events: list[dict[str, Any]] = []
     request: dict[str, Any] = {
         "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": user}],
-        "StartTime": start, "EndTime": end}
+        "StartTime": start,
+        "EndTime": end,
+    }
     with aws_call(f"looking up CloudTrail events of {user}"), _unsupported_as_error():
         while True:
-            page = cloudtrail.lookup_events(**request,
-                                            MaxResults=min(PAGE_SIZE, limit - len(events)))
+            page = cloudtrail.lookup_events(**request, MaxResults=min(PAGE_SIZE, limit - len(events)))
             events.extend(page.get("Events", []))
             token = page.get("NextToken")
             if not token or len(events) >= limit:
@@ -124,11 +135,17 @@ def summarise(events: list[dict[str, Any]]) -> dict[str, Any]:
 ACTION = Action(
     name=NAME,
     summary="A user's AWS API calls from CloudTrail, counted by event name and source IP.",
-    params=(Param("user", str, "user name as CloudTrail records it (IAM user or role session)",
-                  required=True, pattern=r"[\w+=,.@:/\-]{1,128}"),
-            Param("since", str, "how far back: 30m, 24h, 7d (at most 90d)", default="24h"),
-            Param("max_events", int, "stop after this many events", default=1000,
-                  minimum=1, maximum=5000)),
+    params=(
+        Param(
+            "user",
+            str,
+            "user name as CloudTrail records it (IAM user or role session)",
+            required=True,
+            pattern=r"[\w+=,.@:/\-]{1,128}",
+        ),
+        Param("since", str, "how far back: 30m, 24h, 7d (at most 90d)", default="24h"),
+        Param("max_events", int, "stop after this many events", default=1000, minimum=1, maximum=5000),
+    ),
     run=cloudtrail_lookup,
     iam=(IamGrant(("cloudtrail:LookupEvents",), "*"),),
     mutating=False,

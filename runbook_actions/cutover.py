@@ -14,6 +14,7 @@ so a rerun after a partial failure finishes the job, and a rerun after success c
 ``--force`` redeploys every service anyway. Services scaled to 0 by stop-writes are redeployed
 too (harmless); they read the new endpoint when restore-writes brings them back.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,15 @@ from .rds_helpers import describe_db_cluster, iso, writer_instance_id
 NAME = "cutover"
 
 
-def cutover(clients: AwsClients, *, cluster: str, db_cluster: str, endpoint_parameter: str,
-            force: bool = False, dry_run: bool = False) -> ActionResult:
+def cutover(
+    clients: AwsClients,
+    *,
+    cluster: str,
+    db_cluster: str,
+    endpoint_parameter: str,
+    force: bool = False,
+    dry_run: bool = False,
+) -> ActionResult:
     ecs, ssm = clients.ecs, clients.ssm
     services = describe_services(ecs, cluster, list_service_names(ecs, cluster))
     endpoint = _usable_endpoint(describe_db_cluster(clients.rds, db_cluster))
@@ -44,37 +52,54 @@ def cutover(clients: AwsClients, *, cluster: str, db_cluster: str, endpoint_para
     changed_at = None if rewrite else parameter["LastModifiedDate"]
     to_redeploy = [s["serviceName"] for s in services if force or _started_before(s, changed_at)]
     details: dict[str, Any] = {
-        "cluster": cluster, "db_cluster": db_cluster, "endpoint_parameter": endpoint_parameter,
-        "endpoint": endpoint, "previous_endpoint": parameter["Value"],
+        "cluster": cluster,
+        "db_cluster": db_cluster,
+        "endpoint_parameter": endpoint_parameter,
+        "endpoint": endpoint,
+        "previous_endpoint": parameter["Value"],
         "previous_version": parameter["Version"],
-        "previous_modified_at": iso(parameter.get("LastModifiedDate")), "parameter_rewritten": rewrite,
-        "up_to_date": sorted(s["serviceName"] for s in services
-                             if s["serviceName"] not in to_redeploy),
+        "previous_modified_at": iso(parameter.get("LastModifiedDate")),
+        "parameter_rewritten": rewrite,
+        "up_to_date": sorted(s["serviceName"] for s in services if s["serviceName"] not in to_redeploy),
         "at_zero_desired": sorted(s["serviceName"] for s in services if s["desiredCount"] == 0),
     }
     if dry_run:
-        return ActionResult(NAME, ok=True, changed=False, dry_run=True, details={
-            **details, "would_redeploy": sorted(to_redeploy),
-            "would_change": rewrite or bool(to_redeploy)})
+        return ActionResult(
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={
+                **details,
+                "would_redeploy": sorted(to_redeploy),
+                "would_change": rewrite or bool(to_redeploy),
+            },
+        )
     if rewrite:
         details["version"] = _write_endpoint(ssm, parameter, endpoint)
     redeployed, failed = force_new_deployments(ecs, cluster, to_redeploy)
     details.update(redeployed=redeployed, failed=failed)
     if failed:
-        details["note"] = ("the parameter holds the new endpoint but some services were not "
-                           "redeployed; rerun the same command to redeploy just those")
-    return ActionResult(NAME, ok=not failed, changed=rewrite or bool(redeployed), dry_run=False,
-                        details=details)
+        details["note"] = (
+            "the parameter holds the new endpoint but some services were not "
+            "redeployed; rerun the same command to redeploy just those"
+        )
+    return ActionResult(
+        NAME, ok=not failed, changed=rewrite or bool(redeployed), dry_run=False, details=details
+    )
 
 
 def _usable_endpoint(restored: dict[str, Any]) -> str:
     name = restored["DBClusterIdentifier"]
     if restored.get("Status") != "available":
-        raise RefusedError(f"cluster {name} is {restored.get('Status')!r}, not available; "
-                           "wait for restore-cluster to finish")
+        raise RefusedError(
+            f"cluster {name} is {restored.get('Status')!r}, not available; wait for restore-cluster to finish"
+        )
     if writer_instance_id(restored) is None:
-        raise RefusedError(f"cluster {name} has no writer instance, so it accepts no "
-                           "connections; add one (restore-cluster --instance-class) first")
+        raise RefusedError(
+            f"cluster {name} has no writer instance, so it accepts no "
+            "connections; add one (restore-cluster --instance-class) first"
+        )
     if not restored.get("Endpoint"):
         raise RefusedError(f"cluster {name} reports no endpoint")
     return restored["Endpoint"]
@@ -85,12 +110,15 @@ def _read_parameter(ssm: Any, name: str) -> dict[str, Any]:
         try:
             parameter = ssm.get_parameter(Name=name)["Parameter"]
         except ssm.exceptions.ParameterNotFound:
-            raise NotFoundError(f"endpoint parameter {name} does not exist; check "
-                                "aurora.endpointParameter in the stack config") from None
+            raise NotFoundError(
+                f"endpoint parameter {name} does not exist; check "
+                "aurora.endpointParameter in the stack config"
+            ) from None
     if parameter.get("Type") != "String":
         # Comparing or keeping a SecureString would mean decrypting it into the result.
-        raise RefusedError(f"endpoint parameter {name} is a {parameter.get('Type')}, "
-                           "not a plain String; update it by hand")
+        raise RefusedError(
+            f"endpoint parameter {name} is a {parameter.get('Type')}, not a plain String; update it by hand"
+        )
     return parameter
 
 
@@ -102,27 +130,35 @@ def _started_before(service: dict[str, Any], moment: datetime | None) -> bool:
 
 def _write_endpoint(ssm: Any, parameter: dict[str, Any], endpoint: str) -> int:
     with aws_call(f"writing the new endpoint into {parameter['Name']}"):
-        return ssm.put_parameter(Name=parameter["Name"], Value=endpoint, Type=parameter["Type"],
-                                 Overwrite=True)["Version"]
+        return ssm.put_parameter(
+            Name=parameter["Name"], Value=endpoint, Type=parameter["Type"], Overwrite=True
+        )["Version"]
 
 
 ACTION = Action(
     name=NAME,
     summary="Write the restored cluster's endpoint into the services' SSM parameter, then "
-            "redeploy every service in parallel.",
+    "redeploy every service in parallel.",
     # No environment default: ZELLY_DB_CLUSTER names the production cluster, never the restored one.
-    params=(CLUSTER,
-            dataclasses.replace(DB_CLUSTER, env=None,
-                                help="the RESTORED Aurora cluster to cut over to"),
-            Param("endpoint_parameter", str, "SSM parameter the services read the endpoint from "
-                  "(stack config aurora.endpointParameter)", required=True,
-                  env=ENV_DB_ENDPOINT_PARAMETER, pattern=r"/[A-Za-z0-9_.\-/]{1,1010}"),
-            Param("force", bool, "redeploy every service even if already on the new endpoint",
-                  default=False)),
+    params=(
+        CLUSTER,
+        dataclasses.replace(DB_CLUSTER, env=None, help="the RESTORED Aurora cluster to cut over to"),
+        Param(
+            "endpoint_parameter",
+            str,
+            "SSM parameter the services read the endpoint from (stack config aurora.endpointParameter)",
+            required=True,
+            env=ENV_DB_ENDPOINT_PARAMETER,
+            pattern=r"/[A-Za-z0-9_.\-/]{1,1010}",
+        ),
+        Param("force", bool, "redeploy every service even if already on the new endpoint", default=False),
+    ),
     run=cutover,
-    iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
-         IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
-         IamGrant(("rds:DescribeDBClusters",), "rds-cluster"),
-         IamGrant(("ssm:GetParameter", "ssm:PutParameter"), "ssm-endpoint-parameter")),
+    iam=(
+        IamGrant(("ecs:ListServices",), "ecs-cluster"),
+        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
+        IamGrant(("rds:DescribeDBClusters",), "rds-cluster"),
+        IamGrant(("ssm:GetParameter", "ssm:PutParameter"), "ssm-endpoint-parameter"),
+    ),
     mutating=True,
 )

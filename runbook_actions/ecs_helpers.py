@@ -1,4 +1,5 @@
 """Small ECS look-ups shared by the actions."""
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,7 @@ def describe_services(ecs: Any, cluster: str, names: list[str]) -> list[dict[str
     found: list[dict[str, Any]] = []
     missing: list[str] = []
     for start in range(0, len(names), _DESCRIBE_BATCH):
-        batch = names[start:start + _DESCRIBE_BATCH]
+        batch = names[start : start + _DESCRIBE_BATCH]
         with aws_call(f"describing services in cluster {cluster}"):
             response = ecs.describe_services(cluster=cluster, services=batch)
         found.extend(s for s in response["services"] if s.get("status") != "INACTIVE")

@@ -1,4 +1,5 @@
 """Errors raised by runbook actions. Each carries a one-line message fit for stderr at 3 am."""
+
 from __future__ import annotations
 
 from typing import Any

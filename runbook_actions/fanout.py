@@ -9,6 +9,7 @@ The buckets of a paced client start full and belong to that client: the real buc
 by every caller in the account and Region, which no client can see, so pacing keeps one run
 within the documented rates and the SDK's standard retries absorb throttling caused by others.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,6 +27,7 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class BucketQuota:
     """``capacity`` calls at once (the burst rate), refilled at ``refill_per_second`` (sustained)."""
+
     capacity: int
     refill_per_second: float
 
@@ -48,14 +50,18 @@ ECS_QUOTAS: dict[str, BucketQuota] = {
     "task-definition-read": BucketQuota(capacity=50, refill_per_second=20),
 }
 ECS_OPERATION_CATEGORIES: dict[str, str] = {
-    "CreateService": "service-modify", "DeleteService": "service-modify",
+    "CreateService": "service-modify",
+    "DeleteService": "service-modify",
     "UpdateService": "service-modify",
-    "DescribeServices": "service-read", "ListServices": "service-read",
-    "TagResource": "tag-modify", "UntagResource": "tag-modify",
+    "DescribeServices": "service-read",
+    "ListServices": "service-read",
+    "TagResource": "tag-modify",
+    "UntagResource": "tag-modify",
     "ListTagsForResource": "tag-read",
     "RegisterTaskDefinition": "task-definition-modify",
     "DeregisterTaskDefinition": "task-definition-modify",
-    "DescribeTaskDefinition": "task-definition-read", "ListTaskDefinitions": "task-definition-read",
+    "DescribeTaskDefinition": "task-definition-read",
+    "ListTaskDefinitions": "task-definition-read",
     "ListTaskDefinitionFamilies": "task-definition-read",
 }
 
@@ -67,8 +73,12 @@ class TokenBucket:
     queue) and sleeps outside it, so waiting callers are served in order and none holds the lock.
     """
 
-    def __init__(self, quota: BucketQuota, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        quota: BucketQuota,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.quota = quota
         self._clock, self._sleep = clock, sleep
         self._tokens = float(quota.capacity)
@@ -91,10 +101,13 @@ class TokenBucket:
 class RateLimits:
     """One bucket per API category; an operation outside every category is never delayed."""
 
-    def __init__(self, quotas: Mapping[str, BucketQuota] | None = None,
-                 categories: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        quotas: Mapping[str, BucketQuota] | None = None,
+        categories: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         quotas = ECS_QUOTAS if quotas is None else quotas
         self._categories = dict(ECS_OPERATION_CATEGORIES if categories is None else categories)
         self._buckets = {name: TokenBucket(quota, clock, sleep) for name, quota in quotas.items()}
@@ -163,8 +176,7 @@ class PacedClients:
         return self.get(name)
 
 
-def fan_out(function: Callable[[T], R], items: Iterable[T],
-            max_workers: int = MAX_PARALLEL_CALLS) -> list[R]:
+def fan_out(function: Callable[[T], R], items: Iterable[T], max_workers: int = MAX_PARALLEL_CALLS) -> list[R]:
     """``[function(item) for item in items]`` on at most ``max_workers`` threads, in input order.
 
     The first exception propagates. Pace the clients ``function`` uses (``paced``) when the

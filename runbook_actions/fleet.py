@@ -6,6 +6,7 @@ collected so the action can report them, exit non-zero, and be rerun to finish t
 The ECS calls are paced to ECS's documented rate limits (``fanout.paced``): at 200 services
 UpdateService's burst of 50 is spent at once and the rest follow at its refill rate of 5/s.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,8 +18,7 @@ from .fanout import fan_out, paced
 Outcome = dict[str, Any]
 
 
-def apply_to_each(work: Callable[[str], Outcome],
-                  services: list[str]) -> tuple[list[Outcome], list[Outcome]]:
+def apply_to_each(work: Callable[[str], Outcome], services: list[str]) -> tuple[list[Outcome], list[Outcome]]:
     """Run ``work(service)`` for every service in parallel; return (done, failed), in input order."""
 
     def guarded(service: str) -> Outcome:
@@ -31,8 +31,9 @@ def apply_to_each(work: Callable[[str], Outcome],
     return ([o for o in outcomes if "error" not in o], [o for o in outcomes if "error" in o])
 
 
-def set_desired_counts(ecs: Any, cluster: str, targets: dict[str, int],
-                       current: dict[str, int]) -> tuple[list[Outcome], list[Outcome]]:
+def set_desired_counts(
+    ecs: Any, cluster: str, targets: dict[str, int], current: dict[str, int]
+) -> tuple[list[Outcome], list[Outcome]]:
     """Set each service in ``targets`` to its count; ``current`` is only reported back."""
     ecs = paced(ecs)
 
@@ -44,14 +45,14 @@ def set_desired_counts(ecs: Any, cluster: str, targets: dict[str, int],
     return apply_to_each(scale, sorted(targets))
 
 
-def force_new_deployments(ecs: Any, cluster: str,
-                          services: list[str]) -> tuple[list[Outcome], list[Outcome]]:
+def force_new_deployments(ecs: Any, cluster: str, services: list[str]) -> tuple[list[Outcome], list[Outcome]]:
     ecs = paced(ecs)
 
     def redeploy(service: str) -> Outcome:
         with aws_call(f"forcing a new deployment of {service}"):
-            deployment = ecs.update_service(cluster=cluster, service=service,
-                                            forceNewDeployment=True)["service"]
+            deployment = ecs.update_service(cluster=cluster, service=service, forceNewDeployment=True)[
+                "service"
+            ]
         primary = primary_deployment(deployment) or {}
         return {"service": service, "deployment": primary.get("id")}
 

@@ -28,6 +28,7 @@ SSM's opening time into the record (``opened_at``, SSM's time copied, not the wr
 used only when the history no longer reaches the opening version. A version 1 record needs no
 history call: it opened at its LastModifiedDate.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,14 @@ from .exceptions import InvalidArgumentError, RefusedError, RunbookError
 from .params import Param
 from .rds_helpers import iso, utc_now
 
-STATE_PREFIX = Param("state_prefix", str, "SSM prefix for durable per-incident records",
-                     default=DEFAULT_STATE_PREFIX, env=ENV_STATE_PREFIX,
-                     pattern=r"/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?")
+STATE_PREFIX = Param(
+    "state_prefix",
+    str,
+    "SSM prefix for durable per-incident records",
+    default=DEFAULT_STATE_PREFIX,
+    env=ENV_STATE_PREFIX,
+    pattern=r"/[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?",
+)
 RECORD_VERSION = 1
 STOPPED, RESTORED = "writes-stopped", "restored"
 _RECORD_NAME = "desired-counts"
@@ -78,8 +84,7 @@ class DesiredCounts:
 
     def age(self) -> tuple[float, str, str]:
         """Sort key, oldest first, in the order ``newer`` judges."""
-        return (self.opened.timestamp() if self.opened else 0.0, self.updated_at,
-                self.incident_id)
+        return (self.opened.timestamp() if self.opened else 0.0, self.updated_at, self.incident_id)
 
     def holds(self, services: Any) -> list[str]:
         """Which of ``services`` this record would bring back above 0."""
@@ -118,20 +123,24 @@ def record_parameter(prefix: str, cluster: str, incident_id: str, record: str) -
     name = f"{_incidents_path(prefix, cluster)}/{incident_id}/{record}"
     prefix_levels = [part for part in prefix.split("/") if part]
     if prefix_levels and prefix_levels[0].lower().startswith(("aws", "ssm")):
-        raise InvalidArgumentError(f"--state-prefix: {prefix} starts with {prefix_levels[0]!r}; "
-                                   "SSM reserves names beginning with aws or ssm")
+        raise InvalidArgumentError(
+            f"--state-prefix: {prefix} starts with {prefix_levels[0]!r}; "
+            "SSM reserves names beginning with aws or ssm"
+        )
     levels = len([part for part in name.split("/") if part])
     if levels > SSM_MAX_LEVELS:
         raise InvalidArgumentError(
             f"--state-prefix: {prefix} has {len(prefix_levels)} levels, so the record {name} "
             f"would have {levels}; SSM allows at most {SSM_MAX_LEVELS} levels in a parameter name, "
-            f"which leaves the prefix at most {SSM_MAX_LEVELS - _RECORD_LEVELS}")
+            f"which leaves the prefix at most {SSM_MAX_LEVELS - _RECORD_LEVELS}"
+        )
     if len(name) > SSM_MAX_NAME:
         raise InvalidArgumentError(
             f"--state-prefix: the record name would be {len(name)} characters long "
             f"({prefix[:40]}.../{cluster}/incidents/{incident_id}/{record}); SSM allows "
             f"{SSM_MAX_NAME_WITH_ARN} counting the parameter's ARN, at most {SSM_MAX_NAME} for the "
-            f"name here: shorten the prefix by {len(name) - SSM_MAX_NAME} or more")
+            f"name here: shorten the prefix by {len(name) - SSM_MAX_NAME} or more"
+        )
     return name
 
 
@@ -155,8 +164,7 @@ def read_record(ssm: Any, parameter: str) -> DesiredCounts | None:
     return _parse(parameter, found["Value"], found)
 
 
-def open_records(ssm: Any, prefix: str, cluster: str,
-                 but: str) -> tuple[list[DesiredCounts], list[str]]:
+def open_records(ssm: Any, prefix: str, cluster: str, but: str) -> tuple[list[DesiredCounts], list[str]]:
     """The open records of the cluster's other incidents (every record but ``but``), and a
     warning for each record that cannot be read (it is left out, not guessed at)."""
     records: list[DesiredCounts] = []
@@ -179,8 +187,9 @@ def open_records(ssm: Any, prefix: str, cluster: str,
     return records, warnings
 
 
-def placed(ssm: Any, records: list[DesiredCounts], *, strict: bool = True
-           ) -> tuple[list[DesiredCounts], list[str]]:
+def placed(
+    ssm: Any, records: list[DesiredCounts], *, strict: bool = True
+) -> tuple[list[DesiredCounts], list[str]]:
     """``records`` with ``opened`` set: when each was opened, by SSM's clock (module doc).
 
     ``strict=False`` (stop-writes, which must not wait): a history that cannot be read leaves
@@ -196,9 +205,14 @@ def placed(ssm: Any, records: list[DesiredCounts], *, strict: bool = True
             if strict:
                 raise
             opened = _time(record.opened_at) or record.modified
-            warnings.append(f"{error}; incident {record.incident_id} is ordered by "
-                            + ("the opening time its record carries" if _time(record.opened_at)
-                               else "its record's last write"))
+            warnings.append(
+                f"{error}; incident {record.incident_id} is ordered by "
+                + (
+                    "the opening time its record carries"
+                    if _time(record.opened_at)
+                    else "its record's last write"
+                )
+            )
         out.append(with_fields(record, opened=opened))
     return out, warnings
 
@@ -206,12 +220,20 @@ def placed(ssm: Any, records: list[DesiredCounts], *, strict: bool = True
 def _opened(ssm: Any, record: DesiredCounts) -> datetime | None:
     if record.version == 1 and record.modified is not None:
         return record.modified  # created by this write: its own time is the opening
-    with aws_call(f"reading the history of desired-count record {record.parameter} (to tell "
-                  "which incident stopped writes first; needs ssm:GetParameterHistory)"):
+    with aws_call(
+        f"reading the history of desired-count record {record.parameter} (to tell "
+        "which incident stopped writes first; needs ssm:GetParameterHistory)"
+    ):
         pages = ssm.get_paginator("get_parameter_history").paginate(Name=record.parameter)
-        versions = sorted((v for page in pages for v in page["Parameters"]
-                           if record.version is None or v.get("Version", 0) <= record.version),
-                          key=lambda v: v.get("Version", 0))
+        versions = sorted(
+            (
+                v
+                for page in pages
+                for v in page["Parameters"]
+                if record.version is None or v.get("Version", 0) <= record.version
+            ),
+            key=lambda v: v.get("Version", 0),
+        )
     opening = None
     for version in reversed(versions):  # back from this version to the last one restored
         if _status(version.get("Value", "")) == RESTORED:
@@ -244,13 +266,23 @@ def _time(text: str) -> datetime | None:
 
 
 def _opened_text(moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(timezone.utc).isoformat(
-        timespec="microseconds").replace("+00:00", "Z")
+    return (
+        ""
+        if moment is None
+        else moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
 
 
-def save_desired_counts(ssm: Any, parameter: str, *, cluster: str, incident_id: str,
-                        counts: dict[str, int], replace: bool,
-                        opened: datetime | None = None) -> dict[str, int]:
+def save_desired_counts(
+    ssm: Any,
+    parameter: str,
+    *,
+    cluster: str,
+    incident_id: str,
+    counts: dict[str, int],
+    replace: bool,
+    opened: datetime | None = None,
+) -> dict[str, int]:
     """Write the record and return the counts now stored.
 
     With ``replace=False`` the write only creates: if another run recorded first (two engineers
@@ -267,34 +299,54 @@ def save_desired_counts(ssm: Any, parameter: str, *, cluster: str, incident_id: 
             counts = {**counts, **stored.counts}
             if stored.open:
                 opened = placed(ssm, [stored], strict=False)[0][0].opened
-    _overwrite(ssm, parameter, _record(cluster, incident_id, counts,
-                                       opened_at=_opened_text(opened)))
+    _overwrite(ssm, parameter, _record(cluster, incident_id, counts, opened_at=_opened_text(opened)))
     return dict(counts)
 
 
 def mark_restored(ssm: Any, record: DesiredCounts, *, cluster: str) -> None:
     """Close the record: writes are back. It is kept, as the incident's audit trail."""
-    _overwrite(ssm, record.parameter, _record(
-        cluster, record.incident_id, record.counts, status=RESTORED,
-        opened_at=_opened_text(record.opened) or record.opened_at))
+    _overwrite(
+        ssm,
+        record.parameter,
+        _record(
+            cluster,
+            record.incident_id,
+            record.counts,
+            status=RESTORED,
+            opened_at=_opened_text(record.opened) or record.opened_at,
+        ),
+    )
 
 
-def _record(cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED,
-            opened_at: str = "") -> str:
-    return json.dumps({"version": RECORD_VERSION, "cluster": cluster, "incident_id": incident_id,
-                       "status": status, "updated_at": iso(utc_now()),
-                       **({"opened_at": opened_at} if opened_at else {}),
-                       "desired_counts": dict(sorted(counts.items()))},
-                      separators=(",", ":"))
+def _record(
+    cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED, opened_at: str = ""
+) -> str:
+    return json.dumps(
+        {
+            "version": RECORD_VERSION,
+            "cluster": cluster,
+            "incident_id": incident_id,
+            "status": status,
+            "updated_at": iso(utc_now()),
+            **({"opened_at": opened_at} if opened_at else {}),
+            "desired_counts": dict(sorted(counts.items())),
+        },
+        separators=(",", ":"),
+    )
 
 
 def _create(ssm: Any, parameter: str, value: str) -> bool:
     with aws_call(f"recording desired counts in {parameter}"):
         try:
             # Intelligent-Tiering moves to the advanced tier by itself past 4 KB (many services).
-            ssm.put_parameter(Name=parameter, Value=value, Type="String", Overwrite=False,
-                              Tier="Intelligent-Tiering",
-                              Description="desired counts before stop-writes (incident-guardrails)")
+            ssm.put_parameter(
+                Name=parameter,
+                Value=value,
+                Type="String",
+                Overwrite=False,
+                Tier="Intelligent-Tiering",
+                Description="desired counts before stop-writes (incident-guardrails)",
+            )
         except ssm.exceptions.ParameterAlreadyExists:
             return False
     return True
@@ -302,8 +354,9 @@ def _create(ssm: Any, parameter: str, value: str) -> bool:
 
 def _overwrite(ssm: Any, parameter: str, value: str) -> None:
     with aws_call(f"updating desired-count record {parameter}"):
-        ssm.put_parameter(Name=parameter, Value=value, Type="String", Overwrite=True,
-                          Tier="Intelligent-Tiering")
+        ssm.put_parameter(
+            Name=parameter, Value=value, Type="String", Overwrite=True, Tier="Intelligent-Tiering"
+        )
 
 
 def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> DesiredCounts:
@@ -313,19 +366,27 @@ def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> D
         data = json.loads(value)
         counts = data["desired_counts"]
         if not isinstance(counts, dict) or not all(
-                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                for k, v in counts.items()):
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+            for k, v in counts.items()
+        ):
             raise ValueError
         status = data.get("status", STOPPED)
         if status not in (STOPPED, RESTORED):
             raise ValueError
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise RefusedError(f"desired-count record {parameter} is not valid; inspect its SSM "
-                           "history and repair it before stopping or restoring writes") from None
+        raise RefusedError(
+            f"desired-count record {parameter} is not valid; inspect its SSM "
+            "history and repair it before stopping or restoring writes"
+        ) from None
     modified = (found or {}).get("LastModifiedDate")
     opened_at = data.get("opened_at")
-    return DesiredCounts(parameter=parameter, incident_id=parameter.split("/")[-2], counts=counts,
-                         updated_at=str(data.get("updated_at") or ""), restored=status == RESTORED,
-                         modified=modified if isinstance(modified, datetime) else None,
-                         version=(found or {}).get("Version"),
-                         opened_at=opened_at if isinstance(opened_at, str) else "")
+    return DesiredCounts(
+        parameter=parameter,
+        incident_id=parameter.split("/")[-2],
+        counts=counts,
+        updated_at=str(data.get("updated_at") or ""),
+        restored=status == RESTORED,
+        modified=modified if isinstance(modified, datetime) else None,
+        version=(found or {}).get("Version"),
+        opened_at=opened_at if isinstance(opened_at, str) else "",
+    )

@@ -1,4 +1,5 @@
 """Helpers shared by the read-only investigation actions: look-back windows and ranked counts."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,7 @@ def parse_since(text: str, flag: str = "--since", maximum: timedelta = MAX_LOOKB
     if window < timedelta(minutes=1):
         raise InvalidArgumentError(f"{flag}: {text!r} is shorter than one minute")
     if window > maximum:
-        raise InvalidArgumentError(f"{flag}: {text!r} is longer than the maximum "
-                                   f"{maximum.days}d")
+        raise InvalidArgumentError(f"{flag}: {text!r} is longer than the maximum {maximum.days}d")
     return window
 
 

@@ -3,6 +3,7 @@
 The event holds the action's arguments by name, plus an optional ``dry_run``. A failure raises,
 so that asynchronous invocations reach the function's failure destination.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ _clients: AwsClients | None = None  # reused across warm invocations
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     name, arguments, dry_run = parse_event(event)
     result = invoke(name, _shared_clients(), arguments, dry_run=dry_run).to_dict()
-    logger.info(json.dumps({"action": name, "ok": result["ok"], "changed": result["changed"],
-                            "dry_run": dry_run}))
+    logger.info(
+        json.dumps({"action": name, "ok": result["ok"], "changed": result["changed"], "dry_run": dry_run})
+    )
     return result
 
 

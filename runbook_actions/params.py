@@ -1,4 +1,5 @@
 """Declared parameters, parsed the same way from the command line and from Lambda events."""
+
 from __future__ import annotations
 
 import os

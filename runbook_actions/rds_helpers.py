@@ -1,4 +1,5 @@
 """Aurora look-ups, time parsing and a bounded wait, shared by the P0-B database actions."""
+
 from __future__ import annotations
 
 import time
@@ -15,10 +16,18 @@ DEFAULT_WAIT_SECONDS = 840
 MAX_WAIT_SECONDS = 6 * 3600
 POLL_SECONDS = 15
 # States from which a cluster or snapshot will not become available without someone acting.
-FAILED_STATUSES = frozenset({
-    "failed", "deleting", "incompatible-restore", "incompatible-parameters",
-    "inaccessible-encryption-credentials", "incompatible-network", "stopped", "stopping",
-})
+FAILED_STATUSES = frozenset(
+    {
+        "failed",
+        "deleting",
+        "incompatible-restore",
+        "incompatible-parameters",
+        "inaccessible-encryption-credentials",
+        "incompatible-network",
+        "stopped",
+        "stopping",
+    }
+)
 
 
 def utc_now() -> datetime:
@@ -40,12 +49,14 @@ def parse_iso_time(flag: str, text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidArgumentError(
-            f"{flag}: {text!r} is not an ISO-8601 time such as 2026-11-26T03:00:00Z") from None
+            f"{flag}: {text!r} is not an ISO-8601 time such as 2026-11-26T03:00:00Z"
+        ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         # A bare time is ambiguous between UTC and the on-call engineer's local time (IST):
         # a 5.5-hour mistake in a restore point is data loss, so ask instead of guessing.
         raise InvalidArgumentError(
-            f"{flag}: {text!r} has no timezone; add Z for UTC or an offset such as +05:30")
+            f"{flag}: {text!r} has no timezone; add Z for UTC or an offset such as +05:30"
+        )
     return moment.astimezone(timezone.utc)
 
 
@@ -67,8 +78,9 @@ def describe_db_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
 def find_cluster_snapshot(rds: Any, snapshot_id: str) -> dict[str, Any] | None:
     with aws_call(f"describing cluster snapshot {snapshot_id}"):
         try:
-            found = rds.describe_db_cluster_snapshots(
-                DBClusterSnapshotIdentifier=snapshot_id)["DBClusterSnapshots"]
+            found = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=snapshot_id)[
+                "DBClusterSnapshots"
+            ]
         except rds.exceptions.DBClusterSnapshotNotFoundFault:
             return None
     return found[0] if found else None
@@ -96,10 +108,16 @@ class WaitOutcome:
     waited_seconds: int
 
 
-def wait_for_status(read_status: Callable[[], str], *, what: str, timeout_seconds: int,
-                    poll_seconds: float = POLL_SECONDS, ready: str = "available",
-                    sleep: Callable[[float], None] = time.sleep,
-                    clock: Callable[[], float] = time.monotonic) -> WaitOutcome:
+def wait_for_status(
+    read_status: Callable[[], str],
+    *,
+    what: str,
+    timeout_seconds: int,
+    poll_seconds: float = POLL_SECONDS,
+    ready: str = "available",
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> WaitOutcome:
     """Poll until ``ready``, a failed state (AwsCallError) or the timeout (``ready=False``).
 
     A timeout is not an error: the resource is still being built, and the caller reports

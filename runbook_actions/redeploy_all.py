@@ -11,6 +11,7 @@ redeployed for those versions and only retries the rest. A secret with an unfini
 secret ids every run redeploys every chosen service. The ids are deliberately not taken from
 ZELLY_DB_SECRET_ID: a later redeploy for some other secret would then skip every service.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,18 +34,26 @@ TAG_DEPLOYMENT = f"{TAG_PREFIX}:redeploy-deployment"
 TAG_AT = f"{TAG_PREFIX}:redeploy-at"
 
 
-def redeploy_all(clients: AwsClients, *, cluster: str, services: list[str] | None = None,
-                 secret_ids: list[str] | None = None, force: bool = False,
-                 dry_run: bool = False) -> ActionResult:
-    described = describe_services(clients.ecs, cluster,
-                                  services or list_service_names(clients.ecs, cluster))
+def redeploy_all(
+    clients: AwsClients,
+    *,
+    cluster: str,
+    services: list[str] | None = None,
+    secret_ids: list[str] | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> ActionResult:
+    described = describe_services(clients.ecs, cluster, services or list_service_names(clients.ecs, cluster))
     versions = _current_versions(clients.secretsmanager, secret_ids or [], force)
     key = _redeploy_key(versions) if versions else None
     ecs = paced(clients.ecs)  # 2-3 ECS calls per service: keep them within ECS's rate limits
-    reports = fan_out(lambda service: _service_report(ecs, cluster, service, key, force, dry_run),
-                      described)
-    details = {"cluster": cluster, "secret_versions": versions, "services": reports,
-               "summary": _summary(reports, dry_run)}
+    reports = fan_out(lambda service: _service_report(ecs, cluster, service, key, force, dry_run), described)
+    details = {
+        "cluster": cluster,
+        "secret_versions": versions,
+        "services": reports,
+        "summary": _summary(reports, dry_run),
+    }
     if dry_run:
         details["would_change"] = bool(details["summary"]["would_redeploy"])
     changed = any(report.get("redeployed") for report in reports)
@@ -59,14 +68,17 @@ def _current_versions(sm: Any, secret_ids: list[str], force: bool) -> dict[str, 
         with aws_call(f"describing secret {secret_id}"):
             stages = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
         current = next((v for v, labels in stages.items() if "AWSCURRENT" in labels), None)
-        pending = next((v for v, labels in stages.items()
-                        if "AWSPENDING" in labels and "AWSCURRENT" not in labels), None)
+        pending = next(
+            (v for v, labels in stages.items() if "AWSPENDING" in labels and "AWSCURRENT" not in labels), None
+        )
         if current is None:
             raise RefusedError(f"secret {secret_id} has no AWSCURRENT version")
         if pending is not None and not force:
-            raise RefusedError(f"secret {secret_id} has an unfinished rotation (AWSPENDING "
-                               f"version {pending}); services would start with the old value. "
-                               f"Finish it (rerun rotate-db-credentials) or pass --force")
+            raise RefusedError(
+                f"secret {secret_id} has an unfinished rotation (AWSPENDING "
+                f"version {pending}); services would start with the old value. "
+                f"Finish it (rerun rotate-db-credentials) or pass --force"
+            )
         versions[secret_id] = current
     return versions
 
@@ -77,11 +89,16 @@ def _redeploy_key(versions: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _service_report(ecs: Any, cluster: str, service: dict[str, Any], key: str | None,
-                    force: bool, dry_run: bool) -> dict[str, Any]:
+def _service_report(
+    ecs: Any, cluster: str, service: dict[str, Any], key: str | None, force: bool, dry_run: bool
+) -> dict[str, Any]:
     name = service["serviceName"]
-    report: dict[str, Any] = {"service": name, "ok": True, "redeployed": False,
-                              "deployment_before": _primary_deployment(service)}
+    report: dict[str, Any] = {
+        "service": name,
+        "ok": True,
+        "redeployed": False,
+        "deployment_before": _primary_deployment(service),
+    }
     try:
         if key and not force and _already_redeployed(ecs, service, key):
             return {**report, "skipped": "already redeployed for these secret versions"}
@@ -96,8 +113,7 @@ def _service_report(ecs: Any, cluster: str, service: dict[str, Any], key: str | 
 
 
 def _primary_deployment(service: dict[str, Any]) -> str | None:
-    return next((d["id"] for d in service.get("deployments", []) if d.get("status") == "PRIMARY"),
-                None)
+    return next((d["id"] for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None)
 
 
 def _already_redeployed(ecs: Any, service: dict[str, Any], key: str) -> bool:
@@ -117,15 +133,22 @@ def _force_deployment(ecs: Any, cluster: str, name: str) -> str | None:
 def _record(ecs: Any, service_arn: str, key: str, deployment: str | None) -> None:
     at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with aws_call("recording the redeploy on the service (the redeploy itself was started)"):
-        ecs.tag_resource(resourceArn=service_arn, tags=[
-            {"key": TAG_FOR, "value": key}, {"key": TAG_DEPLOYMENT, "value": deployment or "?"},
-            {"key": TAG_AT, "value": at}])
+        ecs.tag_resource(
+            resourceArn=service_arn,
+            tags=[
+                {"key": TAG_FOR, "value": key},
+                {"key": TAG_DEPLOYMENT, "value": deployment or "?"},
+                {"key": TAG_AT, "value": at},
+            ],
+        )
 
 
 def _summary(reports: list[dict[str, Any]], dry_run: bool) -> dict[str, list[str]]:
-    summary = {"redeployed": [r["service"] for r in reports if r["redeployed"]],
-               "skipped": [r["service"] for r in reports if r.get("skipped")],
-               "failed": [r["service"] for r in reports if not r["ok"]]}
+    summary = {
+        "redeployed": [r["service"] for r in reports if r["redeployed"]],
+        "skipped": [r["service"] for r in reports if r.get("skipped")],
+        "failed": [r["service"] for r in reports if not r["ok"]],
+    }
     if dry_run:
         summary["would_redeploy"] = [r["service"] for r in reports if r.get("would_redeploy")]
     return summary
@@ -134,16 +157,33 @@ def _summary(reports: list[dict[str, Any]], dry_run: bool) -> dict[str, list[str
 ACTION = Action(
     name=NAME,
     summary="Force a new deployment of every service (in parallel) to pick up rotated secrets.",
-    params=(CLUSTER, SERVICES,
-            Param("secret_ids", str, "secrets the services must pick up; a rerun skips services "
-                  "already redeployed for their current versions", multiple=True,
-                  pattern=r"[A-Za-z0-9/_+=.@:\-]{1,1024}"),
-            Param("force", bool, "redeploy even services already redeployed for these versions, "
-                  "and despite an unfinished rotation", default=False)),
+    params=(
+        CLUSTER,
+        SERVICES,
+        Param(
+            "secret_ids",
+            str,
+            "secrets the services must pick up; a rerun skips services "
+            "already redeployed for their current versions",
+            multiple=True,
+            pattern=r"[A-Za-z0-9/_+=.@:\-]{1,1024}",
+        ),
+        Param(
+            "force",
+            bool,
+            "redeploy even services already redeployed for these versions, "
+            "and despite an unfinished rotation",
+            default=False,
+        ),
+    ),
     run=redeploy_all,
-    iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
-         IamGrant(("ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTagsForResource",
-                   "ecs:TagResource"), "ecs-service"),
-         IamGrant(("secretsmanager:DescribeSecret",), "secret")),
+    iam=(
+        IamGrant(("ecs:ListServices",), "ecs-cluster"),
+        IamGrant(
+            ("ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTagsForResource", "ecs:TagResource"),
+            "ecs-service",
+        ),
+        IamGrant(("secretsmanager:DescribeSecret",), "secret"),
+    ),
     mutating=True,
 )

@@ -1,4 +1,5 @@
 """Every runbook action, found by looking for an ``ACTION`` in the package's modules."""
+
 from __future__ import annotations
 
 import importlib

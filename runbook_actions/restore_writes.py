@@ -40,6 +40,7 @@ a reason to believe 0 was its count before the incident:
   are left at 0 with a warning, and the record is then marked restored. A flag naming services,
   not a blanket "yes", so the responder has looked at which services stay down.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,26 +51,46 @@ from .common_params import CLUSTER, ECS_NAME, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import InvalidArgumentError, NotFoundError, RefusedError, RunbookError
 from .fleet import set_desired_counts
-from .incident_state import (STATE_PREFIX, DesiredCounts, desired_counts_parameter, mark_restored,
-                             open_records, placed, read_record)
+from .incident_state import (
+    STATE_PREFIX,
+    DesiredCounts,
+    desired_counts_parameter,
+    mark_restored,
+    open_records,
+    placed,
+    read_record,
+)
 from .params import Param
 
 NAME = "restore-writes"
-ALLOW_ZERO = Param("allow_zero", str, "services the record holds at 0 that are meant to stay at 0 "
-                   "(needed only when the record holds every service at 0)", multiple=True,
-                   pattern=ECS_NAME)
+ALLOW_ZERO = Param(
+    "allow_zero",
+    str,
+    "services the record holds at 0 that are meant to stay at 0 "
+    "(needed only when the record holds every service at 0)",
+    multiple=True,
+    pattern=ECS_NAME,
+)
 
 
-def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
-                   state_prefix: str, allow_zero: list[str] | None = None,
-                   dry_run: bool = False) -> ActionResult:
+def restore_writes(
+    clients: AwsClients,
+    *,
+    cluster: str,
+    incident_id: str,
+    state_prefix: str,
+    allow_zero: list[str] | None = None,
+    dry_run: bool = False,
+) -> ActionResult:
     ecs = clients.ecs
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)
     record = read_record(clients.ssm, parameter)
     if record is None:
-        raise NotFoundError(f"no desired counts recorded for incident {incident_id} on cluster "
-                            f"{cluster} (SSM parameter {parameter}); was stop-writes run with this "
-                            "--incident-id?")
+        raise NotFoundError(
+            f"no desired counts recorded for incident {incident_id} on cluster "
+            f"{cluster} (SSM parameter {parameter}); was stop-writes run with this "
+            "--incident-id?"
+        )
     recorded = record.counts
     allowed = _check_allow_zero(record, allow_zero or [])
     # The other records before the counts: a stop-writes records before it scales, so a zero
@@ -78,38 +99,63 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
     existing = set(list_service_names(ecs, cluster))
     present = sorted(set(recorded) & existing)
     current = _desired_counts(ecs, cluster, present)
-    targets = {name: recorded[name] for name in present
-               if recorded[name] > 0 and current[name] != recorded[name]}
+    targets = {
+        name: recorded[name] for name in present if recorded[name] > 0 and current[name] != recorded[name]
+    }
     if not record.open:
         _refuse_undoing_a_newer_stop(record, targets, current, others)
     else:
         _refuse_while_a_newer_stop_holds(clients, record, targets, others)
     details: dict[str, Any] = {
-        "cluster": cluster, "incident_id": incident_id, "record_parameter": parameter,
+        "cluster": cluster,
+        "incident_id": incident_id,
+        "record_parameter": parameter,
         "recorded_counts": recorded,
         "already_restored": sorted(name for name in present if current[name] == recorded[name]),
-        "recorded_at_zero_left_running": sorted(name for name in present
-                                                if recorded[name] == 0 and current[name] > 0),
+        "recorded_at_zero_left_running": sorted(
+            name for name in present if recorded[name] == 0 and current[name] > 0
+        ),
         "not_in_record": sorted(existing - set(recorded)),
-        "warnings": [f"service {name} is in the record but no longer exists in {cluster}"
-                     for name in sorted(set(recorded) - existing)] + warnings,
+        "warnings": [
+            f"service {name} is in the record but no longer exists in {cluster}"
+            for name in sorted(set(recorded) - existing)
+        ]
+        + warnings,
     }
     if dry_run:
         held = _held_at_zero(recorded, current, others)
         left = _left_at_zero(record, current, held, allowed, details["warnings"])
         note = "; ".join(filter(None, [_held_note(held).get("note"), _left_note(record, left)]))
-        return ActionResult(NAME, ok=not note, changed=False, dry_run=True, details={
-            **details, "would_restore": [{"service": name, "from": current[name], "to": count}
-                                         for name, count in sorted(targets.items())],
-            "held_at_zero": held, "left_at_zero": left, **({"note": note} if note else {}),
-            "would_change": bool(targets) or (record.open and not note)})
+        return ActionResult(
+            NAME,
+            ok=not note,
+            changed=False,
+            dry_run=True,
+            details={
+                **details,
+                "would_restore": [
+                    {"service": name, "from": current[name], "to": count}
+                    for name, count in sorted(targets.items())
+                ],
+                "held_at_zero": held,
+                "left_at_zero": left,
+                **({"note": note} if note else {}),
+                "would_change": bool(targets) or (record.open and not note),
+            },
+        )
     restored, failed = set_desired_counts(ecs, cluster, targets, current)
     # Described again: success is what the services are at now, not what the calls answered.
     after = _desired_counts(ecs, cluster, present) if restored else current
     failed_names = {f["service"] for f in failed}
-    details.update(restored=restored, failed=failed, not_at_recorded_count=[
-        {"service": name, "desired": after[name], "recorded": recorded[name]} for name in present
-        if recorded[name] > 0 and after[name] != recorded[name] and name not in failed_names])
+    details.update(
+        restored=restored,
+        failed=failed,
+        not_at_recorded_count=[
+            {"service": name, "desired": after[name], "recorded": recorded[name]}
+            for name in present
+            if recorded[name] > 0 and after[name] != recorded[name] and name not in failed_names
+        ],
+    )
     if restored:
         # Read again after the services were described: a stop-writes that recorded while this
         # run was scaling must win, whichever of the two scaled last.
@@ -118,8 +164,9 @@ def restore_writes(clients: AwsClients, *, cluster: str, incident_id: str,
         if overtaken:
             return _give_way(clients, record, cluster, overtaken, after, details)
     details["held_at_zero"] = _held_at_zero(recorded, after, others)
-    details["left_at_zero"] = _left_at_zero(record, after, details["held_at_zero"], allowed,
-                                            details["warnings"])
+    details["left_at_zero"] = _left_at_zero(
+        record, after, details["held_at_zero"], allowed, details["warnings"]
+    )
     return _finish(clients, record, cluster, changed=bool(restored), details=details)
 
 
@@ -128,30 +175,43 @@ def _check_allow_zero(record: DesiredCounts, names: list[str]) -> set[str]:
     before anything is read from ECS or changed)."""
     for name in names:
         if name not in record.counts:
-            raise InvalidArgumentError(f"--allow-zero: {name} is not in the record of incident "
-                                       f"{record.incident_id} ({record.parameter})")
+            raise InvalidArgumentError(
+                f"--allow-zero: {name} is not in the record of incident "
+                f"{record.incident_id} ({record.parameter})"
+            )
         if record.counts[name] > 0:
             raise InvalidArgumentError(
                 f"--allow-zero: {name} is recorded at {record.counts[name]}; restore-writes brings "
-                "it back to that count, --allow-zero only names services the record holds at 0")
+                "it back to that count, --allow-zero only names services the record holds at 0"
+            )
     return set(names)
 
 
-def _left_at_zero(record: DesiredCounts, counts: dict[str, int], held: dict[str, list[str]],
-                  allowed: set[str], warnings: list[str]) -> list[str]:
+def _left_at_zero(
+    record: DesiredCounts,
+    counts: dict[str, int],
+    held: dict[str, list[str]],
+    allowed: set[str],
+    warnings: list[str],
+) -> list[str]:
     """The services the record holds at 0 that are at 0 and that nothing says were at 0 before
     the incident (see the module's doc). Warnings are added for the ones left at 0 anyway."""
     held_names = {name for names in held.values() for name in names}
-    at_zero = sorted(name for name, count in counts.items()
-                     if count == 0 and record.counts.get(name) == 0 and name not in held_names)
+    at_zero = sorted(
+        name
+        for name, count in counts.items()
+        if count == 0 and record.counts.get(name) == 0 and name not in held_names
+    )
     every_zero = not any(record.counts.values())
     left = []
     for name in at_zero:
         if name in allowed:
             warnings.append(f"service {name} is left at 0, as --allow-zero says")
         elif not every_zero:
-            warnings.append(f"service {name} was recorded at 0 while other services ran (scaled "
-                            "to 0 before the incident?) and is left at 0")
+            warnings.append(
+                f"service {name} was recorded at 0 while other services ran (scaled "
+                "to 0 before the incident?) and is left at 0"
+            )
         else:
             left.append(name)
     return left
@@ -161,24 +221,28 @@ def _left_note(record: DesiredCounts, left: list[str]) -> str | None:
     if not left:
         return None
     names = " ".join(left)
-    return (f"the record of incident {record.incident_id} holds every service at 0: stop-writes "
-            "recorded zeros as originals (writes were already stopped when it ran: by another "
-            "incident under another --state-prefix, or by hand), so it brings nothing back and "
-            f"{', '.join(left)} are still at 0. Find the record that holds their counts and "
-            "restore writes with it; if they are meant to stay at 0, rerun with --allow-zero "
-            f"{names}")
+    return (
+        f"the record of incident {record.incident_id} holds every service at 0: stop-writes "
+        "recorded zeros as originals (writes were already stopped when it ran: by another "
+        "incident under another --state-prefix, or by hand), so it brings nothing back and "
+        f"{', '.join(left)} are still at 0. Find the record that holds their counts and "
+        "restore writes with it; if they are meant to stay at 0, rerun with --allow-zero "
+        f"{names}"
+    )
 
 
-def _refuse_while_a_newer_stop_holds(clients: AwsClients, record: DesiredCounts,
-                                     targets: dict[str, int], others: list[DesiredCounts]) -> None:
+def _refuse_while_a_newer_stop_holds(
+    clients: AwsClients, record: DesiredCounts, targets: dict[str, int], others: list[DesiredCounts]
+) -> None:
     """Refuse to restart writes that an incident opened after this one still holds at 0."""
     newer = _stopped_since(clients, record, targets, others)
     if newer:
         raise RefusedError(_newer_stop_message(record, newer) + "; nothing was changed")
 
 
-def _stopped_since(clients: AwsClients, record: DesiredCounts, services: Any,
-                   others: list[DesiredCounts]) -> dict[str, tuple[DesiredCounts, list[str]]]:
+def _stopped_since(
+    clients: AwsClients, record: DesiredCounts, services: Any, others: list[DesiredCounts]
+) -> dict[str, tuple[DesiredCounts, list[str]]]:
     """The open records opened after ``record`` that hold some of ``services``, by incident,
     newest first (the one to restore first: it would refuse for none of the others). Only
     those records, and this one, are placed (their opening read from SSM's history)."""
@@ -186,45 +250,58 @@ def _stopped_since(clients: AwsClients, record: DesiredCounts, services: Any,
     if not holding:
         return {}
     [record, *holding], _ = placed(clients.ssm, [record, *holding])
-    return {other.incident_id: (other, other.holds(services))
-            for other in sorted(holding, key=DesiredCounts.age, reverse=True)
-            if other.newer(record)}
+    return {
+        other.incident_id: (other, other.holds(services))
+        for other in sorted(holding, key=DesiredCounts.age, reverse=True)
+        if other.newer(record)
+    }
 
 
-def _newer_stop_message(record: DesiredCounts,
-                        newer: dict[str, tuple[DesiredCounts, list[str]]]) -> str:
+def _newer_stop_message(record: DesiredCounts, newer: dict[str, tuple[DesiredCounts, list[str]]]) -> str:
     names = ", ".join(newer)
-    held = "; ".join(f"{incident} holds {', '.join(services)} at 0 (its record "
-                     f"{other.parameter} keeps their counts)"
-                     for incident, (other, services) in newer.items())
+    held = "; ".join(
+        f"{incident} holds {', '.join(services)} at 0 (its record {other.parameter} keeps their counts)"
+        for incident, (other, services) in newer.items()
+    )
     first = next(iter(newer))
-    return (f"writes of incident {record.incident_id} are not restored: incident(s) {names} "
-            f"stopped writes after it and are still open ({held}); restoring "
-            f"{record.incident_id} now would restart writes {names} stopped. When {first} is over, "
-            f"run restore-writes --incident-id {first}, then rerun this command to mark "
-            f"{record.incident_id} restored")
+    return (
+        f"writes of incident {record.incident_id} are not restored: incident(s) {names} "
+        f"stopped writes after it and are still open ({held}); restoring "
+        f"{record.incident_id} now would restart writes {names} stopped. When {first} is over, "
+        f"run restore-writes --incident-id {first}, then rerun this command to mark "
+        f"{record.incident_id} restored"
+    )
 
 
-def _give_way(clients: AwsClients, record: DesiredCounts, cluster: str,
-              newer: dict[str, tuple[DesiredCounts, list[str]]], after: dict[str, int],
-              details: dict[str, Any]) -> ActionResult:
+def _give_way(
+    clients: AwsClients,
+    record: DesiredCounts,
+    cluster: str,
+    newer: dict[str, tuple[DesiredCounts, list[str]]],
+    after: dict[str, int],
+    details: dict[str, Any],
+) -> ActionResult:
     """A newer stop recorded while this run scaled up: put its services back to 0."""
     held = sorted({name for _, services in newer.values() for name in services})
     stopped, failed = set_desired_counts(clients.ecs, cluster, {name: 0 for name in held}, after)
-    details.update(stopped_again=stopped, failed=details["failed"] + failed,
-                   held_by_newer_incident={incident: services
-                                           for incident, (_, services) in newer.items()},
-                   note=_newer_stop_message(record, newer) + "; the services this run had "
-                        "brought back that it holds were scaled to 0 again")
+    details.update(
+        stopped_again=stopped,
+        failed=details["failed"] + failed,
+        held_by_newer_incident={incident: services for incident, (_, services) in newer.items()},
+        note=_newer_stop_message(record, newer) + "; the services this run had "
+        "brought back that it holds were scaled to 0 again",
+    )
     return ActionResult(NAME, ok=False, changed=True, dry_run=False, details=details)
 
 
-def _finish(clients: AwsClients, record: DesiredCounts, cluster: str, changed: bool,
-            details: dict[str, Any]) -> ActionResult:
+def _finish(
+    clients: AwsClients, record: DesiredCounts, cluster: str, changed: bool, details: dict[str, Any]
+) -> ActionResult:
     """ok only when every service is back; then (once) the record is marked restored."""
     if details["failed"] or details["not_at_recorded_count"]:
-        details["note"] = ("some services are not back at their recorded counts; rerun the same "
-                           "command to finish")
+        details["note"] = (
+            "some services are not back at their recorded counts; rerun the same command to finish"
+        )
     held = _held_note(details["held_at_zero"])
     left = _left_note(record, details["left_at_zero"])
     if held or left:
@@ -234,18 +311,20 @@ def _finish(clients: AwsClients, record: DesiredCounts, cluster: str, changed: b
             mark_restored(clients.ssm, record, cluster=cluster)
             changed, details["record"] = True, "marked restored"
         except RunbookError as error:
-            details["note"] = (f"every service is back, but the record could not be marked "
-                               f"restored ({error}); rerun the same command to mark it")
-    return ActionResult(NAME, ok="note" not in details, changed=changed, dry_run=False,
-                        details=details)
+            details["note"] = (
+                f"every service is back, but the record could not be marked "
+                f"restored ({error}); rerun the same command to mark it"
+            )
+    return ActionResult(NAME, ok="note" not in details, changed=changed, dry_run=False, details=details)
 
 
 def _desired_counts(ecs: Any, cluster: str, names: list[str]) -> dict[str, int]:
     return {s["serviceName"]: s["desiredCount"] for s in describe_services(ecs, cluster, names)}
 
 
-def _held_at_zero(recorded: dict[str, int], counts: dict[str, int],
-                  others: list[DesiredCounts]) -> dict[str, list[str]]:
+def _held_at_zero(
+    recorded: dict[str, int], counts: dict[str, int], others: list[DesiredCounts]
+) -> dict[str, list[str]]:
     """Services this record holds at 0 that are at 0, while another incident's open record
     holds them above 0: by incident."""
     held: dict[str, list[str]] = {}
@@ -261,20 +340,31 @@ def _held_note(held: dict[str, list[str]]) -> dict[str, str]:
     if not held:
         return {}
     incidents = ", ".join(sorted(held))
-    return {"note": f"services this record holds at 0 are at 0 while open incident(s) {incidents} "
-                    "recorded them above 0; this record does not restore them: run "
-                    + " and ".join(f"restore-writes --incident-id {i}" for i in sorted(held))
-                    + " when that incident allows"}
+    return {
+        "note": f"services this record holds at 0 are at 0 while open incident(s) {incidents} "
+        "recorded them above 0; this record does not restore them: run "
+        + " and ".join(f"restore-writes --incident-id {i}" for i in sorted(held))
+        + " when that incident allows"
+    }
 
 
-def _refuse_undoing_a_newer_stop(record: DesiredCounts, targets: dict[str, int],
-                                 current: dict[str, int], others: list[DesiredCounts]) -> None:
-    held = sorted({other.incident_id for other in others for name in targets
-                   if current[name] == 0 and name in other.counts})
+def _refuse_undoing_a_newer_stop(
+    record: DesiredCounts, targets: dict[str, int], current: dict[str, int], others: list[DesiredCounts]
+) -> None:
+    held = sorted(
+        {
+            other.incident_id
+            for other in others
+            for name in targets
+            if current[name] == 0 and name in other.counts
+        }
+    )
     if held:
-        raise RefusedError(f"writes of incident {record.incident_id} were already restored "
-                           f"({record.updated_at}); services are now stopped by open incident "
-                           f"{', '.join(held)}: run restore-writes --incident-id {held[0]} instead")
+        raise RefusedError(
+            f"writes of incident {record.incident_id} were already restored "
+            f"({record.updated_at}); services are now stopped by open incident "
+            f"{', '.join(held)}: run restore-writes --incident-id {held[0]} instead"
+        )
 
 
 ACTION = Action(
@@ -282,11 +372,15 @@ ACTION = Action(
     summary="Scale every service back to the desired count stop-writes recorded, in parallel.",
     params=(CLUSTER, INCIDENT_ID, STATE_PREFIX, ALLOW_ZERO),
     run=restore_writes,
-    iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
-         IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
-         # GetParametersByPath: the other incidents' records; GetParameterHistory: when each was
-         # opened, which orders the incidents; PutParameter: marks it restored.
-         IamGrant(("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath",
-                   "ssm:PutParameter"), "ssm-state-parameter")),
+    iam=(
+        IamGrant(("ecs:ListServices",), "ecs-cluster"),
+        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
+        # GetParametersByPath: the other incidents' records; GetParameterHistory: when each was
+        # opened, which orders the incidents; PutParameter: marks it restored.
+        IamGrant(
+            ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath", "ssm:PutParameter"),
+            "ssm-state-parameter",
+        ),
+    ),
     mutating=True,
 )

@@ -4,6 +4,7 @@ Unlike the guide's ``revision - 1``, deregistered revisions are skipped. The rol
 on the service as tags (before it is made), so running the same command again right after does
 not roll back a second time (onto an even older revision) unless --force is given.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -24,9 +25,15 @@ TAG_TO = f"{TAG_PREFIX}:rollback-to"
 TAG_AT = f"{TAG_PREFIX}:rollback-at"
 
 
-def rollback_service(clients: AwsClients, *, cluster: str, service: str,
-                     to_revision: int | None = None, force: bool = False,
-                     dry_run: bool = False) -> ActionResult:
+def rollback_service(
+    clients: AwsClients,
+    *,
+    cluster: str,
+    service: str,
+    to_revision: int | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> ActionResult:
     ecs = clients.ecs
     described = describe_service(ecs, cluster, service)
     current = described["taskDefinition"]
@@ -35,37 +42,59 @@ def rollback_service(clients: AwsClients, *, cluster: str, service: str,
     if to_revision is None and not force:
         earlier = _earlier_rollback(ecs, described["serviceArn"], current)
         if earlier:
-            return ActionResult(NAME, ok=True, changed=False, dry_run=dry_run, details={
-                **base, "to": earlier["to"], "already_rolled_back": True, "earlier_rollback": earlier,
-                "note": "service is still on the revision an earlier rollback chose; "
-                        "pass --force to roll back further"})
+            return ActionResult(
+                NAME,
+                ok=True,
+                changed=False,
+                dry_run=dry_run,
+                details={
+                    **base,
+                    "to": earlier["to"],
+                    "already_rolled_back": True,
+                    "earlier_rollback": earlier,
+                    "note": "service is still on the revision an earlier rollback chose; "
+                    "pass --force to roll back further",
+                },
+            )
     if to_revision == revision:
-        return ActionResult(NAME, ok=True, changed=False, dry_run=dry_run, details={
-            **base, "to": base["from"], "note": f"already on revision {revision}"})
-    target = (_chosen_revision(ecs, family, to_revision) if to_revision is not None
-              else _previous_active_revision(ecs, family, revision))
+        return ActionResult(
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=dry_run,
+            details={**base, "to": base["from"], "note": f"already on revision {revision}"},
+        )
+    target = (
+        _chosen_revision(ecs, family, to_revision)
+        if to_revision is not None
+        else _previous_active_revision(ecs, family, revision)
+    )
     details = {**base, "to": short_task_definition(target)}
     if dry_run:
-        return ActionResult(NAME, ok=True, changed=False, dry_run=True,
-                            details={**details, "would_change": True})
+        return ActionResult(
+            NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": True}
+        )
     # Recorded before rolling back: recorded after, a failed record would make the rerun roll
     # back a second time. A record whose rollback then fails matches no deployed revision.
     _record_rollback(ecs, described["serviceArn"], details)
     with aws_call(f"rolling back {service} to {details['to']}"):
-        ecs.update_service(cluster=cluster, service=service, taskDefinition=target,
-                           forceNewDeployment=True)
+        ecs.update_service(cluster=cluster, service=service, taskDefinition=target, forceNewDeployment=True)
     return ActionResult(NAME, ok=True, changed=True, dry_run=False, details=details)
 
 
 def _previous_active_revision(ecs: Any, family: str, revision: int) -> str:
     with aws_call(f"listing ACTIVE revisions of {family}"):
         pages = ecs.get_paginator("list_task_definitions").paginate(
-            familyPrefix=family, status="ACTIVE", sort="DESC")
+            familyPrefix=family, status="ACTIVE", sort="DESC"
+        )
         arns = [arn for page in pages for arn in page["taskDefinitionArns"]]
     # familyPrefix matches prefixes too ("api" also lists "api-worker"), and the sort order is
     # not something to stake a rollback on (moto ignores it), so filter and order here.
-    older = [(parse_task_definition(arn)[1], arn) for arn in arns
-             if parse_task_definition(arn)[0] == family and parse_task_definition(arn)[1] < revision]
+    older = [
+        (parse_task_definition(arn)[1], arn)
+        for arn in arns
+        if parse_task_definition(arn)[0] == family and parse_task_definition(arn)[1] < revision
+    ]
     if older:
         return max(older)[1]
     raise RefusedError(f"no ACTIVE revision of {family} older than {revision} to roll back to")
@@ -79,8 +108,9 @@ def _chosen_revision(ecs: Any, family: str, to_revision: int) -> str:
             raise NotFoundError(f"task definition {family}:{to_revision} does not exist") from error
     task_definition = found["taskDefinition"]
     if task_definition.get("status") != "ACTIVE":
-        raise RefusedError(f"task definition {family}:{to_revision} is "
-                           f"{task_definition.get('status')}, not ACTIVE")
+        raise RefusedError(
+            f"task definition {family}:{to_revision} is {task_definition.get('status')}, not ACTIVE"
+        )
     return task_definition["taskDefinitionArn"]
 
 
@@ -96,21 +126,32 @@ def _record_rollback(ecs: Any, service_arn: str, details: dict[str, Any]) -> Non
     at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     details["at"] = at
     with aws_call("recording the rollback on the service (nothing was rolled back)"):
-        ecs.tag_resource(resourceArn=service_arn, tags=[
-            {"key": TAG_FROM, "value": details["from"]}, {"key": TAG_TO, "value": details["to"]},
-            {"key": TAG_AT, "value": at}])
+        ecs.tag_resource(
+            resourceArn=service_arn,
+            tags=[
+                {"key": TAG_FROM, "value": details["from"]},
+                {"key": TAG_TO, "value": details["to"]},
+                {"key": TAG_AT, "value": at},
+            ],
+        )
 
 
 ACTION = Action(
     name=NAME,
     summary="Roll a service back to the newest ACTIVE older task definition and redeploy.",
-    params=(CLUSTER, SERVICE,
-            Param("to_revision", int, "roll back to exactly this revision of the family", minimum=1),
-            Param("force", bool, "roll back again even if an earlier rollback is still deployed",
-                  default=False)),
+    params=(
+        CLUSTER,
+        SERVICE,
+        Param("to_revision", int, "roll back to exactly this revision of the family", minimum=1),
+        Param("force", bool, "roll back again even if an earlier rollback is still deployed", default=False),
+    ),
     run=rollback_service,
-    iam=(IamGrant(("ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTagsForResource",
-                   "ecs:TagResource"), "ecs-service"),
-         IamGrant(("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"), "*")),
+    iam=(
+        IamGrant(
+            ("ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTagsForResource", "ecs:TagResource"),
+            "ecs-service",
+        ),
+        IamGrant(("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"), "*"),
+    ),
     mutating=True,
 )

@@ -14,6 +14,7 @@ again). Without one, every completed run is a new rotation.
 ``rotate_secret`` is not used: it needs a rotation Lambda, and moto leaves the secret
 unreadable after it. The password is never printed, logged, returned or put in an error.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,39 +70,71 @@ class _SecretState:
         return next((v for v, labels in self.stages.items() if stage in labels), None)
 
 
-def rotate_db_credentials(clients: AwsClients, *, db_cluster: str, secret_id: str,
-                          incident_id: str | None = None, force: bool = False,
-                          dry_run: bool = False) -> ActionResult:
+def rotate_db_credentials(
+    clients: AwsClients,
+    *,
+    db_cluster: str,
+    secret_id: str,
+    incident_id: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> ActionResult:
     sm = clients.secretsmanager
     state = _read_secret_state(sm, secret_id)
     current = _current_credential(sm, secret_id, state)
     _check_pairing(_describe_cluster(clients.rds, db_cluster), current, secret_id, db_cluster)
     incident_version = _incident_version_id(state.arn, incident_id) if incident_id else None
     plan = _plan(state, incident_version, force)
-    details: dict[str, Any] = {"db_cluster": db_cluster, "secret_id": secret_id,
-                               "incident_id": incident_id, "plan": plan}
+    details: dict[str, Any] = {
+        "db_cluster": db_cluster,
+        "secret_id": secret_id,
+        "incident_id": incident_id,
+        "plan": plan,
+    }
     if plan == "already-rotated":
         return _already_rotated(state, incident_version, incident_id, details, dry_run)
     # Read (and check) a staged password before a dry run reports, so it shows a refusal too.
     pending = _pending_credential(sm, secret_id, state, current) if plan == "resume" else None
     if dry_run:
-        return ActionResult(NAME, ok=True, changed=False, dry_run=True, details={
-            **details, "would_change": True, "would": _planned_steps(plan)})
+        return ActionResult(
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={**details, "would_change": True, "would": _planned_steps(plan)},
+        )
     if plan == "finish":
         return _finish(sm, secret_id, state, details)
-    new_version = (state.holding(PENDING) if plan == "resume"
-                   else _fresh_version_id(state, incident_version))
+    new_version = state.holding(PENDING) if plan == "resume" else _fresh_version_id(state, incident_version)
     credential = pending or _stage(sm, secret_id, current, new_version)
-    _apply_and_promote(clients.rds, sm, db_cluster, secret_id, credential, current,
-                       new_version, state.holding(CURRENT))
-    return ActionResult(NAME, ok=True, changed=True, dry_run=False, details={
-        **details, "previous_version_id": state.holding(CURRENT), "new_version_id": new_version,
-        "done": _planned_steps(plan), "next_step": NEXT_STEP})
+    _apply_and_promote(
+        clients.rds, sm, db_cluster, secret_id, credential, current, new_version, state.holding(CURRENT)
+    )
+    return ActionResult(
+        NAME,
+        ok=True,
+        changed=True,
+        dry_run=False,
+        details={
+            **details,
+            "previous_version_id": state.holding(CURRENT),
+            "new_version_id": new_version,
+            "done": _planned_steps(plan),
+            "next_step": NEXT_STEP,
+        },
+    )
 
 
-def _apply_and_promote(rds: Any, sm: Any, db_cluster: str, secret_id: str,
-                       credential: _Credential, current: _Credential, new_version: str,
-                       old_version: str) -> None:
+def _apply_and_promote(
+    rds: Any,
+    sm: Any,
+    db_cluster: str,
+    secret_id: str,
+    credential: _Credential,
+    current: _Credential,
+    new_version: str,
+    old_version: str,
+) -> None:
     with _never_revealing(credential.password, current.password):
         _apply_to_cluster(rds, db_cluster, credential)
         _promote(sm, secret_id, new_version, old_version)
@@ -121,10 +154,12 @@ def _plan(state: _SecretState, incident_version: str | None, force: bool) -> str
 
 
 def _planned_steps(plan: str) -> list[str]:
-    steps = [f"stage a generated password as {PENDING}",
-             "set it as the cluster's master password (apply immediately)",
-             f"promote {PENDING} to {CURRENT} (the old value becomes {PREVIOUS})",
-             f"remove the {PENDING} label"]
+    steps = [
+        f"stage a generated password as {PENDING}",
+        "set it as the cluster's master password (apply immediately)",
+        f"promote {PENDING} to {CURRENT} (the old value becomes {PREVIOUS})",
+        f"remove the {PENDING} label",
+    ]
     if plan == "resume":
         return ["reuse the password already staged as AWSPENDING"] + steps[1:]
     if plan == "finish":
@@ -132,26 +167,45 @@ def _planned_steps(plan: str) -> list[str]:
     return steps
 
 
-def _already_rotated(state: _SecretState, version: str | None, incident_id: str | None,
-                     details: dict[str, Any], dry_run: bool) -> ActionResult:
+def _already_rotated(
+    state: _SecretState, version: str | None, incident_id: str | None, details: dict[str, Any], dry_run: bool
+) -> ActionResult:
     still_current = state.holding(CURRENT) == version
-    note = (f"already rotated for incident {incident_id}; NOT rotated again "
-            f"(pass --force to rotate again)")
+    note = f"already rotated for incident {incident_id}; NOT rotated again (pass --force to rotate again)"
     if not still_current:
         note += "; the secret has been rotated again since"
-    return ActionResult(NAME, ok=True, changed=False, dry_run=dry_run, details={
-        **details, "new_version_id": version, "still_current": still_current, "note": note,
-        "next_step": NEXT_STEP})
+    return ActionResult(
+        NAME,
+        ok=True,
+        changed=False,
+        dry_run=dry_run,
+        details={
+            **details,
+            "new_version_id": version,
+            "still_current": still_current,
+            "note": note,
+            "next_step": NEXT_STEP,
+        },
+    )
 
 
 def _finish(sm: Any, secret_id: str, state: _SecretState, details: dict[str, Any]) -> ActionResult:
     version = state.holding(CURRENT)
     _remove_pending_label(sm, secret_id, version)
-    return ActionResult(NAME, ok=True, changed=True, dry_run=False, details={
-        **details, "previous_version_id": state.holding(PREVIOUS), "new_version_id": version,
-        "done": _planned_steps("finish"),
-        "note": "an earlier run had already rotated the password; only its label was left",
-        "next_step": NEXT_STEP})
+    return ActionResult(
+        NAME,
+        ok=True,
+        changed=True,
+        dry_run=False,
+        details={
+            **details,
+            "previous_version_id": state.holding(PREVIOUS),
+            "new_version_id": version,
+            "done": _planned_steps("finish"),
+            "note": "an earlier run had already rotated the password; only its label was left",
+            "next_step": NEXT_STEP,
+        },
+    )
 
 
 def _read_secret_state(sm: Any, secret_id: str) -> _SecretState:
@@ -174,21 +228,27 @@ def _read_credential(sm: Any, secret_id: str, version_id: str) -> _Credential:
         body = json.loads(text) if text else None
     except ValueError:
         body = None
-    if not (isinstance(body, dict) and isinstance(body.get("username"), str)
-            and isinstance(body.get("password"), str) and body["password"]):
-        raise RefusedError(f"version {version_id} of secret {secret_id} is not a JSON object "
-                           f"with a username and a password")
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("username"), str)
+        and isinstance(body.get("password"), str)
+        and body["password"]
+    ):
+        raise RefusedError(
+            f"version {version_id} of secret {secret_id} is not a JSON object with a username and a password"
+        )
     return _Credential(body["username"], body)
 
 
-def _pending_credential(sm: Any, secret_id: str, state: _SecretState,
-                        current: _Credential) -> _Credential:
+def _pending_credential(sm: Any, secret_id: str, state: _SecretState, current: _Credential) -> _Credential:
     version = state.holding(PENDING)
     pending = _read_credential(sm, secret_id, version)
     if pending.username != current.username:
-        raise RefusedError(f"the {PENDING} version {version} of secret {secret_id} is for user "
-                           f"{pending.username!r}, not {current.username!r}; check it and remove "
-                           f"its {PENDING} label before rotating")
+        raise RefusedError(
+            f"the {PENDING} version {version} of secret {secret_id} is for user "
+            f"{pending.username!r}, not {current.username!r}; check it and remove "
+            f"its {PENDING} label before rotating"
+        )
     return pending
 
 
@@ -197,16 +257,19 @@ def _describe_cluster(rds: Any, db_cluster: str) -> dict[str, Any]:
         return rds.describe_db_clusters(DBClusterIdentifier=db_cluster)["DBClusters"][0]
 
 
-def _check_pairing(cluster: dict[str, Any], credential: _Credential, secret_id: str,
-                   db_cluster: str) -> None:
+def _check_pairing(cluster: dict[str, Any], credential: _Credential, secret_id: str, db_cluster: str) -> None:
     """Refuse to set a password the secret would not match, or on an RDS-managed password."""
     if cluster.get("MasterUserSecret"):
-        raise RefusedError(f"{db_cluster} lets RDS manage its master password in Secrets Manager; "
-                           f"rotate it with modify-db-cluster --rotate-master-user-password")
+        raise RefusedError(
+            f"{db_cluster} lets RDS manage its master password in Secrets Manager; "
+            f"rotate it with modify-db-cluster --rotate-master-user-password"
+        )
     master = cluster.get("MasterUsername")
     if credential.username != master:
-        raise RefusedError(f"secret {secret_id} holds user {credential.username!r} but the master "
-                           f"user of {db_cluster} is {master!r}")
+        raise RefusedError(
+            f"secret {secret_id} holds user {credential.username!r} but the master "
+            f"user of {db_cluster} is {master!r}"
+        )
     named = credential.fields.get("dbClusterIdentifier")
     if isinstance(named, str) and named != db_cluster:
         raise RefusedError(f"secret {secret_id} belongs to DB cluster {named!r}, not {db_cluster}")
@@ -225,36 +288,51 @@ def _fresh_version_id(state: _SecretState, incident_version: str | None) -> str:
 
 def _stage(sm: Any, secret_id: str, current: _Credential, version_id: str) -> _Credential:
     with aws_call("generating a new password"):
-        password = sm.get_random_password(PasswordLength=PASSWORD_LENGTH,
-                                          ExcludeCharacters=EXCLUDED_CHARACTERS,
-                                          RequireEachIncludedType=True)["RandomPassword"]
+        password = sm.get_random_password(
+            PasswordLength=PASSWORD_LENGTH,
+            ExcludeCharacters=EXCLUDED_CHARACTERS,
+            RequireEachIncludedType=True,
+        )["RandomPassword"]
     staged = current.with_password(password)
-    with _never_revealing(password, current.password), \
-            aws_call(f"staging the new password in secret {secret_id} as {PENDING}"):
-        sm.put_secret_value(SecretId=secret_id, ClientRequestToken=version_id,
-                            SecretString=staged.secret_string(), VersionStages=[PENDING])
+    with (
+        _never_revealing(password, current.password),
+        aws_call(f"staging the new password in secret {secret_id} as {PENDING}"),
+    ):
+        sm.put_secret_value(
+            SecretId=secret_id,
+            ClientRequestToken=version_id,
+            SecretString=staged.secret_string(),
+            VersionStages=[PENDING],
+        )
     return staged
 
 
 def _apply_to_cluster(rds: Any, db_cluster: str, credential: _Credential) -> None:
-    with aws_call(f"setting the master password of {db_cluster} (the new password is staged "
-                  f"as {PENDING}; rerun to finish)"):
-        rds.modify_db_cluster(DBClusterIdentifier=db_cluster,
-                              MasterUserPassword=credential.password, ApplyImmediately=True)
+    with aws_call(
+        f"setting the master password of {db_cluster} (the new password is staged "
+        f"as {PENDING}; rerun to finish)"
+    ):
+        rds.modify_db_cluster(
+            DBClusterIdentifier=db_cluster, MasterUserPassword=credential.password, ApplyImmediately=True
+        )
 
 
 def _promote(sm: Any, secret_id: str, new_version: str, old_version: str) -> None:
-    with aws_call(f"promoting version {new_version} of {secret_id} to {CURRENT} (the cluster "
-                  f"already uses it; rerun to finish)"):
-        sm.update_secret_version_stage(SecretId=secret_id, VersionStage=CURRENT,
-                                       MoveToVersionId=new_version,
-                                       RemoveFromVersionId=old_version)
+    with aws_call(
+        f"promoting version {new_version} of {secret_id} to {CURRENT} (the cluster "
+        f"already uses it; rerun to finish)"
+    ):
+        sm.update_secret_version_stage(
+            SecretId=secret_id,
+            VersionStage=CURRENT,
+            MoveToVersionId=new_version,
+            RemoveFromVersionId=old_version,
+        )
 
 
 def _remove_pending_label(sm: Any, secret_id: str, version: str) -> None:
     with aws_call(f"removing the {PENDING} label from version {version} of {secret_id}"):
-        sm.update_secret_version_stage(SecretId=secret_id, VersionStage=PENDING,
-                                       RemoveFromVersionId=version)
+        sm.update_secret_version_stage(SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version)
 
 
 @contextmanager
@@ -276,19 +354,34 @@ def _never_revealing(*hidden: str) -> Iterator[None]:
 ACTION = Action(
     name=NAME,
     summary="Rotate the Aurora master password and its secret, crash-safe via AWSPENDING.",
-    params=(DB_CLUSTER,
-            Param("secret_id", str, "secret holding the master credentials as JSON "
-                  "(username, password, ...)", required=True, env=ENV_DB_SECRET_ID,
-                  pattern=r"[A-Za-z0-9/_+=.@:\-]{1,1024}"),
-            dataclasses.replace(INCIDENT_ID, required=False,
-                                help="incident id; rotate at most once per incident"),
-            Param("force", bool, "rotate even if this incident's rotation is already done",
-                  default=False)),
+    params=(
+        DB_CLUSTER,
+        Param(
+            "secret_id",
+            str,
+            "secret holding the master credentials as JSON (username, password, ...)",
+            required=True,
+            env=ENV_DB_SECRET_ID,
+            pattern=r"[A-Za-z0-9/_+=.@:\-]{1,1024}",
+        ),
+        dataclasses.replace(
+            INCIDENT_ID, required=False, help="incident id; rotate at most once per incident"
+        ),
+        Param("force", bool, "rotate even if this incident's rotation is already done", default=False),
+    ),
     run=rotate_db_credentials,
-    iam=(IamGrant(("rds:DescribeDBClusters", "rds:ModifyDBCluster"), "rds-cluster"),
-         IamGrant(("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-                   "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
-                  "secret"),
-         IamGrant(("secretsmanager:GetRandomPassword",), "*")),
+    iam=(
+        IamGrant(("rds:DescribeDBClusters", "rds:ModifyDBCluster"), "rds-cluster"),
+        IamGrant(
+            (
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ),
+            "secret",
+        ),
+        IamGrant(("secretsmanager:GetRandomPassword",), "*"),
+    ),
     mutating=True,
 )

@@ -51,6 +51,7 @@ Aurora's audit records hold the statement as a single-quoted field in which ' is
 and \\ is written \\\\: such a field is decoded first, so the statement is read as MySQL read it,
 and only the characters of each secret are replaced in the line. Everything else is kept as is.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,7 +62,8 @@ _MAX_DEPTH = 4  # statements in literals in statements ...: deeper literals are 
 
 Span = tuple[int, int]
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
       (?P<space> \s+ )
     | (?P<vopen> /\*!\d* )                       # versioned comment: its content is SQL
     | (?P<comment> /\*.*?(?:\*/|\Z) | \#[^\n]* | --(?=[\s\x00-\x1f]|\Z)[^\n]* )
@@ -71,39 +73,82 @@ _TOKEN = re.compile(r"""
     | (?P<ident> `(?:[^`]|``)*+(?:`|\Z) )
     | (?P<word> [\w$]+ )
     | (?P<punct> . )
-    """, re.VERBOSE | re.DOTALL)
-_BODY = {quote: re.compile(rf"(?:[^{quote}\\]|\\.|\\\Z|{quote}{quote})*+(?:(?P<close>{quote})|\Z)",
-                           re.DOTALL) for quote in "'\""}
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_BODY = {
+    quote: re.compile(rf"(?:[^{quote}\\]|\\.|\\\Z|{quote}{quote})*+(?:(?P<close>{quote})|\Z)", re.DOTALL)
+    for quote in "'\""
+}
 _UNESCAPE = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _UNQUOTED = re.compile(r"""[^\s'"`\\,;()]+""")
 
 _PASSWORD_WORD = re.compile(r"(?:\w+_)?PASSWORD|AUTHENTICATION_STRING")
-_TRIGGER = re.compile(r"IDENTIFIED|(?:\w+_)?PASSWORD|AUTHENTICATION_STRING|VALIDATE_PASSWORD_STRENGTH"
-                      r"|RDS_SET_EXTERNAL_\w*"
-                      r"|RDS_SET_SOURCE\w*|RDS_IMPORT_BINLOG_SSL_MATERIAL|AES_ENCRYPT|AES_DECRYPT"
-                      r"|KEYRING_KEY_STORE")
+_TRIGGER = re.compile(
+    r"IDENTIFIED|(?:\w+_)?PASSWORD|AUTHENTICATION_STRING|VALIDATE_PASSWORD_STRENGTH"
+    r"|RDS_SET_EXTERNAL_\w*"
+    r"|RDS_SET_SOURCE\w*|RDS_IMPORT_BINLOG_SSL_MATERIAL|AES_ENCRYPT|AES_DECRYPT"
+    r"|KEYRING_KEY_STORE"
+)
 # (host, port, user, password, ...): the arguments kept are the host, the user and the log file.
-_RDS_POSITIONAL = re.compile(r"RDS_SET_EXTERNAL_(?:MASTER|SOURCE)(?:_WITH_AUTO_POSITION|_WITH_DELAY)?"
-                             r"(?:_FOR_CHANNEL)?")
+_RDS_POSITIONAL = re.compile(
+    r"RDS_SET_EXTERNAL_(?:MASTER|SOURCE)(?:_WITH_AUTO_POSITION|_WITH_DELAY)?"
+    r"(?:_FOR_CHANNEL)?"
+)
 _RDS_PASSWORD_ARGUMENT, _RDS_KEPT_ARGUMENTS = 3, (0, 2, 4)
-_KEPT_OPTION = re.compile(r"(?:\w+_)?(?:HOST|USER|LOG_FILE|SSL_CA|SSL_CAPATH|SSL_CERT|SSL_CRL"
-                          r"|SSL_CRLPATH|SSL_KEY|SSL_CIPHER|TLS_VERSION|TLS_CIPHERSUITES"
-                          r"|PUBLIC_KEY_PATH|COMPRESSION_ALGORITHMS|NETWORK_NAMESPACE)"
-                          r"|DATABASE|SOCKET|OWNER|CHANNEL|DEFAULT_AUTH|PLUGIN_DIR|DIRECTORY")
+_KEPT_OPTION = re.compile(
+    r"(?:\w+_)?(?:HOST|USER|LOG_FILE|SSL_CA|SSL_CAPATH|SSL_CERT|SSL_CRL"
+    r"|SSL_CRLPATH|SSL_KEY|SSL_CIPHER|TLS_VERSION|TLS_CIPHERSUITES"
+    r"|PUBLIC_KEY_PATH|COMPRESSION_ALGORITHMS|NETWORK_NAMESPACE)"
+    r"|DATABASE|SOCKET|OWNER|CHANNEL|DEFAULT_AUTH|PLUGIN_DIR|DIRECTORY"
+)
 _ACCOUNT_BEFORE = frozenset({"USER", "FOR", "EXISTS"})
 # Rule 3: the first word of a password statement, and the second words that make it one (None:
 # the first alone does). Matched within a typo or two (_near), so ALTR USR is ALTER USER.
 _PASSWORD_STATEMENTS: dict[str, tuple[str, ...] | None] = {
-    "ALTER": ("USER",), "CREATE": ("USER",), "SET": ("PASSWORD", "PASSWD"), "GRANT": None,
-    "CHANGE": ("MASTER", "REPLICATION")}
+    "ALTER": ("USER",),
+    "CREATE": ("USER",),
+    "SET": ("PASSWORD", "PASSWD"),
+    "GRANT": None,
+    "CHANGE": ("MASTER", "REPLICATION"),
+}
 # Words that name a user or a password, for the BY/TO value rule (rule 3).
 _NAMES_USER_OR_PASSWORD = re.compile(r"USER|PASS|PASW|PWD|IDENT")
 # Statements in which TO names an account: GRANT ... TO grantee, RENAME USER a TO b.
 _TO_NAMES_AN_ACCOUNT = frozenset({"GRANT", "RENAME"})
-_STATEMENT_WORDS = frozenset({
-    "ALTER", "CREATE", "SET", "GRANT", "REVOKE", "CHANGE", "START", "STOP", "RESET", "CALL",
-    "SELECT", "INSERT", "UPDATE", "REPLACE", "DELETE", "CLONE", "PREPARE", "EXECUTE", "DO",
-    "INSTALL", "DROP", "RENAME", "WITH", "VALUES", "TABLE", "SHOW", "FLUSH", "LOAD", "USE"})
+_STATEMENT_WORDS = frozenset(
+    {
+        "ALTER",
+        "CREATE",
+        "SET",
+        "GRANT",
+        "REVOKE",
+        "CHANGE",
+        "START",
+        "STOP",
+        "RESET",
+        "CALL",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "REPLACE",
+        "DELETE",
+        "CLONE",
+        "PREPARE",
+        "EXECUTE",
+        "DO",
+        "INSTALL",
+        "DROP",
+        "RENAME",
+        "WITH",
+        "VALUES",
+        "TABLE",
+        "SHOW",
+        "FLUSH",
+        "LOAD",
+        "USE",
+    }
+)
 
 
 @dataclass
@@ -119,6 +164,7 @@ class _Token:
 @dataclass
 class _View:
     """Text, and where each of its characters starts and ends in the logged line."""
+
     text: str
     starts: list[int] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
@@ -137,10 +183,16 @@ class _View:
         chars, starts, ends = [], [], []
         i = a
         while i < b:
-            width = 2 if i + 1 < b and (self.text[i] == "\\" or
-                                        self.text[i] == decode_quote == self.text[i + 1]) else 1
-            char = self.text[i] if width == 1 or self.text[i] != "\\" else \
-                _UNESCAPE.get(self.text[i + 1], self.text[i + 1])
+            width = (
+                2
+                if i + 1 < b and (self.text[i] == "\\" or self.text[i] == decode_quote == self.text[i + 1])
+                else 1
+            )
+            char = (
+                self.text[i]
+                if width == 1 or self.text[i] != "\\"
+                else _UNESCAPE.get(self.text[i + 1], self.text[i + 1])
+            )
             chars.append(char)
             starts.append(self.starts[i])
             ends.append(self.ends[i + width - 1])
@@ -186,8 +238,12 @@ def _statement(view: _View, tokens: list[_Token], depth: int, force: bool) -> tu
     inner: dict[int, tuple[list[Span], bool, bool]] = {}  # spans, carries a secret, is a statement
     for i in literals:
         inner[i] = _inside(view, sig[i], depth)
-    bearing = force or any(_TRIGGER.fullmatch(t.text) for t in sig if t.kind in ("word", "ident")) \
-        or any(carries for _, carries, _ in inner.values()) or _password_statement(sig)
+    bearing = (
+        force
+        or any(_TRIGGER.fullmatch(t.text) for t in sig if t.kind in ("word", "ident"))
+        or any(carries for _, carries, _ in inner.values())
+        or _password_statement(sig)
+    )
     spans: list[Span] = []
     values, runs, kept = _roles(view, sig)
     if bearing:
@@ -203,7 +259,7 @@ def _statement(view: _View, tokens: list[_Token], depth: int, force: bool) -> tu
         spans += [_content(view, sig[i]) for i in by_or_to]
         bearing = bool(by_or_to)
     for comment in comments:  # read as SQL: a literal in a comment is masked like any other
-        text = view.text[comment.start:comment.end]
+        text = view.text[comment.start : comment.end]
         skip = 2 if text[:2] in ("/*", "--") else 1
         stop = comment.end - 2 if text.endswith("*/") and len(text) >= 4 else comment.end
         if depth < _MAX_DEPTH and (bearing or _TRIGGER_TEXT.search(text)):
@@ -217,25 +273,29 @@ _TRIGGER_TEXT = re.compile(r"IDENTIFIED|PASSWORD|AUTHENTICATION|RDS_|AES_|KEYRIN
 def _password_statement(sig: list[_Token]) -> bool:
     """Rule 3: the statement starts as a password statement does, within a typo or two."""
     words = [t.text if t.kind in ("word", "ident") else None for t in sig[:2]]
-    first = next((key for key in _PASSWORD_STATEMENTS if words and words[0] and
-                  _near(words[0], key)), None)
+    first = next((key for key in _PASSWORD_STATEMENTS if words and words[0] and _near(words[0], key)), None)
     if first is None:
         return False
     seconds = _PASSWORD_STATEMENTS[first]
-    return seconds is None or (len(words) > 1 and words[1] is not None
-                               and any(_near(words[1], second) for second in seconds))
+    return seconds is None or (
+        len(words) > 1 and words[1] is not None and any(_near(words[1], second) for second in seconds)
+    )
 
 
 def _by_or_to_values(sig: list[_Token], kept: set[int]) -> set[int]:
     """Rule 3, in a statement no other rule marks: the literals after BY or TO (and the strings
     MySQL joins to them) when the statement names a user or a password, but account names."""
-    if not any(t.kind in ("word", "ident") and _NAMES_USER_OR_PASSWORD.search(t.text)
-               for t in sig):
+    if not any(t.kind in ("word", "ident") and _NAMES_USER_OR_PASSWORD.search(t.text) for t in sig):
         return set()
     found: set[int] = set()
     for k, token in enumerate(sig):
-        if (token.kind in ("string", "number") and k > 0 and sig[k - 1].kind == "word"
-                and sig[k - 1].text in ("BY", "TO") and k not in kept):
+        if (
+            token.kind in ("string", "number")
+            and k > 0
+            and sig[k - 1].kind == "word"
+            and sig[k - 1].text in ("BY", "TO")
+            and k not in kept
+        ):
             while k < len(sig) and sig[k].kind in ("string", "number"):
                 found.add(k)
                 if sig[k].kind != "string":
@@ -310,7 +370,7 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
         run = _UNQUOTED.match(view.text, sig[i].start)
         if run is None or run.group().upper() in ("RANDOM", "PASSWORD", "DEFAULT"):
             return
-        if view.text[run.end():].lstrip().startswith("("):
+        if view.text[run.end() :].lstrip().startswith("("):
             return  # a function call: its literals are masked by the general rule
         runs.append(view.span(run.start(), run.end()))
 
@@ -318,8 +378,9 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
     set_password = first == "SET" and word(1) is not None and _near(word(1) or "", "PASSWORD")
     for i, token in enumerate(sig):
         name = word(i)
-        if name is not None and name != "IDENTIFIED" and _near(name, "IDENTIFIED") \
-                and word(i + 1) == "BY":  # IDENTIFED BY, IDENTIFIDE BY: rule 3
+        if (
+            name is not None and name != "IDENTIFIED" and _near(name, "IDENTIFIED") and word(i + 1) == "BY"
+        ):  # IDENTIFED BY, IDENTIFIDE BY: rule 3
             value(i + 2)
         if name == "TO" and set_password and word(i + 1) != "RANDOM":
             value(i + 1)  # SET PASSWORD ... TO 'x': MySQL knows only TO RANDOM here
@@ -351,6 +412,7 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
                 for k in arguments[_RDS_PASSWORD_ARGUMENT]:
                     if sig[k].kind != "punct" and not punct(k + 1, "("):
                         value(k)
+
     def before_at(k: int) -> bool:
         """``k`` ends, or is part of, a run of adjacent strings that ends at @."""
         while sig[k].kind == "string" and k + 1 < len(sig) and sig[k + 1].kind == "string":
@@ -362,12 +424,16 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
         if token.kind not in ("string", "number"):
             continue
         before, after = word(k - 1), word(k + 1)
-        if (before_at(k) or (punct(k - 1, "@") and k >= 2 and sig[k - 2].kind != "punct")
-                or before in _ACCOUNT_BEFORE or after == "IDENTIFIED" or k in roles
-                or (before == "TO" and first in _TO_NAMES_AN_ACCOUNT)
-                or (before is not None and _KEPT_OPTION.fullmatch(before))
-                or (punct(k - 1, "=") and word(k - 2) is not None
-                    and _KEPT_OPTION.fullmatch(word(k - 2) or ""))):
+        if (
+            before_at(k)
+            or (punct(k - 1, "@") and k >= 2 and sig[k - 2].kind != "punct")
+            or before in _ACCOUNT_BEFORE
+            or after == "IDENTIFIED"
+            or k in roles
+            or (before == "TO" and first in _TO_NAMES_AN_ACCOUNT)
+            or (before is not None and _KEPT_OPTION.fullmatch(before))
+            or (punct(k - 1, "=") and word(k - 2) is not None and _KEPT_OPTION.fullmatch(word(k - 2) or ""))
+        ):
             kept.add(k)
     return values, runs, kept
 
@@ -378,11 +444,19 @@ def _role_list(sig: list[_Token]) -> set[int]:
     if not sig or sig[0].kind != "word" or sig[0].text != "GRANT":
         return set()
     words = [t.text for t in sig if t.kind == "word"]
-    if "TO" not in words or "ON" in words[:words.index("TO")]:
+    if "TO" not in words or "ON" in words[: words.index("TO")]:
         return set()
-    return {k for k, t in enumerate(sig) if t.kind == "string"
-            and (sig[k - 1].kind == "word" and sig[k - 1].text in ("GRANT", "TO")
-                 or sig[k - 1].kind == "punct" and sig[k - 1].text in (",", "@"))}
+    return {
+        k
+        for k, t in enumerate(sig)
+        if t.kind == "string"
+        and (
+            sig[k - 1].kind == "word"
+            and sig[k - 1].text in ("GRANT", "TO")
+            or sig[k - 1].kind == "punct"
+            and sig[k - 1].text in (",", "@")
+        )
+    }
 
 
 def _arguments(sig: list[_Token], open_at: int) -> list[list[int]]:
@@ -406,9 +480,16 @@ def _arguments(sig: list[_Token], open_at: int) -> list[list[int]]:
 
 def _without_introducers(tokens: list[_Token]) -> list[_Token]:
     """Drop ``_charset`` words that introduce a literal: the literal takes their place."""
-    return [t for i, t in enumerate(tokens)
-            if not (t.kind == "word" and t.text.startswith("_") and i + 1 < len(tokens)
-                    and tokens[i + 1].kind in ("string", "number"))]
+    return [
+        t
+        for i, t in enumerate(tokens)
+        if not (
+            t.kind == "word"
+            and t.text.startswith("_")
+            and i + 1 < len(tokens)
+            and tokens[i + 1].kind in ("string", "number")
+        )
+    ]
 
 
 def _content(view: _View, token: _Token) -> Span:
@@ -431,15 +512,24 @@ def _tokens(text: str) -> list[_Token]:
             assert body is not None  # the body pattern matches the empty string
             close = 1 if body["close"] else 0
             prefix = match["prefix"]
-            digits = text[end:body.end() - close] if prefix in ("X", "x") else None
-            tokens.append(_Token("string", start, body.end(), prefix + quote,
-                                 content=(end, body.end() - close), hex_digits=digits))
+            digits = text[end : body.end() - close] if prefix in ("X", "x") else None
+            tokens.append(
+                _Token(
+                    "string",
+                    start,
+                    body.end(),
+                    prefix + quote,
+                    content=(end, body.end() - close),
+                    hex_digits=digits,
+                )
+            )
             pos = body.end()
             continue
         if match["number"] is not None:
             digits = match["hex"]
-            tokens.append(_Token("number", start, end, match.group(), content=(start + 2, end),
-                                 hex_digits=digits))
+            tokens.append(
+                _Token("number", start, end, match.group(), content=(start + 2, end), hex_digits=digits)
+            )
         elif kind == "vopen":
             versioned = True
         elif kind == "vclose" and versioned:
@@ -447,8 +537,9 @@ def _tokens(text: str) -> list[_Token]:
         elif kind == "comment":
             tokens.append(_Token("comment", start, end, ""))
         elif kind == "ident":
-            tokens.append(_Token("ident", start, end, match.group()[1:].rstrip("`").replace(
-                "``", "`").upper()))
+            tokens.append(
+                _Token("ident", start, end, match.group()[1:].rstrip("`").replace("``", "`").upper())
+            )
         elif kind == "word":
             tokens.append(_Token("word", start, end, match.group().upper()))
         elif kind in ("punct", "vclose"):

@@ -13,6 +13,7 @@ The guide (Slack / WhatsApp)::
 P1 is the same with ``⚠️ P1`` and ``CC: @tech-lead @on-call``. The guide has no template for
 P2 (on-call only, no team post) or P3 (a GitHub issue), so those are refused, not invented.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,9 +26,9 @@ from .exceptions import InvalidArgumentError
 STATUSES = ("INVESTIGATING", "MITIGATING", "RESOLVED")
 RESOLVED = "RESOLVED"
 TEMPLATES = {"P0": ("🚨", "@everyone"), "P1": ("⚠️", "@tech-lead @on-call")}
-MAX_TITLE = 80          # the guide's "short description"; also keeps the subject under 100
-MAX_FIELD = 500         # impact and current action: a sentence or two, read on a phone
-MAX_SUBJECT = 99        # SNS: "less than 100 characters"
+MAX_TITLE = 80  # the guide's "short description"; also keeps the subject under 100
+MAX_FIELD = 500  # impact and current action: a sentence or two, read on a phone
+MAX_SUBJECT = 99  # SNS: "less than 100 characters"
 MAX_MESSAGE_BYTES = 262_144  # SNS: 256 KB, message and attributes together
 # Characters a field may not hold, by Unicode category. Zl/Zp and Cc cover every separator
 # str.splitlines() breaks lines at (\n, \r, \v, \f, \x1c-\x1e, U+0085, U+2028,
@@ -58,7 +59,8 @@ def template_for(severity: str) -> tuple[str, str]:
     if severity not in TEMPLATES:
         raise InvalidArgumentError(
             f"--severity: {severity} has no communication template in the guide (P2 alerts "
-            "on-call only, P3 is a GitHub issue); post-status covers P0 and P1")
+            "on-call only, P3 is a GitHub issue); post-status covers P0 and P1"
+        )
     return TEMPLATES[severity]
 
 
@@ -70,15 +72,25 @@ def check_field(flag: str, text: str, limit: int) -> str:
         if unicodedata.category(character) in _NOT_IN_ONE_LINE:
             raise InvalidArgumentError(
                 f"{flag}: must be one line (U+{ord(character):04X} is a line break, control or "
-                "invisible formatting character)")
+                "invisible formatting character)"
+            )
     for what, pattern in _CREDENTIALS.items():
         if pattern.search(text):
             raise InvalidArgumentError(f"{flag}: looks like it contains {what}; never post secrets")
     return text.strip()
 
 
-def render_status(*, severity: str, status: str, title: str, started: datetime, impact: str,
-                  current_action: str, next_update: str, incident_id: str) -> StatusPost:
+def render_status(
+    *,
+    severity: str,
+    status: str,
+    title: str,
+    started: datetime,
+    impact: str,
+    current_action: str,
+    next_update: str,
+    incident_id: str,
+) -> StatusPost:
     """The post; ``next_update`` is ``next_update_text(...)``'s wording."""
     emoji, cc = template_for(severity)
     lines = [
@@ -90,16 +102,19 @@ def render_status(*, severity: str, status: str, title: str, started: datetime, 
         f"Next update: {next_update}",
         f"CC: {cc}",
     ]
-    post = StatusPost(subject=_subject(severity, status, title), message="\n".join(lines),
-                      attributes={"incident_id": incident_id, "status": status,
-                                  "severity": severity})
+    post = StatusPost(
+        subject=_subject(severity, status, title),
+        message="\n".join(lines),
+        attributes={"incident_id": incident_id, "status": status, "severity": severity},
+    )
     check_size(post)
     return post
 
 
 def check_size(post: StatusPost) -> None:
-    size = len(post.message.encode()) + sum(len(k.encode()) + len("String") + len(v.encode())
-                                             for k, v in post.attributes.items())
+    size = len(post.message.encode()) + sum(
+        len(k.encode()) + len("String") + len(v.encode()) for k, v in post.attributes.items()
+    )
     if size > MAX_MESSAGE_BYTES:
         raise InvalidArgumentError(f"status message is {size} bytes, SNS allows {MAX_MESSAGE_BYTES}")
 
@@ -116,4 +131,4 @@ def next_update_text(status: str, minutes: int | None) -> str:
 def _subject(severity: str, status: str, title: str) -> str:
     # Email clients show the subject; keep it ASCII so every endpoint renders it the same.
     subject = f"{severity} INCIDENT - {status}: {title}".encode("ascii", "replace").decode()
-    return subject if len(subject) <= MAX_SUBJECT else subject[:MAX_SUBJECT - 3] + "..."
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 3] + "..."

@@ -34,6 +34,7 @@ Against another incident's stop-writes or restore-writes running at the same tim
   every service was *seen* at 0 after this run's record was written. A restore-writes of an
   older incident that scales up later sees this record and puts its services back to 0.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,8 +45,16 @@ from .common_params import CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import RefusedError
 from .fleet import set_desired_counts
-from .incident_state import (STATE_PREFIX, DesiredCounts, desired_counts_parameter, open_records,
-                             placed, read_record, save_desired_counts, snapshot)
+from .incident_state import (
+    STATE_PREFIX,
+    DesiredCounts,
+    desired_counts_parameter,
+    open_records,
+    placed,
+    read_record,
+    save_desired_counts,
+    snapshot,
+)
 
 NAME = "stop-writes"
 
@@ -56,8 +65,9 @@ _READ_ROUNDS = 3
 _STOP_ROUNDS = 3
 
 
-def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
-                state_prefix: str, dry_run: bool = False) -> ActionResult:
+def stop_writes(
+    clients: AwsClients, *, cluster: str, incident_id: str, state_prefix: str, dry_run: bool = False
+) -> ActionResult:
     ecs, ssm = clients.ecs, clients.ssm
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)  # refuses bad names
     current, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
@@ -67,22 +77,34 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
         others, unplaced = placed(ssm, others, strict=False)
         warnings = warnings + unplaced
     originals, sources, conflicts = _originals(
-        {name: count for name, count in current.items() if name not in (recorded or {})}, others)
+        {name: count for name, count in current.items() if name not in (recorded or {})}, others
+    )
     to_record = {**originals, **(recorded or {})}
     if current and not any(current.values()) and not any(to_record.values()):
         raise RefusedError(_nothing_to_record(cluster, incident_id, state_prefix))
     to_stop = {name: 0 for name, count in current.items() if count != 0}
     details: dict[str, Any] = {
-        "cluster": cluster, "incident_id": incident_id, "record_parameter": parameter,
+        "cluster": cluster,
+        "incident_id": incident_id,
+        "record_parameter": parameter,
         "record": _record_action(own, originals),
         "already_stopped": sorted(name for name, count in current.items() if count == 0),
-        "originals_from": sources, "warnings": warnings + conflicts,
+        "originals_from": sources,
+        "warnings": warnings + conflicts,
     }
     if dry_run:
-        return ActionResult(NAME, ok=True, changed=False, dry_run=True, details={
-            **details, "would_record": {**originals, **(recorded or {})},
-            "would_stop": _plan(to_stop, current),
-            "would_change": bool(originals or to_stop) or recorded is None})
+        return ActionResult(
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={
+                **details,
+                "would_record": {**originals, **(recorded or {})},
+                "would_stop": _plan(to_stop, current),
+                "would_change": bool(originals or to_stop) or recorded is None,
+            },
+        )
     record_written = bool(originals) or recorded is None
     if record_written:
         opened = None  # this write opens the record (created, or reopened after a restore) ...
@@ -90,32 +112,46 @@ def stop_writes(clients: AwsClients, *, cluster: str, incident_id: str,
             [own], unplaced = placed(ssm, [own], strict=False)
             opened = own.opened
             details["warnings"] += unplaced
-        recorded = save_desired_counts(ssm, parameter, cluster=cluster, incident_id=incident_id,
-                                       counts={**originals, **(recorded or {})},
-                                       replace=own is not None, opened=opened)
+        recorded = save_desired_counts(
+            ssm,
+            parameter,
+            cluster=cluster,
+            incident_id=incident_id,
+            counts={**originals, **(recorded or {})},
+            replace=own is not None,
+            opened=opened,
+        )
     stopped, failed = set_desired_counts(ecs, cluster, to_stop, current)
     running = _stop_what_still_runs(ecs, cluster, sorted(current), stopped, failed)
-    details["already_stopped"] = sorted(set(details["already_stopped"])
-                                        - {s["service"] for s in stopped})
-    details.update(recorded_counts=recorded, stopped=stopped, failed=failed,
-                   not_stopped=running)
+    details["already_stopped"] = sorted(set(details["already_stopped"]) - {s["service"] for s in stopped})
+    details.update(recorded_counts=recorded, stopped=stopped, failed=failed, not_stopped=running)
     if failed or running:
-        details["note"] = ("some services were not scaled to 0; rerun the same command to "
-                           "finish (the recorded counts are kept)")
-    return ActionResult(NAME, ok=not failed and not running,
-                        changed=record_written or bool(stopped), dry_run=False, details=details)
+        details["note"] = (
+            "some services were not scaled to 0; rerun the same command to "
+            "finish (the recorded counts are kept)"
+        )
+    return ActionResult(
+        NAME,
+        ok=not failed and not running,
+        changed=record_written or bool(stopped),
+        dry_run=False,
+        details=details,
+    )
 
 
 def _nothing_to_record(cluster: str, incident_id: str, state_prefix: str) -> str:
-    return (f"writes are already stopped: every service of {cluster} is at 0 and no open "
-            f"incident record under {state_prefix} explains it (another incident under another "
-            f"--state-prefix, or by hand?); nothing to record for {incident_id}, since zeros are "
-            "nobody's original counts: find that incident's record and restore writes with its "
-            "--incident-id and --state-prefix; nothing was changed")
+    return (
+        f"writes are already stopped: every service of {cluster} is at 0 and no open "
+        f"incident record under {state_prefix} explains it (another incident under another "
+        f"--state-prefix, or by hand?); nothing to record for {incident_id}, since zeros are "
+        "nobody's original counts: find that incident's record and restore writes with its "
+        "--incident-id and --state-prefix; nothing was changed"
+    )
 
 
-def _consistent_read(ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: str
-                     ) -> tuple[dict[str, int], list[DesiredCounts], list[str]]:
+def _consistent_read(
+    ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: str
+) -> tuple[dict[str, int], list[DesiredCounts], list[str]]:
     """The current counts, and the open records that explain their zeros: records first, then
     counts, then records again, until no record changed in between."""
     for _ in range(_READ_ROUNDS):
@@ -127,14 +163,21 @@ def _consistent_read(ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: s
     # Still changing: a record open in either read held its services at its counts.
     merged = {r.parameter: r for r in before}
     merged.update({r.parameter: r for r in after})
-    return current, list(merged.values()), sorted(set(warnings + warnings_after)) + [
-        f"other incidents' records changed while the counts were read, {_READ_ROUNDS} times in a "
-        "row (another stop-writes or restore-writes is running): zeros were explained by the "
-        "records of both reads"]
+    return (
+        current,
+        list(merged.values()),
+        sorted(set(warnings + warnings_after))
+        + [
+            f"other incidents' records changed while the counts were read, {_READ_ROUNDS} times in a "
+            "row (another stop-writes or restore-writes is running): zeros were explained by the "
+            "records of both reads"
+        ],
+    )
 
 
-def _stop_what_still_runs(ecs: Any, cluster: str, names: list[str], stopped: list[dict[str, Any]],
-                          failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _stop_what_still_runs(
+    ecs: Any, cluster: str, names: list[str], stopped: list[dict[str, Any]], failed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Describe every service again and scale to 0 the ones not at 0 (a concurrent restore
     scaled them up after the counts were read); ``stopped`` and ``failed`` are updated. Returns
     what still runs after a few rounds (the failed ones are reported as failed instead)."""
@@ -142,20 +185,19 @@ def _stop_what_still_runs(ecs: Any, cluster: str, names: list[str], stopped: lis
         failed_names = {f["service"] for f in failed}
         present = set(list_service_names(ecs, cluster))
         seen = _desired_counts(ecs, cluster, [name for name in names if name in present])
-        running = {name: count for name, count in seen.items()
-                   if count != 0 and name not in failed_names}
+        running = {name: count for name, count in seen.items() if count != 0 and name not in failed_names}
         if not running or round_ == _STOP_ROUNDS:
             return [{"service": name, "desired": count} for name, count in sorted(running.items())]
-        again, again_failed = set_desired_counts(ecs, cluster, {name: 0 for name in running},
-                                                 running)
+        again, again_failed = set_desired_counts(ecs, cluster, {name: 0 for name in running}, running)
         done = {s["service"] for s in again}
         stopped[:] = [s for s in stopped if s["service"] not in done] + again
         failed += again_failed
     return []  # not reached: the last round returns
 
 
-def _originals(current: dict[str, int], others: list[DesiredCounts]
-               ) -> tuple[dict[str, int], dict[str, list[str]], list[str]]:
+def _originals(
+    current: dict[str, int], others: list[DesiredCounts]
+) -> tuple[dict[str, int], dict[str, list[str]], list[str]]:
     """The count to record for each service: its current one, unless it is 0 and an open record
     of another incident holds it above 0. Also which incident each count came from, and a
     warning where open records disagree."""
@@ -170,10 +212,12 @@ def _originals(current: dict[str, int], others: list[DesiredCounts]
         originals[name] = holding[0].counts[name]
         sources.setdefault(holding[0].incident_id, []).append(name)
         if len({r.counts[name] for r in holding}) > 1:
-            conflicts.append(f"{name}: open records disagree ("
-                             + ", ".join(f"{r.incident_id} {r.counts[name]}" for r in holding)
-                             + f"); recorded {originals[name]} from {holding[0].incident_id}, "
-                             "the newest")
+            conflicts.append(
+                f"{name}: open records disagree ("
+                + ", ".join(f"{r.incident_id} {r.counts[name]}" for r in holding)
+                + f"); recorded {originals[name]} from {holding[0].incident_id}, "
+                "the newest"
+            )
     return originals, sources, conflicts
 
 
@@ -201,11 +245,15 @@ ACTION = Action(
     summary="Record every service's desired count for the incident, then scale all to 0 in parallel.",
     params=(CLUSTER, INCIDENT_ID, STATE_PREFIX),
     run=stop_writes,
-    iam=(IamGrant(("ecs:ListServices",), "ecs-cluster"),
-         IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
-         # GetParametersByPath: the other incidents' records (the path is under the same prefix);
-         # GetParameterHistory: when a record was opened, which orders the incidents.
-         IamGrant(("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath",
-                   "ssm:PutParameter"), "ssm-state-parameter")),
+    iam=(
+        IamGrant(("ecs:ListServices",), "ecs-cluster"),
+        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
+        # GetParametersByPath: the other incidents' records (the path is under the same prefix);
+        # GetParameterHistory: when a record was opened, which orders the incidents.
+        IamGrant(
+            ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath", "ssm:PutParameter"),
+            "ssm-state-parameter",
+        ),
+    ),
     mutating=True,
 )

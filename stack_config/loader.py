@@ -1,4 +1,5 @@
 """Load a stack's platform description from ``Pulumi.<stack>.yaml``."""
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,12 @@ def platform_from_config(data: Any, path: str = "platform") -> Platform:
 def load_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The raw ``config:`` mapping of ``Pulumi.<stack>.yaml``."""
     if not isinstance(stack, str) or not STACK_NAME.fullmatch(stack):
-        raise StackNotFoundError(f"stack name {str(stack)[:60]!r} is not a Pulumi stack name "
-                                 "(letters, digits, '-', '_', '.')")
+        raise StackNotFoundError(
+            f"stack name {str(stack)[:60]!r} is not a Pulumi stack name (letters, digits, '-', '_', '.')"
+        )
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise StackNotFoundError(f"no stack {stack!r}: {path.name} not found (stacks: {', '.join(known)})")
     data = _read_yaml(path)
     config = data.get("config") if isinstance(data, Mapping) else None

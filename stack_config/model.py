@@ -3,6 +3,7 @@
 One instance is built from a stack's config (``Pulumi.<stack>.yaml``) and read by the Pulumi
 program, the drills and the seeding code alike, so the platform's names live in one place.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,7 +54,7 @@ _TOPIC_PREFIX = r"[A-Za-z0-9_\-]{1,60}"
 # here between the type and the name: role/<path/>name.
 _IAM_NAME = r"[A-Za-z0-9+=,.@_\-]{1,64}"
 _IAM_PATH = r"(?:[A-Za-z0-9+=,.@_\-]+/){0,64}"
-_PRINCIPAL = (rf"(arn:aws[a-z\-]*:iam::\d{{12}}:)?(user|role)/(?=.{{1,577}}$){_IAM_PATH}{_IAM_NAME}")
+_PRINCIPAL = rf"(arn:aws[a-z\-]*:iam::\d{{12}}:)?(user|role)/(?=.{{1,577}}$){_IAM_PATH}{_IAM_NAME}"
 # Tags (Resource Groups Tagging API, as every service documents them): keys 1-128, values 0-256
 # characters of letters, numbers, spaces and _.:/=+-@; keys can't start with aws: (reserved).
 _TAG_PUNCTUATION = frozenset("_.:/=+-@ ")
@@ -63,10 +64,15 @@ def _check_tag_text(text: str, path: str, what: str, limit: int) -> None:
     if len(text) > limit:
         raise StackConfigError(f"{path}: {what} {text[:40]!r}... is {len(text)} characters, at most {limit}")
     for character in text:
-        if character not in _TAG_PUNCTUATION and unicodedata.category(character)[0] not in "LN" \
-                and unicodedata.category(character) != "Zs":
-            raise StackConfigError(f"{path}: {what} {text!r} holds U+{ord(character):04X}; tags "
-                                   "allow letters, numbers, spaces and _ . : / = + - @")
+        if (
+            character not in _TAG_PUNCTUATION
+            and unicodedata.category(character)[0] not in "LN"
+            and unicodedata.category(character) != "Zs"
+        ):
+            raise StackConfigError(
+                f"{path}: {what} {text!r} holds U+{ord(character):04X}; tags "
+                "allow letters, numbers, spaces and _ . : / = + - @"
+            )
 
 
 def _partition(region: str) -> str:
@@ -84,14 +90,20 @@ class Service:
     container_port: int = 8080
 
     def validate(self, path: str) -> None:
-        require_pattern(self.name, _ECS_SERVICE, f"{path}.name",
-                        "a valid ECS service name (up to 255 letters, digits, _ and -, starting "
-                        "with a letter or digit)")
-        require_pattern(self.log_group, _LOG_GROUP, f"{path}.logGroup",
-                        _LOG_GROUP_RULE)
+        require_pattern(
+            self.name,
+            _ECS_SERVICE,
+            f"{path}.name",
+            "a valid ECS service name (up to 255 letters, digits, _ and -, starting with a letter or digit)",
+        )
+        require_pattern(self.log_group, _LOG_GROUP, f"{path}.logGroup", _LOG_GROUP_RULE)
         if self.target_group is not None:
-            require_pattern(self.target_group, r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,30}[A-Za-z0-9])?",
-                            f"{path}.targetGroup", "a valid target group name (1-32 chars)")
+            require_pattern(
+                self.target_group,
+                r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,30}[A-Za-z0-9])?",
+                f"{path}.targetGroup",
+                "a valid target group name (1-32 chars)",
+            )
         if not 0 <= self.desired_count <= 1000:
             raise StackConfigError(f"{path}.desiredCount: {self.desired_count} is outside 0..1000")
         if not 1 <= self.container_port <= 65535:
@@ -111,18 +123,33 @@ class AuroraCluster:
     backup_retention_days: int = 7
 
     def validate(self, path: str) -> None:
-        require_pattern(self.cluster_id, DB_CLUSTER_ID.pattern, f"{path}.clusterId",
-                        "a valid DB cluster identifier (1-63 letters, digits or hyphens, first a "
-                        "letter, no trailing hyphen, no two consecutive hyphens)")
-        require_pattern(self.master_secret_id, _SECRET_NAME, f"{path}.masterSecretId",
-                        "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)")
-        require_pattern(self.audit_log_group, _LOG_GROUP, f"{path}.auditLogGroup",
-                        _LOG_GROUP_RULE)
-        require_pattern(self.endpoint_parameter, _SSM_PARAMETER, f"{path}.endpointParameter",
-                        "an SSM parameter name: /level/.../name, at most 15 levels of "
-                        "A-Z a-z 0-9 _ . -, not starting with aws or ssm")
-        require_pattern(self.master_username, _MASTER_USERNAME, f"{path}.masterUsername",
-                        "an Aurora MySQL master user name (1-16 letters or digits, first a letter)")
+        require_pattern(
+            self.cluster_id,
+            DB_CLUSTER_ID.pattern,
+            f"{path}.clusterId",
+            "a valid DB cluster identifier (1-63 letters, digits or hyphens, first a "
+            "letter, no trailing hyphen, no two consecutive hyphens)",
+        )
+        require_pattern(
+            self.master_secret_id,
+            _SECRET_NAME,
+            f"{path}.masterSecretId",
+            "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)",
+        )
+        require_pattern(self.audit_log_group, _LOG_GROUP, f"{path}.auditLogGroup", _LOG_GROUP_RULE)
+        require_pattern(
+            self.endpoint_parameter,
+            _SSM_PARAMETER,
+            f"{path}.endpointParameter",
+            "an SSM parameter name: /level/.../name, at most 15 levels of "
+            "A-Z a-z 0-9 _ . -, not starting with aws or ssm",
+        )
+        require_pattern(
+            self.master_username,
+            _MASTER_USERNAME,
+            f"{path}.masterUsername",
+            "an Aurora MySQL master user name (1-16 letters or digits, first a letter)",
+        )
         if not 1 <= self.backup_retention_days <= 35:
             raise StackConfigError(
                 f"{path}.backupRetentionDays: {self.backup_retention_days} is outside 1..35"
@@ -154,9 +181,13 @@ class Notifications:
     subscriptions: tuple[Subscription, ...] = ()
 
     def validate(self, path: str) -> None:
-        require_pattern(self.topic_prefix, _TOPIC_PREFIX, f"{path}.topicPrefix",
-                        "a topic name prefix (1-60 letters, digits, _ and -; the topics, queues "
-                        "and key alias made from it must stay valid SNS, SQS and KMS names)")
+        require_pattern(
+            self.topic_prefix,
+            _TOPIC_PREFIX,
+            f"{path}.topicPrefix",
+            "a topic name prefix (1-60 letters, digits, _ and -; the topics, queues "
+            "and key alias made from it must stay valid SNS, SQS and KMS names)",
+        )
 
     def topic_name(self, severity: str) -> str:
         return f"{self.topic_prefix}-{severity.lower()}"
@@ -194,15 +225,22 @@ class BreakGlass:
     def validate(self, path: str) -> None:
         if not self.admin_principals:
             raise StackConfigError(f"{path}.adminPrincipals: at least one principal is required")
-        for key, principals in (("adminPrincipals", self.admin_principals),
-                                ("investigatorPrincipals", self.investigator_principals)):
+        for key, principals in (
+            ("adminPrincipals", self.admin_principals),
+            ("investigatorPrincipals", self.investigator_principals),
+        ):
             for index, principal in enumerate(principals):
-                require_pattern(principal, _PRINCIPAL, f"{path}.{key}[{index}]",
-                                "an IAM user/role ARN or user/<name> or role/<name>")
+                require_pattern(
+                    principal,
+                    _PRINCIPAL,
+                    f"{path}.{key}[{index}]",
+                    "an IAM user/role ARN or user/<name> or role/<name>",
+                )
         # 900 s is STS's floor; the guide's break-glass sessions last at most one hour.
         if not 900 <= self.max_session_seconds <= 3600:
             raise StackConfigError(
-                f"{path}.maxSessionSeconds: {self.max_session_seconds} is outside 900..3600")
+                f"{path}.maxSessionSeconds: {self.max_session_seconds} is outside 900..3600"
+            )
 
     @property
     def investigators(self) -> tuple[str, ...]:
@@ -228,18 +266,26 @@ class BackupSettings:
     def validate(self, path: str) -> None:
         if self.copy_region is not None:
             require_pattern(self.copy_region, _REGION, f"{path}.copyRegion", "an AWS region name")
-        for key, days in (("snapshotRetentionDays", self.snapshot_retention_days),
-                          ("copyRetentionDays", self.copy_retention_days)):
+        for key, days in (
+            ("snapshotRetentionDays", self.snapshot_retention_days),
+            ("copyRetentionDays", self.copy_retention_days),
+        ):
             if not 1 <= days <= 36500:
                 raise StackConfigError(f"{path}.{key}: {days} is outside 1..36500")
-        require_pattern(self.snapshot_schedule, r"cron\(.+\)", f"{path}.snapshotSchedule",
-                        "a cron(...) schedule expression")
+        require_pattern(
+            self.snapshot_schedule,
+            r"cron\(.+\)",
+            f"{path}.snapshotSchedule",
+            "a cron(...) schedule expression",
+        )
         if self.vault_lock not in VAULT_LOCK_MODES:
             raise StackConfigError(
-                f"{path}.vaultLock: {self.vault_lock!r} is not one of {', '.join(VAULT_LOCK_MODES)}")
+                f"{path}.vaultLock: {self.vault_lock!r} is not one of {', '.join(VAULT_LOCK_MODES)}"
+            )
         if not 3 <= self.vault_lock_grace_days <= 36500:
             raise StackConfigError(
-                f"{path}.vaultLockGraceDays: {self.vault_lock_grace_days} is below AWS's minimum of 3")
+                f"{path}.vaultLockGraceDays: {self.vault_lock_grace_days} is below AWS's minimum of 3"
+            )
 
 
 @dataclass(frozen=True)
@@ -261,8 +307,12 @@ class GameDay:
             check_schedule_expression(self.schedule, f"{path}.schedule")
         elif self.enabled:
             raise StackConfigError(f"{path}.schedule: required when {path}.enabled is true")
-        require_pattern(self.scenario, r"all|[a-z0-9][a-z0-9\-]{0,62}", f"{path}.scenario",
-                        "'all' or a scenario id such as p0-a")
+        require_pattern(
+            self.scenario,
+            r"all|[a-z0-9][a-z0-9\-]{0,62}",
+            f"{path}.scenario",
+            "'all' or a scenario id such as p0-a",
+        )
 
 
 @dataclass(frozen=True)
@@ -277,15 +327,22 @@ class DrillSafety:
     production_accounts: tuple[str, ...] = ()
 
     def validate(self, path: str) -> None:
-        for key, accounts in (("allowedAccounts", self.allowed_accounts),
-                              ("productionAccounts", self.production_accounts)):
+        for key, accounts in (
+            ("allowedAccounts", self.allowed_accounts),
+            ("productionAccounts", self.production_accounts),
+        ):
             for index, account in enumerate(accounts):
-                require_pattern(account, r"\d{12}", f"{path}.{key}[{index}]",
-                                "a 12-digit AWS account id (quote it in YAML)")
+                require_pattern(
+                    account,
+                    r"\d{12}",
+                    f"{path}.{key}[{index}]",
+                    "a 12-digit AWS account id (quote it in YAML)",
+                )
         both = sorted(set(self.allowed_accounts) & set(self.production_accounts))
         if both:
-            raise StackConfigError(f"{path}.allowedAccounts: {both[0]} is also listed in "
-                                   f"{path}.productionAccounts")
+            raise StackConfigError(
+                f"{path}.allowedAccounts: {both[0]} is also listed in {path}.productionAccounts"
+            )
 
 
 @dataclass(frozen=True)
@@ -312,23 +369,33 @@ class Platform:
 
     def validate(self, path: str) -> None:
         require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
-        require_pattern(self.cluster, _ECS_CLUSTER, f"{path}.cluster",
-                        "a valid ECS cluster name (up to 255 letters, digits, _ and -)")
+        require_pattern(
+            self.cluster,
+            _ECS_CLUSTER,
+            f"{path}.cluster",
+            "a valid ECS cluster name (up to 255 letters, digits, _ and -)",
+        )
         _check_tag_text(self.environment, f"{path}.environment", "tag value", 256)
         for key, value in self.extra_tags.items():
             if not key or key.lower().startswith("aws:"):
-                raise StackConfigError(f"{path}.extraTags: tag key {key!r} is empty or starts with "
-                                       "aws: (reserved for AWS)")
+                raise StackConfigError(
+                    f"{path}.extraTags: tag key {key!r} is empty or starts with aws: (reserved for AWS)"
+                )
             _check_tag_text(key, f"{path}.extraTags", "tag key", 128)
             _check_tag_text(value, f"{path}.extraTags.{key}", "tag value", 256)
         for index, secret in enumerate(self.secrets):
-            require_pattern(secret, _SECRET_NAME, f"{path}.secrets[{index}]",
-                            "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)")
+            require_pattern(
+                secret,
+                _SECRET_NAME,
+                f"{path}.secrets[{index}]",
+                "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -)",
+            )
         arn_prefix = f"arn:{_partition(self.region)}:ssm:{self.region}:{'0' * 12}:parameter"
         if len(arn_prefix) + len(self.aurora.endpoint_parameter) > SSM_PARAMETER_MAX:
             raise StackConfigError(
                 f"{path}.aurora.endpointParameter: {len(self.aurora.endpoint_parameter)} characters; "
-                f"with its ARN ({arn_prefix}) it must stay within SSM's {SSM_PARAMETER_MAX}")
+                f"with its ARN ({arn_prefix}) it must stay within SSM's {SSM_PARAMETER_MAX}"
+            )
         if self.account_id is not None:
             require_pattern(self.account_id, r"\d{12}", f"{path}.accountId", "a 12-digit account id")
         if not self.services:
@@ -336,17 +403,23 @@ class Platform:
         _require_unique([s.name for s in self.services], f"{path}.services", "service name")
         _require_unique(list(self.secrets), f"{path}.secrets", "secret id")
         if self.cloudtrail_log_group is not None:
-            require_pattern(self.cloudtrail_log_group, _LOG_GROUP, f"{path}.cloudtrailLogGroup",
-                            "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting "
-                            "with aws/)")
+            require_pattern(
+                self.cloudtrail_log_group,
+                _LOG_GROUP,
+                f"{path}.cloudtrailLogGroup",
+                "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting with aws/)",
+            )
         _require_unique([q.name for q in self.queues], f"{path}.queues", "queue name")
         if self.backup.copy_region == self.region:
             raise StackConfigError(
                 f"{path}.backup.copyRegion: {self.region!r} is the platform's own region; "
-                "copies must go to a second region")
+                "copies must go to a second region"
+            )
         if self.production and self.drills.allowed_accounts:
-            raise StackConfigError(f"{path}.drills.allowedAccounts: a production stack "
-                                   "(production: true) allows no drill accounts")
+            raise StackConfigError(
+                f"{path}.drills.allowedAccounts: a production stack "
+                "(production: true) allows no drill accounts"
+            )
         if self.aurora.master_secret_id not in self.secrets:
             raise StackConfigError(
                 f"{path}.aurora.masterSecretId: {self.aurora.master_secret_id!r} "

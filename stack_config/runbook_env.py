@@ -3,6 +3,7 @@
 The Lambda functions get exactly this environment, and drills fill an action's omitted
 arguments from it, so an action behaves the same in both places.
 """
+
 from __future__ import annotations
 
 from runbook_actions import constants

@@ -5,6 +5,7 @@ of the two day fields, ``rate(N unit)`` (singular unit for 1, plural otherwise),
 one-time ``at(yyyy-mm-ddThh:mm:ss)``. Anything else is refused by the Scheduler API only at
 deploy time, after the rest of the stack changed.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,11 @@ def check_schedule_expression(expression: str, path: str) -> None:
         raise StackConfigError(f"{path}: {expression!r} is not cron(...), rate(...) or at(...)")
     fields = cron.group(1).split()
     if len(fields) != CRON_FIELDS or not all(_CRON_FIELD.fullmatch(f) for f in fields):
-        raise StackConfigError(f"{path}: {expression!r} needs six cron fields "
-                               "(minutes hours day-of-month month day-of-week year)")
+        raise StackConfigError(
+            f"{path}: {expression!r} needs six cron fields "
+            "(minutes hours day-of-month month day-of-week year)"
+        )
     if (fields[2] == "?") == (fields[4] == "?"):
-        raise StackConfigError(f"{path}: {expression!r} must have '?' in exactly one of "
-                               "day-of-month and day-of-week")
+        raise StackConfigError(
+            f"{path}: {expression!r} must have '?' in exactly one of day-of-month and day-of-week"
+        )

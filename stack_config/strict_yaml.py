@@ -5,6 +5,7 @@ expand to billions of items in whatever walks the result. None of the project's 
 them, so ``&name`` and ``*name`` (and ``<<`` merges, which need them) are refused where the
 parser meets them, before anything is built.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ Config files use camelCase keys (Pulumi's convention); the dataclasses use snake
 Unknown keys, missing required keys and wrong types are all rejected, so a typo in a
 stack file fails loudly instead of silently falling back to a default.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,9 +28,7 @@ def build(cls: type, data: Any, path: str) -> Any:
     fields = {camel_case(f.name): f for f in dataclasses.fields(cls)}
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
-        raise StackConfigError(
-            f"{path}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(fields))})"
-        )
+        raise StackConfigError(f"{path}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(fields))})")
     hints = typing.get_type_hints(cls)
     values = {}
     for key, field in fields.items():
@@ -102,14 +101,13 @@ def require_pattern(value: str, pattern: str, path: str, meaning: str) -> None:
 
 
 def _is_required(field: dataclasses.Field) -> bool:
-    return (
-        field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-    )
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _type_name(hint: Any) -> str:
-    return {str: "a non-empty string", int: "an integer", bool: "true or false",
-            float: "a number"}.get(hint, getattr(hint, "__name__", str(hint)))
+    return {str: "a non-empty string", int: "an integer", bool: "true or false", float: "a number"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
 
 
 def _describe(value: Any) -> str:

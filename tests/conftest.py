@@ -1,5 +1,6 @@
 """Shared fixtures: fake credentials first, moto in-process, one client set per test, the
 embedded emulator for drills run as a user runs them, and botocore hooks that never leak."""
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,14 @@ REGION = "ap-south-1"
 # Set before any test module builds a client, so nothing can reach a real account.
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "LOCALSTACK_HOST"):
     os.environ.pop(_name, None)
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                  AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION,
-                  # The platform needs a VPC, not moto's ~5,000 stock AMIs (1 s per test).
-                  MOTO_EC2_LOAD_DEFAULT_AMIS="false")
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION=REGION,
+    AWS_REGION=REGION,
+    # The platform needs a VPC, not moto's ~5,000 stock AMIs (1 s per test).
+    MOTO_EC2_LOAD_DEFAULT_AMIS="false",
+)
 # Fault journals of the drills this run starts (and their subprocesses) stay out of the user's
 # own state folder: one folder per test process.
 os.environ["INCIDENT_GUARDRAILS_STATE_DIR"] = tempfile.mkdtemp(prefix="fault-journals-")
@@ -88,15 +93,17 @@ class DrillRunner:
         self.endpoint_url = endpoint_url
         self.report_dir = report_dir
 
-    def __call__(self, scenario: str, change: Callable[[dict], None] | None = None
-                 ) -> subprocess.CompletedProcess:
-        return subprocess.run(self._argv(scenario, change), cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+    def __call__(
+        self, scenario: str, change: Callable[[dict], None] | None = None
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self._argv(scenario, change), cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
 
-    def start(self, scenario: str, change: Callable[[dict], None] | None = None
-              ) -> subprocess.Popen:
-        return subprocess.Popen(self._argv(scenario, change), cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    def start(self, scenario: str, change: Callable[[dict], None] | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            self._argv(scenario, change), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def _argv(self, scenario: str, change: Callable[[dict], None] | None) -> list[str]:
         scenarios = SCENARIO_DIR
@@ -106,8 +113,19 @@ class DrillRunner:
             scenarios = self.report_dir / "scenarios"
             scenarios.mkdir(exist_ok=True)
             (scenarios / f"{scenario}.yaml").write_text(yaml.safe_dump(data))
-        return [sys.executable, "-m", "drills", "run", scenario, "--scenarios-dir", str(scenarios),
-                "--report-dir", str(self.report_dir), "--endpoint-url", self.endpoint_url]
+        return [
+            sys.executable,
+            "-m",
+            "drills",
+            "run",
+            scenario,
+            "--scenarios-dir",
+            str(scenarios),
+            "--report-dir",
+            str(self.report_dir),
+            "--endpoint-url",
+            self.endpoint_url,
+        ]
 
 
 @pytest.fixture
@@ -121,13 +139,19 @@ SECRET_FIELDS = {"password", "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "FIREBASE
 
 def _emulator_secret_values(endpoint: str) -> list[str]:
     """Every version of every secret left in the emulator at ``endpoint``."""
-    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=REGION,
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    sm = boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     values = []
     for secret in sm.list_secrets()["SecretList"]:
         for version in sm.list_secret_version_ids(SecretId=secret["Name"])["Versions"]:
-            body = json.loads(sm.get_secret_value(SecretId=secret["Name"],
-                                                  VersionId=version["VersionId"])["SecretString"])
+            body = json.loads(
+                sm.get_secret_value(SecretId=secret["Name"], VersionId=version["VersionId"])["SecretString"]
+            )
             values += [v for k, v in body.items() if k in SECRET_FIELDS]
     return values
 
@@ -151,21 +175,26 @@ class AwsHooks:
         client.meta.events.register(event, handler)
         self._registered.append((client, event, handler))
 
-    def fail(self, client: Any, operation: str, when: Callable[[dict[str, Any]], bool] = lambda p: True,
-             code: str = "ThrottlingException") -> Callable[[], None]:
+    def fail(
+        self,
+        client: Any,
+        operation: str,
+        when: Callable[[dict[str, Any]], bool] = lambda p: True,
+        code: str = "ThrottlingException",
+    ) -> Callable[[], None]:
         """Make ``operation`` fail with ``code`` when its parameters match ``when``; returns an undo."""
 
         def hook(params: dict[str, Any], **_: Any) -> None:
             if when(params):
-                raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}},
-                                  operation)
+                raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}}, operation)
 
         event = f"before-parameter-build.{_service_id(client)}.{operation}"
         self.on(client, event, hook)
         return lambda: self._remove(client, event, hook)
 
-    def probe_concurrency(self, client: Any, operation: str,
-                          hold_seconds: float = 0.05) -> "ConcurrencyProbe":
+    def probe_concurrency(
+        self, client: Any, operation: str, hold_seconds: float = 0.05
+    ) -> "ConcurrencyProbe":
         probe = ConcurrencyProbe(hold_seconds)
         self.on(client, f"before-call.{_service_id(client)}.{operation}", probe.enter)
         self.on(client, f"after-call.{_service_id(client)}.{operation}", probe.leave)
@@ -176,8 +205,9 @@ class AwsHooks:
         calls: set[str] = set()
         for client in clients:
             prefix = client.meta.service_model.signing_name
-            self.on(client, "before-call",
-                    lambda model, _prefix=prefix, **_: calls.add(f"{_prefix}:{model.name}"))
+            self.on(
+                client, "before-call", lambda model, _prefix=prefix, **_: calls.add(f"{_prefix}:{model.name}")
+            )
         return calls
 
     def _remove(self, client: Any, event: str, handler: Callable[..., Any]) -> None:
@@ -224,7 +254,9 @@ def aws_hooks() -> Iterator[AwsHooks]:
 @pytest.fixture
 def no_target_may_open(monkeypatch):
     """Refused input must be refused before ``run`` or ``gameday`` opens any target."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("the input should have been refused before any target opened")
+
     monkeypatch.setattr("drills.cli.open_target", forbidden)
     monkeypatch.setattr("drills.gameday_command.open_target", forbidden)

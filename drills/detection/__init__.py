@@ -14,17 +14,38 @@ Semantics and their sources: window.py (periods, M of N, missing data), filter_p
 (log filter patterns), log_metrics.py (metric filters), baseline.py (the steady state),
 evaluate.py (time, composites).
 """
-from .exceptions import DetectionError, FilterPatternError, SymptomError
+
+from .baseline import DEFAULT_STEADY_STATE, NO_STEADY_STATE, Baseline, steady_state
 from .evaluate import WINDOWS, Detection, Firing, Transition, detect, evaluate_detection
+from .exceptions import DetectionError, FilterPatternError, SymptomError
 from .filter_pattern import compile_pattern
 from .parse import parse_symptoms
-from .baseline import (DEFAULT_STEADY_STATE, NO_STEADY_STATE, Baseline, steady_state)
 from .symptoms import Hold, LogLine, MetricSeries, SeriesKey, Symptoms
 from .window import ALARM, DEFAULT_RANGE_EXTRA, INSUFFICIENT_DATA, OK
 
 __all__ = [
-    "ALARM", "DEFAULT_RANGE_EXTRA", "DEFAULT_STEADY_STATE", "INSUFFICIENT_DATA", "NO_STEADY_STATE",
-    "OK", "WINDOWS", "Baseline", "Detection", "DetectionError", "FilterPatternError", "Firing",
-    "Hold", "LogLine", "MetricSeries", "SeriesKey", "SymptomError", "Symptoms", "Transition",
-    "compile_pattern", "detect", "evaluate_detection", "parse_symptoms", "steady_state",
+    "ALARM",
+    "DEFAULT_RANGE_EXTRA",
+    "DEFAULT_STEADY_STATE",
+    "INSUFFICIENT_DATA",
+    "NO_STEADY_STATE",
+    "OK",
+    "WINDOWS",
+    "Baseline",
+    "Detection",
+    "DetectionError",
+    "FilterPatternError",
+    "Firing",
+    "Hold",
+    "LogLine",
+    "MetricSeries",
+    "SeriesKey",
+    "SymptomError",
+    "Symptoms",
+    "Transition",
+    "compile_pattern",
+    "detect",
+    "evaluate_detection",
+    "parse_symptoms",
+    "steady_state",
 ]

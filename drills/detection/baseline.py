@@ -14,6 +14,7 @@ Log-filter metrics have no entry: their steady state is log traffic. Every log g
 filter watches is taken to ingest non-matching events every minute (``busy_log_groups``), so a
 filter with a default value reports it each minute, as CloudWatch does for a busy log group.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,7 @@ DEFAULT_STEADY_STATE: Mapping[str, "float | str | None"] = {
     # The services' connection pools keep connections open.
     "AWS/RDS DatabaseConnections": 20,
     "AWS/RDS CPUUtilization": 20,
-    "AWS/RDS FreeableMemory": 2 * 1024 ** 3,
+    "AWS/RDS FreeableMemory": 2 * 1024**3,
     # The events-consumer keeps up: a handful of jobs waiting at any time.
     "Zelly/Queues WaitingJobs": 10,
 }
@@ -59,9 +60,12 @@ class Baseline:
 NO_STEADY_STATE = Baseline()  # every metric missing unless a symptom reports it
 
 
-def steady_state(catalog: Catalog, platform: Platform,
-                 overrides: SteadyStateOverrides | None = None,
-                 table: Mapping[str, "float | str | None"] = DEFAULT_STEADY_STATE) -> Baseline:
+def steady_state(
+    catalog: Catalog,
+    platform: Platform,
+    overrides: SteadyStateOverrides | None = None,
+    table: Mapping[str, "float | str | None"] = DEFAULT_STEADY_STATE,
+) -> Baseline:
     """The steady state of every series ``catalog`` watches on ``platform``.
 
     ``overrides`` (a scenario's) win over ``table`` (the platform's defaults).
@@ -93,11 +97,13 @@ def _check_overrides(overrides: SteadyStateOverrides, catalog: Catalog) -> None:
     watched = {metric_label(a) for a in catalog.metric_alarms if a.log_metric_filter is None}
     for metric, value in overrides.items():
         if metric not in watched:
-            raise SymptomError(f"steady_state: no catalog alarm watches {metric!r} "
-                               f"(watched: {', '.join(sorted(watched))})")
+            raise SymptomError(
+                f"steady_state: no catalog alarm watches {metric!r} (watched: {', '.join(sorted(watched))})"
+            )
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
-            raise SymptomError(f"steady_state.{metric}: expected a number, \"{{desired_count}}\" "
-                               f"or null, got {value!r}")
+            raise SymptomError(
+                f'steady_state.{metric}: expected a number, "{{desired_count}}" or null, got {value!r}'
+            )
 
 
 def _value(spec: "float | str", alarm: MetricAlarm, platform: Platform) -> float:
@@ -109,8 +115,10 @@ def _value(spec: "float | str", alarm: MetricAlarm, platform: Platform) -> float
     fields = {name for _, name, _, _ in string.Formatter().parse(spec) if name is not None}
     missing = sorted(fields - set(variables))
     if missing:
-        raise SymptomError(f"steady_state.{metric_label(alarm)}: {{{missing[0]}}} has no value for "
-                           f"alarm {alarm.name} (only {{desired_count}} of a per-service alarm)")
+        raise SymptomError(
+            f"steady_state.{metric_label(alarm)}: {{{missing[0]}}} has no value for "
+            f"alarm {alarm.name} (only {{desired_count}} of a per-service alarm)"
+        )
     try:
         return _finite(float(spec.format_map(variables)), alarm)
     except ValueError:

@@ -12,6 +12,7 @@ their children at once: a composite's state at T is its rule over its children's
 Not modelled (results are therefore lower bounds on real detection times): metric publishing
 delay, alarm evaluation latency, notification delivery.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,12 +23,11 @@ from typing import Iterable
 from alarm_catalog import PAGING_SEVERITIES, Catalog, CompositeAlarm, MetricAlarm
 from stack_config.model import Platform
 
+from .baseline import NO_STEADY_STATE, Baseline, steady_state
 from .exceptions import DetectionError
 from .log_metrics import filter_series_key, log_metric_points
-from .baseline import NO_STEADY_STATE, Baseline, steady_state
 from .symptoms import SeriesKey, Symptoms, sample_times
-from .window import (ALARM, DEFAULT_RANGE_EXTRA, OK, Outcome, Series, evaluate_window,
-                     sliding_range)
+from .window import ALARM, DEFAULT_RANGE_EXTRA, OK, Outcome, Series, evaluate_window, sliding_range
 
 WINDOWS = ("sliding", "wall_clock")
 _EMPTY = Series(())
@@ -101,17 +101,31 @@ class Detection:
             raise DetectionError(f"no catalog alarm is named {alarm_name!r}")
 
 
-def detect(platform: Platform, catalog: Catalog, symptoms: Symptoms, *, horizon_s: float,
-           window: str = "sliding", range_extra: int = DEFAULT_RANGE_EXTRA) -> Detection:
+def detect(
+    platform: Platform,
+    catalog: Catalog,
+    symptoms: Symptoms,
+    *,
+    horizon_s: float,
+    window: str = "sliding",
+    range_extra: int = DEFAULT_RANGE_EXTRA,
+) -> Detection:
     """``evaluate_detection`` with the platform's steady state and the scenario's overrides."""
     baseline = steady_state(catalog, platform, symptoms.steady_state)
-    return evaluate_detection(catalog, symptoms, horizon_s=horizon_s, baseline=baseline,
-                              window=window, range_extra=range_extra)
+    return evaluate_detection(
+        catalog, symptoms, horizon_s=horizon_s, baseline=baseline, window=window, range_extra=range_extra
+    )
 
 
-def evaluate_detection(catalog: Catalog, symptoms: Symptoms, *, horizon_s: float,
-                       baseline: Baseline | None = None, window: str = "sliding",
-                       range_extra: int = DEFAULT_RANGE_EXTRA) -> Detection:
+def evaluate_detection(
+    catalog: Catalog,
+    symptoms: Symptoms,
+    *,
+    horizon_s: float,
+    baseline: Baseline | None = None,
+    window: str = "sliding",
+    range_extra: int = DEFAULT_RANGE_EXTRA,
+) -> Detection:
     """Evaluate every catalog alarm from the fault (t = 0) to ``horizon_s``.
 
     ``baseline`` None means no steady state at all: every metric without a symptom is missing.
@@ -124,17 +138,21 @@ def evaluate_detection(catalog: Catalog, symptoms: Symptoms, *, horizon_s: float
     for tick in _ticks(catalog.metric_alarms, horizon_s):
         run.evaluate(tick)
     return Detection(
-        horizon_s=horizon_s, transitions=tuple(run.transitions),
+        horizon_s=horizon_s,
+        transitions=tuple(run.transitions),
         fired=tuple(sorted(run.firings, key=lambda f: (f.at_s, f.alarm_name))),
-        unbaselined=baseline.unbaselined, unwatched=_unwatched(catalog, symptoms),
-        alarm_names=frozenset(catalog.names))
+        unbaselined=baseline.unbaselined,
+        unwatched=_unwatched(catalog, symptoms),
+        alarm_names=frozenset(catalog.names),
+    )
 
 
 class _Run:
     """The alarm states of one evaluation, advanced tick by tick."""
 
-    def __init__(self, catalog: Catalog, series: dict[SeriesKey, Series], window: str,
-                 range_extra: int) -> None:
+    def __init__(
+        self, catalog: Catalog, series: dict[SeriesKey, Series], window: str, range_extra: int
+    ) -> None:
         self.catalog, self.series, self.window, self.range_extra = catalog, series, window, range_extra
         self.states = {name: OK for name in catalog.names}
         self.transitions: list[Transition] = []
@@ -146,23 +164,23 @@ class _Run:
                 self._set(alarm, tick, self._metric_outcome(alarm, tick), "metric")
         for composite in self.catalog.composite_alarms:
             holds = composite.evaluate(self.states)
-            outcome = Outcome(ALARM if holds else OK, f"rule {'holds' if holds else 'does not hold'}: "
-                                                      f"{composite.expression}")
+            outcome = Outcome(
+                ALARM if holds else OK,
+                f"rule {'holds' if holds else 'does not hold'}: {composite.expression}",
+            )
             self._set(composite, tick, outcome, "composite")
 
     def _metric_outcome(self, alarm: MetricAlarm, tick: float) -> Outcome:
         key = SeriesKey.of(alarm.namespace, alarm.metric_name, alarm.dimensions)
         series, count = self.series.get(key, _EMPTY), alarm.evaluation_periods + self.range_extra
         if self.window == "sliding":
-            values = sliding_range(series, tick, alarm.period, count, alarm.statistic,
-                                   _cadence(alarm))
+            values = sliding_range(series, tick, alarm.period, count, alarm.statistic, _cadence(alarm))
         else:
             end = (tick // alarm.period) * alarm.period
             values = series.periods(end, alarm.period, count, alarm.statistic)
         return evaluate_window(values, alarm)
 
-    def _set(self, alarm: MetricAlarm | CompositeAlarm, tick: float, outcome: Outcome,
-             kind: str) -> None:
+    def _set(self, alarm: MetricAlarm | CompositeAlarm, tick: float, outcome: Outcome, kind: str) -> None:
         old = self.states[alarm.name]
         if outcome.state is None or outcome.state == old:
             return
@@ -173,8 +191,12 @@ class _Run:
 
 
 def _check_options(horizon_s: float, window: str, range_extra: int) -> None:
-    if isinstance(horizon_s, bool) or not isinstance(horizon_s, (int, float)) \
-            or not math.isfinite(horizon_s) or horizon_s <= 0:
+    if (
+        isinstance(horizon_s, bool)
+        or not isinstance(horizon_s, (int, float))
+        or not math.isfinite(horizon_s)
+        or horizon_s <= 0
+    ):
         raise DetectionError(f"horizon_s: expected a positive number of seconds, got {horizon_s!r}")
     if window not in WINDOWS:
         raise DetectionError(f"window: {window!r} is not one of {', '.join(WINDOWS)}")
@@ -198,8 +220,9 @@ def _lookback(alarms: Iterable[MetricAlarm], range_extra: int, every_s: int) -> 
     return math.ceil(longest / every_s) * every_s + every_s
 
 
-def _build_series(catalog: Catalog, symptoms: Symptoms, baseline: Baseline, start_s: float,
-                  horizon_s: float) -> dict[SeriesKey, Series]:
+def _build_series(
+    catalog: Catalog, symptoms: Symptoms, baseline: Baseline, start_s: float, horizon_s: float
+) -> dict[SeriesKey, Series]:
     points: dict[SeriesKey, list[tuple[float, float]]] = defaultdict(list)
     steady_until: dict[SeriesKey, float] = {}
     for symptom in symptoms.metrics:
@@ -208,8 +231,9 @@ def _build_series(catalog: Catalog, symptoms: Symptoms, baseline: Baseline, star
     for key, value in baseline.values.items():
         until = steady_until.get(key, horizon_s)
         points[key].extend((t, value) for t in sample_times(start_s, until, baseline.every_s))
-    for key, found in log_metric_points(catalog.log_metric_filters, symptoms.log_lines,
-                                        baseline, start_s, horizon_s).items():
+    for key, found in log_metric_points(
+        catalog.log_metric_filters, symptoms.log_lines, baseline, start_s, horizon_s
+    ).items():
         points[key].extend(found)
     return {key: Series(found) for key, found in points.items()}
 
@@ -219,7 +243,7 @@ def _unwatched(catalog: Catalog, symptoms: Symptoms) -> tuple[str, ...]:
     watched |= {filter_series_key(f) for f in catalog.log_metric_filters}
     groups = {f.log_group for f in catalog.log_metric_filters}
     found = [f"metric {key}" for key in sorted(symptoms.series_keys() - watched)]
-    found += [f"log group {group}" for group in sorted({l.log_group for l in symptoms.log_lines} - groups)]
+    found += [
+        f"log group {group}" for group in sorted({line.log_group for line in symptoms.log_lines} - groups)
+    ]
     return tuple(found)
-
-

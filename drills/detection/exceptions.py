@@ -1,4 +1,5 @@
 """Errors of the detection evaluator; each message is one line naming what to fix."""
+
 from __future__ import annotations
 
 from drills.exceptions import DrillError, ScenarioError

@@ -19,6 +19,7 @@ Forms implemented (CloudWatch Logs "Filter pattern syntax"; matching is case-sen
 Not modelled, rejected with FilterPatternError rather than guessed: space-delimited
 ``[a, b, ...]`` patterns, and ``?`` terms mixed with plain or ``-`` terms.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,12 @@ _BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
 _REGEX_CHARACTERS = frozenset(string.ascii_letters + string.digits + ":_#=@/;,-" + "^$?[]{}|\\*+.")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
-    "<=": operator.le, ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
 }
 _ABSENT = object()
 
@@ -57,8 +62,9 @@ def compile_pattern(text: str) -> FilterPattern:
             raise FilterPatternError(f"JSON filter pattern {text!r} does not end with '}}'")
         return _JsonPattern(_JsonParser(stripped[1:-1], text).parse())
     if stripped.startswith("["):
-        raise FilterPatternError(f"space-delimited filter pattern {text!r} is not modelled by the "
-                                 "detection evaluator")
+        raise FilterPatternError(
+            f"space-delimited filter pattern {text!r} is not modelled by the detection evaluator"
+        )
     if len(stripped) >= 2 and stripped.startswith("%") and stripped.endswith("%"):
         return _RegexPattern(compile_regex(stripped[1:-1], text))
     return _parse_terms(stripped, text)
@@ -86,12 +92,14 @@ def compile_regex(regex: str, pattern: str) -> re.Pattern[str]:
     if not regex:
         raise FilterPatternError(f"filter pattern {pattern!r}: empty regular expression")
     if "(" in regex or ")" in regex:
-        raise FilterPatternError(f"filter pattern {pattern!r}: CloudWatch regex does not support "
-                                 "parentheses (no sub-patterns)")
+        raise FilterPatternError(
+            f"filter pattern {pattern!r}: CloudWatch regex does not support parentheses (no sub-patterns)"
+        )
     bad = sorted(set(regex) - _REGEX_CHARACTERS)
     if bad:
-        raise FilterPatternError(f"filter pattern {pattern!r}: character {bad[0]!r} is outside "
-                                 "CloudWatch's regex subset")
+        raise FilterPatternError(
+            f"filter pattern {pattern!r}: character {bad[0]!r} is outside CloudWatch's regex subset"
+        )
     try:
         return re.compile(regex)
     except re.error as error:
@@ -121,8 +129,9 @@ class _TermsPattern:
     def matches(self, message: str) -> bool:
         if self.any_of:
             return any(term in message for term in self.any_of)
-        return (all(term in message for term in self.required)
-                and not any(term in message for term in self.excluded))
+        return all(term in message for term in self.required) and not any(
+            term in message for term in self.excluded
+        )
 
 
 def _parse_terms(text: str, pattern: str) -> _TermsPattern:
@@ -137,15 +146,17 @@ def _parse_terms(text: str, pattern: str) -> _TermsPattern:
         term, position = _read_term(text, position, pattern)
         groups[prefix].append(term)
     if groups["?"] and (groups[""] or groups["-"]):
-        raise FilterPatternError(f"filter pattern {pattern!r} mixes ?-terms with other terms, "
-                                 "which the detection evaluator does not model")
+        raise FilterPatternError(
+            f"filter pattern {pattern!r} mixes ?-terms with other terms, "
+            "which the detection evaluator does not model"
+        )
     return _TermsPattern(tuple(groups[""]), tuple(groups["-"]), tuple(groups["?"]))
 
 
 def _read_term(text: str, position: int, pattern: str) -> tuple[str, int]:
     if position < len(text) and text[position] == '"':
         end = _closing_quote(text, position, pattern)
-        term = _unescape(text[position + 1:end])
+        term = _unescape(text[position + 1 : end])
         if end + 1 < len(text) and not text[end + 1].isspace():
             raise FilterPatternError(f"filter pattern {pattern!r}: text right after a quoted term")
         if not term:
@@ -154,8 +165,10 @@ def _read_term(text: str, position: int, pattern: str) -> tuple[str, int]:
     match = re.compile(r"\S+").match(text, position)
     term = match.group() if match else ""
     if not _BARE_TERM.fullmatch(term):
-        raise FilterPatternError(f"filter pattern {pattern!r}: term {term!r} has characters other "
-                                 "than letters, digits and '_', so it must be in double quotes")
+        raise FilterPatternError(
+            f"filter pattern {pattern!r}: term {term!r} has characters other "
+            "than letters, digits and '_', so it must be in double quotes"
+        )
     return term, match.end()
 
 
@@ -299,20 +312,24 @@ def _scalar_text(value: Any) -> str:
 def parse_selector(text: str, pattern: str) -> Path:
     match = re.fullmatch(r"\$((?:\.[A-Za-z0-9_\-]+|\[\d+\])+)", text)
     if not match:
-        raise FilterPatternError(f"filter pattern {pattern!r}: {text!r} is not a selector "
-                                 "like $.field.sub[0]")
+        raise FilterPatternError(
+            f"filter pattern {pattern!r}: {text!r} is not a selector like $.field.sub[0]"
+        )
     parts = re.findall(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]", match.group(1))
     return tuple(name if name else int(index) for name, index in parts)
 
 
-_JSON_TOKEN = re.compile(r"""\s*(?:
+_JSON_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<lpar>\() | (?P<rpar>\)) | (?P<and>&&) | (?P<or>\|\|) |
     (?P<op>!=|<=|>=|=|<|>) |
     (?P<selector>\$[^\s()&|=!<>]*) |
     (?P<quoted>"(?:[^"\\]|\\.)*") |
     (?P<regex>%[^%]*%) |
     (?P<word>[^\s()&|=!<>"]+)
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 
 
 class _JsonParser:
@@ -387,8 +404,12 @@ class _JsonParser:
     def _keyword_check(self) -> str:
         first = self._take("word")[1]
         second = self._take("word")[1]
-        checks = {("NOT", "EXISTS"): "not_exists", ("IS", "NULL"): "null",
-                  ("IS", "TRUE"): "true", ("IS", "FALSE"): "false"}
+        checks = {
+            ("NOT", "EXISTS"): "not_exists",
+            ("IS", "NULL"): "null",
+            ("IS", "TRUE"): "true",
+            ("IS", "FALSE"): "false",
+        }
         if (first, second) not in checks:
             raise self._error(f"unknown check {first} {second} (NOT EXISTS, IS NULL, IS TRUE, IS FALSE)")
         return checks[(first, second)]

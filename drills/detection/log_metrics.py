@@ -9,6 +9,7 @@ the same Sum, Minimum, Maximum and SampleCount as CloudWatch's per-minute statis
 Steady-state traffic: each group in ``Baseline.busy_log_groups`` ingests one event a minute that
 matches no filter, for the whole simulated time.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,9 +17,9 @@ from typing import Iterable
 
 from alarm_catalog import LogMetricFilter
 
+from .baseline import Baseline
 from .exceptions import FilterPatternError
 from .filter_pattern import compile_pattern, parse_json_event, resolve_selector
-from .baseline import Baseline
 from .symptoms import LogLine, SeriesKey, sample_times
 
 Points = dict[SeriesKey, list[tuple[float, float]]]
@@ -29,8 +30,13 @@ def filter_series_key(log_filter: LogMetricFilter) -> SeriesKey:
     return SeriesKey.of(log_filter.metric_namespace, log_filter.metric_name)
 
 
-def log_metric_points(filters: Iterable[LogMetricFilter], log_lines: Iterable[LogLine],
-                      baseline: Baseline, start_s: float, until_s: float) -> Points:
+def log_metric_points(
+    filters: Iterable[LogMetricFilter],
+    log_lines: Iterable[LogLine],
+    baseline: Baseline,
+    start_s: float,
+    until_s: float,
+) -> Points:
     """Every datapoint the metric filters publish from ``start_s`` until ``until_s``."""
     by_group: dict[str, list[LogLine]] = defaultdict(list)
     for line in log_lines:
@@ -42,13 +48,13 @@ def log_metric_points(filters: Iterable[LogMetricFilter], log_lines: Iterable[Lo
         series.extend(filter_datapoints(log_filter, by_group.get(log_filter.log_group, ())))
         if log_filter.default_value is not None and log_filter.log_group in baseline.busy_log_groups:
             # Steady traffic matches no filter: it publishes the default value each minute.
-            series.extend((t, float(log_filter.default_value))
-                          for t in sample_times(start_s, until_s, baseline.every_s))
+            series.extend(
+                (t, float(log_filter.default_value)) for t in sample_times(start_s, until_s, baseline.every_s)
+            )
     return points
 
 
-def filter_datapoints(log_filter: LogMetricFilter,
-                      lines: Iterable[LogLine]) -> list[tuple[float, float]]:
+def filter_datapoints(log_filter: LogMetricFilter, lines: Iterable[LogLine]) -> list[tuple[float, float]]:
     """The datapoints one metric filter publishes for ``lines`` of its log group."""
     pattern = compile_pattern(log_filter.pattern)
     result = []
@@ -71,6 +77,8 @@ def metric_value(log_filter: LogMetricFilter, message: str) -> float | None:
     try:
         return float(spec)
     except ValueError:
-        raise FilterPatternError(f"metric filter {log_filter.name}: metric value {spec!r} is neither "
-                                 "a number nor a $.json.selector (space-delimited $fields are not "
-                                 "modelled)") from None
+        raise FilterPatternError(
+            f"metric filter {log_filter.name}: metric value {spec!r} is neither "
+            "a number nor a $.json.selector (space-delimited $fields are not "
+            "modelled)"
+        ) from None

@@ -27,6 +27,7 @@ Template variables are the alarm catalog's (``{cluster}``, ``{service}``, ``{des
 worker_service | queue`` or ``for_service: <name>``. Entries naming the same series add up;
 the series' steady state stops at the earliest ``from_s``.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,13 @@ from typing import Any, Mapping
 
 from alarm_catalog import CatalogError
 from alarm_catalog.render import template_fields
-from alarm_catalog.variables import (FOR_EACH_SCOPES, NAMED_SERVICE_VARIABLES, SCOPE_VARIABLES,
-                                     TargetGroupDimensions, scope_items)
+from alarm_catalog.variables import (
+    FOR_EACH_SCOPES,
+    NAMED_SERVICE_VARIABLES,
+    SCOPE_VARIABLES,
+    TargetGroupDimensions,
+    scope_items,
+)
 from stack_config.exceptions import StackConfigError
 from stack_config.model import Platform
 
@@ -46,15 +52,26 @@ from .exceptions import SymptomError
 from .symptoms import Hold, LogLine, MetricSeries, Symptoms
 
 _SECTION_KEYS = {"metrics", "logs", "steady_state"}
-_METRIC_KEYS = {"name", "namespace", "metric", "dimensions", "for_each", "for_service", "from_s",
-                "value", "every_s", "to_s", "points"}
-_LOG_KEYS = {"name", "log_group", "for_each", "for_service", "at_s", "count", "every_s",
-             "message", "event"}
+_METRIC_KEYS = {
+    "name",
+    "namespace",
+    "metric",
+    "dimensions",
+    "for_each",
+    "for_service",
+    "from_s",
+    "value",
+    "every_s",
+    "to_s",
+    "points",
+}
+_LOG_KEYS = {"name", "log_group", "for_each", "for_service", "at_s", "count", "every_s", "message", "event"}
 Variables = Mapping[str, Any]
 
 
-def parse_symptoms(data: Any, platform: Platform,
-                   target_groups: Mapping[str, TargetGroupDimensions] | None = None) -> Symptoms:
+def parse_symptoms(
+    data: Any, platform: Platform, target_groups: Mapping[str, TargetGroupDimensions] | None = None
+) -> Symptoms:
     """Symptoms from a scenario's ``symptoms`` value; the first problem raises SymptomError.
 
     ``target_groups`` must be the one the catalog was expanded with, so ALB dimensions agree.
@@ -63,10 +80,16 @@ def parse_symptoms(data: Any, platform: Platform,
         return Symptoms()
     _require_mapping(data, "symptoms", _SECTION_KEYS)
     context = _Context(platform, target_groups)
-    metrics = [series for i, raw in enumerate(_list(data.get("metrics", []), "symptoms.metrics"))
-               for series in _metric_entry(raw, f"symptoms.metrics[{i}]", context)]
-    logs = [line for i, raw in enumerate(_list(data.get("logs", []), "symptoms.logs"))
-            for line in _log_entry(raw, f"symptoms.logs[{i}]", context)]
+    metrics = [
+        series
+        for i, raw in enumerate(_list(data.get("metrics", []), "symptoms.metrics"))
+        for series in _metric_entry(raw, f"symptoms.metrics[{i}]", context)
+    ]
+    logs = [
+        line
+        for i, raw in enumerate(_list(data.get("logs", []), "symptoms.logs"))
+        for line in _log_entry(raw, f"symptoms.logs[{i}]", context)
+    ]
     return Symptoms(tuple(metrics), tuple(logs), _steady_state(data.get("steady_state", {})))
 
 
@@ -92,40 +115,55 @@ def _metric_entry(raw: Any, where: str, context: _Context) -> list[MetricSeries]
     return [_series(raw, dimensions, from_s, allowed, variables, where) for variables in items]
 
 
-def _series(raw: Mapping[str, Any], dimensions: Mapping[str, Any], from_s: float,
-            allowed: frozenset[str], variables: Variables, where: str) -> MetricSeries:
+def _series(
+    raw: Mapping[str, Any],
+    dimensions: Mapping[str, Any],
+    from_s: float,
+    allowed: frozenset[str],
+    variables: Variables,
+    where: str,
+) -> MetricSeries:
     def text(value: Any, key: str) -> str:
         return _render(value, allowed, variables, f"{where}.{key}")
 
     series = dict(
-        namespace=text(raw["namespace"], "namespace"), metric_name=text(raw["metric"], "metric"),
+        namespace=text(raw["namespace"], "namespace"),
+        metric_name=text(raw["metric"], "metric"),
         dimensions={str(k): text(v, f"dimensions.{k}") for k, v in dimensions.items()},
         points=_points(raw.get("points", []), allowed, variables, f"{where}.points"),
-        from_s=from_s, hold=_hold(raw, allowed, variables, where))
+        from_s=from_s,
+        hold=_hold(raw, allowed, variables, where),
+    )
     try:
         return MetricSeries(**series)
     except SymptomError as error:  # cross-field checks (e.g. a point before from_s)
         raise SymptomError(f"{where}: {error}") from None
 
 
-def _hold(raw: Mapping[str, Any], allowed: frozenset[str], variables: Variables,
-          where: str) -> Hold | None:
+def _hold(raw: Mapping[str, Any], allowed: frozenset[str], variables: Variables, where: str) -> Hold | None:
     if "value" not in raw:
         return None
     to_s = raw.get("to_s")
-    return Hold(value=_number(raw["value"], allowed, variables, f"{where}.value"),
-                every_s=_positive(raw.get("every_s", 60), f"{where}.every_s"),
-                to_s=None if to_s is None else _seconds(to_s, f"{where}.to_s"))
+    return Hold(
+        value=_number(raw["value"], allowed, variables, f"{where}.value"),
+        every_s=_positive(raw.get("every_s", 60), f"{where}.every_s"),
+        to_s=None if to_s is None else _seconds(to_s, f"{where}.to_s"),
+    )
 
 
-def _points(raw: Any, allowed: frozenset[str], variables: Variables,
-            where: str) -> tuple[tuple[float, float], ...]:
+def _points(
+    raw: Any, allowed: frozenset[str], variables: Variables, where: str
+) -> tuple[tuple[float, float], ...]:
     points = []
     for i, point in enumerate(_list(raw, where)):
         if not isinstance(point, list) or len(point) != 2:
             raise SymptomError(f"{where}[{i}]: expected [t_s, value], got {point!r}")
-        points.append((_seconds(point[0], f"{where}[{i}][0]"),
-                       _number(point[1], allowed, variables, f"{where}[{i}][1]")))
+        points.append(
+            (
+                _seconds(point[0], f"{where}[{i}][0]"),
+                _number(point[1], allowed, variables, f"{where}[{i}][1]"),
+            )
+        )
     return tuple(points)
 
 
@@ -143,9 +181,15 @@ def _log_entry(raw: Any, where: str, context: _Context) -> list[LogLine]:
         raise SymptomError(f"{where}: every_s is required when count > 1")
     every_s = _positive(raw.get("every_s", 1), f"{where}.every_s")
     allowed, items = _scope(raw, where, context)
-    return [LogLine(_render(raw["log_group"], allowed, variables, f"{where}.log_group"),
-                    at_s + index * every_s, message)
-            for variables in items for index in range(count)]
+    return [
+        LogLine(
+            _render(raw["log_group"], allowed, variables, f"{where}.log_group"),
+            at_s + index * every_s,
+            message,
+        )
+        for variables in items
+        for index in range(count)
+    ]
 
 
 def _message(raw: Mapping[str, Any], where: str) -> str:
@@ -164,14 +208,13 @@ def _steady_state(raw: Any) -> dict[str, Any]:
     for metric, value in raw.items():
         where = f"symptoms.steady_state.{metric}"
         if not isinstance(metric, str) or len(metric.split()) != 2:
-            raise SymptomError(f"{where}: keys are \"Namespace MetricName\"")
+            raise SymptomError(f'{where}: keys are "Namespace MetricName"')
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
-            raise SymptomError(f"{where}: expected a number, \"{{desired_count}}\" or null, got {value!r}")
+            raise SymptomError(f'{where}: expected a number, "{{desired_count}}" or null, got {value!r}')
     return dict(raw)
 
 
-def _scope(raw: Mapping[str, Any], where: str,
-           context: _Context) -> tuple[frozenset[str], list[Variables]]:
+def _scope(raw: Mapping[str, Any], where: str, context: _Context) -> tuple[frozenset[str], list[Variables]]:
     """The variables allowed in an entry and their values for each repetition of it."""
     platform, target_groups = context.platform, context.target_groups
     for_each, for_service = raw.get("for_each"), raw.get("for_service")
@@ -198,8 +241,9 @@ def _render(value: Any, allowed: frozenset[str], variables: Variables, where: st
         raise SymptomError(str(error)) from None
     for name in sorted(fields):
         if name not in allowed:
-            raise SymptomError(f"{where}: unknown variable {{{name}}} (variables here: "
-                               f"{', '.join(sorted(allowed))})")
+            raise SymptomError(
+                f"{where}: unknown variable {{{name}}} (variables here: {', '.join(sorted(allowed))})"
+            )
         if variables.get(name) is None:
             raise SymptomError(f"{where}: variable {{{name}}} has no value here on this platform")
     return value.format_map(variables)

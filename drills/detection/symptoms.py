@@ -4,6 +4,7 @@
 ``every_s`` seconds) and log lines. The evaluator adds the platform's steady state (see
 ``baseline.py``) around them, so a scenario only describes what the fault changes.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,7 @@ class SeriesKey:
     dimensions: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, namespace: str, metric_name: str,
-           dimensions: Mapping[str, str] | None = None) -> "SeriesKey":
+    def of(cls, namespace: str, metric_name: str, dimensions: Mapping[str, str] | None = None) -> "SeriesKey":
         return cls(namespace, metric_name, tuple(sorted((dimensions or {}).items())))
 
     def __str__(self) -> str:
@@ -60,8 +60,7 @@ class Hold:
     to_s: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.every_s, bool) or not isinstance(self.every_s, (int, float)) \
-                or self.every_s <= 0:
+        if isinstance(self.every_s, bool) or not isinstance(self.every_s, (int, float)) or self.every_s <= 0:
             raise SymptomError(f"every_s: expected a positive number of seconds, got {self.every_s!r}")
         if self.to_s is not None:
             _check_time(self.to_s, "to_s")

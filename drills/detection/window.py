@@ -25,6 +25,7 @@ would skip the windows in between and judge again data that those later windows 
 seen slide out (a burst of events: ALARM, OK, ALARM again with nothing new). On a fixed grid
 (one-minute periods, or ``wall_clock``) the two are the same.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,9 @@ class Series:
         return min(end, math.floor((self.times[newest] + period) / step) * step)
 
 
-def sliding_range(series: Series, end: float, period: float, count: int, statistic: str,
-                  step: float) -> list[float | None]:
+def sliding_range(
+    series: Series, end: float, period: float, count: int, statistic: str, step: float
+) -> list[float | None]:
     """A sliding-window alarm's evaluation range at ``end`` (``count`` periods, newest first).
 
     The datapoints are spaced one period apart back from the newest window that held data (see
@@ -91,8 +93,7 @@ def sliding_range(series: Series, end: float, period: float, count: int, statist
         return [None] * count
     lag = int((end - anchor) // period)
     fitting = int((anchor - (end - count * period)) // period)
-    values: list[float | None] = [None] * lag + series.periods(anchor, period, max(fitting, 0),
-                                                               statistic)
+    values: list[float | None] = [None] * lag + series.periods(anchor, period, max(fitting, 0), statistic)
     return values + [None] * (count - len(values))
 
 
@@ -110,8 +111,9 @@ def aggregate(values: Sequence[float], statistic: str) -> float:
         return float(len(values))
     if statistic.startswith("p"):
         return _percentile(values, statistic)
-    raise DetectionError(f"statistic {statistic!r} is not modelled (Sum, Average, Minimum, "
-                         "Maximum, SampleCount, pNN)")
+    raise DetectionError(
+        f"statistic {statistic!r} is not modelled (Sum, Average, Minimum, Maximum, SampleCount, pNN)"
+    )
 
 
 def _percentile(values: Sequence[float], statistic: str) -> float:
@@ -143,12 +145,16 @@ def evaluate_window(values: Sequence[float | None], alarm: MetricAlarm) -> Outco
     if treatment not in ("missing", "ignore"):
         raise DetectionError(f"{alarm.name}: treatMissingData {treatment!r} is not modelled")
     if not real:
-        return Outcome(INSUFFICIENT_DATA if treatment == "missing" else None,
-                       f"no datapoint in the evaluation range (treatMissingData {treatment})")
+        return Outcome(
+            INSUFFICIENT_DATA if treatment == "missing" else None,
+            f"no datapoint in the evaluation range (treatMissingData {treatment})",
+        )
     if breaching < m and _premature(real, m):
-        return Outcome(ALARM if treatment == "missing" else None,
-                       f"{detail}; all real datapoints breach and the oldest is "
-                       f"{real[-1][0] + 1} periods old (premature-alarm rule, {treatment})")
+        return Outcome(
+            ALARM if treatment == "missing" else None,
+            f"{detail}; all real datapoints breach and the oldest is "
+            f"{real[-1][0] + 1} periods old (premature-alarm rule, {treatment})",
+        )
     return _judge(breaching, m, detail)
 
 

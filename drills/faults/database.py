@@ -1,4 +1,5 @@
 """P0-B fault: data corruption at a known moment while writes keep flowing; and its clean-up."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,12 @@ from typing import Any
 
 from ..activities import fault
 from ..context import DrillContext
-from ..restorers import (delete_incident_snapshots, delete_restored_clusters, restore_parameter,
-                         restore_recorded_counts)
+from ..restorers import (
+    delete_incident_snapshots,
+    delete_restored_clusters,
+    restore_parameter,
+    restore_recorded_counts,
+)
 
 CORRUPTING_STATEMENTS = (
     "QUERY admin@10.0.3.7 zelly UPDATE orders SET total_paise = 0 WHERE merchant_id > 0",
@@ -52,16 +57,23 @@ def _write_audit_lines(ctx: DrillContext, stream: str, moment: datetime) -> None
     group = ctx.platform.aurora.audit_log_group
     ctx.clients.logs.create_log_stream(logGroupName=group, logStreamName=stream)
     at = int(moment.timestamp() * 1000)
-    ctx.clients.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
-        {"timestamp": at + i, "message": line} for i, line in enumerate(CORRUPTING_STATEMENTS)])
+    ctx.clients.logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": at + i, "message": line} for i, line in enumerate(CORRUPTING_STATEMENTS)],
+    )
 
 
 def _plan(ctx: DrillContext) -> dict[str, Any]:
     aurora = ctx.platform.aurora
-    return {"incident_id": ctx.incident_id, "audit_log_stream": f"drill/{ctx.run_id}",
-            "endpoint_parameter": aurora.endpoint_parameter,
-            "original_endpoint": ctx.clients.ssm.get_parameter(
-                Name=aurora.endpoint_parameter)["Parameter"]["Value"]}
+    return {
+        "incident_id": ctx.incident_id,
+        "audit_log_stream": f"drill/{ctx.run_id}",
+        "endpoint_parameter": aurora.endpoint_parameter,
+        "original_endpoint": ctx.clients.ssm.get_parameter(Name=aurora.endpoint_parameter)["Parameter"][
+            "Value"
+        ],
+    }
 
 
 def _clean_up(ctx: DrillContext, state: dict[str, Any]) -> str:
@@ -69,24 +81,33 @@ def _clean_up(ctx: DrillContext, state: dict[str, Any]) -> str:
     undone in the restoring order: services back at their recorded counts, the endpoint back
     at the original cluster; only then the restored clusters, snapshots and record removed."""
     incident = state["incident_id"]
-    notes = [restore_recorded_counts(ctx, incident),
-             restore_parameter(ctx, state["endpoint_parameter"], state["original_endpoint"]),
-             *delete_restored_clusters(ctx, incident), *delete_incident_snapshots(ctx, incident),
-             _delete_audit_stream(ctx, state["audit_log_stream"])]
+    notes = [
+        restore_recorded_counts(ctx, incident),
+        restore_parameter(ctx, state["endpoint_parameter"], state["original_endpoint"]),
+        *delete_restored_clusters(ctx, incident),
+        *delete_incident_snapshots(ctx, incident),
+        _delete_audit_stream(ctx, state["audit_log_stream"]),
+    ]
     return "; ".join(n for n in notes if n)
 
 
 def _delete_audit_stream(ctx: DrillContext, stream: str) -> str:
     try:
-        ctx.clients.logs.delete_log_stream(logGroupName=ctx.platform.aurora.audit_log_group,
-                                           logStreamName=stream)
+        ctx.clients.logs.delete_log_stream(
+            logGroupName=ctx.platform.aurora.audit_log_group, logStreamName=stream
+        )
     except ctx.clients.logs.exceptions.ResourceNotFoundException:
         return ""
     return f"deleted the corrupting statements' audit stream {stream}"
 
 
-@fault("data-corruption", services={"rds", "logs", "ssm", "ecs"}, plan=_plan, undo=_clean_up,
-       outputs=("corruption_time", "restore_point", "restore_target"))
+@fault(
+    "data-corruption",
+    services={"rds", "logs", "ssm", "ecs"},
+    plan=_plan,
+    undo=_clean_up,
+    outputs=("corruption_time", "restore_point", "restore_target"),
+)
 def data_corruption(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     """Mark the moment of corruption (after at least GOOD_DATA_SECONDS of restorable history),
     write the corrupting statements to the audit log, and leave the services writing."""
@@ -97,9 +118,13 @@ def data_corruption(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     _write_audit_lines(ctx, plan["audit_log_stream"], corruption)
     target = restore_target_name(aurora.cluster_id, corruption)
     return {
-        **plan, "restore_target": target,
-        "outputs": {"corruption_time": _iso(corruption),
-                    "restore_point": _iso(corruption - timedelta(seconds=1)),
-                    "restore_target": target},
+        **plan,
+        "restore_target": target,
+        "outputs": {
+            "corruption_time": _iso(corruption),
+            "restore_point": _iso(corruption - timedelta(seconds=1)),
+            "restore_target": target,
+        },
         "summary": f"{len(CORRUPTING_STATEMENTS)} corrupting writes at {_iso(corruption)} on "
-                   f"{aurora.cluster_id}; services keep writing"}
+        f"{aurora.cluster_id}; services keep writing",
+    }

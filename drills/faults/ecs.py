@@ -1,11 +1,16 @@
 """ECS faults: a bad deployment that crashes every service."""
+
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from runbook_actions.ecs_helpers import (describe_service, describe_services, parse_task_definition,
-                                         short_task_definition)
+from runbook_actions.ecs_helpers import (
+    describe_service,
+    describe_services,
+    parse_task_definition,
+    short_task_definition,
+)
 from runbook_actions.fanout import fan_out
 
 from ..activities import fault
@@ -13,9 +18,18 @@ from ..context import DrillContext
 from ..journal import utc_now
 
 # Fields of DescribeTaskDefinition that RegisterTaskDefinition accepts back.
-_REGISTER_FIELDS = ("family", "containerDefinitions", "taskRoleArn", "executionRoleArn",
-                    "networkMode", "volumes", "placementConstraints", "requiresCompatibilities",
-                    "cpu", "memory")
+_REGISTER_FIELDS = (
+    "family",
+    "containerDefinitions",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+)
 CRASH_LINES = (
     "FATAL Unhandled promise rejection: TypeError: Cannot read properties of undefined (reading 'tenantId')",
     "ERROR process exited with code 1 after 2.1s (crash loop)",
@@ -29,17 +43,29 @@ def bad_image_tag(run_id: str) -> str:
     return f"{BAD_IMAGE_TAG_PREFIX}{run_id}"
 
 
-def _plan_bad_deploy(ctx: DrillContext, *, services: list[str] | None = None, crash_lines: int = 20,
-                     scale_to: dict[str, int] | None = None) -> dict[str, Any]:
+def _plan_bad_deploy(
+    ctx: DrillContext,
+    *,
+    services: list[str] | None = None,
+    crash_lines: int = 20,
+    scale_to: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """Each service's revision and count before the fault: what the undo restores."""
     names = services or list(ctx.platform.service_names)
     described = describe_services(ctx.clients.ecs, ctx.platform.cluster, names)
-    return {"image_tag": bad_image_tag(ctx.run_id), "log_stream": f"drill/{ctx.run_id}",
-            # family:revision, not the ARN: the journal must fit an SSM parameter for many services
-            "services": {s["serviceName"]: {
+    return {
+        "image_tag": bad_image_tag(ctx.run_id),
+        "log_stream": f"drill/{ctx.run_id}",
+        # family:revision, not the ARN: the journal must fit an SSM parameter for many services
+        "services": {
+            s["serviceName"]: {
                 "previous_task_definition": short_task_definition(s["taskDefinition"]),
                 "previous_desired": s["desiredCount"],
-                "log_group": ctx.platform.service(s["serviceName"]).log_group} for s in described}}
+                "log_group": ctx.platform.service(s["serviceName"]).log_group,
+            }
+            for s in described
+        },
+    }
 
 
 def _undo_bad_deploy(ctx: DrillContext, state: dict[str, Any]) -> str:
@@ -49,25 +75,48 @@ def _undo_bad_deploy(ctx: DrillContext, state: dict[str, Any]) -> str:
     return "; ".join(notes)
 
 
-@fault("bad-deploy", services={"ecs", "logs"}, plan=_plan_bad_deploy, undo=_undo_bad_deploy,
-       outputs=("fault_time",))
-def bad_deploy(ctx: DrillContext, plan: dict[str, Any], *, services: list[str] | None = None,
-               crash_lines: int = 20, scale_to: dict[str, int] | None = None) -> dict[str, Any]:
+@fault(
+    "bad-deploy",
+    services={"ecs", "logs"},
+    plan=_plan_bad_deploy,
+    undo=_undo_bad_deploy,
+    outputs=("fault_time",),
+)
+def bad_deploy(
+    ctx: DrillContext,
+    plan: dict[str, Any],
+    *,
+    services: list[str] | None = None,
+    crash_lines: int = 20,
+    scale_to: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """Deploy a crashing revision to each service (optionally lowering desired counts) and
     write crash lines to its log group, as a bad release would."""
     scale_to = scale_to or {}
     fault_time = utc_now()
-    attempts = fan_out(lambda item: (item[0], _attempt(lambda: _deploy_bad_revision(
-        ctx, item[0], item[1], plan, crash_lines, scale_to.get(item[0])))), list(plan["services"].items()))
+    attempts = fan_out(
+        lambda item: (
+            item[0],
+            _attempt(
+                lambda: _deploy_bad_revision(ctx, item[0], item[1], plan, crash_lines, scale_to.get(item[0]))
+            ),
+        ),
+        list(plan["services"].items()),
+    )
     failed = {name: error for name, (_, error) in attempts if error is not None}
     if failed:  # the journal holds the plan: the runner's undo restores every service
         name, error = next(iter(failed.items()))
-        raise RuntimeError(f"bad-deploy failed on {name} ({error}); "
-                           f"{len(attempts) - len(failed)} other service(s) changed, undone from the journal")
+        raise RuntimeError(
+            f"bad-deploy failed on {name} ({error}); "
+            f"{len(attempts) - len(failed)} other service(s) changed, undone from the journal"
+        )
     # The plan is all the undo needs: it finds the crashing revisions by their image tag.
-    return {**plan, "outputs": {"fault_time": fault_time},
-            "summary": f"bad revision deployed to {len(attempts)} services, {crash_lines} crash lines each"
-                       + (f", scaled {scale_to}" if scale_to else "")}
+    return {
+        **plan,
+        "outputs": {"fault_time": fault_time},
+        "summary": f"bad revision deployed to {len(attempts)} services, {crash_lines} crash lines each"
+        + (f", scaled {scale_to}" if scale_to else ""),
+    }
 
 
 def _attempt(inject: Any) -> tuple[dict[str, Any] | None, Exception | None]:
@@ -77,13 +126,23 @@ def _attempt(inject: Any) -> tuple[dict[str, Any] | None, Exception | None]:
         return None, error
 
 
-def _deploy_bad_revision(ctx: DrillContext, name: str, before: dict[str, Any], plan: dict[str, Any],
-                         crash_lines: int, scale_to: int | None) -> dict[str, Any]:
+def _deploy_bad_revision(
+    ctx: DrillContext,
+    name: str,
+    before: dict[str, Any],
+    plan: dict[str, Any],
+    crash_lines: int,
+    scale_to: int | None,
+) -> dict[str, Any]:
     ecs = ctx.clients.ecs
-    current = ecs.describe_task_definition(taskDefinition=before["previous_task_definition"])["taskDefinition"]
+    current = ecs.describe_task_definition(taskDefinition=before["previous_task_definition"])[
+        "taskDefinition"
+    ]
     bad = {k: current[k] for k in _REGISTER_FIELDS if current.get(k)}
-    bad["containerDefinitions"] = [dict(c, image=_image_repository(c["image"]) + f":{plan['image_tag']}")
-                                   for c in current["containerDefinitions"]]
+    bad["containerDefinitions"] = [
+        dict(c, image=_image_repository(c["image"]) + f":{plan['image_tag']}")
+        for c in current["containerDefinitions"]
+    ]
     bad_arn = ecs.register_task_definition(**bad)["taskDefinition"]["taskDefinitionArn"]
     update: dict[str, Any] = {"taskDefinition": bad_arn}
     if scale_to is not None:
@@ -103,8 +162,10 @@ def _write_crash_lines(ctx: DrillContext, log_group: str, stream: str, count: in
     logs = ctx.clients.logs
     logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
     now = int(time.time() * 1000)
-    events = [{"timestamp": now - (count - i) * 100, "message": CRASH_LINES[i % len(CRASH_LINES)]}
-              for i in range(count)]
+    events = [
+        {"timestamp": now - (count - i) * 100, "message": CRASH_LINES[i % len(CRASH_LINES)]}
+        for i in range(count)
+    ]
     if events:
         logs.put_log_events(logGroupName=log_group, logStreamName=stream, logEvents=events)
 
@@ -112,19 +173,31 @@ def _write_crash_lines(ctx: DrillContext, log_group: str, stream: str, count: in
 def _restore_service(ctx: DrillContext, state: dict[str, Any], name: str, before: dict[str, Any]) -> str:
     ecs = ctx.clients.ecs
     current = describe_service(ecs, ctx.platform.cluster, name)
-    wanted = {"taskDefinition": before["previous_task_definition"], "desiredCount": before["previous_desired"]}
-    deployed = {"taskDefinition": short_task_definition(current["taskDefinition"]),
-                "desiredCount": current["desiredCount"]}
+    wanted = {
+        "taskDefinition": before["previous_task_definition"],
+        "desiredCount": before["previous_desired"],
+    }
+    deployed = {
+        "taskDefinition": short_task_definition(current["taskDefinition"]),
+        "desiredCount": current["desiredCount"],
+    }
     changed = {k: v for k, v in wanted.items() if deployed[k] != v}
     if changed:
         # By ARN, as AWS reports it: moto would store the short form given to it as is.
         arn = ecs.describe_task_definition(taskDefinition=wanted["taskDefinition"])["taskDefinition"]
-        ecs.update_service(cluster=ctx.platform.cluster, service=name, desiredCount=wanted["desiredCount"],
-                           taskDefinition=arn["taskDefinitionArn"])
+        ecs.update_service(
+            cluster=ctx.platform.cluster,
+            service=name,
+            desiredCount=wanted["desiredCount"],
+            taskDefinition=arn["taskDefinitionArn"],
+        )
     removed = _deregister_bad_revisions(ctx, before["previous_task_definition"], state["image_tag"])
     _delete_log_stream(ctx, before["log_group"], state["log_stream"])
-    restored = (f"restored {parse_task_definition(wanted['taskDefinition'])[1]} x{wanted['desiredCount']}"
-                if changed else "already on its recorded revision and count")
+    restored = (
+        f"restored {parse_task_definition(wanted['taskDefinition'])[1]} x{wanted['desiredCount']}"
+        if changed
+        else "already on its recorded revision and count"
+    )
     return f"{name}: {restored}" + (f", deregistered {', '.join(removed)}" if removed else "")
 
 

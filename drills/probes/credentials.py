@@ -1,4 +1,5 @@
 """P0-C probes: leaked keys inactive, the database password rotated, services redeployed after."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """P0-B probes: the Aurora cluster's health, stopped writes, the restored cluster, the cut-over."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,18 +29,25 @@ def db_cluster_healthy(ctx: DrillContext) -> Check:
     cluster = _cluster(ctx, aurora.cluster_id)
     if cluster is None:
         return Check(False, f"{aurora.cluster_id} does not exist")
-    identity = {"created": str(cluster.get("ClusterCreateTime")), "endpoint": cluster.get("Endpoint"),
-                "resource_id": cluster.get("DbClusterResourceId")}
+    identity = {
+        "created": str(cluster.get("ClusterCreateTime")),
+        "endpoint": cluster.get("Endpoint"),
+        "resource_id": cluster.get("DbClusterResourceId"),
+    }
     first = ctx.memory.setdefault(ORIGINAL, identity)
-    problems = [f"{key} changed from {first[key]} to {identity[key]}"
-                for key in identity if identity[key] != first[key]]
+    problems = [
+        f"{key} changed from {first[key]} to {identity[key]}"
+        for key in identity
+        if identity[key] != first[key]
+    ]
     if cluster.get("Status") != "available":
         problems.append(f"status is {cluster.get('Status')}")
     if not cluster.get("DeletionProtection"):
         problems.append("deletion protection is off")
     if cluster.get("BackupRetentionPeriod", 0) < aurora.backup_retention_days:
-        problems.append(f"backup retention {cluster.get('BackupRetentionPeriod')} days "
-                        f"< {aurora.backup_retention_days}")
+        problems.append(
+            f"backup retention {cluster.get('BackupRetentionPeriod')} days < {aurora.backup_retention_days}"
+        )
     if problems:
         return Check(False, f"{aurora.cluster_id}: " + "; ".join(problems))
     return Check(True, f"{aurora.cluster_id} available, protected, the same cluster as before")

@@ -1,4 +1,5 @@
 """Steady-state probes of the ECS services."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,18 @@ from ..targets import HEALTH_CHECKS_TARGETS, SCHEDULES_TASKS
 
 BASELINE = "ecs_baseline"
 # The parts of a task definition that decide what runs (not its ARN, revision or timestamps).
-_CONTENT_FIELDS = ("family", "containerDefinitions", "cpu", "memory", "networkMode", "taskRoleArn",
-                   "executionRoleArn", "requiresCompatibilities", "volumes", "runtimePlatform")
+_CONTENT_FIELDS = (
+    "family",
+    "containerDefinitions",
+    "cpu",
+    "memory",
+    "networkMode",
+    "taskRoleArn",
+    "executionRoleArn",
+    "requiresCompatibilities",
+    "volumes",
+    "runtimePlatform",
+)
 
 
 def _services(ctx: DrillContext) -> list[dict[str, Any]]:
@@ -35,7 +46,9 @@ def ecs_steady_state(ctx: DrillContext) -> Check:
     build; later calls also require the content (images, settings) of the revision the first
     call recorded before the fault, not just any ACTIVE revision."""
     described = _services(ctx)
-    definitions = dict(fan_out(lambda s: (s["serviceName"], _definition(ctx, s["taskDefinition"])), described))
+    definitions = dict(
+        fan_out(lambda s: (s["serviceName"], _definition(ctx, s["taskDefinition"])), described)
+    )
     current = {name: _fingerprint(d) for name, d in definitions.items()}
     baseline = ctx.memory.setdefault(BASELINE, current)
     problems = []
@@ -46,13 +59,22 @@ def ecs_steady_state(ctx: DrillContext) -> Check:
             problems.append(f"{name} desired {service['desiredCount']}, expected {wanted}")
         if definitions[name].get("status") != "ACTIVE":
             problems.append(f"{name} runs {deployed}, which is {definitions[name].get('status', 'UNKNOWN')}")
-        problems += [f"{name} runs {image}, a drill's crashing build: an earlier run left it "
-                     "(python -m drills recover)" for image in current[name]["images"] if _is_drill_build(image)]
+        problems += [
+            f"{name} runs {image}, a drill's crashing build: an earlier run left it "
+            "(python -m drills recover)"
+            for image in current[name]["images"]
+            if _is_drill_build(image)
+        ]
         if current[name]["digest"] != baseline[name]["digest"]:
-            problems.append(f"{name} runs {deployed} ({', '.join(current[name]['images'])}), the known-good "
-                            f"revision is {baseline[name]['revision']} ({', '.join(baseline[name]['images'])})")
-    return _verdict(problems, f"{len(described)} services at desired count on their good revision",
-                    {"revisions": {name: f["revision"] for name, f in current.items()}})
+            problems.append(
+                f"{name} runs {deployed} ({', '.join(current[name]['images'])}), the known-good "
+                f"revision is {baseline[name]['revision']} ({', '.join(baseline[name]['images'])})"
+            )
+    return _verdict(
+        problems,
+        f"{len(described)} services at desired count on their good revision",
+        {"revisions": {name: f["revision"] for name, f in current.items()}},
+    )
 
 
 def _definition(ctx: DrillContext, task_definition: str) -> dict[str, Any]:
@@ -64,8 +86,11 @@ def _fingerprint(definition: dict[str, Any]) -> dict[str, Any]:
     the running code (so a revision re-registered with other content is not the good one)."""
     content = {k: definition.get(k) for k in _CONTENT_FIELDS}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    return {"revision": short_task_definition(definition["taskDefinitionArn"]),
-            "images": [c["image"] for c in definition["containerDefinitions"]], "digest": digest}
+    return {
+        "revision": short_task_definition(definition["taskDefinitionArn"]),
+        "images": [c["image"] for c in definition["containerDefinitions"]],
+        "digest": digest,
+    }
 
 
 def _is_drill_build(image: str) -> bool:
@@ -75,8 +100,11 @@ def _is_drill_build(image: str) -> bool:
 @probe("services-running", services={"ecs"}, requires=(SCHEDULES_TASKS,))
 def services_running(ctx: DrillContext) -> Check:
     """Each service runs as many tasks as it desires."""
-    problems = [f"{s['serviceName']} running {s['runningCount']} of {s['desiredCount']}"
-                for s in _services(ctx) if s["runningCount"] < s["desiredCount"]]
+    problems = [
+        f"{s['serviceName']} running {s['runningCount']} of {s['desiredCount']}"
+        for s in _services(ctx)
+        if s["runningCount"] < s["desiredCount"]
+    ]
     return _verdict(problems, "every service runs its desired count")
 
 

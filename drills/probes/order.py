@@ -1,4 +1,5 @@
 """Probes over the run's own journal: the procedure's steps happened in the guide's order."""
+
 from __future__ import annotations
 
 from ..activities import Check, probe

@@ -18,6 +18,7 @@ rules as drill scenarios, so a runbook and a scenario mean the same thing by the
 Strings in expectations may name shell variables as ``${NAME}``; they are read from the
 block's shell after it ran.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,23 @@ from typing import Any
 
 from ..exceptions import ScenarioError
 from ..expectations import Expectation
+
 # The scenario validator's own rules, so an expectation or fault reads the same everywhere.
 from ..scenario import check_reference, parse_expectations
 from ..targets import ALL_CAPABILITIES
 from .exceptions import RunbookFormatError
 
-KEYS = ("expect", "expect-each", "expect-output", "expect-state", "given", "requires",
-        "not-covered", "setup", "timeout")
+KEYS = (
+    "expect",
+    "expect-each",
+    "expect-output",
+    "expect-state",
+    "given",
+    "requires",
+    "not-covered",
+    "setup",
+    "timeout",
+)
 EXPECTATION_KEYS = ("expect", "expect-each", "expect-output", "expect-state")
 DEFAULT_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 600.0
@@ -123,9 +134,13 @@ def _add(fields: dict[str, Any], key: str, value: str | None, where: str) -> Non
     elif key == "requires":
         fields["requires"] = fields.get("requires", ()) + _capabilities(value or "", where)
     else:
-        parsed = {"expect": _expectations, "expect-each": _expectations,
-                  "expect-output": _output_expectations, "expect-state": _state_checks,
-                  "given": _givens}[key](_json_items(value or "", where), f"{where}: {key}")
+        parsed = {
+            "expect": _expectations,
+            "expect-each": _expectations,
+            "expect-output": _output_expectations,
+            "expect-state": _state_checks,
+            "given": _givens,
+        }[key](_json_items(value or "", where), f"{where}: {key}")
         name = key.replace("-", "_")
         fields[name] = fields.get(name, ()) + parsed
 
@@ -134,8 +149,9 @@ def _json_items(value: str, where: str) -> list[Any]:
     try:
         data = json.loads(value)
     except json.JSONDecodeError as error:
-        raise RunbookFormatError(f"{where}: annotation value is not JSON ({error.msg} at "
-                                 f"column {error.colno})") from None
+        raise RunbookFormatError(
+            f"{where}: annotation value is not JSON ({error.msg} at column {error.colno})"
+        ) from None
     items = data if isinstance(data, list) else [data]
     for item in items:
         if not isinstance(item, dict):
@@ -153,8 +169,9 @@ def _expectations(items: list[dict[str, Any]], where: str) -> tuple[Expectation,
 def _output_expectations(items: list[dict[str, Any]], where: str) -> tuple[Expectation, ...]:
     for item in items:
         if "path" in item:
-            raise RunbookFormatError(f"{where}: takes no 'path' (it checks the whole output); "
-                                     "use 'expect' for JSON fields")
+            raise RunbookFormatError(
+                f"{where}: takes no 'path' (it checks the whole output); use 'expect' for JSON fields"
+            )
     return _expectations([{"path": OUTPUT_PATH, **item} for item in items], where)
 
 
@@ -164,11 +181,13 @@ def _state_checks(items: list[dict[str, Any]], where: str) -> tuple[StateCheck, 
         read, args = item.pop("read", None), item.pop("args", {})
         match = _READ.fullmatch(read) if isinstance(read, str) else None
         if not match:
-            raise RunbookFormatError(f"{where}[{i}].read: {read!r} is not 'service.describe_…', "
-                                     "'service.get_…' or 'service.list_…' (reads only)")
+            raise RunbookFormatError(
+                f"{where}[{i}].read: {read!r} is not 'service.describe_…', "
+                "'service.get_…' or 'service.list_…' (reads only)"
+            )
         if not isinstance(args, dict):
             raise RunbookFormatError(f"{where}[{i}].args: expected a JSON object")
-        expectation, = _expectations([item], f"{where}[{i}]")
+        (expectation,) = _expectations([item], f"{where}[{i}]")
         checks.append(StateCheck(match.group(1), match.group(2), args, expectation))
     return tuple(checks)
 
@@ -194,8 +213,9 @@ def _capabilities(value: str, where: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in value.split(",") if name.strip())
     for name in names:
         if name not in ALL_CAPABILITIES:
-            raise RunbookFormatError(f"{where}: unknown capability {name!r} "
-                                     f"(known: {', '.join(sorted(ALL_CAPABILITIES))})")
+            raise RunbookFormatError(
+                f"{where}: unknown capability {name!r} (known: {', '.join(sorted(ALL_CAPABILITIES))})"
+            )
     return names
 
 
@@ -211,15 +231,25 @@ def _timeout(value: str, where: str) -> float:
 
 def _check_combination(annotations: Annotations, where: str) -> None:
     if annotations.not_covered is not None:
-        extra = [k for k, present in (("expectations", annotations.has_expectations),
-                                      ("given", annotations.given), ("requires", annotations.requires),
-                                      ("setup", annotations.setup)) if present]
+        extra = [
+            k
+            for k, present in (
+                ("expectations", annotations.has_expectations),
+                ("given", annotations.given),
+                ("requires", annotations.requires),
+                ("setup", annotations.setup),
+            )
+            if present
+        ]
         if extra:
-            raise RunbookFormatError(f"{where}: a not-covered block is never run, so it takes no "
-                                     f"{', '.join(extra)}")
+            raise RunbookFormatError(
+                f"{where}: a not-covered block is never run, so it takes no {', '.join(extra)}"
+            )
         return
     if not annotations.has_expectations:
-        raise RunbookFormatError(f"{where}: bash block without an expectation; say what it does "
-                                 f"({', '.join(EXPECTATION_KEYS)}) or why it is not run (not-covered)")
+        raise RunbookFormatError(
+            f"{where}: bash block without an expectation; say what it does "
+            f"({', '.join(EXPECTATION_KEYS)}) or why it is not run (not-covered)"
+        )
     if annotations.setup and (annotations.requires or annotations.given):
         raise RunbookFormatError(f"{where}: a setup block runs everywhere; it takes no requires or given")

@@ -1,4 +1,5 @@
 """``python -m drills runbook docs/runbook.md [--stack] [--endpoint-url] [--report-dir] [--jobs]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,15 @@ EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "runbook", help="run every bash block of a runbook against the embedded emulator")
+        "runbook", help="run every bash block of a runbook against the embedded emulator"
+    )
     parser.add_argument("path", type=Path, help="the runbook, e.g. docs/runbook.md")
     parser.add_argument("--stack", default="production", help="stack config to seed and check names against")
     parser.add_argument("--endpoint-url", help="use this already-running moto server (one worker)")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="procedures checked side by side, one emulator each (default 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="procedures checked side by side, one emulator each (default 2)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,15 +40,21 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise RunbookFormatError(f"--jobs {args.jobs}: must be at least 1")
     if shutil.which("aws", path=str(Path(sys.executable).parent)) is None:
-        raise RunbookFormatError("the AWS CLI is not installed next to this Python; "
-                                 "run make (it installs requirements.txt)")
+        raise RunbookFormatError(
+            "the AWS CLI is not installed next to this Python; run make (it installs requirements.txt)"
+        )
     check_report_dir(args.report_dir)
     redactor = Redactor()
     try:
         result = check_runbook(
-            runbook, platform, args.stack, endpoint_url=args.endpoint_url, jobs=args.jobs,
+            runbook,
+            platform,
+            args.stack,
+            endpoint_url=args.endpoint_url,
+            jobs=args.jobs,
             redactor=redactor,
-            on_procedure=lambda procedure, results: print_procedure(procedure, results, sys.stderr, redactor))
+            on_procedure=lambda procedure, results: print_procedure(procedure, results, sys.stderr, redactor),
+        )
     except KeyboardInterrupt:
         print("interrupted: the runbook check stopped; no report written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -6,6 +6,7 @@ are read too, and pipelines, lists, ``for`` loops and redirections are split int
 they run. Leading ``export``/``VAR=value`` words are
 kept apart as assignments.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 
 SUBSTITUTION = "$…"  # no shell punctuation, so it stays one word
 _OPERATORS = frozenset("();<>|&")
-_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until",
-                       "!", "time", "{", "}"})
+_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "time", "{", "}"}
+)
 _DECLARATIONS = frozenset({"export", "local", "readonly", "declare"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
 
@@ -33,8 +35,11 @@ class Command:
     @property
     def runbook_action_args(self) -> list[str] | None:
         """The arguments after ``python -m runbook_actions``, or None for any other command."""
-        if len(self.words) >= 3 and self.words[0].rsplit("/", 1)[-1] in ("python", "python3") \
-                and self.words[1:3] == ("-m", "runbook_actions"):
+        if (
+            len(self.words) >= 3
+            and self.words[0].rsplit("/", 1)[-1] in ("python", "python3")
+            and self.words[1:3] == ("-m", "runbook_actions")
+        ):
             return list(self.words[3:])
         return None
 
@@ -50,8 +55,11 @@ def simple_commands(text: str) -> list[Command]:
 def _line_commands(line: str, number: int) -> list[Command]:
     """The commands of one logical line, those inside ``$(...)`` included."""
     outer, inner_texts = _extract_substitutions(line, number)
-    commands = [command for segment in _segments(_tokens(outer, number))
-                if (command := _command(segment, number)) is not None]
+    commands = [
+        command
+        for segment in _segments(_tokens(outer, number))
+        if (command := _command(segment, number)) is not None
+    ]
     for inner in inner_texts:
         commands += _line_commands(inner, number)
     return commands
@@ -83,14 +91,14 @@ def _extract_substitutions(line: str, number: int) -> tuple[str, list[str]]:
     while index < len(line):
         char = line[index]
         if char == "\\" and quote != "'":
-            out.append(line[index:index + 2])
+            out.append(line[index : index + 2])
             index += 2
             continue
         if char in "'\"" and quote in (None, char):
             quote = None if quote else char
         elif quote != "'" and line.startswith("$(", index):
             end = _closing_paren(line, index + 1, number)
-            text = line[index + 2:end]
+            text = line[index + 2 : end]
             arithmetic = text.startswith("(") and text.endswith(")")
             inner.append(text[1:-1] if arithmetic else text)
             out.append(SUBSTITUTION)

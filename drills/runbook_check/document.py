@@ -10,6 +10,7 @@ between), so they vanish when the page is rendered::
 
 The whole file is validated before anything runs; every error names the file and line.
 """
+
 from __future__ import annotations
 
 import re
@@ -108,8 +109,9 @@ class _Reader:
 
     def finish(self) -> Runbook:
         self._no_pending(None, "the end of the file")
-        procedures = tuple(Procedure(title, line, tuple(blocks))
-                           for title, line, blocks in self.sections if blocks)
+        procedures = tuple(
+            Procedure(title, line, tuple(blocks)) for title, line, blocks in self.sections if blocks
+        )
         if not procedures:
             raise RunbookFormatError(f"{self.path}: no bash blocks under an H2 or H3 heading")
         return Runbook(self.path, procedures)
@@ -117,8 +119,10 @@ class _Reader:
     def _open_section(self, title: str, line: int) -> None:
         for other, other_line, _ in self.sections:
             if other == title:
-                raise RunbookFormatError(f"{self.path}:{line}: a second section titled {title!r} "
-                                         f"(first at line {other_line}); titles name procedures")
+                raise RunbookFormatError(
+                    f"{self.path}:{line}: a second section titled {title!r} "
+                    f"(first at line {other_line}); titles name procedures"
+                )
         self.sections.append((title, line, []))
 
     def _comment(self, lines: list[str], index: int) -> int:
@@ -131,8 +135,9 @@ class _Reader:
             body += "\n" + lines[index]
         content, _, rest = body.partition("-->")
         if rest.strip():
-            raise RunbookFormatError(f"{self.path}:{index + 1}: text after '-->'; "
-                                     "put annotations on lines of their own")
+            raise RunbookFormatError(
+                f"{self.path}:{index + 1}: text after '-->'; put annotations on lines of their own"
+            )
         parsed = parse_annotation(content.strip(), f"{self.path}:{start + 1}")
         if parsed is not None:
             self.pending.append((start + 1, *parsed))
@@ -149,8 +154,10 @@ class _Reader:
             raise RunbookFormatError(f"{self.path}:{start + 1}: code block is never closed")
         where = f"{self.path}:{start + 1}"
         if not language:
-            raise RunbookFormatError(f"{where}: code block without a language; label commands "
-                                     "```bash (they are run) and anything else ```text")
+            raise RunbookFormatError(
+                f"{where}: code block without a language; label commands "
+                "```bash (they are run) and anything else ```text"
+            )
         if language in COMMAND_LANGUAGES:
             self._add_block(start + 1, "\n".join(body) + "\n", where)
         else:
@@ -159,8 +166,9 @@ class _Reader:
 
     def _add_block(self, line: int, text: str, where: str) -> None:
         if not self.sections:
-            raise RunbookFormatError(f"{where}: bash block before the first H2/H3 heading; "
-                                     "every block belongs to a procedure")
+            raise RunbookFormatError(
+                f"{where}: bash block before the first H2/H3 heading; every block belongs to a procedure"
+            )
         title, _, blocks = self.sections[-1]
         annotations = Annotations.build(self.pending, where)
         self.pending = []
@@ -170,8 +178,10 @@ class _Reader:
         if self.pending:
             line = self.pending[0][0]
             found = f"line {index + 1}" if index is not None else "EOF"
-            raise RunbookFormatError(f"{self.path}:{line}: annotation {self.pending[0][1]!r} is "
-                                     f"followed by {what} ({found}), not by a bash block")
+            raise RunbookFormatError(
+                f"{self.path}:{line}: annotation {self.pending[0][1]!r} is "
+                f"followed by {what} ({found}), not by a bash block"
+            )
 
 
 def _closes(line: str, fence: str) -> bool:

@@ -1,4 +1,5 @@
 """Errors of the runbook checker; each message is one line that names the file and line."""
+
 from ..exceptions import DrillError
 
 

@@ -14,6 +14,7 @@ Three checks, from the most to the least specific:
 Values holding ``$`` are variables or command output and are not checked: names a procedure
 creates (a restored cluster) belong in variables.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,10 +30,17 @@ SERVICES_VARIABLE = "ZELLY_SERVICES"  # every service of the cluster, space-sepa
 ENVIRONMENT_VARIABLE = "ZELLY_ENVIRONMENT"  # the Environment dimension of the platform's metrics
 APP_SECRET_VARIABLE = "ZELLY_APP_SECRET_ID"  # the services' own secret (not the DB master's)
 _FLAG_KINDS = {
-    "--cluster": "cluster", "--service": "service", "--services": "service",
-    "--service-name": "service", "--log-group-name": "log group", "--log-group": "log group",
-    "--log-group-identifier": "log group", "--secret-id": "secret", "--secret-ids": "secret",
-    "--db-cluster-identifier": "DB cluster", "--endpoint-parameter": "parameter",
+    "--cluster": "cluster",
+    "--service": "service",
+    "--services": "service",
+    "--service-name": "service",
+    "--log-group-name": "log group",
+    "--log-group": "log group",
+    "--log-group-identifier": "log group",
+    "--secret-id": "secret",
+    "--secret-ids": "secret",
+    "--db-cluster-identifier": "DB cluster",
+    "--endpoint-parameter": "parameter",
     "--region": "region",
 }
 _NAME_RUN = re.compile(r"[A-Za-z0-9_/\-]+")
@@ -53,21 +61,28 @@ class PlatformNames:
         if platform.cloudtrail_log_group:
             log_groups.add(platform.cloudtrail_log_group)
         by_kind = {
-            "cluster": {platform.cluster}, "service": set(platform.service_names),
-            "log group": log_groups, "secret": set(platform.secrets),
-            "DB cluster": {aurora.cluster_id}, "parameter": {aurora.endpoint_parameter},
+            "cluster": {platform.cluster},
+            "service": set(platform.service_names),
+            "log group": log_groups,
+            "secret": set(platform.secrets),
+            "DB cluster": {aurora.cluster_id},
+            "parameter": {aurora.endpoint_parameter},
             "region": {platform.region},
             "target group": {s.target_group for s in platform.services if s.target_group},
             "topic": {platform.notifications.topic_name(s) for s in SEVERITIES}
-                     | {platform.notifications.p3_queue_name},
+            | {platform.notifications.p3_queue_name},
             "queue": {q.name for q in platform.queues},
         }
         variables = {name: frozenset({value}) for name, value in runbook_environment(platform).items()}
-        variables.update({constants.ENV_REGION: frozenset({platform.region}),
-                          constants.ENV_DEFAULT_REGION: frozenset({platform.region}),
-                          ENVIRONMENT_VARIABLE: frozenset({platform.environment}),
-                          APP_SECRET_VARIABLE: frozenset(set(platform.secrets) - {aurora.master_secret_id}),
-                          SERVICES_VARIABLE: frozenset(platform.service_names)})
+        variables.update(
+            {
+                constants.ENV_REGION: frozenset({platform.region}),
+                constants.ENV_DEFAULT_REGION: frozenset({platform.region}),
+                ENVIRONMENT_VARIABLE: frozenset({platform.environment}),
+                APP_SECRET_VARIABLE: frozenset(set(platform.secrets) - {aurora.master_secret_id}),
+                SERVICES_VARIABLE: frozenset(platform.service_names),
+            }
+        )
         stems = {_first_word(platform.cluster), _first_word(aurora.cluster_id)}
         return cls(stack, {k: frozenset(v) for k, v in by_kind.items()}, frozenset(stems), variables)
 
@@ -101,9 +116,14 @@ class PlatformNames:
                 listed = set(value.split())
                 missing, unknown = sorted(allowed - listed), sorted(listed - allowed)
                 if missing or unknown:
-                    problems.append((value, f"{name} lists unknown {', '.join(unknown) or 'none'} and "
-                                            f"misses {', '.join(missing) or 'none'} (stack {self.stack}: "
-                                            f"{', '.join(sorted(allowed))})"))
+                    problems.append(
+                        (
+                            value,
+                            f"{name} lists unknown {', '.join(unknown) or 'none'} and "
+                            f"misses {', '.join(missing) or 'none'} (stack {self.stack}: "
+                            f"{', '.join(sorted(allowed))})",
+                        )
+                    )
             elif value not in allowed:
                 problems.append((value, f"{name}={value!r} but stack {self.stack} has {_one_of(allowed)}"))
         return problems
@@ -117,10 +137,14 @@ class PlatformNames:
             if kind is None:
                 continue
             allowed = self.by_kind[kind]
-            for value in [inline] if inline else _flag_values(words[index + 1:]):
+            for value in [inline] if inline else _flag_values(words[index + 1 :]):
                 if "$" not in value and value not in allowed:
-                    problems.append((value, f"{flag} {value!r} is not a {kind} of stack {self.stack} "
-                                            f"({_one_of(allowed)})"))
+                    problems.append(
+                        (
+                            value,
+                            f"{flag} {value!r} is not a {kind} of stack {self.stack} ({_one_of(allowed)})",
+                        )
+                    )
         return problems
 
     def _lookalike_drift(self, text: str) -> list[tuple[str, str]]:
@@ -128,16 +152,21 @@ class PlatformNames:
         problems = []
         for match in _NAME_RUN.finditer(text):
             word = match.group().strip("-")
-            before = text[match.start() - 1:match.start()]
-            after = text[match.end():match.end() + 1]
+            before = text[match.start() - 1 : match.start()]
+            after = text[match.end() : match.end() + 1]
             if (before and before in _NOT_A_NAME_NEXT_TO) or (after and after in _NOT_A_NAME_NEXT_TO):
                 continue
             # Case-sensitive: ZELLY_CLUSTER is a shell variable, not a name.
             segments = set(re.split(r"[/_\-]", word))
             if word in names or word in self.stems or not segments & self.stems:
                 continue
-            problems.append((word, f"{word!r} looks like a platform name but is not in "
-                                   f"Pulumi.{self.stack}.yaml; use the stack's name or a variable"))
+            problems.append(
+                (
+                    word,
+                    f"{word!r} looks like a platform name but is not in "
+                    f"Pulumi.{self.stack}.yaml; use the stack's name or a variable",
+                )
+            )
         return problems
 
 

@@ -4,6 +4,7 @@ A block that fails ends its procedure (later blocks depend on it, as they would 
 the blocks after it are reported as not run. Set-up blocks of other sections run first, as a
 person runs them once per shell.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,7 @@ from .verify import check_outputs, check_state
 
 _SECRET_FIELD = re.compile(r"password|secret|key|token|private", re.I)
 _SCRIPT_PATH = re.compile(r"\S*/block-\d+\.sh: ")
-_STDERR_NOISE = ("Note: AWS CLI version 2", "usage:", "To see help text", "aws help",
-                 "aws <command>")
+_STDERR_NOISE = ("Note: AWS CLI version 2", "usage:", "To see help text", "aws help", "aws <command>")
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,16 @@ def shell_environment(endpoint_url: str, home: Path) -> dict[str, str]:
     (home / "aws-config").write_text("", encoding="utf-8")
     return {
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": str(home), "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
         "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_CONFIG_FILE": str(home / "aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-config"),
         # Fail fast on an emulator that does not answer an API, instead of retrying for seconds.
-        "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2",
+        "AWS_RETRY_MODE": "standard",
+        "AWS_MAX_ATTEMPTS": "2",
     }
 
 
@@ -76,14 +79,20 @@ def run_procedure(procedure: Procedure, session: TargetSession, settings: CheckS
 
 
 class _ProcedureRun:
-    def __init__(self, procedure: Procedure, session: TargetSession, settings: CheckSettings,
-                 shell: ShellSession) -> None:
+    def __init__(
+        self, procedure: Procedure, session: TargetSession, settings: CheckSettings, shell: ShellSession
+    ) -> None:
         self.procedure, self.session, self.settings, self.shell = procedure, session, settings, shell
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        self.ctx = DrillContext(platform=settings.platform, clients=session.clients,
-                                target=session.target, stack=settings.stack,
-                                run_id=f"runbook-{stamp}-{secrets.token_hex(2)}",
-                                incident_id=f"RUNBOOK-{stamp}", redactor=settings.redactor)
+        self.ctx = DrillContext(
+            platform=settings.platform,
+            clients=session.clients,
+            target=session.target,
+            stack=settings.stack,
+            run_id=f"runbook-{stamp}-{secrets.token_hex(2)}",
+            incident_id=f"RUNBOOK-{stamp}",
+            redactor=settings.redactor,
+        )
 
     def run(self) -> list[BlockResult]:
         stopped = self._start()
@@ -94,8 +103,11 @@ class _ProcedureRun:
             problems = self._problems(block)
             if stopped:
                 # What is wrong without running is reported even where nothing runs.
-                results.append(BlockResult.of(block, FAILED, "; ".join(problems)) if problems
-                               else BlockResult.of(block, NOT_RUN, stopped))
+                results.append(
+                    BlockResult.of(block, FAILED, "; ".join(problems))
+                    if problems
+                    else BlockResult.of(block, NOT_RUN, stopped)
+                )
                 continue
             result = self._block(block)
             results.append(result)
@@ -128,8 +140,7 @@ class _ProcedureRun:
         annotations = block.annotations
         if annotations.not_covered is not None:
             return BlockResult.of(block, NOT_COVERED, annotations.not_covered)
-        gaps = [gap for capability in annotations.requires
-                if (gap := self.session.target.lacks(capability))]
+        gaps = [gap for capability in annotations.requires if (gap := self.session.target.lacks(capability))]
         if gaps:
             return self._arguments_only(block, gaps)
         try:
@@ -142,10 +153,16 @@ class _ProcedureRun:
     def _arguments_only(self, block: Block, gaps: list[str]) -> BlockResult:
         run = self.shell.run(block.text, block.annotations.timeout_s, parse_only=True)
         if not run.ok:
-            return BlockResult.of(block, FAILED, f"arguments rejected: {self._failure(run, block)}",
-                                  run.duration_s)
-        return BlockResult.of(block, NOT_COVERED, f"{'; '.join(gaps)} (nothing sent; the AWS CLI "
-                              "and runbook_actions parsers accepted the arguments)", run.duration_s)
+            return BlockResult.of(
+                block, FAILED, f"arguments rejected: {self._failure(run, block)}", run.duration_s
+            )
+        return BlockResult.of(
+            block,
+            NOT_COVERED,
+            f"{'; '.join(gaps)} (nothing sent; the AWS CLI "
+            "and runbook_actions parsers accepted the arguments)",
+            run.duration_s,
+        )
 
     def _inject_givens(self, block: Block) -> list[str]:
         notes = []
@@ -155,38 +172,51 @@ class _ProcedureRun:
             state = fault.inject(self.ctx, fault.plan(self.ctx, **given.args), **given.args)
             outputs = {name.upper(): str(value) for name, value in state.get("outputs", {}).items()}
             self.shell.export(outputs)
-            notes.append(f"given {given.fault}: {state.get('summary', 'injected')}"
-                         + (f" (sets {', '.join(sorted(outputs))})" if outputs else ""))
+            notes.append(
+                f"given {given.fault}: {state.get('summary', 'injected')}"
+                + (f" (sets {', '.join(sorted(outputs))})" if outputs else "")
+            )
         return notes
 
     def _judge(self, block: Block, run: BlockRun, notes: list[str]) -> BlockResult:
         self._learn_current_secrets()
         redactor = self.settings.redactor
         if redactor.contains_secret(run.stdout + run.stderr):
-            return BlockResult.of(block, FAILED, "printed a secret value (redacted here); a runbook "
-                                  "step must never show one", run.duration_s, notes)
+            return BlockResult.of(
+                block,
+                FAILED,
+                "printed a secret value (redacted here); a runbook step must never show one",
+                run.duration_s,
+                notes,
+            )
         if not run.ok:
             return BlockResult.of(block, FAILED, self._failure(run, block), run.duration_s, notes)
         annotations = block.annotations
         variables = self.shell.variables(annotations.variables_used())
-        checks = (check_outputs(annotations, run.stdout, variables)
-                  + check_state(annotations.expect_state, self.session.clients, variables))
+        checks = check_outputs(annotations, run.stdout, variables) + check_state(
+            annotations.expect_state, self.session.clients, variables
+        )
         details = [redactor.redact(text, "runbook report") for text in notes + [c.detail for c in checks]]
         failed = [redactor.redact(c.detail, "runbook report") for c in checks if not c.passed]
         if failed:
-            return BlockResult.of(block, FAILED, "expectation failed: " + "; ".join(failed),
-                                  run.duration_s, details)
+            return BlockResult.of(
+                block, FAILED, "expectation failed: " + "; ".join(failed), run.duration_s, details
+            )
         return BlockResult.of(block, PASSED, "", run.duration_s, details)
 
     def _failure(self, run: BlockRun, block: Block) -> str:
         if run.exit_code is None:
             return f"timed out after {block.annotations.timeout_s:g}s"
-        lines = [line.strip() for line in run.stderr.splitlines()
-                 if line.strip() and not line.strip().startswith(_STDERR_NOISE)]
+        lines = [
+            line.strip()
+            for line in run.stderr.splitlines()
+            if line.strip() and not line.strip().startswith(_STDERR_NOISE)
+        ]
         where = f" at {_shorten(run.failed_line, 120)}" if run.failed_line else ""
         message = f"exit {run.exit_code}{where}" + (f": {_shorten(lines[-1], 300)}" if lines else "")
-        return self.settings.redactor.redact(block.in_file_lines(_SCRIPT_PATH.sub("", message)),
-                                             "runbook report")
+        return self.settings.redactor.redact(
+            block.in_file_lines(_SCRIPT_PATH.sub("", message)), "runbook report"
+        )
 
     def _learn_current_secrets(self) -> None:
         """Rotation makes new secret values; they must not be printed either."""
@@ -202,7 +232,7 @@ class _ProcedureRun:
 
 
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _secret_strings(text: str, key: str = "") -> list[str]:

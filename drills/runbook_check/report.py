@@ -1,4 +1,5 @@
 """Print one line per block and a summary; write the JSON report, secrets redacted."""
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,15 @@ _MARK = {"passed": "passed", "failed": "FAILED", "not-covered": "not covered", "
 
 def block_line(result: BlockResult) -> str:
     reason = f" — {result.reason}" if result.reason else ""
-    return (f"{_MARK[result.status]:<11} {result.section} · block {result.number} "
-            f"(line {result.line}, {result.duration_s:.2f}s){reason}")
+    return (
+        f"{_MARK[result.status]:<11} {result.section} · block {result.number} "
+        f"(line {result.line}, {result.duration_s:.2f}s){reason}"
+    )
 
 
-def print_procedure(procedure: Procedure, results: list[BlockResult], stream: TextIO,
-                    redactor: Redactor) -> None:
+def print_procedure(
+    procedure: Procedure, results: list[BlockResult], stream: TextIO, redactor: Redactor
+) -> None:
     lines = [f"== {procedure.title}"] + [block_line(result) for result in results]
     print(redactor.redact("\n".join(lines), "runbook output"), file=stream, flush=True)
 
@@ -30,8 +34,9 @@ def write_report(result: RunbookResult, report_dir: Path, redactor: Redactor) ->
     """Write reports/runbook.json; a secret that reached it is redacted and fails the run."""
     text = json.dumps(result.to_dict(), indent=2) + "\n"
     if redactor.contains_secret(text):
-        result.blocks.append(BlockResult("report", 0, 0, "failed",
-                                         "a secret value reached the report (redacted in the file)"))
+        result.blocks.append(
+            BlockResult("report", 0, 0, "failed", "a secret value reached the report (redacted in the file)")
+        )
         text = json.dumps(result.to_dict(), indent=2) + "\n"
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / REPORT_NAME

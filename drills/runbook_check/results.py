@@ -1,4 +1,5 @@
 """The outcome of each block, and of the whole runbook."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -21,10 +22,17 @@ class BlockResult:
     checks: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, block: Block, status: str, reason: str = "", duration_s: float = 0.0,
-           checks: list[str] | None = None) -> "BlockResult":
-        return cls(block.section, block.number, block.line, status, reason, round(duration_s, 2),
-                   checks or [])
+    def of(
+        cls,
+        block: Block,
+        status: str,
+        reason: str = "",
+        duration_s: float = 0.0,
+        checks: list[str] | None = None,
+    ) -> "BlockResult":
+        return cls(
+            block.section, block.number, block.line, status, reason, round(duration_s, 2), checks or []
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,13 +57,20 @@ class RunbookResult:
         return self.count(FAILED) == 0 and self.count(NOT_RUN) == 0
 
     def summary(self) -> str:
-        text = f"{self.count(PASSED)} passed, {self.count(FAILED)} failed, {self.count(NOT_COVERED)} not covered"
+        text = (
+            f"{self.count(PASSED)} passed, {self.count(FAILED)} failed, {self.count(NOT_COVERED)} not covered"
+        )
         not_run = self.count(NOT_RUN)
         return text + (f", {not_run} not run (after a failure before them)" if not_run else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runbook": self.runbook, "stack": self.stack, "target": self.target,
-                "started": self.started, "duration_s": round(self.duration_s, 2),
-                "passed": self.passed,
-                "summary": {status.replace("-", "_"): self.count(status) for status in STATUSES},
-                "blocks": [result.to_dict() for result in self.blocks]}
+        return {
+            "runbook": self.runbook,
+            "stack": self.stack,
+            "target": self.target,
+            "started": self.started,
+            "duration_s": round(self.duration_s, 2),
+            "passed": self.passed,
+            "summary": {status.replace("-", "_"): self.count(status) for status in STATUSES},
+            "blocks": [result.to_dict() for result in self.blocks],
+        }

@@ -5,6 +5,7 @@ session, and the procedure with it.
 The session reads its instructions on stdin and answers on stdout; each block's own output goes
 to files, and its stdin is /dev/null so a block cannot swallow the next instruction.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,10 @@ from pathlib import Path
 _DONE = "__RUNBOOK_BLOCK_DONE__"
 # Checks a block's arguments without sending anything: the AWS CLI parses them and prints a
 # request skeleton; runbook_actions arguments were parsed statically (static_checks.py).
-_PARSE_ONLY = ("aws() { command aws \"$@\" --generate-cli-skeleton input >/dev/null; }; "
-               "python() { :; }; python3() { :; }; ")
+_PARSE_ONLY = (
+    'aws() { command aws "$@" --generate-cli-skeleton input >/dev/null; }; '
+    "python() { :; }; python3() { :; }; "
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,14 @@ class ShellSession:
         self._errfile = workdir / "failed-command"
         self._count = 0
         self._process = subprocess.Popen(
-            ["bash", "--noprofile", "--norc", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=cwd, env=env, start_new_session=True)
+            ["bash", "--noprofile", "--norc", "-s"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
         # The line of the innermost failing command: the first write wins. (Its source line is
         # named rather than $BASH_COMMAND, which in a pipeline is the last command, not the failed one.)
         errfile = shlex.quote(str(self._errfile))
@@ -67,9 +76,13 @@ class ShellSession:
         started = time.monotonic()
         self._send(f"{body} > {shlex.quote(str(out))} 2> {shlex.quote(str(err))} < /dev/null")
         exit_code = self._wait_done(timeout_s)
-        return BlockRun(exit_code, _read(out), _read(err),
-                        _source_line(text, _read(self._errfile)) if exit_code else "",
-                        time.monotonic() - started)
+        return BlockRun(
+            exit_code,
+            _read(out),
+            _read(err),
+            _source_line(text, _read(self._errfile)) if exit_code else "",
+            time.monotonic() - started,
+        )
 
     def export(self, values: dict[str, str]) -> None:
         if values:
@@ -83,8 +96,10 @@ class ShellSession:
             return {}
         dump = self._workdir / "variables"
         loop = " ".join(sorted(names))
-        self._send(f"for __name in {loop}; do if [[ -v $__name ]]; then printf '%s=%s\\0' "
-                   f"\"$__name\" \"${{!__name}}\"; fi; done > {shlex.quote(str(dump))}")
+        self._send(
+            f"for __name in {loop}; do if [[ -v $__name ]]; then printf '%s=%s\\0' "
+            f'"$__name" "${{!__name}}"; fi; done > {shlex.quote(str(dump))}'
+        )
         if self._wait_done(10) != 0:
             return {}
         pairs = [item.partition("=") for item in _read(dump).split("\0") if item]

@@ -1,5 +1,6 @@
 """What can be found wrong in a block without running it, for every block (not-covered ones too):
 bash syntax, drifted names, ``runbook_actions`` arguments, and the guide's known hazards."""
+
 from __future__ import annotations
 
 import re
@@ -14,17 +15,25 @@ from .names import PlatformNames
 
 # The guide's versions of these steps, and why the runbook must not bring them back.
 HAZARDS = (
-    (re.compile(r"--master-user-password\b"),
-     "a password on the command line lands in shell history; use python -m runbook_actions "
-     "rotate-db-credentials (Secrets Manager generates it)"),
-    (re.compile(r"--secret-string\b"),
-     "a secret on the command line lands in shell history; use rotate-db-credentials"),
-    (re.compile(r"##\*:\}\s*-\s*1\b"),
-     "'revision - 1' can land on a deregistered or equally bad revision; use python -m "
-     "runbook_actions rollback-service"),
-    (re.compile(r"--desired-count\s+0\b"),
-     "scaling services to 0 one at a time lets the others keep writing; use python -m "
-     "runbook_actions stop-writes"),
+    (
+        re.compile(r"--master-user-password\b"),
+        "a password on the command line lands in shell history; use python -m runbook_actions "
+        "rotate-db-credentials (Secrets Manager generates it)",
+    ),
+    (
+        re.compile(r"--secret-string\b"),
+        "a secret on the command line lands in shell history; use rotate-db-credentials",
+    ),
+    (
+        re.compile(r"##\*:\}\s*-\s*1\b"),
+        "'revision - 1' can land on a deregistered or equally bad revision; use python -m "
+        "runbook_actions rollback-service",
+    ),
+    (
+        re.compile(r"--desired-count\s+0\b"),
+        "scaling services to 0 one at a time lets the others keep writing; use python -m "
+        "runbook_actions stop-writes",
+    ),
 )
 
 

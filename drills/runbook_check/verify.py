@@ -1,4 +1,5 @@
 """Check what a block says it does: its printed JSON or text, and the state it left behind."""
+
 from __future__ import annotations
 
 import json
@@ -50,14 +51,17 @@ def check_outputs(annotations: Annotations, stdout: str, variables: dict[str, st
     results += [_evaluate(e, documents[-1], variables) for e in annotations.expect]
     for expectation in annotations.expect_each:
         failed = [r for r in (_evaluate(expectation, d, variables) for d in documents) if not r.passed]
-        results.append(CheckResult(False, f"{failed[0].detail} (in {len(failed)} of {len(documents)} "
-                                          "documents)") if failed else
-                       CheckResult(True, f"{expectation.describe()}: ok in all {len(documents)} documents"))
+        results.append(
+            CheckResult(False, f"{failed[0].detail} (in {len(failed)} of {len(documents)} documents)")
+            if failed
+            else CheckResult(True, f"{expectation.describe()}: ok in all {len(documents)} documents")
+        )
     return results
 
 
-def check_state(checks: tuple[StateCheck, ...], clients: AwsClients,
-                variables: dict[str, str]) -> list[CheckResult]:
+def check_state(
+    checks: tuple[StateCheck, ...], clients: AwsClients, variables: dict[str, str]
+) -> list[CheckResult]:
     results = []
     for check in checks:
         try:
@@ -73,7 +77,9 @@ def check_state(checks: tuple[StateCheck, ...], clients: AwsClients,
             results.append(CheckResult(False, f"{check.describe()}: {_one_line(error)}"))
             continue
         result = _evaluate(check.expectation, response, variables)
-        results.append(CheckResult(result.passed, f"state {check.service}.{check.operation}: {result.detail}"))
+        results.append(
+            CheckResult(result.passed, f"state {check.service}.{check.operation}: {result.detail}")
+        )
     return results
 
 

@@ -1,4 +1,5 @@
 """The catalog covers every symptom the guide names, per service, on both stacks."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,8 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alarm_catalog
-from alarm_catalog import (PAGING_SEVERITIES, SEVERITIES, CatalogError, CompositeAlarm,
-                           MetricAlarm, TargetGroupDimensions, expand)
+from alarm_catalog import (
+    PAGING_SEVERITIES,
+    SEVERITIES,
+    CatalogError,
+    CompositeAlarm,
+    MetricAlarm,
+    TargetGroupDimensions,
+    expand,
+)
 from stack_config import load_platform
 from stack_config.model import Service
 from tests.support.platform_names import CLUSTER, STAGING
@@ -28,8 +36,11 @@ def stack_catalog(request):
 
 
 def _running_alarms(catalog, service: str) -> list[MetricAlarm]:
-    return [a for a in catalog.for_service(service)
-            if a.namespace == "ECS/ContainerInsights" and a.metric_name == "RunningTaskCount"]
+    return [
+        a
+        for a in catalog.for_service(service)
+        if a.namespace == "ECS/ContainerInsights" and a.metric_name == "RunningTaskCount"
+    ]
 
 
 def test_every_service_has_running_tasks_alarms_below_its_desired_count(stack_catalog) -> None:
@@ -48,26 +59,34 @@ def test_every_service_has_running_tasks_alarms_below_its_desired_count(stack_ca
 def test_every_target_group_has_5xx_and_unhealthy_host_alarms(stack_catalog) -> None:
     platform, catalog = stack_catalog
     for service in platform.services:
-        metrics = {a.metric_name for a in catalog.for_service(service.name)
-                   if a.namespace == "AWS/ApplicationELB"}
+        metrics = {
+            a.metric_name for a in catalog.for_service(service.name) if a.namespace == "AWS/ApplicationELB"
+        }
         if service.target_group is None:
             assert metrics == set(), service.name
         else:
-            assert metrics == {"HTTPCode_Target_5XX_Count", "UnHealthyHostCount",
-                               "HealthyHostCount"}, service.name
+            assert metrics == {"HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "HealthyHostCount"}, (
+                service.name
+            )
 
 
 def test_alb_dimensions_use_looked_up_values_when_given() -> None:
     platform = load_platform("production")
-    looked_up = {s.target_group: TargetGroupDimensions.from_arns(
-        f"arn:aws:elasticloadbalancing:ap-south-1:111122223333:targetgroup/{s.target_group}/abc123",
-        "arn:aws:elasticloadbalancing:ap-south-1:111122223333:loadbalancer/app/zelly-prod/def456")
-        for s in platform.services if s.target_group}
+    looked_up = {
+        s.target_group: TargetGroupDimensions.from_arns(
+            f"arn:aws:elasticloadbalancing:ap-south-1:111122223333:targetgroup/{s.target_group}/abc123",
+            "arn:aws:elasticloadbalancing:ap-south-1:111122223333:loadbalancer/app/zelly-prod/def456",
+        )
+        for s in platform.services
+        if s.target_group
+    }
     catalog = expand(platform, target_groups=looked_up)
     alarm = catalog.by_name(f"{platform.cluster}-storefront-target-5xx")
     storefront = platform.service("storefront").target_group
-    assert alarm.dimensions == {"TargetGroup": f"targetgroup/{storefront}/abc123",
-                                "LoadBalancer": "app/zelly-prod/def456"}
+    assert alarm.dimensions == {
+        "TargetGroup": f"targetgroup/{storefront}/abc123",
+        "LoadBalancer": "app/zelly-prod/def456",
+    }
     placeholder = expand(platform).by_name(f"{platform.cluster}-storefront-target-5xx")
     assert placeholder.dimensions["TargetGroup"] == f"targetgroup/{storefront}/unresolved"
 
@@ -75,21 +94,33 @@ def test_alb_dimensions_use_looked_up_values_when_given() -> None:
 def test_the_guides_sections_each_have_alarms(stack_catalog) -> None:
     _, catalog = stack_catalog
     sections = {a.guide_section for a in catalog.alarms}
-    assert {"P0-A", "P0-C", "P1-A", "P1-B", "P1-C", "P2-admin-slow", "P2-analytics-delayed",
-            "P2-webhooks-delayed"} <= sections
+    assert {
+        "P0-A",
+        "P0-C",
+        "P1-A",
+        "P1-B",
+        "P1-C",
+        "P2-admin-slow",
+        "P2-analytics-delayed",
+        "P2-webhooks-delayed",
+    } <= sections
 
 
 def test_security_filters_read_cloudtrail_and_feed_one_alarm_each(stack_catalog) -> None:
     platform, catalog = stack_catalog
     security = [f for f in catalog.log_metric_filters if f.log_group == platform.cloudtrail_log_group]
     assert {f.template for f in security} == {
-        "unauthorized-api-calls", "console-login-without-mfa", "root-account-usage",
-        "iam-policy-changes", "access-key-created", "cloudtrail-changes"}
+        "unauthorized-api-calls",
+        "console-login-without-mfa",
+        "root-account-usage",
+        "iam-policy-changes",
+        "access-key-created",
+        "cloudtrail-changes",
+    }
     for log_filter in catalog.log_metric_filters:
         alarm = catalog.by_name(log_filter.alarm_name)
         assert alarm.log_metric_filter == log_filter.name
-        assert (alarm.namespace, alarm.metric_name) == (log_filter.metric_namespace,
-                                                        log_filter.metric_name)
+        assert (alarm.namespace, alarm.metric_name) == (log_filter.metric_namespace, log_filter.metric_name)
 
 
 def test_application_error_filters_watch_the_right_service_logs(stack_catalog) -> None:
@@ -159,32 +190,38 @@ def test_by_name_rejects_an_unknown_alarm() -> None:
 
 
 def test_the_catalog_imports_without_pulumi() -> None:
-    code = ("import sys, alarm_catalog, stack_config; "
-            "alarm_catalog.expand(stack_config.load_platform('production')); "
-            "assert not any(m == 'pulumi' or m.startswith('pulumi.') or m.startswith('pulumi_') "
-            "for m in sys.modules), 'pulumi was imported'")
+    code = (
+        "import sys, alarm_catalog, stack_config; "
+        "alarm_catalog.expand(stack_config.load_platform('production')); "
+        "assert not any(m == 'pulumi' or m.startswith('pulumi.') or m.startswith('pulumi_') "
+        "for m in sys.modules), 'pulumi was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
-_extra_names = st.lists(st.from_regex(r"x-[a-z0-9\-]{0,20}", fullmatch=True),
-                        max_size=5, unique=True)
+_extra_names = st.lists(st.from_regex(r"x-[a-z0-9\-]{0,20}", fullmatch=True), max_size=5, unique=True)
 
 
 @settings(max_examples=40, deadline=None)
 @given(extra=_extra_names, data=st.data())
 def test_any_platform_gets_a_running_alarm_per_service(extra: list[str], data) -> None:
     base = load_platform("production")
-    resized = tuple(dataclasses.replace(s, desired_count=data.draw(st.integers(0, 50)))
-                    for s in base.services)
-    added = tuple(Service(name=name, log_group=f"/zelly/ecs/{name}",
-                          desired_count=data.draw(st.integers(0, 50)),
-                          target_group=data.draw(st.sampled_from([None, f"tg-{i}"])))
-                  for i, name in enumerate(extra))
+    resized = tuple(
+        dataclasses.replace(s, desired_count=data.draw(st.integers(0, 50))) for s in base.services
+    )
+    added = tuple(
+        Service(
+            name=name,
+            log_group=f"/zelly/ecs/{name}",
+            desired_count=data.draw(st.integers(0, 50)),
+            target_group=data.draw(st.sampled_from([None, f"tg-{i}"])),
+        )
+        for i, name in enumerate(extra)
+    )
     platform = dataclasses.replace(base, services=resized + added)
     catalog = expand(platform)
     for service in platform.services:
-        below = [a for a in _running_alarms(catalog, service.name)
-                 if a.template == "running-below-desired"]
+        below = [a for a in _running_alarms(catalog, service.name) if a.template == "running-below-desired"]
         assert [a.threshold for a in below] == [service.desired_count]
     web = [s for s in platform.services if s.target_group]
     composite = catalog.by_name(f"{platform.cluster}-all-services-down")

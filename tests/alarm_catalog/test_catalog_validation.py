@@ -1,4 +1,5 @@
 """A broken catalog fails whole, on load or expansion, with a message naming the entry."""
+
 from __future__ import annotations
 
 import copy
@@ -18,30 +19,61 @@ def _minimal() -> dict[str, Any]:
     """A small valid catalog: one per-service alarm, one log filter, one composite."""
     return {
         "version": 1,
-        "metricAlarms": [{
-            "id": "no-tasks", "forEach": "web_service",
-            "name": "{cluster}-{service}-no-tasks", "severity": "P1", "guideSection": "P0-A",
-            "description": "{service} has no tasks",
-            "metric": {"namespace": "ECS/ContainerInsights", "name": "RunningTaskCount",
-                       "statistic": "Maximum", "period": 60,
-                       "dimensions": {"ClusterName": "{cluster}", "ServiceName": "{service}"}},
-            "condition": {"comparisonOperator": "LessThanThreshold", "threshold": 1,
-                          "evaluationPeriods": 3, "treatMissingData": "breaching"},
-        }],
-        "logMetricFilters": [{
-            "id": "root-use", "name": "{cluster}-root", "logGroup": "{cloudtrail_log_group}",
-            "pattern": '{ $.userIdentity.type = "Root" }',
-            "metric": {"namespace": "Zelly/Security", "name": "Root"},
-            "alarm": {"name": "{cluster}-root", "severity": "P0", "guideSection": "P0-C",
-                      "description": "root used", "statistic": "Sum", "period": 300,
-                      "condition": {"comparisonOperator": "GreaterThanOrEqualToThreshold",
-                                    "threshold": 1, "evaluationPeriods": 1}},
-        }],
-        "compositeAlarms": [{
-            "id": "all-down", "name": "{cluster}-all-down", "severity": "P0",
-            "guideSection": "P0-A", "description": "all down",
-            "rule": {"allOfEach": "web_service", "rule": "{cluster}-{service}-no-tasks"},
-        }],
+        "metricAlarms": [
+            {
+                "id": "no-tasks",
+                "forEach": "web_service",
+                "name": "{cluster}-{service}-no-tasks",
+                "severity": "P1",
+                "guideSection": "P0-A",
+                "description": "{service} has no tasks",
+                "metric": {
+                    "namespace": "ECS/ContainerInsights",
+                    "name": "RunningTaskCount",
+                    "statistic": "Maximum",
+                    "period": 60,
+                    "dimensions": {"ClusterName": "{cluster}", "ServiceName": "{service}"},
+                },
+                "condition": {
+                    "comparisonOperator": "LessThanThreshold",
+                    "threshold": 1,
+                    "evaluationPeriods": 3,
+                    "treatMissingData": "breaching",
+                },
+            }
+        ],
+        "logMetricFilters": [
+            {
+                "id": "root-use",
+                "name": "{cluster}-root",
+                "logGroup": "{cloudtrail_log_group}",
+                "pattern": '{ $.userIdentity.type = "Root" }',
+                "metric": {"namespace": "Zelly/Security", "name": "Root"},
+                "alarm": {
+                    "name": "{cluster}-root",
+                    "severity": "P0",
+                    "guideSection": "P0-C",
+                    "description": "root used",
+                    "statistic": "Sum",
+                    "period": 300,
+                    "condition": {
+                        "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                        "threshold": 1,
+                        "evaluationPeriods": 1,
+                    },
+                },
+            }
+        ],
+        "compositeAlarms": [
+            {
+                "id": "all-down",
+                "name": "{cluster}-all-down",
+                "severity": "P0",
+                "guideSection": "P0-A",
+                "description": "all down",
+                "rule": {"allOfEach": "web_service", "rule": "{cluster}-{service}-no-tasks"},
+            }
+        ],
     }
 
 
@@ -67,6 +99,7 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
         node[last] = value
+
     return change
 
 
@@ -77,6 +110,7 @@ def _delete(path: str) -> Callable[[dict], None]:
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
         del node[last]
+
     return change
 
 
@@ -84,28 +118,38 @@ LOAD_ERRORS = [
     (_set("metricAlarms.0.threshhold", 3), r"metricAlarms\[0\] \(no-tasks\)\.threshhold: unknown key"),
     (_set("metricAlarms.0.severity", "P5"), r"\(no-tasks\)\.severity: 'P5' is not a known severity"),
     (_set("metricAlarms.0.guideSection", "P9-Z"), r"\(no-tasks\)\.guideSection: 'P9-Z'"),
-    (_set("metricAlarms.0.condition.comparisonOperator", "Below"),
-     r"\(no-tasks\)\.condition\.comparisonOperator: 'Below' is not a known comparison operator"),
+    (
+        _set("metricAlarms.0.condition.comparisonOperator", "Below"),
+        r"\(no-tasks\)\.condition\.comparisonOperator: 'Below' is not a known comparison operator",
+    ),
     (_set("metricAlarms.0.condition.treatMissingData", "zero"), r"\(no-tasks\)\.condition\.treatMissingData"),
     (_set("metricAlarms.0.metric.statistic", "p99"), r"\(no-tasks\)\.metric\.statistic: 'p99'"),
     (_set("metricAlarms.0.metric.period", 45), r"\(no-tasks\)\.metric\.period: 45 s"),
     (_set("metricAlarms.0.condition.datapointsToAlarm", 4), r"\(no-tasks\)\.condition\.datapointsToAlarm"),
     (_set("metricAlarms.0.condition.threshold", True), r"\(no-tasks\)\.condition\.threshold"),
-    (_set("metricAlarms.0.name", "{cluster}-{servce}"),
-     r"\(no-tasks\)\.name: unknown template variable \{servce\}"),
+    (
+        _set("metricAlarms.0.name", "{cluster}-{servce}"),
+        r"\(no-tasks\)\.name: unknown template variable \{servce\}",
+    ),
     (_set("metricAlarms.0.forEach", "lambda"), r"\(no-tasks\)\.forEach: 'lambda' is not a known scope"),
     (_set("metricAlarms.0.forService", "storefront"), r"\(no-tasks\): give forEach or forService"),
     (_set("metricAlarms.0.name", "{cluster!r}"), r"\(no-tasks\)\.name: template field"),
     (_delete("metricAlarms.0.condition"), r"\(no-tasks\)\.condition: required key is missing"),
     (_set("logMetricFilters.0.alarm.severity", "high"), r"\(root-use\)\.alarm\.severity: 'high'"),
-    (_set("logMetricFilters.0.logGroup", "{service_log_group}"),
-     r"\(root-use\)\.logGroup: unknown template variable \{service_log_group\}"),
+    (
+        _set("logMetricFilters.0.logGroup", "{service_log_group}"),
+        r"\(root-use\)\.logGroup: unknown template variable \{service_log_group\}",
+    ),
     (_set("compositeAlarms.0.rule", {"allOf": []}), r"\(all-down\)\.rule\.allOf: expected a non-empty list"),
-    (_set("compositeAlarms.0.rule", {"allOfEach": "nodes", "rule": "x"}),
-     r"\(all-down\)\.rule\.allOfEach: unknown scope 'nodes'"),
+    (
+        _set("compositeAlarms.0.rule", {"allOfEach": "nodes", "rule": "x"}),
+        r"\(all-down\)\.rule\.allOfEach: unknown scope 'nodes'",
+    ),
     (_set("compositeAlarms.0.rule", {"allOf": ["a"], "anyOf": ["b"]}), r"\(all-down\)\.rule: a rule mapping"),
-    (_set("compositeAlarms.0.rule", "{cluster}-{service}-no-tasks"),
-     r"\(all-down\)\.rule: unknown template variable \{service\}"),
+    (
+        _set("compositeAlarms.0.rule", "{cluster}-{service}-no-tasks"),
+        r"\(all-down\)\.rule: unknown template variable \{service\}",
+    ),
     (_set("extra", []), r"unknown top-level key 'extra'"),
     (_set("version", 2), r"version must be 1"),
     (_set("compositeAlarms.0.id", "no-tasks"), r"duplicate template id 'no-tasks'"),
@@ -125,28 +169,37 @@ def test_target_group_variables_exist_only_where_services_have_target_groups() -
     doc["metricAlarms"][0]["metric"]["dimensions"] = {"TargetGroup": "{target_group_dimension}"}
     parse_templates(doc, "test.yaml")  # web_service: allowed
     doc["metricAlarms"][0]["forEach"] = "worker_service"
-    with pytest.raises(CatalogError, match=r"\(no-tasks\)\.metric\.dimensions\.TargetGroup: "
-                                           r"unknown template variable \{target_group_dimension\}"):
+    with pytest.raises(
+        CatalogError,
+        match=r"\(no-tasks\)\.metric\.dimensions\.TargetGroup: "
+        r"unknown template variable \{target_group_dimension\}",
+    ):
         parse_templates(doc, "test.yaml")
 
 
 def test_a_variable_without_a_value_on_this_platform_fails_expansion() -> None:
     platform = dataclasses.replace(PLATFORM, cloudtrail_log_group=None)
-    with pytest.raises(CatalogError, match=r"root-use\)\.logGroup: template variable "
-                                           r"\{cloudtrail_log_group\} has no value"):
+    with pytest.raises(
+        CatalogError,
+        match=r"root-use\)\.logGroup: template variable "
+        r"\{cloudtrail_log_group\} has no value",
+    ):
         _expand(_minimal(), platform)
 
 
 def test_for_service_naming_an_unknown_service_fails_expansion() -> None:
     doc = _minimal()
     doc["logMetricFilters"][0]["forService"] = "payments"
-    with pytest.raises(CatalogError, match=r"logMetricFilters \(root-use\): forService: unknown service 'payments'"):
+    with pytest.raises(
+        CatalogError, match=r"logMetricFilters \(root-use\): forService: unknown service 'payments'"
+    ):
         _expand(doc)
 
 
 def test_a_composite_over_an_empty_scope_is_refused_not_vacuously_true() -> None:
     workers_only = dataclasses.replace(
-        PLATFORM, services=tuple(dataclasses.replace(s, target_group=None) for s in PLATFORM.services))
+        PLATFORM, services=tuple(dataclasses.replace(s, target_group=None) for s in PLATFORM.services)
+    )
     with pytest.raises(CatalogError, match=r"\(all-down\)\.rule: scope 'web_service' has no items"):
         _expand(_minimal(), workers_only)
 

@@ -3,6 +3,7 @@
 GitHub Actions and Docker cannot run here, so these check the files' structure: triggers, the
 commands each job runs and in which order, the secret, the artifacts, the mounts.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,15 @@ def github_cron(eventbridge: str) -> str:
     """``cron(30 5 ? * WED *)`` as GitHub Actions writes it; only the simple forms we use."""
     minute, hour, day, month, weekday, year = re.fullmatch(r"cron\((.+)\)", eventbridge).group(1).split()
     assert year == "*"
-    return " ".join([minute, hour, "*" if day == "?" else day, month,
-                     "*" if weekday == "?" else DAYS.get(weekday, weekday)])
+    return " ".join(
+        [
+            minute,
+            hour,
+            "*" if day == "?" else day,
+            month,
+            "*" if weekday == "?" else DAYS.get(weekday, weekday),
+        ]
+    )
 
 
 def test_ci_tests_then_drills_on_every_push_and_keeps_the_reports() -> None:
@@ -54,7 +62,11 @@ def test_ci_tests_then_drills_on_every_push_and_keeps_the_reports() -> None:
     all_steps = steps(data)
     python = all_steps[index_of(all_steps, "actions/setup-python")]
     assert python["with"]["python-version"] == "3.11"
-    assert index_of(all_steps, "actions/checkout") < index_of(all_steps, "make test") < index_of(all_steps, "make drill")
+    assert (
+        index_of(all_steps, "actions/checkout")
+        < index_of(all_steps, "make test")
+        < index_of(all_steps, "make drill")
+    )
     upload = all_steps[index_of(all_steps, "actions/upload-artifact")]
     assert (upload["if"], upload["with"]["path"]) == ("always()", "reports/")
 

@@ -1,4 +1,5 @@
 """Factories for hand-built alarms and one-alarm evaluations (no AWS anywhere)."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -6,8 +7,15 @@ from typing import Callable
 import pytest
 
 from alarm_catalog import Catalog, CompositeAlarm, MetricAlarm, expand
-from drills.detection import (NO_STEADY_STATE, Baseline, Detection, MetricSeries, SeriesKey,
-                              Symptoms, evaluate_detection)
+from drills.detection import (
+    NO_STEADY_STATE,
+    Baseline,
+    Detection,
+    MetricSeries,
+    SeriesKey,
+    Symptoms,
+    evaluate_detection,
+)
 
 NAMESPACE, METRIC = "Test/Drill", "Signal"
 
@@ -19,11 +27,23 @@ def production_catalog(platform) -> Catalog:
 
 def _alarm(**overrides) -> MetricAlarm:
     fields = dict(
-        name="test-alarm", severity="P1", guide_severity="P1", guide_section="P0-A",
-        description="a hand-built alarm", namespace=NAMESPACE, metric_name=METRIC, dimensions={},
-        statistic="Maximum", period=60, evaluation_periods=1, datapoints_to_alarm=1,
-        threshold=1.0, comparison_operator="GreaterThanOrEqualToThreshold",
-        treat_missing_data="missing", template="test")
+        name="test-alarm",
+        severity="P1",
+        guide_severity="P1",
+        guide_section="P0-A",
+        description="a hand-built alarm",
+        namespace=NAMESPACE,
+        metric_name=METRIC,
+        dimensions={},
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        threshold=1.0,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="missing",
+        template="test",
+    )
     fields.update(overrides)
     return MetricAlarm(**fields)
 
@@ -33,8 +53,15 @@ def make_alarm() -> Callable[..., MetricAlarm]:
     return _alarm
 
 
-def _run(alarms, points=(), *, horizon_s: float = 1800, steady: float | None = None,
-         composites: tuple[CompositeAlarm, ...] = (), **options) -> Detection:
+def _run(
+    alarms,
+    points=(),
+    *,
+    horizon_s: float = 1800,
+    steady: float | None = None,
+    composites: tuple[CompositeAlarm, ...] = (),
+    **options,
+) -> Detection:
     """Evaluate ``alarms`` (all on the test series) given ``points`` after the fault.
 
     ``steady``: the series' value before the fault (None: no datapoints before the fault).
@@ -43,8 +70,9 @@ def _run(alarms, points=(), *, horizon_s: float = 1800, steady: float | None = N
     key = SeriesKey.of(NAMESPACE, METRIC)
     baseline = Baseline({key: steady}) if steady is not None else NO_STEADY_STATE
     symptoms = Symptoms((MetricSeries(NAMESPACE, METRIC, {}, tuple(points)),))
-    return evaluate_detection(Catalog(alarms, (), composites), symptoms, horizon_s=horizon_s,
-                              baseline=baseline, **options)
+    return evaluate_detection(
+        Catalog(alarms, (), composites), symptoms, horizon_s=horizon_s, baseline=baseline, **options
+    )
 
 
 @pytest.fixture

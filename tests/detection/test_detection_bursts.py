@@ -5,6 +5,7 @@ newest period was empty reached back exactly one period, to a window holding the
 after later windows had already seen most of it slide out. A 1-of-1 alarm then flapped
 ALARM 60 s, OK 360 s, ALARM 420 s, OK 660 s, ALARM 720 s, OK 960 s on a single burst.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -54,14 +55,17 @@ def test_a_burst_of_cloudtrail_events_alarms_once_and_returns_to_ok(platform, pr
     assert result.state_at(UNAUTHORIZED, 3600) == OK
 
 
-@pytest.mark.parametrize("window, expected", [
-    # As above: the last window with data holds 5 < 10, and nothing re-counts the burst.
-    ("sliding", [(60, ALARM), (360, OK)]),
-    # Whole periods only: [0, 300) holds all 15 and is judged at 300 s. It remains the most
-    # recent real datapoint of the N + 2 = 3 period range until 1200 s (the guide's rule:
-    # with N real points in range, the most recent real ones are judged), then OK for good.
-    ("wall_clock", [(300, ALARM), (1200, OK)]),
-])
+@pytest.mark.parametrize(
+    "window, expected",
+    [
+        # As above: the last window with data holds 5 < 10, and nothing re-counts the burst.
+        ("sliding", [(60, ALARM), (360, OK)]),
+        # Whole periods only: [0, 300) holds all 15 and is judged at 300 s. It remains the most
+        # recent real datapoint of the N + 2 = 3 period range until 1200 s (the guide's rule:
+        # with N real points in range, the most recent real ones are judged), then OK for good.
+        ("wall_clock", [(300, ALARM), (1200, OK)]),
+    ],
+)
 def test_a_burst_of_datapoints_alarms_once_under_either_window(burst_alarm, run, window, expected) -> None:
     result = run(burst_alarm, [(t, 1.0) for t in BURST_TIMES], horizon_s=3600, window=window)
     assert _changes(result) == expected

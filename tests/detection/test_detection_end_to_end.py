@@ -1,4 +1,5 @@
 """The production catalog end to end: steady state, P0-A, composites, logs, CloudTrail."""
+
 from __future__ import annotations
 
 import json
@@ -53,13 +54,19 @@ def test_every_web_service_without_tasks_pages_p0_a_at_three_minutes(platform, p
 
 
 def test_one_service_down_pages_that_service_not_p0(platform, production_catalog) -> None:
-    result = _detect(platform, production_catalog, P0A_SYMPTOMS.replace(
-        "for_each: web_service", "for_service: fastify-nova"))
+    result = _detect(
+        platform,
+        production_catalog,
+        P0A_SYMPTOMS.replace("for_each: web_service", "for_service: fastify-nova"),
+    )
     assert result.first_page("P0") is None
     assert result.state_at(ALL_DOWN, 1800) == OK
     page = result.first_page("P1")
     assert (page.alarm_name, page.at_s, page.guide_section) == (
-        f"{CLUSTER}-fastify-nova-no-running-tasks", 180, "P1-A")
+        f"{CLUSTER}-fastify-nova-no-running-tasks",
+        180,
+        "P1-A",
+    )
 
 
 def test_the_composite_accepts_either_symptom_per_service(platform, production_catalog) -> None:
@@ -94,7 +101,10 @@ metrics:
 
 def test_razorpay_errors_page_p1_a_within_a_minute(platform, production_catalog) -> None:
     # 10 errors 6 s apart from 30 s: by 60 s the sliding 5-minute Sum holds 5 (30 ... 54 s) >= 5.
-    result = _detect(platform, production_catalog, """
+    result = _detect(
+        platform,
+        production_catalog,
+        """
 logs:
   - for_service: fastify-nova
     log_group: "{service_log_group}"
@@ -102,33 +112,47 @@ logs:
     count: 10
     every_s: 6
     message: "POST /v1/checkout failed: Razorpay API error 502 Bad Gateway"
-""")
+""",
+    )
     page = result.first_page("P1")
     assert (page.alarm_name, page.at_s, page.guide_section) == (
-        f"{CLUSTER}-payment-gateway-errors", 60, "P1-A")
+        f"{CLUSTER}-payment-gateway-errors",
+        60,
+        "P1-A",
+    )
     # At 360 s the window [60, 360) still holds 5 errors (60 ... 84 s); at 420 s only 4: OK.
     assert result.state_at(f"{CLUSTER}-payment-gateway-errors", 420) == OK
 
 
 def test_a_root_console_sign_in_pages_p0_c(platform, production_catalog) -> None:
-    event = {"eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn",
-             "userIdentity": {"type": "Root"}, "additionalEventData": {"MFAUsed": "No"},
-             "responseElements": {"ConsoleLogin": "Success"}}
-    result = _detect(platform, production_catalog, f"""
+    event = {
+        "eventName": "ConsoleLogin",
+        "eventType": "AwsConsoleSignIn",
+        "userIdentity": {"type": "Root"},
+        "additionalEventData": {"MFAUsed": "No"},
+        "responseElements": {"ConsoleLogin": "Success"},
+    }
+    result = _detect(
+        platform,
+        production_catalog,
+        f"""
 logs:
   - log_group: "{{cloudtrail_log_group}}"
     at_s: 100
     event: {json.dumps(event)}
-""")
-    assert [(f.alarm_name, f.at_s) for f in result.fired] == [
-        (f"{CLUSTER}-root-account-usage", 120)]
+""",
+    )
+    assert [(f.alarm_name, f.at_s) for f in result.fired] == [(f"{CLUSTER}-root-account-usage", 120)]
     assert result.first_page("P0").guide_section == "P0-C"
 
 
 def test_symptoms_no_alarm_watches_are_reported(platform, production_catalog) -> None:
     # An ALB answering 503 itself (no healthy target) counts HTTPCode_ELB_5XX_Count, which no
     # catalog alarm watches; a log line in a group without a metric filter is reported too.
-    result = _detect(platform, production_catalog, """
+    result = _detect(
+        platform,
+        production_catalog,
+        """
 metrics:
   - namespace: AWS/ApplicationELB
     metric: HTTPCode_ELB_5XX_Count
@@ -139,12 +163,14 @@ logs:
   - log_group: /zelly/ecs/unknown
     at_s: 0
     message: boom
-""")
+""",
+    )
     assert result.fired == ()
     assert result.unwatched == (
         "metric AWS/ApplicationELB HTTPCode_ELB_5XX_Count"
         f"{{LoadBalancer=app/{platform.service('storefront').target_group}/unresolved}}",
-        "log group /zelly/ecs/unknown")
+        "log group /zelly/ecs/unknown",
+    )
 
 
 def test_asking_about_an_unknown_alarm_is_an_error(platform, production_catalog) -> None:

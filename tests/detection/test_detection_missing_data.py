@@ -3,6 +3,7 @@
 The alarm: Maximum < 1 in 3 of 3 one-minute periods; evaluation range N + 2 = 5 periods; the
 metric reports 4 every minute before the fault.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,9 +16,15 @@ TREATMENTS = ("breaching", "notBreaching", "missing", "ignore")
 @pytest.fixture
 def no_task_alarm(make_alarm):
     def build(treatment: str):
-        return make_alarm(statistic="Maximum", comparison_operator="LessThanThreshold",
-                          threshold=1.0, evaluation_periods=3, datapoints_to_alarm=3,
-                          treat_missing_data=treatment)
+        return make_alarm(
+            statistic="Maximum",
+            comparison_operator="LessThanThreshold",
+            threshold=1.0,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            treat_missing_data=treatment,
+        )
+
     return build
 
 
@@ -25,10 +32,10 @@ def no_task_alarm(make_alarm):
 # (good) pre-fault datapoints, or fewer that are not enough to breach 3 of 3; at 300 s the range
 # [0, 300) is empty, and only then does the treatment decide.
 STOPS_REPORTING = {
-    "breaching": [(300, ALARM)],          # missing data makes this alarm fire ...
-    "notBreaching": [],                   # ... and treated as good it never does.
+    "breaching": [(300, ALARM)],  # missing data makes this alarm fire ...
+    "notBreaching": [],  # ... and treated as good it never does.
     "missing": [(300, INSUFFICIENT_DATA)],
-    "ignore": [],                         # keeps OK
+    "ignore": [],  # keeps OK
 }
 
 
@@ -54,14 +61,12 @@ BREACHES_THEN_STOPS = {
 
 @pytest.mark.parametrize("treatment", TREATMENTS)
 def test_a_metric_that_breaches_then_stops_reporting(no_task_alarm, run, treatment) -> None:
-    result = run(no_task_alarm(treatment), [(0, 0.0), (60, 0.0), (120, 0.0)], steady=4.0,
-                 horizon_s=900)
+    result = run(no_task_alarm(treatment), [(0, 0.0), (60, 0.0), (120, 0.0)], steady=4.0, horizon_s=900)
     assert [(t.at_s, t.new_state) for t in result.transitions] == BREACHES_THEN_STOPS[treatment]
 
 
 def test_missing_data_is_not_filled_while_enough_real_points_remain(no_task_alarm, run) -> None:
     # One missing minute among real breaching ones: the evaluation reaches back past the gap
     # to the 3 most recent real points (0 at 0, 60, 180 s), so even notBreaching alarms at 240 s.
-    result = run(no_task_alarm("notBreaching"), [(0, 0.0), (60, 0.0), (180, 0.0)],
-                 steady=4.0, horizon_s=240)
+    result = run(no_task_alarm("notBreaching"), [(0, 0.0), (60, 0.0), (180, 0.0)], steady=4.0, horizon_s=240)
     assert result.first_firing("test-alarm").at_s == 240

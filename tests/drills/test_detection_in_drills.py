@@ -1,4 +1,5 @@
 """Drills judge detection with the stack's own alarm catalog, and the response against the SLA."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def _entry(data: dict, section: str, entry_id: str) -> dict:
 
 
 def _run(moto_server, tmp_path: Path, *extra: str) -> tuple[int, dict]:
-    code = main(["run", "p0-a", "--endpoint-url", moto_server.endpoint_url,
-                 "--report-dir", str(tmp_path), *extra])
+    code = main(
+        ["run", "p0-a", "--endpoint-url", moto_server.endpoint_url, "--report-dir", str(tmp_path), *extra]
+    )
     return code, json.loads((tmp_path / "p0-a.json").read_text())
 
 
@@ -41,18 +43,22 @@ def test_p0a_pages_p0_through_the_composite_in_three_minutes(moto_server, tmp_pa
     detection = report["detection"]
     assert detection["time_to_detect_s"] == 180  # 3 of 3 one-minute periods with no running task
     first_p0 = next(f for f in detection["fired"] if f["severity"] == "P0")
-    assert (first_p0["alarm"], first_p0["topic"]) == (f"{CLUSTER}-all-services-down",
-                                                      f"{TOPIC_PREFIX}-p0")
+    assert (first_p0["alarm"], first_p0["topic"]) == (f"{CLUSTER}-all-services-down", f"{TOPIC_PREFIX}-p0")
     assert report["sla"]["within"] and report["sla"]["sla_s"] == 900
-    assert report["sla"]["parts"][0] == {"name": "time to detect (alarm)", "seconds": 180, "source": "simulated"}
+    assert report["sla"]["parts"][0] == {
+        "name": "time to detect (alarm)",
+        "seconds": 180,
+        "source": "simulated",
+    }
     postmortem = (tmp_path / "p0-a-postmortem.md").read_text()
     assert f"CloudWatch alarm `{CLUSTER}-all-services-down` paged P0" in postmortem
     assert "## Response Budget" in postmortem
 
 
 def test_alarm_wired_to_the_wrong_topic_fails_the_drill(moto_server, tmp_path: Path) -> None:
-    catalog = _catalog_copy(tmp_path, lambda d: _entry(d, "compositeAlarms", "all-services-down")
-                            .update(severity="P2"))
+    catalog = _catalog_copy(
+        tmp_path, lambda d: _entry(d, "compositeAlarms", "all-services-down").update(severity="P2")
+    )
     code, report = _run(moto_server, tmp_path, "--alarm-catalog", str(catalog))
     assert code == 1
     check = next(c for c in report["checks"] if c["phase"] == "detect")
@@ -63,6 +69,7 @@ def test_a_period_that_makes_p0_detection_too_slow_fails(moto_server, tmp_path: 
     def hourly(data: dict) -> None:
         for entry_id in ("web-service-no-running-tasks", "no-healthy-hosts"):
             _entry(data, "metricAlarms", entry_id)["metric"]["period"] = 3600
+
     code, report = _run(moto_server, tmp_path, "--alarm-catalog", str(_catalog_copy(tmp_path, hourly)))
     assert code == 1
     check = next(c for c in report["checks"] if c["phase"] == "detect")
@@ -70,8 +77,9 @@ def test_a_period_that_makes_p0_detection_too_slow_fails(moto_server, tmp_path: 
 
 
 def test_junit_report_counts_failures_and_not_covered(moto_server, tmp_path: Path) -> None:
-    catalog = _catalog_copy(tmp_path, lambda d: _entry(d, "compositeAlarms", "all-services-down")
-                            .update(severity="P1"))
+    catalog = _catalog_copy(
+        tmp_path, lambda d: _entry(d, "compositeAlarms", "all-services-down").update(severity="P1")
+    )
     _run(moto_server, tmp_path, "--alarm-catalog", str(catalog))
     suite = ET.parse(tmp_path / "p0-a.junit.xml").getroot()
     assert suite.get("failures") == "1" and int(suite.get("skipped")) >= 4
@@ -96,8 +104,9 @@ def _step(name: str, seconds: float, ref: str = "triage") -> StepRecord:
 def test_budget_names_the_part_that_took_the_time() -> None:
     budget = response_budget("P0", 840, [_step("post", 2, "post-status"), _step("roll back", 100)])
     assert not budget.within and budget.total_s == 942
-    assert budget.verdict() == ("942.0s exceeds P0 SLA 15 min by 42.0s; "
-                                "most of it: time to detect (alarm) 840.0s")
+    assert budget.verdict() == (
+        "942.0s exceeds P0 SLA 15 min by 42.0s; most of it: time to detect (alarm) 840.0s"
+    )
     assert [p.name for p in budget.parts][:2] == ["time to detect (alarm)", "time to page (status post)"]
 
 

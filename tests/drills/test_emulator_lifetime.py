@@ -6,6 +6,7 @@ Each drill here is a real separate Python process that starts a MotoServer; the 
 These tests start, stop and kill their own servers on purpose: the emulator's lifetime is what
 they test, so the session's shared ``moto_server`` (tests/conftest.py) cannot stand in.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,9 @@ class Drill:
         script = "import os, sys, time, threading\nfrom drills.emulator import MotoServer\n"
         script += textwrap.dedent(body) + "\ntime.sleep(600)\n"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        self.process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
-                                        stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
         self.strays: list[int] = []
 
     def fields(self) -> list[str]:
@@ -118,10 +120,13 @@ def _start(drills: list[Drill], body: str) -> tuple[Drill, list[str]]:
 
 
 def test_kill_9_of_the_drill_takes_the_emulator_with_it(drills: list[Drill]) -> None:
-    drill, (endpoint, pid) = _start(drills, """
+    drill, (endpoint, pid) = _start(
+        drills,
+        """
         server = MotoServer().start()
         print(server.endpoint_url, server.pid, flush=True)
-    """)
+    """,
+    )
     assert _answers(endpoint)
 
     drill.kill_9()
@@ -130,11 +135,12 @@ def test_kill_9_of_the_drill_takes_the_emulator_with_it(drills: list[Drill]) -> 
     assert not _answers(endpoint)
 
 
-def test_a_server_started_from_a_thread_that_ended_lives_until_the_drill_dies(
-        drills: list[Drill]) -> None:
+def test_a_server_started_from_a_thread_that_ended_lives_until_the_drill_dies(drills: list[Drill]) -> None:
     # Linux's parent-death signal follows the *thread* that forked the child: a server started
     # from a worker thread must survive that thread and die only with the process.
-    drill, (endpoint, pid) = _start(drills, """
+    drill, (endpoint, pid) = _start(
+        drills,
+        """
         servers = []
         worker = threading.Thread(target=lambda: servers.append(MotoServer().start()))
         worker.start()
@@ -145,10 +151,10 @@ def test_a_server_started_from_a_thread_that_ended_lives_until_the_drill_dies(
                 and time.monotonic() < deadline:
             time.sleep(0.01)
         print(servers[0].endpoint_url, servers[0].pid, flush=True)
-    """)
+    """,
+    )
     time.sleep(0.2)  # a parent-death signal, had one been sent, lands in microseconds
-    assert _alive(int(pid)) and _answers(endpoint), \
-        "the server died with the thread that started it"
+    assert _alive(int(pid)) and _answers(endpoint), "the server died with the thread that started it"
 
     drill.kill_9()
 
@@ -158,13 +164,16 @@ def test_a_server_started_from_a_thread_that_ended_lives_until_the_drill_dies(
 
 def test_kill_9_in_the_middle_of_a_start_takes_the_emulator_with_it(drills: list[Drill]) -> None:
     # The drill is killed after the server process exists but before it answers.
-    drill, (pid,) = _start(drills, """
+    drill, (pid,) = _start(
+        drills,
+        """
         def report_and_hang(server):
             print(server.pid, flush=True)
             time.sleep(600)
         MotoServer._wait_until_ready = report_and_hang
         MotoServer().start()
-    """)
+    """,
+    )
     drill.kill_9()
 
     assert _gone_within(int(pid)), "a half-started moto server outlived its drill"
@@ -173,12 +182,15 @@ def test_kill_9_in_the_middle_of_a_start_takes_the_emulator_with_it(drills: list
 def test_other_children_of_the_drill_do_not_keep_the_emulator_alive(drills: list[Drill]) -> None:
     # A shell the drill starts later (the runbook checker runs the aws CLI in bash) and that
     # outlives it must not hold anything that keeps the server running.
-    drill, (endpoint, pid, shell) = _start(drills, """
+    drill, (endpoint, pid, shell) = _start(
+        drills,
+        """
         import subprocess
         server = MotoServer().start()
         shell = subprocess.Popen(["sleep", "600"], close_fds=False, start_new_session=True)
         print(server.endpoint_url, server.pid, shell.pid, flush=True)
-    """)
+    """,
+    )
     drill.kill_9()
 
     assert _gone_within(int(pid)), "the moto server outlived its drill"

@@ -1,6 +1,7 @@
 """Whichever step of whichever scenario fails (after making its change) or is interrupted, the
 drill ends with the target exactly as it found it: read back from the emulator, not from the
 drill's own account of what it did; and its fault journal is closed."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from drills.action_undo import undo_for
+from drills.emulator import MotoServer
 from drills.fault_journal import LocalJournalStore
 from drills.journal import STEP_FAILED
 from drills.orchestrate import run_one
@@ -16,7 +18,6 @@ from drills.runner import Runner
 from drills.scenario import load_scenarios
 from drills.seed import seed_platform
 from drills.session import TargetSession, emulator_clients
-from drills.emulator import MotoServer
 from drills.targets import local_target
 from tests.support.platform_state import platform_state
 
@@ -79,22 +80,31 @@ def _break_step(monkeypatch, scenario, phase: str, index: int, mode: str) -> lis
                 raise KeyboardInterrupt("test: Ctrl-C right after this step")
             record.status, record.detail = STEP_FAILED, "test: failed after making its change"
         return record
+
     monkeypatch.setattr(Runner, "run_step", run_step)
     return hit
 
 
-@pytest.mark.parametrize("scenario_id, phase, index, mode", CASES,
-                         ids=[f"{s}-{p}{i}-{m}" for s, p, i, m in CASES])
-def test_a_failed_step_leaves_the_platform_as_it_was(seeded_session, platform, monkeypatch, tmp_path: Path,
-                                                     scenario_id: str, phase: str, index: int,
-                                                     mode: str) -> None:
+@pytest.mark.parametrize(
+    "scenario_id, phase, index, mode", CASES, ids=[f"{s}-{p}{i}-{m}" for s, p, i, m in CASES]
+)
+def test_a_failed_step_leaves_the_platform_as_it_was(
+    seeded_session, platform, monkeypatch, tmp_path: Path, scenario_id: str, phase: str, index: int, mode: str
+) -> None:
     session, before = seeded_session
     scenario = load_scenarios()[scenario_id]
     hit = _break_step(monkeypatch, scenario, phase, index, mode)
     store = LocalJournalStore(tmp_path / "journals")
     try:
-        outcome = run_one(scenario, session, platform, "production", tmp_path / "reports",
-                          ProgressPrinter(stream=open("/dev/null", "w")), stores=[store])
+        outcome = run_one(
+            scenario,
+            session,
+            platform,
+            "production",
+            tmp_path / "reports",
+            ProgressPrinter(stream=open("/dev/null", "w")),
+            stores=[store],
+        )
         assert not outcome.journal.passed
     except KeyboardInterrupt:
         assert mode == "interrupted"
@@ -106,5 +116,7 @@ def test_a_failed_step_leaves_the_platform_as_it_was(seeded_session, platform, m
 def test_every_step_of_every_scenario_is_a_case() -> None:
     steps = sum(len(getattr(s, p)) for s in load_scenarios().values() for p in PHASES)
     assert len({c[:3] for c in CASES if c[3] == "fails"}) == steps >= 40
-    interrupted = {(c[0], getattr(load_scenarios()[c[0]], c[1])[c[2]].ref) for c in CASES if c[3] == "interrupted"}
+    interrupted = {
+        (c[0], getattr(load_scenarios()[c[0]], c[1])[c[2]].ref) for c in CASES if c[3] == "interrupted"
+    }
     assert {("p0-b", "stop-writes"), ("p0-b", "cutover"), ("p0-a", "bad-deploy")} <= interrupted

@@ -1,4 +1,5 @@
 """The fault journal's stores and writer: what survives, what is refused, what is kept."""
+
 from __future__ import annotations
 
 import json
@@ -6,20 +7,33 @@ from pathlib import Path
 
 import pytest
 
+from drills import activities
 from drills.context import DrillContext
-from drills.fault_journal import (APPLIED, UNDO_FAILED, UNDONE, FaultJournal, JournalStoreError,
-                                  JournalWriter, LocalJournalStore, TargetJournalStore)
+from drills.fault_journal import (
+    APPLIED,
+    UNDO_FAILED,
+    UNDONE,
+    FaultJournal,
+    JournalStoreError,
+    JournalWriter,
+    LocalJournalStore,
+    TargetJournalStore,
+)
 from drills.targets import local_target
 from drills.undo import KIND_FAULT, undo_all
-from drills import activities
 from stack_config import StackNotFoundError, load_platform
 
 RUN_ID = "p0-b-20261129120000-ab12"
 
 
 def _journal(run_id: str = RUN_ID) -> FaultJournal:
-    return FaultJournal(run_id, "DRILL-P0-B-20261129120000-ab12", "p0-b", "production",
-                        {"name": "localstack", "key": "localstack:http://127.0.0.1:4566"})
+    return FaultJournal(
+        run_id,
+        "DRILL-P0-B-20261129120000-ab12",
+        "p0-b",
+        "production",
+        {"name": "localstack", "key": "localstack:http://127.0.0.1:4566"},
+    )
 
 
 def test_the_local_store_round_trips_and_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -32,15 +46,20 @@ def test_the_local_store_round_trips_and_leaves_no_temporary_file(tmp_path: Path
     assert [p.name for p in tmp_path.iterdir()] == [f"{RUN_ID}.json"]
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d.update(run_id="../../../etc/passwd"),
-    lambda d: d.update(run_id="p0-b-x/../../y"),
-    lambda d: d["entries"].append({"seq": 9, "kind": "rm -rf", "ref": "x", "step": "x", "state": {}}),
-    lambda d: d["entries"].append({"seq": 9, "kind": "fault", "ref": "x", "step": "x", "state": {},
-                                   "status": "gone"}),
-    lambda d: d.update(unexpected=1),
-    lambda d: d.clear(),
-], ids=["path-run-id", "dotted-run-id", "unknown-kind", "unknown-status", "unknown-key", "empty"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update(run_id="../../../etc/passwd"),
+        lambda d: d.update(run_id="p0-b-x/../../y"),
+        lambda d: d["entries"].append({"seq": 9, "kind": "rm -rf", "ref": "x", "step": "x", "state": {}}),
+        lambda d: d["entries"].append(
+            {"seq": 9, "kind": "fault", "ref": "x", "step": "x", "state": {}, "status": "gone"}
+        ),
+        lambda d: d.update(unexpected=1),
+        lambda d: d.clear(),
+    ],
+    ids=["path-run-id", "dotted-run-id", "unknown-kind", "unknown-status", "unknown-key", "empty"],
+)
 def test_a_hand_edited_journal_is_named_and_never_trusted(tmp_path: Path, edit) -> None:
     store = LocalJournalStore(tmp_path)
     store.save(_journal())
@@ -75,8 +94,14 @@ def test_the_target_store_refuses_a_journal_over_the_ssm_limit(clients) -> None:
 
 def test_a_failed_undo_is_kept_and_the_others_still_run(clients, tmp_path: Path, monkeypatch) -> None:
     platform = load_platform("production")
-    ctx = DrillContext(platform=platform, clients=clients, target=local_target("http://in-process"),
-                       stack="production", run_id=RUN_ID, incident_id="DRILL-1")
+    ctx = DrillContext(
+        platform=platform,
+        clients=clients,
+        target=local_target("http://in-process"),
+        stack="production",
+        run_id=RUN_ID,
+        incident_id="DRILL-1",
+    )
     undone: list[str] = []
 
     def undo(ctx, state):
@@ -84,9 +109,15 @@ def test_a_failed_undo_is_kept_and_the_others_still_run(clients, tmp_path: Path,
             raise RuntimeError("the target said no")
         undone.append(state["name"])
         return "undone"
+
     fault = activities.faults()["leaked-db-password"]
-    monkeypatch.setitem(activities._FAULTS, fault.name, activities.Fault(
-        fault.name, fault.plan, fault.inject, undo, fault.services, fault.params, fault.outputs))
+    monkeypatch.setitem(
+        activities._FAULTS,
+        fault.name,
+        activities.Fault(
+            fault.name, fault.plan, fault.inject, undo, fault.services, fault.params, fault.outputs
+        ),
+    )
     store = LocalJournalStore(tmp_path)
     writer = JournalWriter(_journal(), [store])
     for name in ("first", "breaks", "last"):
@@ -95,8 +126,11 @@ def test_a_failed_undo_is_kept_and_the_others_still_run(clients, tmp_path: Path,
     assert [r.name for r in records] == ["undo last", "undo breaks", "undo first"]  # newest first
     assert undone == ["last", "first"]
     [kept] = store.load_all()
-    assert [(e.step, e.status) for e in kept.entries] == [("first", UNDONE), ("breaks", UNDO_FAILED),
-                                                          ("last", UNDONE)]
+    assert [(e.step, e.status) for e in kept.entries] == [
+        ("first", UNDONE),
+        ("breaks", UNDO_FAILED),
+        ("last", UNDONE),
+    ]
     assert "the target said no" in kept.entries[1].detail
 
 

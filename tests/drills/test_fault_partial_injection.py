@@ -1,4 +1,5 @@
 """A fault that fails half-way is undone from its journal entry, written before any change."""
+
 from __future__ import annotations
 
 import boto3
@@ -26,6 +27,7 @@ def _failing_on(service: str):
     def refuse(params, **_):
         if params.get("service") == service:
             raise ClientError({"Error": {"Code": "ServerException", "Message": "injected"}}, "UpdateService")
+
     return refuse
 
 
@@ -37,13 +39,23 @@ def own_clients(moto_backend) -> AwsClients:
 
 def test_bad_deploy_failing_on_one_service_is_undone_from_its_plan(own_clients, platform) -> None:
     seed_platform(own_clients, platform)
-    ctx = DrillContext(platform=platform, clients=own_clients, target=local_target("http://in-process"),
-                       stack="production", run_id="p0-a-20261126000000-abcd", incident_id="DRILL-X")
+    ctx = DrillContext(
+        platform=platform,
+        clients=own_clients,
+        target=local_target("http://in-process"),
+        stack="production",
+        run_id="p0-a-20261126000000-abcd",
+        incident_id="DRILL-X",
+    )
     before = _deployed(own_clients)
     active_before = own_clients.ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
     fault = activities.faults()["bad-deploy"]
-    writer = JournalWriter(FaultJournal(ctx.run_id, ctx.incident_id, "p0-a", "production",
-                                        {"name": "local", "key": "local:test"}), ())
+    writer = JournalWriter(
+        FaultJournal(
+            ctx.run_id, ctx.incident_id, "p0-a", "production", {"name": "local", "key": "local:test"}
+        ),
+        (),
+    )
     args = {"crash_lines": 3, "scale_to": {"fastify-nova": 1}}
     plan = fault.plan(ctx, **args)
     writer.begin(KIND_FAULT, fault.name, "bad deploy", plan)
@@ -56,6 +68,8 @@ def test_bad_deploy_failing_on_one_service_is_undone_from_its_plan(own_clients, 
     records = undo_all(ctx, writer)
     assert [r.status for r in records] == ["ok"]
     assert _deployed(own_clients) == before
-    streams = own_clients.logs.describe_log_streams(logGroupName=PRODUCTION.service("storefront").log_group)["logStreams"]
+    streams = own_clients.logs.describe_log_streams(logGroupName=PRODUCTION.service("storefront").log_group)[
+        "logStreams"
+    ]
     assert all(not s["logStreamName"].startswith("drill/") for s in streams)
     assert own_clients.ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"] == active_before

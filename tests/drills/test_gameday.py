@@ -1,4 +1,5 @@
 """Game-day mode, driven by a test that plays the responders."""
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+
 from tests.support.platform_names import CLUSTER, PRODUCTION
 
 pytestmark = pytest.mark.emulator
@@ -19,10 +21,28 @@ SERVICES = PRODUCTION.service_names
 
 def _start_gameday(moto_server, tmp_path: Path, minutes: float) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "drills", "gameday", "p0-a", "--endpoint-url", moto_server.endpoint_url,
-         "--state-dir", str(tmp_path), "--report-dir", str(tmp_path), "--poll-seconds", "0.2",
-         "--time-limit-minutes", str(minutes)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "drills",
+            "gameday",
+            "p0-a",
+            "--endpoint-url",
+            moto_server.endpoint_url,
+            "--state-dir",
+            str(tmp_path),
+            "--report-dir",
+            str(tmp_path),
+            "--poll-seconds",
+            "0.2",
+            "--time-limit-minutes",
+            str(minutes),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -34,23 +54,58 @@ def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> Non
 
 
 def _cli(module: str, *args: str, endpoint: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "ap-south-1"}
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "ap-south-1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_responders_acknowledge_and_restore(moto_server, tmp_path: Path) -> None:
     process = _start_gameday(moto_server, tmp_path, minutes=2)
     _wait_for(tmp_path / "gameday.json", process)
-    acked = _cli("drills", "ack", "--state-dir", str(tmp_path), "--by", "test-oncall",
-                 endpoint=moto_server.endpoint_url)
+    acked = _cli(
+        "drills",
+        "ack",
+        "--state-dir",
+        str(tmp_path),
+        "--by",
+        "test-oncall",
+        endpoint=moto_server.endpoint_url,
+    )
     assert acked.returncode == 0 and "as test-oncall" in acked.stdout
     for service in SERVICES:
-        assert _cli("runbook_actions", "rollback-service", "--cluster", CLUSTER,
-                    "--service", service, endpoint=moto_server.endpoint_url).returncode == 0
-    assert _cli("runbook_actions", "scale-service", "--cluster", CLUSTER, "--service",
-                "fastify-nova", "--desired", "4", endpoint=moto_server.endpoint_url).returncode == 0
+        assert (
+            _cli(
+                "runbook_actions",
+                "rollback-service",
+                "--cluster",
+                CLUSTER,
+                "--service",
+                service,
+                endpoint=moto_server.endpoint_url,
+            ).returncode
+            == 0
+        )
+    assert (
+        _cli(
+            "runbook_actions",
+            "scale-service",
+            "--cluster",
+            CLUSTER,
+            "--service",
+            "fastify-nova",
+            "--desired",
+            "4",
+            endpoint=moto_server.endpoint_url,
+        ).returncode
+        == 0
+    )
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 0, stderr
     assert "acknowledged: yes | recovered: yes" in stderr and "T+03:" in stderr
@@ -61,7 +116,9 @@ def test_responders_acknowledge_and_restore(moto_server, tmp_path: Path) -> None
     assert not (tmp_path / "gameday.json").exists()
 
 
-def test_without_responders_the_game_day_fails_and_still_undoes_the_fault(moto_server, tmp_path: Path) -> None:
+def test_without_responders_the_game_day_fails_and_still_undoes_the_fault(
+    moto_server, tmp_path: Path
+) -> None:
     process = _start_gameday(moto_server, tmp_path, minutes=0.02)
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1, stderr
@@ -69,8 +126,13 @@ def test_without_responders_the_game_day_fails_and_still_undoes_the_fault(moto_s
     assert report["status"] == "failed" and report["reason"] == "nobody acknowledged the page"
     failed = {c["name"] for c in report["checks"] if c["status"] == "failed"}
     assert {"acknowledged within the SLA", "steady state restored by the responders"} <= failed
-    ecs = boto3.client("ecs", endpoint_url=moto_server.endpoint_url, region_name="ap-south-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs = boto3.client(
+        "ecs",
+        endpoint_url=moto_server.endpoint_url,
+        region_name="ap-south-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     services = ecs.describe_services(cluster=CLUSTER, services=list(SERVICES))["services"]
     assert {s["taskDefinition"].rsplit("/", 1)[-1].split(":")[1] for s in services} == {"3"}
     assert {s["serviceName"]: s["desiredCount"] for s in services}["fastify-nova"] == 4

@@ -3,6 +3,7 @@
 CloudWatch is scripted here (no real account): it answers like the real DescribeAlarms and
 puts the composite alarm in ALARM at a chosen second, on a fake clock.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,8 +60,18 @@ class ScriptedLogs:
 def _detect(platform, deployed: bool, alarm_at: dict[str, float]):
     clock = FakeClock()
     cloudwatch, logs = ScriptedCloudWatch(clock, deployed, alarm_at), ScriptedLogs(clock)
-    outcome = detect_live(cloudwatch, logs, DetectionSpec("P0", 1800), parse_symptoms(SCENARIO["symptoms"], platform),
-                          expand(platform), platform, "P0", clock=clock, sleep=clock.sleep, poll_s=15)
+    outcome = detect_live(
+        cloudwatch,
+        logs,
+        DetectionSpec("P0", 1800),
+        parse_symptoms(SCENARIO["symptoms"], platform),
+        expand(platform),
+        platform,
+        "P0",
+        clock=clock,
+        sleep=clock.sleep,
+        poll_s=15,
+    )
     return outcome, cloudwatch, logs
 
 

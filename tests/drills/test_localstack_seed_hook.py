@@ -4,6 +4,7 @@ No Docker here: the hook runs on the host against the embedded moto server (its 
 health check is the one thing swapped, via SEED_TARGET=local), and the wait runs against a
 stand-in of LocalStack's ``/_localstack/init/ready`` endpoint.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -43,15 +44,22 @@ wait_ready_script = _load_script(ROOT / "localstack" / "wait_ready.py")
 NotReadyError, wait_main = wait_ready_script.NotReadyError, wait_ready_script.main
 verdict, wait_ready = wait_ready_script.verdict, wait_ready_script.wait_ready
 
-SEEDED = {"completed": True, "scripts": [{"stage": "READY", "name": "10-seed-platform.sh",
-                                          "state": "SUCCESSFUL"}]}
+SEEDED = {
+    "completed": True,
+    "scripts": [{"stage": "READY", "name": "10-seed-platform.sh", "state": "SUCCESSFUL"}],
+}
 
 
 def run_hook(endpoint: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PROJECT_DIR": str(ROOT), "SEED_PYTHON": sys.executable,
-                   "SEED_TARGET": "local", "SEED_ENDPOINT_URL": endpoint, **env}
-    return subprocess.run(["bash", str(HOOK)], env=environment, capture_output=True, text=True,
-                          timeout=120)
+    environment = {
+        **os.environ,
+        "PROJECT_DIR": str(ROOT),
+        "SEED_PYTHON": sys.executable,
+        "SEED_TARGET": "local",
+        "SEED_ENDPOINT_URL": endpoint,
+        **env,
+    }
+    return subprocess.run(["bash", str(HOOK)], env=environment, capture_output=True, text=True, timeout=120)
 
 
 def test_the_hook_is_an_executable_bash_script() -> None:
@@ -78,16 +86,24 @@ def test_the_hook_seeds_the_staging_stand_in_with_the_projects_code(moto_server)
 
 
 def _master_password(endpoint: str) -> str:
-    secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="ap-south-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    secrets = boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name="ap-south-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     value = secrets.get_secret_value(SecretId=STAGING.aurora.master_secret_id)["SecretString"]
     return json.loads(value)["password"]
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"PROJECT_DIR": "/nonexistent"}, "/nonexistent is not an incident-guardrails checkout"),
-    ({"SEED_PYTHON": "false"}, "false cannot import boto3 and yaml"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PROJECT_DIR": "/nonexistent"}, "/nonexistent is not an incident-guardrails checkout"),
+        ({"SEED_PYTHON": "false"}, "false cannot import boto3 and yaml"),
+    ],
+)
 def test_the_hook_fails_loudly_before_seeding(env: dict, message: str) -> None:
     finished = run_hook("http://127.0.0.1:9", **env)
     assert finished.returncode == 1 and message in finished.stderr
@@ -95,24 +111,36 @@ def test_the_hook_fails_loudly_before_seeding(env: dict, message: str) -> None:
 
 def test_seed_on_local_needs_an_endpoint(capsys) -> None:
     from drills.cli import main
+
     assert main(["seed", "--target", "local"]) == 2
     assert capsys.readouterr().err.startswith("error: seed --target local needs --endpoint-url")
 
 
-@pytest.mark.parametrize("status, ready", [
-    (None, False),
-    ({"completed": False, "scripts": [{"name": "10-seed-platform.sh", "state": "RUNNING"}]}, False),
-    (SEEDED, True),
-])
+@pytest.mark.parametrize(
+    "status, ready",
+    [
+        (None, False),
+        ({"completed": False, "scripts": [{"name": "10-seed-platform.sh", "state": "RUNNING"}]}, False),
+        (SEEDED, True),
+    ],
+)
 def test_verdict_waits_until_the_seed_hook_succeeded(status, ready: bool) -> None:
     assert verdict(status, "10-seed-platform.sh") is ready
 
 
-@pytest.mark.parametrize("status, message", [
-    ({"completed": True, "scripts": [{"name": "10-seed-platform.sh", "state": "ERROR"}]},
-     "READY hook\\(s\\) failed: 10-seed-platform.sh"),
-    ({"completed": True, "scripts": []}, "completed without 10-seed-platform.sh: is localstack/init/ready.d mounted"),
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        (
+            {"completed": True, "scripts": [{"name": "10-seed-platform.sh", "state": "ERROR"}]},
+            "READY hook\\(s\\) failed: 10-seed-platform.sh",
+        ),
+        (
+            {"completed": True, "scripts": []},
+            "completed without 10-seed-platform.sh: is localstack/init/ready.d mounted",
+        ),
+    ],
+)
 def test_verdict_stops_waiting_when_waiting_cannot_help(status, message: str) -> None:
     with pytest.raises(NotReadyError, match=message):
         verdict(status, "10-seed-platform.sh")
@@ -136,8 +164,7 @@ class _FakeLocalStack(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_localstack() -> Iterator[tuple[str, type]]:
     server = http.server.HTTPServer(("127.0.0.1", 0), _FakeLocalStack)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", _FakeLocalStack

@@ -1,4 +1,5 @@
 """The P0-A drill end to end on the embedded emulator, and with remediation broken on purpose."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # `make drill` does. Only the tests of that default path use it (the run end to end, the server
 # gone afterwards, the command line); the others run on the shared emulator (run_drill).
 def run_drills(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "drills", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "drills", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_p0a_passes_end_to_end_and_writes_reports(tmp_path: Path) -> None:
@@ -29,13 +31,20 @@ def test_p0a_passes_end_to_end_and_writes_reports(tmp_path: Path) -> None:
     assert (report["scenario"], report["severity"], report["passed"]) == ("p0-a", "P0", True)
     assert report["target"]["name"] == "local"
     phases = [step["phase"] for step in report["timeline"]]
-    assert phases.index("steady_state") < phases.index("faults") < phases.index("procedure") < phases.index("verify")
+    assert (
+        phases.index("steady_state")
+        < phases.index("faults")
+        < phases.index("procedure")
+        < phases.index("verify")
+    )
     procedure = [s["ref"] for s in report["timeline"] if s["phase"] == "procedure"]
     assert procedure[:2] == ["post-status", "post-status"] and procedure[-1] == "post-status"
     remediation = [ref for ref in procedure if ref != "post-status"]
     assert remediation[:2] == ["triage", "triage"] and remediation[-1] == "scale-service"
-    assert all({"name", "phase", "start", "end", "duration_s", "status", "detail"} <= set(s)
-               for s in report["timeline"])
+    assert all(
+        {"name", "phase", "start", "end", "duration_s", "status", "detail"} <= set(s)
+        for s in report["timeline"]
+    )
     rollbacks = [s for s in report["timeline"] if s["ref"] == "rollback-service" and s["result"]["changed"]]
     assert {s["result"]["details"]["to"].split(":")[1] for s in rollbacks} == {"3"}
     assert report["undo"] and all(u["status"] == "ok" for u in report["undo"])
@@ -60,10 +69,16 @@ def _skip_the_scale_check(data: dict) -> None:
     data["procedure"] = [s for s in data["procedure"] if s.get("action") != "scale-service"]
 
 
-@pytest.mark.parametrize("break_step, caught", [
-    (_roll_back_to_the_oldest_revision, "runs fastify-nova:1 (zelly/fastify-nova:1.0.0), the known-good revision is fastify-nova:3"),
-    (_skip_the_scale_check, "fastify-nova desired 1, expected 4"),
-])
+@pytest.mark.parametrize(
+    "break_step, caught",
+    [
+        (
+            _roll_back_to_the_oldest_revision,
+            "runs fastify-nova:1 (zelly/fastify-nova:1.0.0), the known-good revision is fastify-nova:3",
+        ),
+        (_skip_the_scale_check, "fastify-nova desired 1, expected 4"),
+    ],
+)
 def test_broken_remediation_fails_the_drill(run_drill, tmp_path: Path, break_step, caught: str) -> None:
     finished = run_drill("p0-a", change=break_step)
     assert finished.returncode == 1, finished.stderr
@@ -88,5 +103,9 @@ def test_list_and_unknown_scenario() -> None:
     assert listed.returncode == 0 and listed.stdout.startswith("p0-a     P0  P0-A")
     unknown = run_drills("run", "p9-z")
     assert unknown.returncode == 2
-    assert unknown.stderr.strip() == "error: unknown scenario 'p9-z' (scenarios: " + \
-        ", ".join(line.split()[0] for line in listed.stdout.splitlines()) + ", all)"
+    assert (
+        unknown.stderr.strip()
+        == "error: unknown scenario 'p9-z' (scenarios: "
+        + ", ".join(line.split()[0] for line in listed.stdout.splitlines())
+        + ", all)"
+    )

@@ -1,4 +1,5 @@
 """The P0-B drill end to end, its order checks, its clean-up, and broken remediations."""
+
 from __future__ import annotations
 
 import json
@@ -6,14 +7,19 @@ from pathlib import Path
 
 import boto3
 import pytest
+
 from tests.support.platform_names import DB, PARAMETER
 
 pytestmark = pytest.mark.emulator
 
 
 def _rds_and_ssm(endpoint: str):
-    kwargs = dict(endpoint_url=endpoint, region_name="ap-south-1", aws_access_key_id="testing",
-                  aws_secret_access_key="testing")
+    kwargs = dict(
+        endpoint_url=endpoint,
+        region_name="ap-south-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     return boto3.client("rds", **kwargs), boto3.client("ssm", **kwargs)
 
 
@@ -21,15 +27,26 @@ def test_p0b_passes_in_the_guides_order_and_cleans_up(run_drill, moto_server, tm
     finished = run_drill("p0-b")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-b.json").read_text())
-    order = [s["ref"] for s in report["timeline"]
-             if s["phase"] == "procedure" and s["kind"] == "action" and s["ref"] != "post-status"]
-    assert order == ["stop-writes", "snapshot-cluster", "backup-status", "restore-cluster",
-                     "cutover", "restore-writes"]
+    order = [
+        s["ref"]
+        for s in report["timeline"]
+        if s["phase"] == "procedure" and s["kind"] == "action" and s["ref"] != "post-status"
+    ]
+    assert order == [
+        "stop-writes",
+        "snapshot-cluster",
+        "backup-status",
+        "restore-cluster",
+        "cutover",
+        "restore-writes",
+    ]
     checks = {c["name"]: c["status"] for c in report["checks"]}
-    for name in ("writes were stopped before the snapshot",
-                 "the original cluster is untouched (no restore in place)",
-                 "the new cluster is available and restored before the corruption",
-                 "every service back at its recorded count on its good revision"):
+    for name in (
+        "writes were stopped before the snapshot",
+        "the original cluster is untouched (no restore in place)",
+        "the new cluster is available and restored before the corruption",
+        "every service back at its recorded count on its good revision",
+    ):
         assert checks[name] == "passed", name
     restore = next(s for s in report["timeline"] if s["ref"] == "restore-cluster")
     assert restore["result"]["details"]["target"] != restore["result"]["details"]["source"]
@@ -63,15 +80,30 @@ def _restore_in_place(data: dict) -> None:
     step["args"]["target"] = "{db_cluster}"
 
 
-@pytest.mark.parametrize("change, failing_check, detail", [
-    (_snapshot_before_stopping_writes, "writes were stopped before the snapshot", "before stop-writes finished"),
-    (_restore_after_the_corruption, "the new cluster is available and restored before the corruption",
-     "is not before"),
-    (_skip_restore_writes, "every service back at its recorded count on its good revision",
-     "fastify-nova desired 0, expected 4"),
-    (_restore_in_place, "restore to a new cluster just before the corruption", "source"),
-])
-def test_broken_remediation_is_caught(run_drill, tmp_path: Path, change, failing_check: str, detail: str) -> None:
+@pytest.mark.parametrize(
+    "change, failing_check, detail",
+    [
+        (
+            _snapshot_before_stopping_writes,
+            "writes were stopped before the snapshot",
+            "before stop-writes finished",
+        ),
+        (
+            _restore_after_the_corruption,
+            "the new cluster is available and restored before the corruption",
+            "is not before",
+        ),
+        (
+            _skip_restore_writes,
+            "every service back at its recorded count on its good revision",
+            "fastify-nova desired 0, expected 4",
+        ),
+        (_restore_in_place, "restore to a new cluster just before the corruption", "source"),
+    ],
+)
+def test_broken_remediation_is_caught(
+    run_drill, tmp_path: Path, change, failing_check: str, detail: str
+) -> None:
     finished = run_drill("p0-b", change)
     assert finished.returncode == 1
     report = json.loads((tmp_path / "p0-b.json").read_text())

@@ -1,4 +1,5 @@
 """The P0-C drill end to end: rotate, deactivate, look up, redeploy; and no secret leaks anywhere."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-
 pytestmark = pytest.mark.emulator
 
 
-def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, emulator_secret_values,
-                                       tmp_path: Path) -> None:
+def test_p0c_passes_and_leaks_no_secret(
+    run_drill, moto_server, emulator_secret_values, tmp_path: Path
+) -> None:
     finished = run_drill("p0-c")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-c.json").read_text())
@@ -25,8 +26,12 @@ def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, emulator_secret_
     assert any(c["status"] == "not-covered" for c in report["not_covered"])
     secrets = emulator_secret_values(moto_server.endpoint_url)
     assert len(secrets) >= 5  # old and new master passwords, the app's keys
-    everything = (finished.stdout + finished.stderr + (tmp_path / "p0-c.json").read_text()
-                  + (tmp_path / "p0-c-postmortem.md").read_text())
+    everything = (
+        finished.stdout
+        + finished.stderr
+        + (tmp_path / "p0-c.json").read_text()
+        + (tmp_path / "p0-c-postmortem.md").read_text()
+    )
     leaked = [i for i, value in enumerate(secrets) if value in everything]
     assert leaked == [], f"secret values #{leaked} appear in the drill's output or reports"
 
@@ -34,14 +39,18 @@ def test_p0c_passes_and_leaks_no_secret(run_drill, moto_server, emulator_secret_
 def _without(action: str):
     def change(data: dict) -> None:
         data["procedure"] = [s for s in data["procedure"] if s.get("action") != action]
+
     return change
 
 
-@pytest.mark.parametrize("change, failing_check", [
-    (_without("redeploy-all"), "every service redeployed after the rotation"),
-    (_without("deactivate-access-key"), "the leaked access key is inactive"),
-    (_without("rotate-db-credentials"), "the secret holds a new password, the leaked one as AWSPREVIOUS"),
-])
+@pytest.mark.parametrize(
+    "change, failing_check",
+    [
+        (_without("redeploy-all"), "every service redeployed after the rotation"),
+        (_without("deactivate-access-key"), "the leaked access key is inactive"),
+        (_without("rotate-db-credentials"), "the secret holds a new password, the leaked one as AWSPREVIOUS"),
+    ],
+)
 def test_broken_remediation_is_caught(run_drill, tmp_path: Path, change, failing_check: str) -> None:
     finished = run_drill("p0-c", change)
     assert finished.returncode == 1

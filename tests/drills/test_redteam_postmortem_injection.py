@@ -8,6 +8,7 @@ every value onto its line and escapes a leading Markdown block marker, so whatev
 (scenario built in code, AWS error text in a step detail) cannot start a heading, a list, a
 quote, a table row or raw HTML. Checked on the post-mortem's rendered text.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,16 +29,36 @@ from drills.report import SECRET_CHECK, render_postmortem, write_reports
 from drills.scenario import SCENARIO_DIR, load_scenario, parse_scenario
 
 P0A = yaml.safe_load((SCENARIO_DIR / "p0-a.yaml").read_text())
-TEMPLATE_HEADINGS = ["# Incident Post-Mortem:", "## Summary", "## Impact", "## Timeline (all times UTC)", "## Response Budget",
-                     "## Root Cause", "## Contributing Factors", "## What Went Well",
-                     "## What Went Poorly", "## Action Items", "## Lessons Learned"]
+TEMPLATE_HEADINGS = [
+    "# Incident Post-Mortem:",
+    "## Summary",
+    "## Impact",
+    "## Timeline (all times UTC)",
+    "## Response Budget",
+    "## Root Cause",
+    "## Contributing Factors",
+    "## What Went Well",
+    "## What Went Poorly",
+    "## Action Items",
+    "## Lessons Learned",
+]
 # Every character Python's str.splitlines() breaks a line at, other controls, bidi and
 # zero-width characters.
 BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 HIDDEN = ["\x00", "\x1b", "\t", "\u202e", "\u2066", "\u200b", "\ufeff"]
-FORGERIES = ["## Action items", "# Incident Post-Mortem: resolved", "Action Items\n============",
-             "- [x] all fixed", "> quoted", "<h2>Action Items</h2>", "| forged | row |",
-             "```", "1. first", "[ref]: https://example.test", "---"]
+FORGERIES = [
+    "## Action items",
+    "# Incident Post-Mortem: resolved",
+    "Action Items\n============",
+    "- [x] all fixed",
+    "> quoted",
+    "<h2>Action Items</h2>",
+    "| forged | row |",
+    "```",
+    "1. first",
+    "[ref]: https://example.test",
+    "---",
+]
 
 
 def _scenario(**changes):
@@ -47,17 +68,33 @@ def _scenario(**changes):
 
 
 def _journal(text: str = "fine") -> Journal:
-    journal = Journal(scenario="p0-a", title="t", severity="P0", guide_section="P0-A",
-                      stack="production", target={"name": "local"}, run_id="r", incident_id="i")
-    journal.timeline.append(StepRecord(f"step {text}", "procedure", "action", "x", utc_now(),
-                                       status="failed", detail=f"AWS said: {text}"))
+    journal = Journal(
+        scenario="p0-a",
+        title="t",
+        severity="P0",
+        guide_section="P0-A",
+        stack="production",
+        target={"name": "local"},
+        run_id="r",
+        incident_id="i",
+    )
+    journal.timeline.append(
+        StepRecord(
+            f"step {text}", "procedure", "action", "x", utc_now(), status="failed", detail=f"AWS said: {text}"
+        )
+    )
     journal.checks.append(CheckRecord(f"check {text}", "verify", "failed", text))
     journal.checks.append(CheckRecord(text or "x", "verify", "passed", "ok"))
     journal.checks.append(CheckRecord(text or "x", "verify", "not-covered", text))
     journal.affected_services = [text]
     journal.detection = {"fired": [], "expected_page": "P0", "unwatched_symptoms": [text]}
-    journal.sla = {"parts": [{"name": text, "seconds": 1.0, "source": text}], "sla_s": 300,
-                   "total_s": 1.0, "margin_s": 299.0, "within": True}
+    journal.sla = {
+        "parts": [{"name": text, "seconds": 1.0, "source": text}],
+        "sla_s": 300,
+        "total_s": 1.0,
+        "margin_s": 299.0,
+        "within": True,
+    }
     journal.finish()
     journal.reason = f"step failed: {text}"
     return journal
@@ -71,8 +108,9 @@ def _structure(markdown: str) -> list[str]:
     starts = []
     for index, line in enumerate(lines):
         previous = lines[index - 1] if index else ""
-        block = re.match(r" {0,3}(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}[.)](?=\s|$)|```|~~~|<|\[[^\]]*\]:)",
-                         line)
+        block = re.match(
+            r" {0,3}(#{1,6}(?=\s|$)|>|[-+*](?=\s)|\d{1,9}[.)](?=\s|$)|```|~~~|<|\[[^\]]*\]:)", line
+        )
         if block:
             starts.append(block.group(1))
         elif previous.strip() and re.fullmatch(r" {0,3}(=+|-+)\s*", line):
@@ -83,16 +121,20 @@ def _structure(markdown: str) -> list[str]:
 
 
 def _headings(markdown: str) -> list[str]:
-    return [line for line in markdown.splitlines() if re.match(r" {0,3}#{1,6}(\s|$)", line)
-            or re.search(r"<h[1-6]", line)]
+    return [
+        line
+        for line in markdown.splitlines()
+        if re.match(r" {0,3}#{1,6}(\s|$)", line) or re.search(r"<h[1-6]", line)
+    ]
 
 
 def _assert_template_only(markdown: str, baseline: str) -> None:
     # No line break but the template's own line feeds (U+2028, \r, \x85... all count).
     assert markdown.splitlines() == markdown.removesuffix("\n").split("\n")
     headings = _headings(markdown)
-    assert [h.split(":")[0] if h.startswith("# ") else h for h in headings] == \
-        [h.rstrip(":") for h in TEMPLATE_HEADINGS], headings
+    assert [h.split(":")[0] if h.startswith("# ") else h for h in headings] == [
+        h.rstrip(":") for h in TEMPLATE_HEADINGS
+    ], headings
     assert _structure(markdown) == _structure(baseline)
 
 
@@ -100,6 +142,7 @@ BASELINE = render_postmortem(_journal(), _scenario())
 
 
 # --- load time: one-line fields ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", ["title", "guide_section", "impact"])
 @pytest.mark.parametrize("character", BREAKS + HIDDEN)
@@ -150,11 +193,15 @@ def test_shipped_scenarios_still_load_and_render_only_the_template() -> None:
 
 # --- render time: the post-mortem's own text ---------------------------------------------------
 
+
 @pytest.mark.parametrize("forgery", FORGERIES)
 @pytest.mark.parametrize("separator", BREAKS + ["\n\n", " "])
 def test_multi_line_fields_cannot_forge_a_section(forgery: str, separator: str) -> None:
-    scenario = dataclasses.replace(_scenario(), description=f"What happened.{separator}{forgery}",
-                                   root_cause=f"{forgery}{separator}Real cause.\n\n{forgery}")
+    scenario = dataclasses.replace(
+        _scenario(),
+        description=f"What happened.{separator}{forgery}",
+        root_cause=f"{forgery}{separator}Real cause.\n\n{forgery}",
+    )
     _assert_template_only(render_postmortem(_journal(), scenario), BASELINE)
 
 
@@ -164,8 +211,9 @@ def test_nothing_the_renderer_is_given_can_forge_a_section(forgery: str, separat
     """Scenario built in code (no load-time check) and step details, check names, symptoms,
     reasons holding the forgery: still only the template's sections."""
     text = f"x{separator}{forgery}"
-    scenario = dataclasses.replace(_scenario(), title=text, impact=text, guide_section=text,
-                                   description=text, root_cause=forgery)
+    scenario = dataclasses.replace(
+        _scenario(), title=text, impact=text, guide_section=text, description=text, root_cause=forgery
+    )
     journal = _journal(text)
     journal.guide_section = text
     markdown = render_postmortem(journal, scenario)
@@ -174,12 +222,26 @@ def test_nothing_the_renderer_is_given_can_forge_a_section(forgery: str, separat
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.one_of(st.sampled_from([c for c in BREAKS if len(c) == 1] + HIDDEN + list("#>-+*=_|`~[]<!0123456789.) "
-                                                                      "Action Items")),
-                                  st.characters()), max_size=60))
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(
+                [c for c in BREAKS if len(c) == 1] + HIDDEN + list("#>-+*=_|`~[]<!0123456789.) Action Items")
+            ),
+            st.characters(),
+        ),
+        max_size=60,
+    )
+)
 def test_any_text_leaves_the_post_mortems_structure_alone(text: str) -> None:
-    scenario = dataclasses.replace(_scenario(), title=text or "t", impact=text, description=text,
-                                   root_cause=text, guide_section=text or "P0-A")
+    scenario = dataclasses.replace(
+        _scenario(),
+        title=text or "t",
+        impact=text,
+        description=text,
+        root_cause=text,
+        guide_section=text or "P0-A",
+    )
     _assert_template_only(render_postmortem(_journal(text), scenario), BASELINE)
 
 

@@ -3,6 +3,7 @@
 Tests run as root, where permission bits stop nothing: an unwritable folder is made with a path
 under a regular file, or by os.access saying no (the check asks it first, then really writes).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,16 +27,19 @@ def test_a_file_is_refused_as_report_folder(tmp_path: Path) -> None:
     (tmp_path / "reports").write_text("not a folder")
     with pytest.raises(DrillError) as raised:
         check_report_dir(tmp_path / "reports")
-    assert str(raised.value) == (f"report folder {tmp_path / 'reports'} is a file; give "
-                                 "--report-dir a folder")
+    assert str(raised.value) == (
+        f"report folder {tmp_path / 'reports'} is a file; give --report-dir a folder"
+    )
 
 
 def test_a_folder_under_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(DrillError) as raised:
         check_report_dir(tmp_path / "file" / "reports")
-    assert str(raised.value) == (f"report folder {tmp_path / 'file' / 'reports'} is not writable "
-                                 "(Not a directory); give --report-dir a folder you can write to")
+    assert str(raised.value) == (
+        f"report folder {tmp_path / 'file' / 'reports'} is not writable "
+        "(Not a directory); give --report-dir a folder you can write to"
+    )
 
 
 def test_a_folder_the_user_may_not_write_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -53,20 +57,24 @@ def test_a_folder_even_root_cannot_write_into_is_refused() -> None:
 
 
 @pytest.mark.parametrize("command", [["run", "p0-a"], ["run", "all"], ["gameday", "p0-a"]])
-def test_a_bad_report_dir_is_refused_before_the_target_opens(no_target_may_open, tmp_path: Path,
-                                                             capsys, command) -> None:
+def test_a_bad_report_dir_is_refused_before_the_target_opens(
+    no_target_may_open, tmp_path: Path, capsys, command
+) -> None:
     report_file = tmp_path / "reports"
     report_file.write_text("a file")
     extra = ["--state-dir", str(tmp_path / "state")] if command[0] == "gameday" else []
     assert main([*command, "--report-dir", str(report_file), *extra]) == 2
-    assert capsys.readouterr().err == (f"error: report folder {report_file} is a file; give "
-                                       "--report-dir a folder\n")
+    assert capsys.readouterr().err == (
+        f"error: report folder {report_file} is a file; give --report-dir a folder\n"
+    )
 
 
-def test_the_runbook_check_refuses_a_bad_report_dir_before_running(tmp_path: Path, monkeypatch,
-                                                                    capsys) -> None:
-    monkeypatch.setattr("drills.runbook_check.cli.check_runbook",
-                        lambda *a, **k: pytest.fail("the runbook ran"))
+def test_the_runbook_check_refuses_a_bad_report_dir_before_running(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(
+        "drills.runbook_check.cli.check_runbook", lambda *a, **k: pytest.fail("the runbook ran")
+    )
     monkeypatch.setattr("drills.runbook_check.cli.shutil.which", lambda *a, **k: "/bin/aws")
     report_file = tmp_path / "reports"
     report_file.write_text("a file")
@@ -105,6 +113,7 @@ def test_a_failed_write_leaves_the_old_report_and_no_temporary(tmp_path: Path, m
 
     def fail(*args):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError):
         write_atomically(path, "new")

@@ -2,6 +2,7 @@
 
 Each refusal is one line naming the file, and comes before anything is injected or written.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,10 @@ def alias_bomb() -> str:
     """A "billion laughs": nine levels of nine aliases each, 9**9 strings once expanded."""
     levels = ['&l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     levels += [f"&l{n} [{','.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
-    return ("id: bomb\ntitle: t\nseverity: P0\nguide_section: P0-A\nprocedure: []\n"
-            f"verify: []\ndescription: [{', '.join(levels)}]\n")
+    return (
+        "id: bomb\ntitle: t\nseverity: P0\nguide_section: P0-A\nprocedure: []\n"
+        f"verify: []\ndescription: [{', '.join(levels)}]\n"
+    )
 
 
 def test_the_bomb_is_the_size_the_issue_measured() -> None:
@@ -38,16 +41,21 @@ def test_drills_list_refuses_an_alias_bomb_with_one_line_naming_the_file(tmp_pat
     (tmp_path / "bomb.yaml").write_text(alias_bomb())
     code, error = _list(tmp_path, capsys)
     assert code == 2
-    assert error.startswith("error: bomb.yaml: cannot read scenario (YAML anchors and aliases "
-                            "(&name, *name) are not allowed")
+    assert error.startswith(
+        "error: bomb.yaml: cannot read scenario (YAML anchors and aliases (&name, *name) are not allowed"
+    )
     assert error.count("\n") == 1
 
 
-@pytest.mark.parametrize("text", [
-    P0A_TEXT.replace("title:", "title: &t", 1),
-    P0A_TEXT + "root_cause: &r text\nimpact: *r\n",
-    P0A_TEXT.replace("procedure:", "x-defaults: &defaults {continue_on_failure: true}\nprocedure:", 1),
-], ids=["anchor alone", "anchor and alias", "merge-key defaults"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        P0A_TEXT.replace("title:", "title: &t", 1),
+        P0A_TEXT + "root_cause: &r text\nimpact: *r\n",
+        P0A_TEXT.replace("procedure:", "x-defaults: &defaults {continue_on_failure: true}\nprocedure:", 1),
+    ],
+    ids=["anchor alone", "anchor and alias", "merge-key defaults"],
+)
 def test_anchors_and_aliases_are_refused_anywhere(tmp_path, text: str) -> None:
     (tmp_path / "p0-a.yaml").write_text(text)
     with pytest.raises(ScenarioError, match=r"^p0-a.yaml: cannot read scenario \(YAML anchors "):
@@ -75,10 +83,27 @@ def test_a_scenario_that_is_not_utf8_is_one_line(tmp_path) -> None:
         load_scenarios(tmp_path)
 
 
-@pytest.mark.parametrize("scenario_id", [
-    "../../x", "/tmp/x", "a/b", "a\\b", "..", ".hidden", "P0-A", "-p0", "p0_a", "p0.a", "p0 a",
-    "p0-a\n", "", "p" * 64, "p٠", 7,
-])
+@pytest.mark.parametrize(
+    "scenario_id",
+    [
+        "../../x",
+        "/tmp/x",
+        "a/b",
+        "a\\b",
+        "..",
+        ".hidden",
+        "P0-A",
+        "-p0",
+        "p0_a",
+        "p0.a",
+        "p0 a",
+        "p0-a\n",
+        "",
+        "p" * 64,
+        "p٠",
+        7,
+    ],
+)
 def test_scenario_ids_must_be_slugs(scenario_id) -> None:
     with pytest.raises(ScenarioError) as raised:
         parse_scenario({**P0A, "id": scenario_id})
@@ -92,7 +117,8 @@ def test_slug_ids_are_accepted(scenario_id: str) -> None:
 
 @pytest.mark.parametrize("command", [["run", "all"], ["gameday", "../../x"]])
 def test_a_path_as_scenario_id_is_refused_before_any_target_opens(
-        no_target_may_open, tmp_path, capsys, command) -> None:
+    no_target_may_open, tmp_path, capsys, command
+) -> None:
     scenarios, reports = tmp_path / "scenarios", tmp_path / "deep" / "er" / "reports"
     scenarios.mkdir()
     (scenarios / "x.yaml").write_text(yaml.safe_dump({**P0A, "id": "../../x"}))

@@ -1,4 +1,5 @@
 """Scenarios are validated whole before anything runs; each mistake is named."""
+
 from __future__ import annotations
 
 import copy
@@ -34,29 +35,41 @@ def _broken(change) -> dict:
     return data
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.pop("severity"), "required key 'severity' is missing"),
-    (lambda d: d.update(severity="P5"), "severity: 'P5' is not one of P0, P1, P2, P3"),
-    (lambda d: d.update(owner="me"), "scenario: unknown key 'owner'"),
-    (lambda d: d["procedure"][0].update(action="triag"), "procedure[0]: unknown action 'triag'"),
-    (lambda d: d["steady_state"][0].update(probe="nope"), "steady_state[0]: unknown probe 'nope'"),
-    (lambda d: d["faults"][0].update(fault="meteor"), "faults[0]: unknown fault 'meteor'"),
-    (lambda d: _rollback(d)["args"].update(sevice="x"),
-     "action 'rollback-service' has no argument 'sevice'"),
-    (lambda d: _rollback(d).update(name="roll back {servce}"), "unknown variable {servce}"),
-    (lambda d: _rollback(d).pop("for_each"), "unknown variable {service}"),
-    (lambda d: d["procedure"][0]["expect"][0].update(op="approximately"),
-     "procedure[0].expect[0].op: 'approximately' is not one of"),
-    (lambda d: d["verify"].append({"action": "triage"}), "a action cannot be a step of verify"),
-    (lambda d: d["procedure"].append({"action": "triage", "probe": "ecs-steady-state"}),
-     "give exactly one of probe, fault, action"),
-    (lambda d: _rollback(d).update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
-    (lambda d: _rollback(d).update(continue_on_failure="yes"), "continue_on_failure: expected true or false"),
-    (lambda d: d["detection"].update(expect_page="P7"), "detection.expect_page: 'P7' is not one of"),
-    (lambda d: d["detection"].update(expect_page=None), "detection.reason: say why no alarm"),
-    (lambda d: d["detection"].update(horizon_s=5), "detection.horizon_s: 5 is not a whole number"),
-    (lambda d: d.update(detection=["P0"]), "detection: expected a mapping with expect_page"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.pop("severity"), "required key 'severity' is missing"),
+        (lambda d: d.update(severity="P5"), "severity: 'P5' is not one of P0, P1, P2, P3"),
+        (lambda d: d.update(owner="me"), "scenario: unknown key 'owner'"),
+        (lambda d: d["procedure"][0].update(action="triag"), "procedure[0]: unknown action 'triag'"),
+        (lambda d: d["steady_state"][0].update(probe="nope"), "steady_state[0]: unknown probe 'nope'"),
+        (lambda d: d["faults"][0].update(fault="meteor"), "faults[0]: unknown fault 'meteor'"),
+        (
+            lambda d: _rollback(d)["args"].update(sevice="x"),
+            "action 'rollback-service' has no argument 'sevice'",
+        ),
+        (lambda d: _rollback(d).update(name="roll back {servce}"), "unknown variable {servce}"),
+        (lambda d: _rollback(d).pop("for_each"), "unknown variable {service}"),
+        (
+            lambda d: d["procedure"][0]["expect"][0].update(op="approximately"),
+            "procedure[0].expect[0].op: 'approximately' is not one of",
+        ),
+        (lambda d: d["verify"].append({"action": "triage"}), "a action cannot be a step of verify"),
+        (
+            lambda d: d["procedure"].append({"action": "triage", "probe": "ecs-steady-state"}),
+            "give exactly one of probe, fault, action",
+        ),
+        (lambda d: _rollback(d).update(for_each="merchant"), "for_each: 'merchant' is not one of service"),
+        (
+            lambda d: _rollback(d).update(continue_on_failure="yes"),
+            "continue_on_failure: expected true or false",
+        ),
+        (lambda d: d["detection"].update(expect_page="P7"), "detection.expect_page: 'P7' is not one of"),
+        (lambda d: d["detection"].update(expect_page=None), "detection.reason: say why no alarm"),
+        (lambda d: d["detection"].update(horizon_s=5), "detection.horizon_s: 5 is not a whole number"),
+        (lambda d: d.update(detection=["P0"]), "detection: expected a mapping with expect_page"),
+    ],
+)
 def test_invalid_scenarios_are_rejected_naming_the_problem(change, message: str) -> None:
     with pytest.raises(ScenarioError) as raised:
         parse_scenario(_broken(change))

@@ -1,4 +1,5 @@
 """A secret that reaches a report, the post-mortem or the progress output fails the drill."""
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,16 @@ SECRET = "s3cr3t-Value-That-Must-Not-Leak"
 
 
 def _journal(detail: str) -> Journal:
-    journal = Journal(scenario="p0-a", title="t", severity="P0", guide_section="P0-A",
-                      stack="production", target={"name": "local"}, run_id="r", incident_id="i")
+    journal = Journal(
+        scenario="p0-a",
+        title="t",
+        severity="P0",
+        guide_section="P0-A",
+        stack="production",
+        target={"name": "local"},
+        run_id="r",
+        incident_id="i",
+    )
     journal.timeline.append(StepRecord("rotate", "procedure", "action", "x", utc_now(), detail=detail))
     journal.checks.append(CheckRecord("rotate", "procedure", "passed", "ok"))
     journal.finish()
@@ -46,8 +55,9 @@ def test_leak_into_progress_output_is_redacted_and_fails(tmp_path: Path) -> None
     redactor = Redactor([SECRET])
     stream = io.StringIO()
     journal = _journal("fine")
-    ProgressPrinter(stream, redactor)(journal, StepRecord(f"echo {SECRET}", "procedure", "action",
-                                                          "x", utc_now()))
+    ProgressPrinter(stream, redactor)(
+        journal, StepRecord(f"echo {SECRET}", "procedure", "action", "x", utc_now())
+    )
     assert SECRET not in stream.getvalue() and REDACTED in stream.getvalue()
     write_reports(journal, load_scenarios()["p0-a"], tmp_path, redactor)
     report = json.loads((tmp_path / "p0-a.json").read_text())

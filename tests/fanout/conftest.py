@@ -1,4 +1,5 @@
 """A fake clock for token buckets: time moves only when a caller sleeps, so no test waits."""
+
 from __future__ import annotations
 
 import threading

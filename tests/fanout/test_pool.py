@@ -1,4 +1,5 @@
 """The bounded pool, and ECS clients paced through it (fake clocks: nothing sleeps for real)."""
+
 from __future__ import annotations
 
 import threading
@@ -43,8 +44,9 @@ def test_the_first_exception_propagates() -> None:
 
 
 def test_a_paced_client_takes_a_token_before_each_api_call(clients, frozen_clock) -> None:
-    limits = RateLimits({"task-definition-read": BucketQuota(1, 2)}, clock=frozen_clock,
-                        sleep=frozen_clock.sleep)
+    limits = RateLimits(
+        {"task-definition-read": BucketQuota(1, 2)}, clock=frozen_clock, sleep=frozen_clock.sleep
+    )
     ecs = paced(clients.ecs, limits)
     for _ in range(3):
         ecs.list_clusters()  # no bucket for its category here: never delayed
@@ -65,14 +67,21 @@ def test_pacing_an_already_paced_client_keeps_the_callers_limits(clients) -> Non
     assert paced(mine) is mine
 
 
-@pytest.mark.parametrize("action, arguments", [
-    ("stop-writes", {"cluster": CLUSTER, "incident_id": "INC-1"}),
-    ("redeploy-all", {"cluster": CLUSTER}),
-])
-def test_fan_out_actions_call_update_service_through_the_pacing(clients, seeded, frozen_clock,
-                                                                 action, arguments) -> None:
-    limits = RateLimits({"service-modify": BucketQuota(capacity=1, refill_per_second=1)},
-                        clock=frozen_clock, sleep=frozen_clock.sleep)
+@pytest.mark.parametrize(
+    "action, arguments",
+    [
+        ("stop-writes", {"cluster": CLUSTER, "incident_id": "INC-1"}),
+        ("redeploy-all", {"cluster": CLUSTER}),
+    ],
+)
+def test_fan_out_actions_call_update_service_through_the_pacing(
+    clients, seeded, frozen_clock, action, arguments
+) -> None:
+    limits = RateLimits(
+        {"service-modify": BucketQuota(capacity=1, refill_per_second=1)},
+        clock=frozen_clock,
+        sleep=frozen_clock.sleep,
+    )
     result = invoke(action, PacedClients(clients, limits), arguments)
     assert result.ok
     # Five services, one token at a time: the four after the first wait 1, 2, 3 and 4 s.

@@ -1,4 +1,5 @@
 """The token bucket and the documented ECS quotas, on a fake clock (nothing sleeps for real)."""
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,7 @@ def test_an_idle_bucket_refills_only_to_its_capacity(clock) -> None:
 
 
 def test_concurrent_callers_each_reserve_their_own_place_in_the_queue(frozen_clock) -> None:
-    bucket = TokenBucket(BucketQuota(capacity=4, refill_per_second=2), frozen_clock,
-                         frozen_clock.sleep)
+    bucket = TokenBucket(BucketQuota(capacity=4, refill_per_second=2), frozen_clock, frozen_clock.sleep)
     threads = [threading.Thread(target=bucket.acquire) for _ in range(16)]
     for thread in threads:
         thread.start()
@@ -74,10 +74,13 @@ def test_operations_outside_every_category_are_never_delayed(frozen_clock) -> No
     assert frozen_clock.sleeps == []
 
 
-@pytest.mark.parametrize("capacity, refill, message", [
-    (0, 5, "bucket capacity must be at least 1, not 0"),
-    (10, 0, "bucket refill rate must be above 0 per second, not 0"),
-])
+@pytest.mark.parametrize(
+    "capacity, refill, message",
+    [
+        (0, 5, "bucket capacity must be at least 1, not 0"),
+        (10, 0, "bucket refill rate must be above 0 per second, not 0"),
+    ],
+)
 def test_an_impossible_quota_is_refused_naming_the_value(capacity, refill, message) -> None:
     with pytest.raises(ValueError, match=message):
         BucketQuota(capacity, refill)

@@ -1,4 +1,5 @@
 """The real program passes the whole pack on both stacks, and the pack's entry point serves."""
+
 from __future__ import annotations
 
 import subprocess
@@ -26,16 +27,27 @@ def test_every_recorded_resource_passes_every_policy(stack: str) -> None:
 def test_the_pack_has_the_issues_rules_all_mandatory() -> None:
     names = {policy.name for policy in POLICIES}
     assert names == {
-        "backup-retention-minimum", "alarm-has-severity-actions", "alarm-routed-to-its-severity-topic",
-        "service-running-tasks-alarm", "break-glass-mfa-and-session", "no-wildcard-iam-actions",
-        "runbook-function-settings", "runbook-function-failure-destination",
-        "runbook-function-log-retention", "runbook-function-least-privilege", "topics-encrypted"}
+        "backup-retention-minimum",
+        "alarm-has-severity-actions",
+        "alarm-routed-to-its-severity-topic",
+        "service-running-tasks-alarm",
+        "break-glass-mfa-and-session",
+        "no-wildcard-iam-actions",
+        "runbook-function-settings",
+        "runbook-function-failure-destination",
+        "runbook-function-log-retention",
+        "runbook-function-least-privilege",
+        "topics-encrypted",
+    }
     assert all(policy.enforcement_level == EnforcementLevel.MANDATORY for policy in POLICIES)
 
 
 def test_thresholds_are_configurable_with_defaults_in_the_schema() -> None:
-    defaults = {policy.name: {key: spec.get("default") for key, spec in policy.config_schema.properties.items()}
-                for policy in POLICIES if policy.config_schema}
+    defaults = {
+        policy.name: {key: spec.get("default") for key, spec in policy.config_schema.properties.items()}
+        for policy in POLICIES
+        if policy.config_schema
+    }
     assert defaults["backup-retention-minimum"] == {"minimumRetentionDays": 7}
     assert defaults["break-glass-mfa-and-session"] == {"maxSessionSeconds": 3600}
     assert defaults["runbook-function-log-retention"] == {"minimumLogRetentionDays": 30}
@@ -50,9 +62,13 @@ def test_the_pack_project_file_runs_python_in_the_projects_virtualenv() -> None:
 
 def test_the_entry_point_builds_the_pack_and_serves_it() -> None:
     """CrossGuard runs policy/__main__.py, which prints the gRPC port and then serves forever."""
-    server = subprocess.Popen([sys.executable, "-u", str(ROOT / "policy" / "__main__.py")],
-                              cwd=ROOT / "policy", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-u", str(ROOT / "policy" / "__main__.py")],
+        cwd=ROOT / "policy",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = server.stdout.readline().strip()
         assert port.isdigit(), server.stderr.read() if server.poll() is not None else port

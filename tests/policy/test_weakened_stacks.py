@@ -1,4 +1,5 @@
 """A weakened config or resource is caught by the matching rule, and only by it."""
+
 from __future__ import annotations
 
 import copy
@@ -8,9 +9,9 @@ from typing import Any
 import pytest
 
 from components import tags
+from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 from tests.support.policy_harness import Violation, added, changed, evaluate, without
 from tests.support.program_harness import ProgramRun, Recorded, program_run, run_program
-from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"
@@ -48,12 +49,15 @@ def test_a_one_day_backup_retention_in_the_stack_config_is_caught() -> None:
 def test_the_retention_minimum_is_configurable(production: ProgramRun) -> None:
     violations = evaluate(production, {"backup-retention-minimum": {"minimumRetentionDays": 14}})
     assert _policies(violations) == {"backup-retention-minimum"}
-    assert "keeps backups 7 days, below the minimum of 14" in _messages(violations, "backup-retention-minimum")
+    assert "keeps backups 7 days, below the minimum of 14" in _messages(
+        violations, "backup-retention-minimum"
+    )
 
 
 def test_a_plan_without_point_in_time_restore_is_caught(production: ProgramRun) -> None:
     def no_pitr(props: dict[str, Any]) -> None:
         props["rules"] = [r for r in props["rules"] if not r.get("enableContinuousBackup")]
+
     violations = evaluate(changed(production, lambda r: r.typ == "aws:backup/plan:Plan", no_pitr))
     assert _policies(violations) == {"backup-retention-minimum"}
     assert "point-in-time restore is not kept" in violations[0].message
@@ -61,8 +65,9 @@ def test_a_plan_without_point_in_time_restore_is_caught(production: ProgramRun) 
 
 def test_an_alarm_without_actions_is_caught(production: ProgramRun) -> None:
     name = f"{CLUSTER}-storefront-no-healthy-hosts"
-    silent = changed(production, _named(METRIC_ALARM, name),
-                     lambda props: props.update(alarmActions=[], okActions=[]))
+    silent = changed(
+        production, _named(METRIC_ALARM, name), lambda props: props.update(alarmActions=[], okActions=[])
+    )
     violations = evaluate(silent)
     assert _policies(violations) == {"alarm-has-severity-actions"}
     assert "alarmActions is empty" in violations[0].message and name in violations[0].urn
@@ -70,30 +75,40 @@ def test_an_alarm_without_actions_is_caught(production: ProgramRun) -> None:
 
 def test_an_alarm_on_another_severitys_topic_is_caught(production: ProgramRun) -> None:
     p3 = production.exports["topicArns"]["P3"]
-    demoted = changed(production, _named(METRIC_ALARM, f"{CLUSTER}-root-account-usage"),
-                      lambda props: props.update(alarmActions=[p3]))
+    demoted = changed(
+        production,
+        _named(METRIC_ALARM, f"{CLUSTER}-root-account-usage"),
+        lambda props: props.update(alarmActions=[p3]),
+    )
     violations = evaluate(demoted)
     assert _policies(violations) == {"alarm-routed-to-its-severity-topic"}
     assert "alarmActions goes to the P3 topic, but the alarm is P0" in violations[0].message
 
 
 def test_an_untagged_alarm_is_caught(production: ProgramRun) -> None:
-    untagged = changed(production, _named(METRIC_ALARM, f"{CLUSTER}-cloudtrail-changes"),
-                       lambda props: props["tags"].pop(tags.SEVERITY))
+    untagged = changed(
+        production,
+        _named(METRIC_ALARM, f"{CLUSTER}-cloudtrail-changes"),
+        lambda props: props["tags"].pop(tags.SEVERITY),
+    )
     assert "alarm-has-severity-actions" in _policies(evaluate(untagged))
 
 
 def test_a_service_without_a_running_tasks_alarm_is_caught(production: ProgramRun) -> None:
     def fastify_running(r: Recorded) -> bool:
-        return (r.typ == METRIC_ALARM and r.inputs["metricName"] == "RunningTaskCount"
-                and r.inputs["dimensions"]["ServiceName"] == "fastify-nova")
+        return (
+            r.typ == METRIC_ALARM
+            and r.inputs["metricName"] == "RunningTaskCount"
+            and r.inputs["dimensions"]["ServiceName"] == "fastify-nova"
+        )
 
     # The composite names the no-running-tasks alarm; drop it too, as a stack without them would.
     stripped = without(production, lambda r: fastify_running(r) or r.typ.endswith("CompositeAlarm"))
     violations = evaluate(stripped)
     assert _policies(violations) == {"service-running-tasks-alarm"}
-    assert violations[0].message == ("service fastify-nova has no RunningTaskCount alarm on a "
-                                     "paging severity topic")
+    assert violations[0].message == (
+        "service fastify-nova has no RunningTaskCount alarm on a paging severity topic"
+    )
 
 
 def test_a_production_running_tasks_alarm_on_the_p3_queue_is_caught(production: ProgramRun) -> None:
@@ -103,24 +118,38 @@ def test_a_production_running_tasks_alarm_on_the_p3_queue_is_caught(production: 
         props.update(alarmActions=[p3], okActions=[p3])
         props["tags"][tags.SEVERITY] = "P3"
 
-    quiet = changed(production, lambda r: r.typ == METRIC_ALARM
-                    and r.inputs["dimensions"].get("ServiceName") == "events-consumer", to_p3)
+    quiet = changed(
+        production,
+        lambda r: r.typ == METRIC_ALARM and r.inputs["dimensions"].get("ServiceName") == "events-consumer",
+        to_p3,
+    )
     violations = evaluate(quiet)
     assert _policies(violations) == {"service-running-tasks-alarm"}
     assert "events-consumer" in violations[0].message
 
 
 def test_the_service_list_can_come_from_the_policy_config(production: ProgramRun) -> None:
-    config = {"service-running-tasks-alarm": {"services": ["fastify-nova", "payments"],
-                                              "cluster": CLUSTER, "production": True}}
+    config = {
+        "service-running-tasks-alarm": {
+            "services": ["fastify-nova", "payments"],
+            "cluster": CLUSTER,
+            "production": True,
+        }
+    }
     violations = evaluate(production, config)
     assert [v.message for v in violations] == [
-        "service payments has no RunningTaskCount alarm on a paging severity topic"]
+        "service payments has no RunningTaskCount alarm on a paging severity topic"
+    ]
 
 
 def test_without_any_platform_config_the_service_rule_fails_closed(production: ProgramRun) -> None:
-    bare = ProgramRun(production.stack, production.resources, production.exports,
-                      production.invokes, config={"aws:region": "ap-south-1"})
+    bare = ProgramRun(
+        production.stack,
+        production.resources,
+        production.exports,
+        production.invokes,
+        config={"aws:region": "ap-south-1"},
+    )
     violations = evaluate(bare)
     assert _policies(violations) == {"service-running-tasks-alarm"}
     assert "cannot tell the platform's services" in violations[0].message
@@ -142,8 +171,11 @@ def test_a_break_glass_role_without_mfa_is_caught(production: ProgramRun) -> Non
 
 
 def test_a_twelve_hour_break_glass_session_is_caught(production: ProgramRun) -> None:
-    long = changed(production, _named(ROLE, f"{CLUSTER}-investigator"),
-                   lambda props: props.update(maxSessionDuration=43200))
+    long = changed(
+        production,
+        _named(ROLE, f"{CLUSTER}-investigator"),
+        lambda props: props.update(maxSessionDuration=43200),
+    )
     violations = evaluate(long)
     assert _policies(violations) == {"break-glass-mfa-and-session"}
     assert "maxSessionDuration is 43200 s, above 3600 s" in violations[0].message
@@ -161,8 +193,11 @@ def test_a_role_anyone_may_assume_is_caught(production: ProgramRun) -> None:
 
 def _runbook_policy(production: ProgramRun, action: str = "scale-service") -> Recorded:
     role = f"{CLUSTER}-runbook-{action}-role"
-    return next(r for r in production.resources
-                if r.typ == "aws:iam/rolePolicy:RolePolicy" and r.inputs["role"] == role)
+    return next(
+        r
+        for r in production.resources
+        if r.typ == "aws:iam/rolePolicy:RolePolicy" and r.inputs["role"] == role
+    )
 
 
 def test_a_runbook_function_with_a_wildcard_action_is_caught(production: ProgramRun) -> None:
@@ -171,20 +206,29 @@ def test_a_runbook_function_with_a_wildcard_action_is_caught(production: Program
     rogue.urn = rogue.urn + "-rogue"
     for props in (rogue.inputs, rogue.outputs):
         props["name"] = "debugging"
-        props["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]})
+        props["policy"] = json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]}
+        )
     violations = evaluate(added(production, rogue))
     assert _policies(violations) == {"no-wildcard-iam-actions", "runbook-function-least-privilege"}
     assert "allows wildcard action 'ecs:*'" in _messages(violations, "no-wildcard-iam-actions")
     assert f"function {CLUSTER}-runbook-scale-service" in _messages(
-        violations, "runbook-function-least-privilege")
+        violations, "runbook-function-least-privilege"
+    )
 
 
 def test_a_managed_policy_on_a_runbook_role_is_caught(production: ProgramRun) -> None:
-    attachment = Recorded("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin-for-triage",
-                          {"role": f"{CLUSTER}-runbook-triage-role",
-                           "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, {},
-                          "urn:pulumi:production::incident-guardrails::attachment::admin-for-triage", True)
+    attachment = Recorded(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "admin-for-triage",
+        {
+            "role": f"{CLUSTER}-runbook-triage-role",
+            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+        },
+        {},
+        "urn:pulumi:production::incident-guardrails::attachment::admin-for-triage",
+        True,
+    )
     attachment.outputs = dict(attachment.inputs)
     violations = evaluate(added(production, attachment))
     assert _policies(violations) == {"runbook-function-least-privilege"}
@@ -203,17 +247,24 @@ def test_a_function_without_timeout_or_on_an_old_runtime_is_caught(production: P
 
 
 def test_a_function_without_failure_destination_is_caught(production: ProgramRun) -> None:
-    stripped = without(production, lambda r: r.typ.endswith("FunctionEventInvokeConfig")
-                       and r.inputs["functionName"] == f"{CLUSTER}-runbook-restore-cluster")
+    stripped = without(
+        production,
+        lambda r: (
+            r.typ.endswith("FunctionEventInvokeConfig")
+            and r.inputs["functionName"] == f"{CLUSTER}-runbook-restore-cluster"
+        ),
+    )
     violations = evaluate(stripped)
     assert _policies(violations) == {"runbook-function-failure-destination"}
     assert f"{CLUSTER}-runbook-restore-cluster has no on-failure destination" in violations[0].message
 
 
 def test_a_function_log_group_without_retention_is_caught(production: ProgramRun) -> None:
-    forever = changed(production, _named("aws:cloudwatch/logGroup:LogGroup",
-                                         f"/aws/lambda/{CLUSTER}-runbook-triage"),
-                      lambda props: props.pop("retentionInDays"))
+    forever = changed(
+        production,
+        _named("aws:cloudwatch/logGroup:LogGroup", f"/aws/lambda/{CLUSTER}-runbook-triage"),
+        lambda props: props.pop("retentionInDays"),
+    )
     violations = evaluate(forever)
     assert _policies(violations) == {"runbook-function-log-retention"}
     assert "forever (no retention)" in violations[0].message

@@ -3,6 +3,7 @@
 Each property calls the ``tried`` fixture once per generated case; at the end of the session the
 totals are printed and written to reports/hypothesis-cases.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not CASES:
         return
     total = sum(CASES.values())
-    terminalreporter.write_line(f"hypothesis: {total} bad-input cases tried in {len(CASES)} properties "
-                                "(reports/hypothesis-cases.json)")
+    terminalreporter.write_line(
+        f"hypothesis: {total} bad-input cases tried in {len(CASES)} properties "
+        "(reports/hypothesis-cases.json)"
+    )
     reports = Path(config.rootpath) / "reports"
     reports.mkdir(exist_ok=True)
-    (reports / "hypothesis-cases.json").write_text(json.dumps(
-        {"total": total, "properties": dict(sorted(CASES.items()))}, indent=2) + "\n")
+    (reports / "hypothesis-cases.json").write_text(
+        json.dumps({"total": total, "properties": dict(sorted(CASES.items()))}, indent=2) + "\n"
+    )

@@ -7,6 +7,7 @@ of the right type but out of its rules (must be refused or accepted, nothing els
 Scenarios: drills/scenarios/p0-a.yaml with the same kinds of change (a wrong type or an unknown
 key where the format fixes them must be refused, naming where), and text that is not YAML.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,23 +18,30 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.bad_input import CLI_TEXT, PROPERTY_SETTINGS
 from drills.cli import main as drills_main
 from drills.exceptions import ScenarioError
 from drills.scenario import SCENARIO_DIR, load_scenario, parse_scenario, validate_for_platform
 from stack_config import StackConfigError, load_platform, platform_from_config
 from stack_config.loader import load_stack_config
+from tests.support.bad_input import CLI_TEXT, PROPERTY_SETTINGS
 
 PLATFORM_CONFIG = load_stack_config("production")["incident-guardrails:platform"]
 SCENARIO = yaml.safe_load((SCENARIO_DIR / "p0-a.yaml").read_text())
 KeyPath = tuple[Any, ...]
 
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9), st.text(max_size=20),
-              st.floats(allow_nan=False)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-    max_leaves=6)
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**9), 10**9),
+        st.text(max_size=20),
+        st.floats(allow_nan=False),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def paths(data: Any, prefix: KeyPath = ()) -> list[KeyPath]:
@@ -65,17 +73,23 @@ def _type_of(value: Any) -> type:
 
 def other_type(value: Any) -> st.SearchStrategy[Any]:
     """A non-null value of another JSON type (null is a valid 'not set' for optional keys)."""
-    kinds = {bool: st.booleans(), int: st.integers(-5, 5), float: st.floats(0.5, 9.5),
-             str: st.text(min_size=1, max_size=8).filter(str.strip),
-             list: st.lists(st.integers(), max_size=2), dict: st.dictionaries(st.just("k"), st.integers(), max_size=1)}
+    kinds = {
+        bool: st.booleans(),
+        int: st.integers(-5, 5),
+        float: st.floats(0.5, 9.5),
+        str: st.text(min_size=1, max_size=8).filter(str.strip),
+        list: st.lists(st.integers(), max_size=2),
+        dict: st.dictionaries(st.just("k"), st.integers(), max_size=1),
+    }
     mine = _type_of(value)
     same = {mine} | ({int, float} if mine in (int, float) else set())
     return st.one_of(*[strategy for kind, strategy in kinds.items() if kind not in same])
 
 
 @st.composite
-def wrong_type_change(draw, data: Any, typed: Callable[[KeyPath], bool] = lambda path: True
-                      ) -> tuple[Any, KeyPath]:
+def wrong_type_change(
+    draw, data: Any, typed: Callable[[KeyPath], bool] = lambda path: True
+) -> tuple[Any, KeyPath]:
     """A value of another type at one key path that ``typed`` accepts."""
     changed = copy.deepcopy(data)
     path = draw(st.sampled_from([p for p in paths(data) if typed(p)]))
@@ -84,15 +98,19 @@ def wrong_type_change(draw, data: Any, typed: Callable[[KeyPath], bool] = lambda
 
 
 @st.composite
-def unknown_key_change(draw, data: Any, closed: Callable[[KeyPath], bool] = lambda path: True
-                       ) -> tuple[Any, KeyPath]:
+def unknown_key_change(
+    draw, data: Any, closed: Callable[[KeyPath], bool] = lambda path: True
+) -> tuple[Any, KeyPath]:
     """A key added to one mapping whose keys are fixed (``closed``)."""
     changed = copy.deepcopy(data)
     mappings = [p for p in [()] + paths(data) if isinstance(get(data, p), dict) and closed(p)]
     at = draw(st.sampled_from(mappings))
     mapping = get(changed, at)
-    key = draw(st.text(st.characters(categories=["Ll", "Lu"]), min_size=1, max_size=12).filter(
-        lambda k: k not in mapping))
+    key = draw(
+        st.text(st.characters(categories=["Ll", "Lu"]), min_size=1, max_size=12).filter(
+            lambda k: k not in mapping
+        )
+    )
     mapping[key] = draw(JSON_VALUES)
     return changed, at + (key,)
 
@@ -105,8 +123,9 @@ def any_value_change(draw, data: Any) -> Any:
     if draw(st.booleans()) and isinstance(parent, dict):
         del parent[path[-1]]
     else:
-        parent[path[-1]] = draw(st.one_of(JSON_VALUES, st.text(min_size=1025, max_size=1100),
-                                          st.integers(-10**12, 10**12)))
+        parent[path[-1]] = draw(
+            st.one_of(JSON_VALUES, st.text(min_size=1025, max_size=1100), st.integers(-(10**12), 10**12))
+        )
     return changed
 
 
@@ -175,9 +194,12 @@ def _without_scenario_id(message: str) -> str:
 
 
 @PROPERTY_SETTINGS
-@given(change=st.one_of(wrong_type_change(SCENARIO, typed_in_scenario)
-                        .map(lambda c: ("type", *c)),
-                        unknown_key_change(SCENARIO, closed_in_scenario).map(lambda c: ("key", *c))))
+@given(
+    change=st.one_of(
+        wrong_type_change(SCENARIO, typed_in_scenario).map(lambda c: ("type", *c)),
+        unknown_key_change(SCENARIO, closed_in_scenario).map(lambda c: ("key", *c)),
+    )
+)
 def test_a_scenario_with_a_wrong_type_or_unknown_key_is_refused(tried, change) -> None:
     tried()
     kind, data, path = change
@@ -196,8 +218,9 @@ def test_a_scenario_with_a_wrong_type_or_unknown_key_is_refused(tried, change) -
         assert where.startswith(f"{_location(path)}: "), message
 
 
-@pytest.mark.parametrize("path", [("procedure", 0, "expect", 0, "op"), ("procedure", 4, "for_each")],
-                         ids=["expect-op", "for-each"])
+@pytest.mark.parametrize(
+    "path", [("procedure", 0, "expect", 0, "op"), ("procedure", 4, "for_each")], ids=["expect-op", "for-each"]
+)
 def test_a_list_where_a_scenario_expects_a_name_is_refused(path: KeyPath) -> None:
     data = copy.deepcopy(SCENARIO)
     get(data, path[:-1])[path[-1]] = [get(data, path)]
@@ -227,18 +250,21 @@ BAD_DRILL_COMMANDS = st.one_of(
     CLI_TEXT.filter(lambda t: t not in ("p0-a", "p0-b", "p0-c", "all")).map(lambda s: ["run", s]),
     CLI_TEXT.filter(lambda t: t != "production" and t.strip()).map(lambda s: ["run", "p0-a", f"--stack={s}"]),
     CLI_TEXT.filter(lambda t: t not in ("local", "localstack", "aws")).map(
-        lambda t: ["run", "p0-a", f"--target={t}"]),
+        lambda t: ["run", "p0-a", f"--target={t}"]
+    ),
     CLI_TEXT.filter(lambda t: "://" not in t).map(lambda u: ["run", "p0-a", f"--endpoint-url={u}"]),
     CLI_TEXT.map(lambda a: ["run", "p0-a", "--target=aws", f"--confirm-account={a}"]),
-    CLI_TEXT.filter(lambda t: t.strip() and t not in ("list", "run", "seed", "runbook", "gameday",
-                                                      "ack", "-h", "--help")).map(lambda c: [c]),
+    CLI_TEXT.filter(
+        lambda t: t.strip() and t not in ("list", "run", "seed", "runbook", "gameday", "ack", "-h", "--help")
+    ).map(lambda c: [c]),
 )
 
 
 @PROPERTY_SETTINGS
 @given(argv=BAD_DRILL_COMMANDS)
-def test_a_bad_drill_command_is_refused_in_one_line_before_anything_runs(tried, argv, capsys,
-                                                                         tmp_path_factory) -> None:
+def test_a_bad_drill_command_is_refused_in_one_line_before_anything_runs(
+    tried, argv, capsys, tmp_path_factory
+) -> None:
     tried()
     reports = tmp_path_factory.mktemp("reports")
     argv = argv + ["--report-dir", str(reports)] if argv[0] == "run" else argv

@@ -6,14 +6,15 @@ markers, line breaks, non-ASCII), written as MySQL reads it (the quote doubled o
 backslash-escaped, backslashes escaped), both as a bare statement and as Aurora's audit record
 writes it. The masked line must be the statement with exactly the password's characters replaced.
 """
+
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.bad_input import PROPERTY_SETTINGS
 from runbook_actions.sql_secrets import mask_passwords
+from tests.support.bad_input import PROPERTY_SETTINGS
 
 TEMPLATES = [
     "ALTER USER 'app'@'%' IDENTIFIED BY {p} REPLACE {p} RETAIN CURRENT PASSWORD",
@@ -39,11 +40,9 @@ def audit_record(statement: str) -> str:
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-@given(password=PASSWORDS, quote=st.sampled_from("'\""), doubled=st.booleans(),
-       as_audit_record=st.booleans())
+@given(password=PASSWORDS, quote=st.sampled_from("'\""), doubled=st.booleans(), as_audit_record=st.booleans())
 @PROPERTY_SETTINGS
-def test_any_password_is_masked_exactly(tried, template, password, quote, doubled,
-                                        as_audit_record) -> None:
+def test_any_password_is_masked_exactly(tried, template, password, quote, doubled, as_audit_record) -> None:
     tried()
     statement = template.replace("{p}", quoted(password, quote, doubled))
     expected = template.replace("{p}", f"{quote}***{quote}")

@@ -1,4 +1,5 @@
 """Fixtures: the real program's resources under Pulumi mocks, once per stack per process."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,11 +1,12 @@
 """Severity topics and the catalog's alarms, as the real program registers them under mocks."""
+
 from __future__ import annotations
 
 import alarm_catalog
 from alarm_catalog import TargetGroupDimensions
 from components import tags
-from tests.support.program_harness import ProgramRun, statements
 from stack_config import Platform
+from tests.support.program_harness import ProgramRun, statements
 
 TOPIC = "aws:sns/topic:Topic"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -20,9 +21,13 @@ def _topic_arn_by_severity(run: ProgramRun) -> dict[str, str]:
 
 def _catalog(run: ProgramRun, platform: Platform) -> alarm_catalog.Catalog:
     # The same dimensions the mocked look-up answers with.
-    looked_up = {s.target_group: TargetGroupDimensions(
-        f"targetgroup/{s.target_group}/0123456789abcdef", f"app/zelly-{run.stack}/fedcba9876543210")
-        for s in platform.services if s.target_group}
+    looked_up = {
+        s.target_group: TargetGroupDimensions(
+            f"targetgroup/{s.target_group}/0123456789abcdef", f"app/zelly-{run.stack}/fedcba9876543210"
+        )
+        for s in platform.services
+        if s.target_group
+    }
     return alarm_catalog.expand(platform, target_groups=looked_up)
 
 
@@ -48,18 +53,22 @@ def test_cloudwatch_and_eventbridge_may_publish_to_every_topic(run: ProgramRun) 
             assert statement["Condition"]["ArnLike"]["aws:SourceArn"].split(":")[4] == "123456789012"
     # Both services must also be able to use the topics' key, or publishing fails silently.
     services = [s for s in statements(key.inputs["policy"]) if "Service" in s["Principal"]]
-    assert sorted(services[0]["Principal"]["Service"]) == ["cloudwatch.amazonaws.com",
-                                                          "events.amazonaws.com"]
+    assert sorted(services[0]["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
 
 
-def test_subscriptions_come_from_config_and_p3_pages_nobody(run: ProgramRun,
-                                                            stack_platform: Platform) -> None:
+def test_subscriptions_come_from_config_and_p3_pages_nobody(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     arns = _topic_arn_by_severity(run)
     subscriptions = run.of_type(SUBSCRIPTION)
-    people = sorted((s.inputs["topic"], s.inputs["protocol"], s.inputs["endpoint"])
-                    for s in subscriptions if s.inputs["protocol"] != "sqs")
-    assert people == sorted((arns[s.severity], s.protocol, s.endpoint)
-                            for s in stack_platform.notifications.subscriptions)
+    people = sorted(
+        (s.inputs["topic"], s.inputs["protocol"], s.inputs["endpoint"])
+        for s in subscriptions
+        if s.inputs["protocol"] != "sqs"
+    )
+    assert people == sorted(
+        (arns[s.severity], s.protocol, s.endpoint) for s in stack_platform.notifications.subscriptions
+    )
     p3 = [s for s in subscriptions if s.inputs["topic"] == arns["P3"]]
     queue = run.one("aws:sqs/queue:Queue", name=stack_platform.notifications.p3_queue_name)
     assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in p3] == [("sqs", queue.outputs["arn"])]
@@ -68,24 +77,34 @@ def test_subscriptions_come_from_config_and_p3_pages_nobody(run: ProgramRun,
     assert queue_policy[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == arns["P3"]
 
 
-def test_every_catalog_alarm_exists_with_its_catalog_definition(run: ProgramRun,
-                                                                stack_platform: Platform) -> None:
+def test_every_catalog_alarm_exists_with_its_catalog_definition(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     catalog = _catalog(run, stack_platform)
     registered = {a.inputs["name"]: a.inputs for a in run.of_type(METRIC_ALARM)}
     assert set(registered) == {a.name for a in catalog.metric_alarms}
     for alarm in catalog.metric_alarms:
         inputs = registered[alarm.name]
         assert (inputs["namespace"], inputs["metricName"], inputs["statistic"]) == (
-            alarm.namespace, alarm.metric_name, alarm.statistic)
+            alarm.namespace,
+            alarm.metric_name,
+            alarm.statistic,
+        )
         assert inputs["dimensions"] == dict(alarm.dimensions)
         assert (inputs["threshold"], inputs["comparisonOperator"], inputs["period"]) == (
-            alarm.threshold, alarm.comparison_operator, alarm.period)
-        assert (inputs["evaluationPeriods"], inputs["datapointsToAlarm"],
-                inputs["treatMissingData"]) == (alarm.evaluation_periods,
-                                                alarm.datapoints_to_alarm, alarm.treat_missing_data)
+            alarm.threshold,
+            alarm.comparison_operator,
+            alarm.period,
+        )
+        assert (inputs["evaluationPeriods"], inputs["datapointsToAlarm"], inputs["treatMissingData"]) == (
+            alarm.evaluation_periods,
+            alarm.datapoints_to_alarm,
+            alarm.treat_missing_data,
+        )
     composites = {c.inputs["alarmName"]: c.inputs for c in run.of_type(COMPOSITE)}
     assert {name: c["alarmRule"] for name, c in composites.items()} == {
-        c.name: c.expression for c in catalog.composite_alarms}
+        c.name: c.expression for c in catalog.composite_alarms
+    }
 
 
 def test_every_alarm_notifies_the_topic_of_its_severity_on_alarm_and_ok(run: ProgramRun) -> None:
@@ -99,15 +118,18 @@ def test_every_alarm_notifies_the_topic_of_its_severity_on_alarm_and_ok(run: Pro
         assert alarm.inputs["actionsEnabled"] is True
 
 
-def test_every_service_has_a_running_tasks_alarm_on_a_topic(run: ProgramRun,
-                                                            stack_platform: Platform) -> None:
+def test_every_service_has_a_running_tasks_alarm_on_a_topic(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     arns = _topic_arn_by_severity(run)
     wanted = {"P0", "P1", "P2"} if stack_platform.production else {"P3"}
     for service in stack_platform.services:
-        running = [a for a in run.of_type(METRIC_ALARM)
-                   if a.inputs["metricName"] == "RunningTaskCount"
-                   and a.inputs["dimensions"] == {"ClusterName": stack_platform.cluster,
-                                                  "ServiceName": service.name}]
+        running = [
+            a
+            for a in run.of_type(METRIC_ALARM)
+            if a.inputs["metricName"] == "RunningTaskCount"
+            and a.inputs["dimensions"] == {"ClusterName": stack_platform.cluster, "ServiceName": service.name}
+        ]
         assert running, service.name
         assert {a.inputs["tags"][tags.SEVERITY] for a in running} <= wanted
         assert all(a.inputs["alarmActions"][0] in {arns[s] for s in wanted} for a in running)
@@ -124,14 +146,17 @@ def test_log_metric_filters_feed_their_alarms(run: ProgramRun, stack_platform: P
         transformation = inputs["metricTransformation"]
         alarm = run.one(METRIC_ALARM, name=log_filter.alarm_name)
         assert (transformation["namespace"], transformation["name"]) == (
-            alarm.inputs["namespace"], alarm.inputs["metricName"])
+            alarm.inputs["namespace"],
+            alarm.inputs["metricName"],
+        )
     cloudtrail = [f for f in filters.values() if f["logGroupName"] == stack_platform.cloudtrail_log_group]
     assert len(cloudtrail) == 6
 
 
 def test_alb_alarms_use_the_looked_up_dimensions(run: ProgramRun) -> None:
-    alarm = next(a for a in run.of_type(METRIC_ALARM)
-                 if a.inputs["metricName"] == "HTTPCode_Target_5XX_Count")
+    alarm = next(
+        a for a in run.of_type(METRIC_ALARM) if a.inputs["metricName"] == "HTTPCode_Target_5XX_Count"
+    )
     assert alarm.inputs["dimensions"]["TargetGroup"].endswith("/0123456789abcdef")
     assert alarm.inputs["dimensions"]["LoadBalancer"] == f"app/zelly-{run.stack}/fedcba9876543210"
     assert "aws:lb/getTargetGroup:getTargetGroup" in run.invokes

@@ -1,10 +1,11 @@
 """Backup guardrails: PITR for the guide's 7 days, copies abroad, locked vaults, Config rules."""
+
 from __future__ import annotations
 
 import json
 
-from tests.support.program_harness import ACCOUNT, ProgramRun, statements
 from stack_config import Platform
+from tests.support.program_harness import ACCOUNT, ProgramRun, statements
 
 PLAN = "aws:backup/plan:Plan"
 VAULT = "aws:backup/vault:Vault"
@@ -15,14 +16,16 @@ def _rules(run: ProgramRun) -> dict[str, dict]:
 
 
 def test_continuous_backup_keeps_point_in_time_restore_for_the_guides_days(
-        run: ProgramRun, stack_platform: Platform) -> None:
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     pitr = _rules(run)["point-in-time-restore"]
     assert pitr["enableContinuousBackup"] is True
     assert pitr["lifecycle"]["deleteAfter"] == stack_platform.aurora.backup_retention_days >= 7
 
 
 def test_daily_snapshots_are_copied_to_a_vault_in_the_second_region(
-        run: ProgramRun, stack_platform: Platform) -> None:
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     daily = _rules(run)["daily-snapshot"]
     assert daily["schedule"] == stack_platform.backup.snapshot_schedule
     assert daily["lifecycle"]["deleteAfter"] == stack_platform.backup.snapshot_retention_days
@@ -33,8 +36,7 @@ def test_daily_snapshots_are_copied_to_a_vault_in_the_second_region(
     assert copy["lifecycle"]["deleteAfter"] == stack_platform.backup.copy_retention_days
 
 
-def test_vaults_are_encrypted_with_their_own_regional_keys_and_never_force_destroyed(
-        run: ProgramRun) -> None:
+def test_vaults_are_encrypted_with_their_own_regional_keys_and_never_force_destroyed(run: ProgramRun) -> None:
     keys = {k.outputs["arn"]: k.inputs for k in run.of_type("aws:kms/key:Key")}
     for vault in run.of_type(VAULT):
         key = keys[vault.inputs["kmsKeyArn"]]
@@ -59,12 +61,14 @@ def test_vault_lock_follows_the_config(run: ProgramRun, stack_platform: Platform
 def test_the_selection_is_the_cluster_by_arn(run: ProgramRun, stack_platform: Platform) -> None:
     selection = run.of_type("aws:backup/selection:Selection")[0].inputs
     assert selection["resources"] == [
-        f"arn:aws:rds:{stack_platform.region}:{ACCOUNT}:cluster:{stack_platform.aurora.cluster_id}"]
+        f"arn:aws:rds:{stack_platform.region}:{ACCOUNT}:cluster:{stack_platform.aurora.cluster_id}"
+    ]
     assert selection["planId"] == run.of_type(PLAN)[0].name + "-id"
     role = run.one("aws:iam/role:Role", name=f"{stack_platform.aurora.cluster_id}-backup")
     assert selection["iamRoleArn"] == role.outputs["arn"]
     assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
-        "Service": ["backup.amazonaws.com"]}
+        "Service": ["backup.amazonaws.com"]
+    }
 
 
 def test_config_rules_flag_the_live_cluster(run: ProgramRun, stack_platform: Platform) -> None:
@@ -74,6 +78,8 @@ def test_config_rules_flag_the_live_cluster(run: ProgramRun, stack_platform: Pla
     assert int(retention["minimumBackupRetentionPeriod"]) == stack_platform.aurora.backup_retention_days
     for rule in rules.values():
         assert rule["source"]["owner"] == "AWS"
-        assert rule["scope"] == {"complianceResourceTypes": ["AWS::RDS::DBCluster"],
-                                 "complianceResourceId": "cluster-ABCDEFGHIJKLMNOP"}
+        assert rule["scope"] == {
+            "complianceResourceTypes": ["AWS::RDS::DBCluster"],
+            "complianceResourceId": "cluster-ABCDEFGHIJKLMNOP",
+        }
     assert "aws:rds/getCluster:getCluster" in run.invokes

@@ -1,11 +1,12 @@
 """Break-glass roles: named principals, MFA, one hour; every admin assumption pages P0."""
+
 from __future__ import annotations
 
 import json
 
 from components import tags
-from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, statements
 from stack_config import Platform
+from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, statements
 
 ROLE = "aws:iam/role:Role"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -17,35 +18,42 @@ def _role(run: ProgramRun, platform: Platform, suffix: str):
 
 
 def test_both_roles_need_named_principals_mfa_and_at_most_an_hour(
-        run: ProgramRun, stack_platform: Platform) -> None:
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     config = stack_platform.break_glass
-    for suffix, principals in (("break-glass-admin", config.admin_principals),
-                               ("investigator", config.investigators)):
+    for suffix, principals in (
+        ("break-glass-admin", config.admin_principals),
+        ("investigator", config.investigators),
+    ):
         role = _role(run, stack_platform, suffix)
         assert role.inputs["maxSessionDuration"] <= 3600
         [trust] = statements(role.inputs["assumeRolePolicy"])
         assert trust["Effect"] == "Allow" and trust["Action"] == "sts:AssumeRole"
         assert sorted(as_list(trust["Principal"]["AWS"])) == sorted(
-            f"arn:aws:iam::{ACCOUNT}:{p}" for p in principals)
+            f"arn:aws:iam::{ACCOUNT}:{p}" for p in principals
+        )
         assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
         assert int(trust["Condition"]["NumericLessThanEquals"]["aws:MultiFactorAuthAge"]) <= 3600
 
 
-def test_admin_is_administrator_and_investigator_read_only(run: ProgramRun,
-                                                          stack_platform: Platform) -> None:
-    attachments = {(a.inputs["role"], a.inputs["policyArn"])
-                   for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
-    assert (f"{stack_platform.cluster}-break-glass-admin",
-            "arn:aws:iam::aws:policy/AdministratorAccess") in attachments
-    assert (f"{stack_platform.cluster}-investigator",
-            "arn:aws:iam::aws:policy/ReadOnlyAccess") in attachments
+def test_admin_is_administrator_and_investigator_read_only(run: ProgramRun, stack_platform: Platform) -> None:
+    attachments = {
+        (a.inputs["role"], a.inputs["policyArn"])
+        for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    assert (
+        f"{stack_platform.cluster}-break-glass-admin",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ) in attachments
+    assert (f"{stack_platform.cluster}-investigator", "arn:aws:iam::aws:policy/ReadOnlyAccess") in attachments
 
 
 def test_the_admin_cannot_silence_its_own_page(run: ProgramRun, stack_platform: Platform) -> None:
     guard = run.one("aws:iam/rolePolicy:RolePolicy", name="keep-break-glass-visible")
     assert guard.inputs["role"] == f"{stack_platform.cluster}-break-glass-admin"
-    denied = {action for s in statements(guard.inputs["policy"]) if s["Effect"] == "Deny"
-              for action in s["Action"]}
+    denied = {
+        action for s in statements(guard.inputs["policy"]) if s["Effect"] == "Deny" for action in s["Action"]
+    }
     assert {"events:DisableRule", "events:DeleteRule", "iam:UpdateAssumeRolePolicy"} <= denied
 
 
@@ -61,8 +69,9 @@ def test_assuming_the_admin_role_pages_the_p0_topic(run: ProgramRun, stack_platf
     assert "<who>" in target.inputs["inputTransformer"]["inputTemplate"]
 
 
-def test_global_endpoint_events_are_forwarded_from_us_east_1(run: ProgramRun,
-                                                            stack_platform: Platform) -> None:
+def test_global_endpoint_events_are_forwarded_from_us_east_1(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     forward = run.one(RULE, name=f"{stack_platform.cluster}-break-glass-assumed-forward")
     assert forward.inputs["region"] == "us-east-1"
     target = run.one(TARGET, rule=forward.inputs["name"])
@@ -71,5 +80,5 @@ def test_global_endpoint_events_are_forwarded_from_us_east_1(run: ProgramRun,
     role = next(r for r in run.of_type(ROLE) if r.outputs["arn"] == target.inputs["roleArn"])
     policy = run.one("aws:iam/rolePolicy:RolePolicy", role=role.inputs["name"])
     assert statements(policy.inputs["policy"]) == [
-        {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus],
-         "Sid": "ForwardToPlatformBus"}]
+        {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus], "Sid": "ForwardToPlatformBus"}
+    ]

@@ -1,4 +1,5 @@
 """One Lambda per runbook action: the package as code, failure destination, logs, least privilege."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,12 +11,11 @@ import pytest
 import runbook_actions
 from components.arns import AwsAccount
 from components.resource_scope import UnknownResourceKindError, resources_for
-from components.runbook_functions import (HANDLER, RUNBOOK_SOURCE, RunbookSourceError,
-                                          runbook_archive)
+from components.runbook_functions import HANDLER, RUNBOOK_SOURCE, RunbookSourceError, runbook_archive
 from components.runbook_iam import RunbookFunctionNames, RunbookNameError
-from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, run_program, statements
 from runbook_actions.action import IamGrant
 from stack_config import Platform, load_platform
+from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, run_program, statements
 
 FUNCTION = "aws:lambda/function:Function"
 ACTIONS = runbook_actions.all_actions()
@@ -26,7 +26,8 @@ def _function(run: ProgramRun, platform: Platform, action: str):
 
 
 def test_every_runbook_action_has_a_function_role_log_group_and_failure_destination(
-        run: ProgramRun, stack_platform: Platform) -> None:
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     assert len(run.of_type(FUNCTION)) == len(ACTIONS) > 0
     queue = run.one("aws:sqs/queue:Queue", name=f"{stack_platform.cluster}-runbook-failures")
     for action in ACTIONS:
@@ -37,14 +38,16 @@ def test_every_runbook_action_has_a_function_role_log_group_and_failure_destinat
         logs = run.one("aws:cloudwatch/logGroup:LogGroup", name=f"/aws/lambda/{names.function}")
         assert 1 <= logs.inputs["retentionInDays"] <= 3653
         assert function.inputs["loggingConfig"]["logGroup"] == logs.inputs["name"]
-        invoke = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-                         functionName=names.function)
+        invoke = run.one(
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", functionName=names.function
+        )
         assert invoke.inputs["destinationConfig"]["onFailure"]["destination"] == queue.outputs["arn"]
         assert invoke.inputs["maximumRetryAttempts"] == 0
 
 
-def test_functions_run_the_shared_handler_on_a_current_runtime(run: ProgramRun,
-                                                               stack_platform: Platform) -> None:
+def test_functions_run_the_shared_handler_on_a_current_runtime(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     for action in ACTIONS:
         function = _function(run, stack_platform, action)
         inputs = function.inputs
@@ -77,8 +80,9 @@ def test_the_archive_refuses_a_folder_that_is_not_the_package(tmp_path: Path) ->
         runbook_archive(tmp_path)  # no __init__.py: not importable as runbook_actions
 
 
-def test_each_role_grants_exactly_its_actions_declared_calls(run: ProgramRun,
-                                                             stack_platform: Platform) -> None:
+def test_each_role_grants_exactly_its_actions_declared_calls(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
     account = AwsAccount(ACCOUNT, stack_platform.region)
     for name, action in ACTIONS.items():
         names = RunbookFunctionNames.of(stack_platform, name)
@@ -86,11 +90,14 @@ def test_each_role_grants_exactly_its_actions_declared_calls(run: ProgramRun,
         granted = statements(policy.inputs["policy"])
         for grant in action.iam:
             expected = sorted(resources_for(grant.resource, grant.actions, stack_platform, account))
-            assert any(sorted(s["Action"]) == sorted(set(grant.actions))
-                       and sorted(s["Resource"]) == expected for s in granted), (name, grant)
+            assert any(
+                sorted(s["Action"]) == sorted(set(grant.actions)) and sorted(s["Resource"]) == expected
+                for s in granted
+            ), (name, grant)
         own_logs = next(s for s in granted if s["Sid"] == "WriteOwnLogs")
         assert own_logs["Resource"] == [
-            f"arn:aws:logs:{stack_platform.region}:{ACCOUNT}:log-group:{names.log_group}:*"]
+            f"arn:aws:logs:{stack_platform.region}:{ACCOUNT}:log-group:{names.log_group}:*"
+        ]
 
 
 def test_no_role_policy_has_a_wildcard_action(run: ProgramRun) -> None:
@@ -102,12 +109,12 @@ def test_no_role_policy_has_a_wildcard_action(run: ProgramRun) -> None:
             assert all("*" not in action for action in as_list(statement["Action"])), policy.name
 
 
-def test_resource_star_only_where_the_action_declared_it(run: ProgramRun,
-                                                         stack_platform: Platform) -> None:
+def test_resource_star_only_where_the_action_declared_it(run: ProgramRun, stack_platform: Platform) -> None:
     for name, action in ACTIONS.items():
         unscoped = {a for g in action.iam if g.resource == "*" for a in g.actions}
-        policy = run.one("aws:iam/rolePolicy:RolePolicy",
-                         role=RunbookFunctionNames.of(stack_platform, name).role)
+        policy = run.one(
+            "aws:iam/rolePolicy:RolePolicy", role=RunbookFunctionNames.of(stack_platform, name).role
+        )
         for statement in statements(policy.inputs["policy"]):
             if "*" in statement["Resource"]:
                 assert set(statement["Action"]) <= unscoped, (name, statement)
@@ -117,8 +124,9 @@ def test_names_are_deterministic_and_fit_aws_limits() -> None:
     platform = load_platform("production")
     names = RunbookFunctionNames.of(platform, "scale-service")
     function = f"{platform.cluster}-runbook-scale-service"
-    assert names == RunbookFunctionNames(function=function, role=f"{function}-role",
-                                         log_group=f"/aws/lambda/{function}")
+    assert names == RunbookFunctionNames(
+        function=function, role=f"{function}-role", log_group=f"/aws/lambda/{function}"
+    )
     with pytest.raises(RunbookNameError, match="IAM allows 64"):
         RunbookFunctionNames.of(platform, "an-action-name-far-too-long-for-lambda-and-iam")
 
@@ -126,8 +134,9 @@ def test_names_are_deterministic_and_fit_aws_limits() -> None:
 def test_an_action_with_an_unknown_resource_kind_stops_the_program() -> None:
     real = runbook_actions.all_actions
     scale = real()["scale-service"]
-    rogue = dataclasses.replace(scale, name="invoke-lambda",
-                                iam=(IamGrant(("lambda:InvokeFunction",), "lambda-function"),))
+    rogue = dataclasses.replace(
+        scale, name="invoke-lambda", iam=(IamGrant(("lambda:InvokeFunction",), "lambda-function"),)
+    )
 
     def with_rogue():
         return {**real(), rogue.name: rogue}

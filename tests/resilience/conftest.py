@@ -4,6 +4,7 @@ The emulator itself answers a chosen call with an AWS error response instead of 
 botocore parses a real error and its standard retry mode decides to retry, exactly as with AWS. Backoff sleeps are set to zero and the client-side retry quota is
 disabled, so the tests are fast and the attempt count is always the configured one.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from botocore.retries import standard
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from tests.support.action_cases import PLATFORM
 from drills.seed import seed_platform
+from tests.support.action_cases import PLATFORM
 
 # (HTTP status, error code) of each kind of failure, as AWS sends them.
 FAILURES = {
@@ -41,9 +42,11 @@ def error_response(url: str, protocol: str, kind: str) -> AWSResponse:
     status, codes = FAILURES[kind]
     code = codes["query" if protocol == "query" else "json"]
     if protocol == "query":
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                f"<Message>injected {kind}</Message></Error><RequestId>test</RequestId>"
-                f"</ErrorResponse>").encode()
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>injected {kind}</Message></Error><RequestId>test</RequestId>"
+            f"</ErrorResponse>"
+        ).encode()
     else:
         body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
     return AWSResponse(url, status, {"x-amzn-requestid": "test"}, _Body(body))
@@ -76,8 +79,14 @@ class FlakyAws:
         self._answers: list[Callable[[str, Any], AWSResponse | None]] = []
         self._lock = threading.Lock()
 
-    def fail(self, client: Any, operation: str, kind: str = "throttled", times: int | None = None,
-             when: Callable[[dict[str, Any]], bool] = lambda params: True) -> Failing:
+    def fail(
+        self,
+        client: Any,
+        operation: str,
+        kind: str = "throttled",
+        times: int | None = None,
+        when: Callable[[dict[str, Any]], bool] = lambda params: True,
+    ) -> Failing:
         """Answer ``operation`` with ``kind`` for its first ``times`` attempts matching ``when``
         (every attempt when ``times`` is None); later attempts reach the emulator."""
         protocol = client.meta.service_model.protocol
@@ -151,6 +160,7 @@ def pinned_minute(monkeypatch) -> None:
       (a loaded machine) gave two digests, so two different records.
     """
     from runbook_actions import post_status, rds_helpers, snapshot_cluster
+
     moment = rds_helpers.utc_now().replace(second=30, microsecond=0)
     for action in (snapshot_cluster, post_status):
         monkeypatch.setattr(action, "utc_now", lambda: moment)

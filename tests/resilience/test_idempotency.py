@@ -3,12 +3,13 @@
 Each runs its valid case (tests/support/action_cases.py) twice on the seeded emulator; the second run
 must report changed=false and leave the emulator state exactly as the first left it.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from tests.support.action_cases import default_case, emulator_state, mutating_actions
 from runbook_actions.invoke import invoke
+from tests.support.action_cases import default_case, emulator_state, mutating_actions
 
 
 @pytest.mark.parametrize("name", mutating_actions())

@@ -5,6 +5,7 @@ For every mutating action, each write call its valid run makes is failed in turn
 ok=false), a rerun once AWS answers again must succeed, a third run must find nothing left to do,
 and the end state must be the one a run without failures leaves.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.action_cases import default_case, emulator_state, mutating_actions
-from tests.support.call_recording import RecordingClients, is_read_operation
 from runbook_actions.exceptions import RunbookError
 from runbook_actions.invoke import invoke
+from tests.support.action_cases import default_case, emulator_state, mutating_actions
+from tests.support.call_recording import RecordingClients, is_read_operation
 
 # Values that differ between two correct runs on two seeds: times, generated ids, random
 # endpoint names, digests of secret version ids (random per seed). Not the status record's
@@ -32,18 +33,29 @@ def recording() -> RecordingClients:
 
 def comparable(state: dict[str, Any]) -> dict[str, Any]:
     """The state without what legitimately differs between two correct runs."""
-    services = {name: {**service, "deployments": len(service["deployments"]) > 0,
-                       "tags": [(key, "*" if key.endswith(VOLATILE_TAG_SUFFIXES) else value)
-                                for key, value in service["tags"]]}
-                for name, service in state["ecs"]["services"].items()}
+    services = {
+        name: {
+            **service,
+            "deployments": len(service["deployments"]) > 0,
+            "tags": [
+                (key, "*" if key.endswith(VOLATILE_TAG_SUFFIXES) else value) for key, value in service["tags"]
+            ],
+        }
+        for name, service in state["ecs"]["services"].items()
+    }
     return {
         "ecs": {**state["ecs"], "services": services},
         # moto names a restored cluster's automated snapshot after the minute of the restore.
-        "rds": {**state["rds"], "snapshots": [re.sub(r"-\d{4}(-\d{2}){4}$", "-<minute>", name)
-                                              for name in state["rds"]["snapshots"]]},
+        "rds": {
+            **state["rds"],
+            "snapshots": [
+                re.sub(r"-\d{4}(-\d{2}){4}$", "-<minute>", name) for name in state["rds"]["snapshots"]
+            ],
+        },
         # Version ids derive from the secret's ARN, which is random per emulator seed.
-        "secrets": {name: sorted(stages for _, stages in versions)
-                    for name, versions in state["secrets"].items()},
+        "secrets": {
+            name: sorted(stages for _, stages in versions) for name, versions in state["secrets"].items()
+        },
         "ssm": {name: (version, _stable(value)) for name, (version, value) in state["ssm"].items()},
         "iam": {user: [status for _, status in keys] for user, keys in state["iam"].items()},
     }
@@ -75,7 +87,8 @@ def clean_run(emulator, recording: RecordingClients, case) -> tuple[dict, list[t
 
 @pytest.mark.parametrize("name", mutating_actions())
 def test_a_failed_write_is_reported_and_a_rerun_finishes_the_job(
-        name, emulator, recording, flaky, pinned_minute) -> None:
+    name, emulator, recording, flaky, pinned_minute
+) -> None:
     case = default_case(name)
     expected, writes = clean_run(emulator, recording, case)
     assert writes, f"{name} made no write call"

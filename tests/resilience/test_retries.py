@@ -4,19 +4,31 @@ The runbook clients retry in botocore's standard mode, 5 attempts in all
 (runbook_actions.constants). Failures are injected as real HTTP answers (see conftest), so the
 retry decision, the give-up and the action's error handling are the production code paths.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from tests.support.action_cases import (CLUSTER, DB, INCIDENT, PARAMETER, RESTORED, SECRET, SERVICE,
-                                        STATUS_POST)
 from runbook_actions.constants import RETRY_MAX_ATTEMPTS
 from runbook_actions.exceptions import AwsCallError, NotSupportedError
 from runbook_actions.invoke import invoke
+from tests.support.action_cases import (
+    CLUSTER,
+    DB,
+    INCIDENT,
+    PARAMETER,
+    RESTORED,
+    SECRET,
+    SERVICE,
+    STATUS_POST,
+)
 
 KINDS = ["throttled", "unavailable", "internal-error"]
-CODES = {"throttled": "ThrottlingException", "unavailable": "ServiceUnavailableException",
-         "internal-error": "InternalFailure"}
+CODES = {
+    "throttled": "ThrottlingException",
+    "unavailable": "ServiceUnavailableException",
+    "internal-error": "InternalFailure",
+}
 
 
 def desired(clients, service: str) -> int:
@@ -33,19 +45,21 @@ def test_failures_short_of_the_attempt_limit_are_ridden_out(clients, seeded, fla
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_when_retries_run_out_the_error_says_so_in_one_line_and_a_rerun_finishes(
-        clients, seeded, flaky, kind) -> None:
+    clients, seeded, flaky, kind
+) -> None:
     before = desired(clients, SERVICE)
     failing = flaky.fail(clients.ecs, "UpdateService", kind)
     with pytest.raises(AwsCallError) as raised:
         invoke("scale-service", clients, {"cluster": CLUSTER, "service": SERVICE, "desired": 7})
     assert not isinstance(raised.value, NotSupportedError)  # a transient 500 is no missing API
-    assert str(raised.value) == (f"setting desired count of {SERVICE} to 7: {CODES[kind]}: "
-                                 f"injected {kind} (gave up after {RETRY_MAX_ATTEMPTS} attempts)")
+    assert str(raised.value) == (
+        f"setting desired count of {SERVICE} to 7: {CODES[kind]}: "
+        f"injected {kind} (gave up after {RETRY_MAX_ATTEMPTS} attempts)"
+    )
     assert failing.attempts == RETRY_MAX_ATTEMPTS
     assert desired(clients, SERVICE) == before  # nothing half-done
     flaky.heal()
-    assert invoke("scale-service", clients, {"cluster": CLUSTER, "service": SERVICE,
-                                             "desired": 7}).changed
+    assert invoke("scale-service", clients, {"cluster": CLUSTER, "service": SERVICE, "desired": 7}).changed
     assert desired(clients, SERVICE) == 7
 
 
@@ -61,9 +75,17 @@ def _stopped(clients) -> None:
 
 
 def _restored(clients) -> None:
-    invoke("restore-cluster", clients, {"source": DB, "target": RESTORED,
-                                        "latest": True, "incident_id": INCIDENT,
-                                        "instance_class": "db.r6g.large"})
+    invoke(
+        "restore-cluster",
+        clients,
+        {
+            "source": DB,
+            "target": RESTORED,
+            "latest": True,
+            "incident_id": INCIDENT,
+            "instance_class": "db.r6g.large",
+        },
+    )
 
 
 def _nothing(clients) -> None:
@@ -72,8 +94,10 @@ def _nothing(clients) -> None:
 
 def _counts(clients) -> dict[str, int]:
     arns = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"]
-    return {s["serviceName"]: s["desiredCount"]
-            for s in clients.ecs.describe_services(cluster=CLUSTER, services=arns)["services"]}
+    return {
+        s["serviceName"]: s["desiredCount"]
+        for s in clients.ecs.describe_services(cluster=CLUSTER, services=arns)["services"]
+    }
 
 
 def _failed_services(result) -> dict[str, str]:
@@ -101,7 +125,8 @@ FAN_OUT = [
 
 @pytest.mark.parametrize("name, arguments, prepare", FAN_OUT, ids=[f[0] for f in FAN_OUT])
 def test_fan_out_names_the_service_that_failed_does_the_rest_and_a_rerun_finishes(
-        clients, seeded, platform, flaky, name, arguments, prepare) -> None:
+    clients, seeded, platform, flaky, name, arguments, prepare
+) -> None:
     prepare(clients)
     stuck = "storefront"
     flaky.fail(clients.ecs, "UpdateService", "throttled", when=lambda p: p.get("service") == stuck)

@@ -1,4 +1,5 @@
 """backup-status: retention, restorable window ("any second in the last 7 days"), snapshots."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,6 @@ from runbook_actions import backup_status, invoke
 from runbook_actions.exceptions import NotFoundError
 from runbook_actions.rds_helpers import utc_now
 from tests.support.platform_names import DB
-
 
 
 def _status(clients, **arguments):
@@ -40,12 +40,19 @@ def test_window_reaching_back_seven_days_is_ok(clients, seeded, monkeypatch) -> 
     assert details["restorable_window"]["reaches_back_days"] >= 7
 
 
-@pytest.mark.parametrize("retention, minimum, retention_ok", [
-    (7, 7, True), (3, 7, False), (1, 1, True), (14, 30, False),
-])
+@pytest.mark.parametrize(
+    "retention, minimum, retention_ok",
+    [
+        (7, 7, True),
+        (3, 7, False),
+        (1, 1, True),
+        (14, 30, False),
+    ],
+)
 def test_flags_retention_below_the_minimum(clients, seeded, retention, minimum, retention_ok) -> None:
-    clients.rds.modify_db_cluster(DBClusterIdentifier=DB, BackupRetentionPeriod=retention,
-                                  ApplyImmediately=True)
+    clients.rds.modify_db_cluster(
+        DBClusterIdentifier=DB, BackupRetentionPeriod=retention, ApplyImmediately=True
+    )
     result = _status(clients, min_retention_days=minimum)
     assert result.ok is True  # a warning, not a failure
     assert result.details["retention_ok"] is retention_ok
@@ -60,7 +67,9 @@ def test_snapshots_newest_first_and_bounded(clients, seeded) -> None:
     details = _status(clients, max_snapshots=2).details
     assert details["snapshot_count"] == 4
     assert [s["id"] for s in details["recent_snapshots"]] == [
-        "emergency-20261126-0302", "emergency-20261126-0301"]
+        "emergency-20261126-0302",
+        "emergency-20261126-0301",
+    ]
 
 
 def test_dry_run_reads_the_same(clients, seeded) -> None:

@@ -1,5 +1,6 @@
 """cloudtrail-lookup: moto has no LookupEvents, so the summary is tested against a Stubber fed
 with responses shaped like real CloudTrail ones, and moto shows the "not supported" path."""
+
 from __future__ import annotations
 
 import json
@@ -20,39 +21,67 @@ LEAKED_KEY = "AKIAIOSFODNN7EXAMPLE"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def cloudtrail_event(minutes_ago: int, name: str, source: str, ip: str, read_only: bool = True,
-                     error: str | None = None) -> dict:
+def cloudtrail_event(
+    minutes_ago: int, name: str, source: str, ip: str, read_only: bool = True, error: str | None = None
+) -> dict:
     """One LookupEvents entry; CloudTrailEvent is the JSON text of the full record, as in AWS."""
     when = NOW - timedelta(minutes=minutes_ago)
     record = {
         "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "userName": USER, "accessKeyId": LEAKED_KEY,
-                         "arn": f"arn:aws:iam::123456789012:user/{USER}"},
-        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source,
-        "eventName": name, "awsRegion": "ap-south-1", "sourceIPAddress": ip,
-        "userAgent": "aws-cli/2.15.30 Python/3.11.8 Linux/6.1", "readOnly": read_only,
-        "eventType": "AwsApiCall", "managementEvent": True, "eventCategory": "Management",
-        "recipientAccountId": "123456789012", "requestID": f"req-{minutes_ago}",
-        "eventID": f"evt-{minutes_ago}"}
+        "userIdentity": {
+            "type": "IAMUser",
+            "userName": USER,
+            "accessKeyId": LEAKED_KEY,
+            "arn": f"arn:aws:iam::123456789012:user/{USER}",
+        },
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "ap-south-1",
+        "sourceIPAddress": ip,
+        "userAgent": "aws-cli/2.15.30 Python/3.11.8 Linux/6.1",
+        "readOnly": read_only,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "eventCategory": "Management",
+        "recipientAccountId": "123456789012",
+        "requestID": f"req-{minutes_ago}",
+        "eventID": f"evt-{minutes_ago}",
+    }
     if error:
         record.update(errorCode=error, errorMessage="User is not authorized to perform this")
-    return {"EventId": f"evt-{minutes_ago}", "EventName": name, "ReadOnly": str(read_only).lower(),
-            "AccessKeyId": LEAKED_KEY, "EventTime": when, "EventSource": source,
-            "Username": USER, "Resources": [], "CloudTrailEvent": json.dumps(record)}
+    return {
+        "EventId": f"evt-{minutes_ago}",
+        "EventName": name,
+        "ReadOnly": str(read_only).lower(),
+        "AccessKeyId": LEAKED_KEY,
+        "EventTime": when,
+        "EventSource": source,
+        "Username": USER,
+        "Resources": [],
+        "CloudTrailEvent": json.dumps(record),
+    }
 
 
 ATTACKER, OFFICE = "198.51.100.23", "203.0.113.7"
-PAGE_ONE = [cloudtrail_event(5, "ListBuckets", "s3.amazonaws.com", ATTACKER),
-            cloudtrail_event(6, "GetSecretValue", "secretsmanager.amazonaws.com", ATTACKER,
-                             error="AccessDenied"),
-            cloudtrail_event(7, "CreateAccessKey", "iam.amazonaws.com", ATTACKER, read_only=False)]
-PAGE_TWO = [cloudtrail_event(60, "ListBuckets", "s3.amazonaws.com", OFFICE),
-            cloudtrail_event(90, "GetCallerIdentity", "sts.amazonaws.com", ATTACKER)]
+PAGE_ONE = [
+    cloudtrail_event(5, "ListBuckets", "s3.amazonaws.com", ATTACKER),
+    cloudtrail_event(6, "GetSecretValue", "secretsmanager.amazonaws.com", ATTACKER, error="AccessDenied"),
+    cloudtrail_event(7, "CreateAccessKey", "iam.amazonaws.com", ATTACKER, read_only=False),
+]
+PAGE_TWO = [
+    cloudtrail_event(60, "ListBuckets", "s3.amazonaws.com", OFFICE),
+    cloudtrail_event(90, "GetCallerIdentity", "sts.amazonaws.com", ATTACKER),
+]
 
 
 def expected_request(max_results: int, token: str | None = None) -> dict:
-    request = {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": USER}],
-               "StartTime": ANY, "EndTime": ANY, "MaxResults": max_results}
+    request = {
+        "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": USER}],
+        "StartTime": ANY,
+        "EndTime": ANY,
+        "MaxResults": max_results,
+    }
     return {**request, "NextToken": token} if token else request
 
 
@@ -68,8 +97,12 @@ def test_summarises_every_page_by_name_ip_and_error(clients, stubbed):
     stubbed.add_response("lookup_events", {"Events": PAGE_TWO}, expected_request(50, "t1"))
     details = invoke(NAME, clients, {"user": USER, "since": "2h"}).details
     assert (details["event_count"], details["truncated"]) == (5, False)
-    assert details["by_event_name"] == {"ListBuckets": 2, "CreateAccessKey": 1,
-                                        "GetCallerIdentity": 1, "GetSecretValue": 1}
+    assert details["by_event_name"] == {
+        "ListBuckets": 2,
+        "CreateAccessKey": 1,
+        "GetCallerIdentity": 1,
+        "GetSecretValue": 1,
+    }
     assert details["by_source_ip"] == {ATTACKER: 4, OFFICE: 1}
     assert details["by_error_code"] == {"AccessDenied": 1}
     assert details["by_access_key_id"] == {LEAKED_KEY: 5}
@@ -77,7 +110,11 @@ def test_summarises_every_page_by_name_ip_and_error(clients, stubbed):
     assert details["first_seen"] == PAGE_TWO[-1]["EventTime"].strftime("%Y-%m-%dT%H:%M:%SZ")
     assert details["last_seen"] == PAGE_ONE[0]["EventTime"].strftime("%Y-%m-%dT%H:%M:%SZ")
     newest = details["samples"][0]
-    assert (newest["event_name"], newest["source_ip"], newest["region"]) == ("ListBuckets", ATTACKER, "ap-south-1")
+    assert (newest["event_name"], newest["source_ip"], newest["region"]) == (
+        "ListBuckets",
+        ATTACKER,
+        "ap-south-1",
+    )
 
 
 def test_stops_at_max_events_and_says_so(clients, stubbed):
@@ -117,8 +154,9 @@ def test_moto_in_process_is_reported_as_not_supported(clients):
         invoke(NAME, clients, {"user": USER})
 
 
-@pytest.mark.parametrize("status, code", [(500, "500"), (501, "NotImplemented")],
-                         ids=["moto server: bare 500", "501"])
+@pytest.mark.parametrize(
+    "status, code", [(500, "500"), (501, "NotImplemented")], ids=["moto server: bare 500", "501"]
+)
 def test_endpoints_without_lookup_events_are_not_supported(clients, stubbed, status, code):
     stubbed.add_client_error("lookup_events", service_error_code=code, http_status_code=status)
     with pytest.raises(NotSupportedError, match=NOT_SUPPORTED):
@@ -126,8 +164,12 @@ def test_endpoints_without_lookup_events_are_not_supported(clients, stubbed, sta
 
 
 def test_other_errors_are_not_mistaken_for_missing_support(clients, stubbed):
-    stubbed.add_client_error("lookup_events", service_error_code="ThrottlingException",
-                             service_message="Rate exceeded", http_status_code=400)
+    stubbed.add_client_error(
+        "lookup_events",
+        service_error_code="ThrottlingException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
     with pytest.raises(AwsCallError, match="ThrottlingException"):
         invoke(NAME, clients, {"user": USER})
 
@@ -139,15 +181,29 @@ def test_cli_on_moto_exits_non_zero_with_one_line(clients, capsys):
     assert err.strip() == f"error: {NOT_SUPPORTED}"
 
 
-@pytest.mark.parametrize("text, expected", [("30m", timedelta(minutes=30)), ("24h", timedelta(days=1)),
-                                            ("7d", timedelta(days=7)), (" 90D ", timedelta(days=90))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("30m", timedelta(minutes=30)),
+        ("24h", timedelta(days=1)),
+        ("7d", timedelta(days=7)),
+        (" 90D ", timedelta(days=90)),
+    ],
+)
 def test_since_accepts_minutes_hours_and_days(text, expected):
     assert parse_since(text) == expected
 
 
-@pytest.mark.parametrize("text, words", [("91d", "maximum 90d"), ("2w", "not a duration"),
-                                         ("0m", "shorter than one minute"), ("-1h", "not a duration"),
-                                         ("1.5h", "not a duration")])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("91d", "maximum 90d"),
+        ("2w", "not a duration"),
+        ("0m", "shorter than one minute"),
+        ("-1h", "not a duration"),
+        ("1.5h", "not a duration"),
+    ],
+)
 def test_since_refuses_bad_windows_before_any_call(clients, text, words):
     with pytest.raises(InvalidArgumentError, match=words):
         invoke(NAME, clients, {"user": USER, "since": text})

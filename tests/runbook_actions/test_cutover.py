@@ -1,4 +1,5 @@
 """cutover: endpoint parameter -> restored cluster, then redeploy every service; idempotent."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,15 @@ SERVICES = sorted(PRODUCTION.service_names)
 
 def _restore(clients, writer: bool = True) -> str:
     cluster = clients.rds.restore_db_cluster_to_point_in_time(
-        SourceDBClusterIdentifier=SOURCE, DBClusterIdentifier=RESTORED,
-        UseLatestRestorableTime=True)["DBCluster"]
+        SourceDBClusterIdentifier=SOURCE, DBClusterIdentifier=RESTORED, UseLatestRestorableTime=True
+    )["DBCluster"]
     if writer:
-        clients.rds.create_db_instance(DBInstanceIdentifier=f"{RESTORED}-writer",
-                                       DBClusterIdentifier=RESTORED, Engine="aurora-mysql",
-                                       DBInstanceClass="db.r6g.large")
+        clients.rds.create_db_instance(
+            DBInstanceIdentifier=f"{RESTORED}-writer",
+            DBClusterIdentifier=RESTORED,
+            Engine="aurora-mysql",
+            DBInstanceClass="db.r6g.large",
+        )
     return cluster["Endpoint"]
 
 
@@ -37,8 +41,10 @@ def _parameter(clients) -> dict:
 
 def _deployments(clients) -> dict[str, str]:
     described = clients.ecs.describe_services(cluster=CLUSTER, services=SERVICES)["services"]
-    return {s["serviceName"]: next(d["id"] for d in s["deployments"] if d["status"] == "PRIMARY")
-            for s in described}
+    return {
+        s["serviceName"]: next(d["id"] for d in s["deployments"] if d["status"] == "PRIMARY")
+        for s in described
+    }
 
 
 def test_points_the_parameter_at_the_restored_cluster_and_redeploys(clients, seeded, restored) -> None:
@@ -79,7 +85,8 @@ def test_force_redeploys_without_rewriting(clients, seeded, restored) -> None:
 
 
 def test_partial_failure_is_reported_and_a_rerun_redeploys_only_the_rest(
-        clients, seeded, restored, aws_hooks) -> None:
+    clients, seeded, restored, aws_hooks
+) -> None:
     undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "storefront")
     result = invoke("cutover", clients, ARGS)
     assert result.ok is False and [f["service"] for f in result.details["failed"]] == ["storefront"]
@@ -90,12 +97,12 @@ def test_partial_failure_is_reported_and_a_rerun_redeploys_only_the_rest(
     assert [r["service"] for r in rerun.details["redeployed"]] == ["storefront"]
 
 
-def test_cli_exit_code_on_partial_failure(clients, seeded, restored, aws_hooks, capsys,
-                                          monkeypatch) -> None:
+def test_cli_exit_code_on_partial_failure(clients, seeded, restored, aws_hooks, capsys, monkeypatch) -> None:
     monkeypatch.setattr(cli, "AwsClients", lambda **_: clients)  # so the injected fault applies
     aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "fastify-nova")
-    code = cli.main(["cutover", "--cluster", CLUSTER, "--db-cluster", RESTORED,
-                     "--endpoint-parameter", PARAMETER])
+    code = cli.main(
+        ["cutover", "--cluster", CLUSTER, "--db-cluster", RESTORED, "--endpoint-parameter", PARAMETER]
+    )
     failed = json.loads(capsys.readouterr().out)["details"]["failed"]
     assert code == 1 and [f["service"] for f in failed] == ["fastify-nova"]
 
@@ -104,7 +111,10 @@ def test_dry_run_changes_nothing(clients, seeded, restored) -> None:
     deployments = _deployments(clients)
     result = invoke("cutover", clients, ARGS, dry_run=True)
     assert (result.changed, result.details["would_change"], result.details["would_redeploy"]) == (
-        False, True, SERVICES)
+        False,
+        True,
+        SERVICES,
+    )
     assert _parameter(clients)["Value"] == seeded.db_cluster_endpoint
     assert _deployments(clients) == deployments
 
@@ -142,11 +152,14 @@ def test_refuses_a_secure_string_parameter(clients, seeded, restored) -> None:
         invoke("cutover", clients, {**ARGS, "endpoint_parameter": "/zelly/secure/endpoint"})
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"db_cluster": "no-such-db"}, "no-such-db"),
-    ({"endpoint_parameter": "/zelly/no/such"}, "endpoint parameter /zelly/no/such does not exist"),
-    ({"cluster": "no-such-cluster"}, "no-such-cluster"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"db_cluster": "no-such-db"}, "no-such-db"),
+        ({"endpoint_parameter": "/zelly/no/such"}, "endpoint parameter /zelly/no/such does not exist"),
+        ({"cluster": "no-such-cluster"}, "no-such-cluster"),
+    ],
+)
 def test_unknown_names(clients, seeded, restored, arguments, message) -> None:
     with pytest.raises(NotFoundError, match=message):
         invoke("cutover", clients, {**ARGS, **arguments})

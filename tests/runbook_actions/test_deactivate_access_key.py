@@ -1,4 +1,5 @@
 """deactivate-access-key against moto's IAM (users, keys and last-used are realistic there)."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def keys(clients, session):
         iam.create_user(UserName=user)
     leaked, spare = (iam.create_access_key(UserName=USER)["AccessKey"] for _ in range(2))
     other = iam.create_access_key(UserName="backup-bot")["AccessKey"]
-    session.client("s3", aws_access_key_id=leaked["AccessKeyId"],
-                   aws_secret_access_key=leaked["SecretAccessKey"]).list_buckets()
+    session.client(
+        "s3", aws_access_key_id=leaked["AccessKeyId"], aws_secret_access_key=leaked["SecretAccessKey"]
+    ).list_buckets()
     return {"leaked": leaked, "spare": spare, "other": other}
 
 
@@ -54,8 +56,7 @@ def test_deactivates_one_key_and_reports_its_last_use(clients, keys):
 def test_all_deactivates_every_key_of_the_user_only(clients, keys):
     result = invoke(NAME, clients, {"user": USER, "all": True})
     assert result.changed is True and len(result.details["keys"]) == 2
-    never_used = next(r for r in result.details["keys"]
-                      if r["access_key_id"] == keys["spare"]["AccessKeyId"])
+    never_used = next(r for r in result.details["keys"] if r["access_key_id"] == keys["spare"]["AccessKeyId"])
     assert never_used["last_used"] == {"date": None, "service": None, "region": None}
     assert set(statuses(clients).values()) == {"Inactive"}
     assert set(statuses(clients, "backup-bot").values()) == {"Active"}
@@ -70,8 +71,9 @@ def test_second_run_reports_no_change(clients, keys, arguments):
     after_first = statuses(clients)
     second = invoke(NAME, clients, arguments)
     assert second.changed is False
-    assert all(r["status_before"] == r["status"] == "Inactive" and not r["changed"]
-               for r in second.details["keys"])
+    assert all(
+        r["status_before"] == r["status"] == "Inactive" and not r["changed"] for r in second.details["keys"]
+    )
     assert statuses(clients) == after_first
 
 
@@ -84,15 +86,23 @@ def test_dry_run_changes_nothing(clients, keys):
 
 
 REFUSALS = {
-    "both a key and --all": (lambda k: {"user": USER, "all": True,
-                                        "access_key_id": k["leaked"]["AccessKeyId"]},
-                             InvalidArgumentError, "exactly one"),
+    "both a key and --all": (
+        lambda k: {"user": USER, "all": True, "access_key_id": k["leaked"]["AccessKeyId"]},
+        InvalidArgumentError,
+        "exactly one",
+    ),
     "neither a key nor --all": (lambda k: {"user": USER}, InvalidArgumentError, "exactly one"),
     "unknown user": (lambda k: {"user": "nobody", "all": True}, NotFoundError, "nobody"),
-    "another user's key": (lambda k: {"user": USER, "access_key_id": k["other"]["AccessKeyId"]},
-                           NotFoundError, "does not belong to IAM user ci-deployer"),
-    "malformed key id": (lambda k: {"user": USER, "access_key_id": "AKIA-short"},
-                         InvalidArgumentError, "access-key-id"),
+    "another user's key": (
+        lambda k: {"user": USER, "access_key_id": k["other"]["AccessKeyId"]},
+        NotFoundError,
+        "does not belong to IAM user ci-deployer",
+    ),
+    "malformed key id": (
+        lambda k: {"user": USER, "access_key_id": "AKIA-short"},
+        InvalidArgumentError,
+        "access-key-id",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """The same action through the command line and the Lambda handler."""
+
 from __future__ import annotations
 
 import json
@@ -23,22 +24,28 @@ def test_help_lists_every_action(capsys) -> None:
 
 
 def test_cli_prints_one_json_object(clients, seeded, capsys) -> None:
-    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
-                 "--desired", "5"])
+    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", "5"])
     out = capsys.readouterr().out
     assert code == 0
     result = json.loads(out)
     assert {k: result[k] for k in ("action", "ok", "changed", "dry_run")} == {
-        "action": "scale-service", "ok": True, "changed": True, "dry_run": False}
+        "action": "scale-service",
+        "ok": True,
+        "changed": True,
+        "dry_run": False,
+    }
     assert result["details"]["previous_desired"] == 3
 
 
 def test_cli_dry_run_flag(clients, seeded, capsys) -> None:
-    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
-                 "--desired", "5", "--dry-run"])
+    code = main(
+        ["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", "5", "--dry-run"]
+    )
     assert code == 0 and json.loads(capsys.readouterr().out)["dry_run"] is True
-    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
-        "services"][0]["desiredCount"] == 3
+    assert (
+        clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])["services"][0]["desiredCount"]
+        == 3
+    )
 
 
 def test_cluster_from_environment(clients, seeded, capsys, monkeypatch) -> None:
@@ -46,16 +53,28 @@ def test_cluster_from_environment(clients, seeded, capsys, monkeypatch) -> None:
     assert main(["scale-service", "--service", "storefront", "--desired", "3"]) == 0
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", "-2"], 2,
-     "error: --desired: -2 is below the minimum 0"),
-    (["scale-service", "--service", "storefront", "--desired", "2"], 2,
-     "error: --cluster is required (or set ZELLY_CLUSTER)"),
-    (["rollback-service", "--cluster", CLUSTER, "--service", "ghost"], 1,
-     f"error: unknown service(s) in cluster {CLUSTER}: ghost"),
-    (["no-such-action"], 2, "error: argument <action>: invalid choice: 'no-such-action'"),
-    (["triage", "--cluster", CLUSTER, "--bogus"], 2, "error: unrecognized arguments: --bogus"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (
+            ["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", "-2"],
+            2,
+            "error: --desired: -2 is below the minimum 0",
+        ),
+        (
+            ["scale-service", "--service", "storefront", "--desired", "2"],
+            2,
+            "error: --cluster is required (or set ZELLY_CLUSTER)",
+        ),
+        (
+            ["rollback-service", "--cluster", CLUSTER, "--service", "ghost"],
+            1,
+            f"error: unknown service(s) in cluster {CLUSTER}: ghost",
+        ),
+        (["no-such-action"], 2, "error: argument <action>: invalid choice: 'no-such-action'"),
+        (["triage", "--cluster", CLUSTER, "--bogus"], 2, "error: unrecognized arguments: --bogus"),
+    ],
+)
 def test_cli_errors_are_one_line(clients, seeded, capsys, argv, code, message) -> None:
     assert main(argv) == code
     captured = capsys.readouterr()
@@ -70,22 +89,31 @@ def test_lambda_handler_runs_the_configured_action(clients, seeded, monkeypatch)
     monkeypatch.setenv("ZELLY_CLUSTER", CLUSTER)
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     result = handler({"service": "orion-backend", "desired": 3})
-    assert (result["action"], result["changed"], result["details"]["previous_desired"]) == ("scale-service", True, 2)
+    assert (result["action"], result["changed"], result["details"]["previous_desired"]) == (
+        "scale-service",
+        True,
+        2,
+    )
 
 
-def test_lambda_handler_raises_on_failure_so_the_failure_destination_gets_it(clients, seeded, monkeypatch) -> None:
+def test_lambda_handler_raises_on_failure_so_the_failure_destination_gets_it(
+    clients, seeded, monkeypatch
+) -> None:
     monkeypatch.setenv("RUNBOOK_ACTION", "scale-service")
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     with pytest.raises(InvalidArgumentError, match="--desired: -1 is below the minimum 0"):
         handler({"cluster": CLUSTER, "service": "orion-backend", "desired": -1})
 
 
-@pytest.mark.parametrize("event, env, message", [
-    (["not", "a", "dict"], None, "event must be a JSON object"),
-    ({"service": "x"}, None, "no action named"),
-    ({"action": "triage"}, "scale-service", "this function runs 'scale-service', not 'triage'"),
-    ({"dry_run": "yes"}, "triage", "dry_run: expected true or false"),
-])
+@pytest.mark.parametrize(
+    "event, env, message",
+    [
+        (["not", "a", "dict"], None, "event must be a JSON object"),
+        ({"service": "x"}, None, "no action named"),
+        ({"action": "triage"}, "scale-service", "this function runs 'scale-service', not 'triage'"),
+        ({"dry_run": "yes"}, "triage", "dry_run: expected true or false"),
+    ],
+)
 def test_lambda_event_errors(monkeypatch, event, env, message) -> None:
     if env:
         monkeypatch.setenv("RUNBOOK_ACTION", env)
@@ -106,6 +134,7 @@ def test_runbook_actions_import_only_stdlib_and_boto3() -> None:
     import ast
     import sys
     from pathlib import Path
+
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "runbook_actions"}
     for path in Path("runbook_actions").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -136,12 +165,13 @@ NON_ASCII_NUMBERS = [
 
 @pytest.mark.parametrize("desired", NON_ASCII_NUMBERS)
 def test_cli_integers_are_ascii_digits_only(clients, seeded, capsys, desired) -> None:
-    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront",
-                 "--desired", desired])
+    code = main(["scale-service", "--cluster", CLUSTER, "--service", "storefront", "--desired", desired])
     captured = capsys.readouterr()
     assert code == 2 and "--desired: expected a whole number" in captured.err
-    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
-        "services"][0]["desiredCount"] == 3
+    assert (
+        clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])["services"][0]["desiredCount"]
+        == 3
+    )
 
 
 @pytest.mark.parametrize("desired", NON_ASCII_NUMBERS)
@@ -150,8 +180,10 @@ def test_lambda_integers_are_ascii_digits_only(clients, seeded, monkeypatch, des
     monkeypatch.setattr("runbook_actions.lambda_handler._clients", clients)
     with pytest.raises(InvalidArgumentError, match="--desired: expected a whole number"):
         handler({"cluster": CLUSTER, "service": "storefront", "desired": desired})
-    assert clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])[
-        "services"][0]["desiredCount"] == 3
+    assert (
+        clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])["services"][0]["desiredCount"]
+        == 3
+    )
 
 
 @pytest.mark.parametrize("desired, expected", [("3", 3), (" 7 ", 7), ("+2", 2), ("0", 0)])

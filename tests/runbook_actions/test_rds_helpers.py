@@ -1,4 +1,5 @@
 """The bounded wait and the restore-time parser shared by the P0-B actions."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,8 +22,14 @@ class FakeTime:
 
 def _wait(statuses: list[str], timeout: int, clock: FakeTime):
     replies = iter(statuses)
-    return wait_for_status(lambda: next(replies), what="cluster x", timeout_seconds=timeout,
-                           poll_seconds=15, sleep=clock.sleep, clock=lambda: clock.now)
+    return wait_for_status(
+        lambda: next(replies),
+        what="cluster x",
+        timeout_seconds=timeout,
+        poll_seconds=15,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+    )
 
 
 def test_polls_until_available() -> None:
@@ -50,21 +57,27 @@ def test_failed_states_raise(status: str) -> None:
         _wait(["creating", status], timeout=600, clock=FakeTime())
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-11-26T03:00:00Z", "2026-11-26T03:00:00Z"),
-    ("2026-11-26T08:30:00+05:30", "2026-11-26T03:00:00Z"),
-    ("2026-11-26 03:00:00+00:00", "2026-11-26T03:00:00Z"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-11-26T03:00:00Z", "2026-11-26T03:00:00Z"),
+        ("2026-11-26T08:30:00+05:30", "2026-11-26T03:00:00Z"),
+        ("2026-11-26 03:00:00+00:00", "2026-11-26T03:00:00Z"),
+    ],
+)
 def test_parses_times_with_a_timezone_to_utc(text: str, expected: str) -> None:
     parsed = parse_iso_time("--restore-time", text)
     assert parsed.tzinfo == timezone.utc and iso(parsed) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("2026-11-26T03:00:00", "has no timezone"),
-    ("26/11/2026 03:00", "not an ISO-8601 time"),
-    ("", "not an ISO-8601 time"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2026-11-26T03:00:00", "has no timezone"),
+        ("26/11/2026 03:00", "not an ISO-8601 time"),
+        ("", "not an ISO-8601 time"),
+    ],
+)
 def test_rejects_ambiguous_or_malformed_times(text: str, message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         parse_iso_time("--restore-time", text)

@@ -1,4 +1,5 @@
 """redeploy-all against moto's ECS (forceNewDeployment only changes the deployment id there)."""
+
 from __future__ import annotations
 
 import json
@@ -21,19 +22,28 @@ def fleet(clients, platform) -> list[str]:
     ecs = clients.ecs
     ecs.create_cluster(clusterName=platform.cluster)
     for service in platform.services:
-        arn = ecs.register_task_definition(family=service.name, containerDefinitions=[
-            {"name": service.name, "image": f"zelly/{service.name}:1.2.0", "memory": 512}],
+        arn = ecs.register_task_definition(
+            family=service.name,
+            containerDefinitions=[
+                {"name": service.name, "image": f"zelly/{service.name}:1.2.0", "memory": 512}
+            ],
         )["taskDefinition"]["taskDefinitionArn"]
-        ecs.create_service(cluster=platform.cluster, serviceName=service.name, taskDefinition=arn,
-                           desiredCount=service.desired_count)
+        ecs.create_service(
+            cluster=platform.cluster,
+            serviceName=service.name,
+            taskDefinition=arn,
+            desiredCount=service.desired_count,
+        )
     clients.secretsmanager.create_secret(Name=SECRET, SecretString='{"username": "admin"}')
     return sorted(service.name for service in platform.services)
 
 
 def deployments(clients, cluster: str, names: list[str]) -> dict[str, str]:
     services = clients.ecs.describe_services(cluster=cluster, services=names)["services"]
-    return {s["serviceName"]: next(d["id"] for d in s["deployments"] if d["status"] == "PRIMARY")
-            for s in services}
+    return {
+        s["serviceName"]: next(d["id"] for d in s["deployments"] if d["status"] == "PRIMARY")
+        for s in services
+    }
 
 
 def redeploy(clients, platform, dry_run=False, **arguments):
@@ -102,14 +112,17 @@ def _failing_for(ecs, broken: str):
 
     def update_service(**kwargs):
         if kwargs["service"] == broken:
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}},
-                              "UpdateService")
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "UpdateService"
+            )
         return original(**kwargs)
+
     return update_service
 
 
-def test_one_failure_does_not_stop_the_others_and_a_rerun_retries_only_it(clients, platform, fleet,
-                                                                          monkeypatch):
+def test_one_failure_does_not_stop_the_others_and_a_rerun_retries_only_it(
+    clients, platform, fleet, monkeypatch
+):
     monkeypatch.setattr(clients.ecs, "update_service", _failing_for(clients.ecs, "storefront"))
     before = deployments(clients, platform.cluster, fleet)
     result = redeploy(clients, platform, secret_ids=[SECRET])
@@ -132,21 +145,24 @@ def test_cli_exits_non_zero_on_partial_failure(clients, platform, fleet, monkeyp
     code = main([NAME, "--cluster", platform.cluster, "--services", "storefront", "orion-backend"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["ok"] is False
-    assert out["details"]["summary"] == {"redeployed": ["orion-backend"], "skipped": [],
-                                         "failed": ["storefront"]}
+    assert out["details"]["summary"] == {
+        "redeployed": ["orion-backend"],
+        "skipped": [],
+        "failed": ["storefront"],
+    }
 
 
 def _stage_pending(clients):
-    clients.secretsmanager.put_secret_value(SecretId=SECRET, SecretString='{"username": "admin"}',
-                                            VersionStages=["AWSPENDING"])
+    clients.secretsmanager.put_secret_value(
+        SecretId=SECRET, SecretString='{"username": "admin"}', VersionStages=["AWSPENDING"]
+    )
 
 
 REFUSALS = {
     "unknown service": ({"services": ["storefront", "ghost"]}, None, NotFoundError, "ghost"),
     "unknown cluster": ({"cluster": "zelly-missing"}, None, NotFoundError, "zelly-missing"),
     "unknown secret": ({"secret_ids": ["zelly/missing"]}, None, NotFoundError, "zelly/missing"),
-    "unfinished rotation": ({"secret_ids": [SECRET]}, _stage_pending, RefusedError,
-                            "unfinished rotation"),
+    "unfinished rotation": ({"secret_ids": [SECRET]}, _stage_pending, RefusedError, "unfinished rotation"),
 }
 
 

@@ -1,4 +1,5 @@
 """restore-cluster: only into a NEW cluster, one restore point, window checked here, retry-safe."""
+
 from __future__ import annotations
 
 import json
@@ -43,10 +44,16 @@ def test_latest_restores_into_a_new_tagged_cluster_with_a_writer(clients, seeded
         "incident-guardrails:created-by": "restore-cluster",
         "incident-guardrails:incident-id": INCIDENT,
         "incident-guardrails:restored-from": SOURCE,
-        "incident-guardrails:restore-point": "latest"}
+        "incident-guardrails:restore-point": "latest",
+    }
     assert restored["DBClusterMembers"] == [
-        {"DBInstanceIdentifier": f"{TARGET}-writer", "IsClusterWriter": True,
-         "DBClusterParameterGroupStatus": "in-sync", "PromotionTier": 1}]
+        {
+            "DBInstanceIdentifier": f"{TARGET}-writer",
+            "IsClusterWriter": True,
+            "DBClusterParameterGroupStatus": "in-sync",
+            "PromotionTier": 1,
+        }
+    ]
     assert result.details["writer_instance"] == {"id": f"{TARGET}-writer", "status": "available"}
     assert _cluster(clients, SOURCE)["Status"] == "available"  # the source is never touched
 
@@ -68,8 +75,9 @@ def test_point_in_time_inside_the_window(clients, seeded) -> None:
 
 
 def test_from_a_snapshot_of_the_source(clients, seeded) -> None:
-    clients.rds.create_db_cluster_snapshot(DBClusterIdentifier=SOURCE,
-                                           DBClusterSnapshotIdentifier="emergency-20261126-0307")
+    clients.rds.create_db_cluster_snapshot(
+        DBClusterIdentifier=SOURCE, DBClusterSnapshotIdentifier="emergency-20261126-0307"
+    )
     result = invoke("restore-cluster", clients, {**BASE, "snapshot": "emergency-20261126-0307"})
     assert result.ok and result.details["restore_point"]["snapshot"] == "emergency-20261126-0307"
     assert _cluster(clients)["Engine"] == _cluster(clients, SOURCE)["Engine"]
@@ -77,8 +85,9 @@ def test_from_a_snapshot_of_the_source(clients, seeded) -> None:
 
 def test_writer_class_defaults_to_the_source_writers(clients, seeded) -> None:
     # The seeded writer is a db.r6g.large; make the source's writer class distinctive.
-    clients.rds.modify_db_instance(DBInstanceIdentifier=f"{SOURCE}-writer",
-                                   DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True)
+    clients.rds.modify_db_instance(
+        DBInstanceIdentifier=f"{SOURCE}-writer", DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True
+    )
     result = invoke("restore-cluster", clients, {**BASE, "latest": True})
     assert result.details["writer_instance_class"] == "db.r6g.xlarge"
     [writer] = clients.rds.describe_db_instances(DBInstanceIdentifier=f"{TARGET}-writer")["DBInstances"]
@@ -121,21 +130,27 @@ def test_wait_is_bounded_and_a_rerun_keeps_waiting(clients, seeded, monkeypatch)
     assert (rerun.ok, rerun.details["resumed"]) == (True, True)
 
 
-@pytest.mark.parametrize("arguments, error, message", [
-    ({**BASE}, InvalidArgumentError, "exactly one of --restore-time, --latest, --snapshot"),
-    ({**BASE, "latest": True, "snapshot": "s1"}, InvalidArgumentError, r"\(got --latest, --snapshot\)"),
-    ({**BASE, "latest": True, "restore_time": "2026-11-26T03:00:00Z"}, InvalidArgumentError,
-     "exactly one"),
-    ({**BASE, "restore_time": "2026-11-26T03:00:00"}, InvalidArgumentError, "has no timezone"),
-    ({**BASE, "restore_time": "yesterday"}, InvalidArgumentError, "not an ISO-8601 time"),
-    ({**BASE, "latest": True, "target": SOURCE}, RefusedError, "never restores in place"),
-    ({**BASE, "latest": True, "target": "bad--name"}, InvalidArgumentError, "--target"),
-    ({**BASE, "latest": True, "target": "ends-with-"}, InvalidArgumentError, "--target"),
-    ({**BASE, "latest": True, "target": "x" * 57}, InvalidArgumentError, "--target"),
-    ({**BASE, "latest": True, "source": "no-such-db"}, NotFoundError, "no-such-db"),
-    ({**BASE, "snapshot": "no-such-snapshot"}, NotFoundError, "no-such-snapshot does not exist"),
-    ({**BASE, "latest": True, "incident_id": None}, InvalidArgumentError, "--incident-id is required"),
-])
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({**BASE}, InvalidArgumentError, "exactly one of --restore-time, --latest, --snapshot"),
+        ({**BASE, "latest": True, "snapshot": "s1"}, InvalidArgumentError, r"\(got --latest, --snapshot\)"),
+        (
+            {**BASE, "latest": True, "restore_time": "2026-11-26T03:00:00Z"},
+            InvalidArgumentError,
+            "exactly one",
+        ),
+        ({**BASE, "restore_time": "2026-11-26T03:00:00"}, InvalidArgumentError, "has no timezone"),
+        ({**BASE, "restore_time": "yesterday"}, InvalidArgumentError, "not an ISO-8601 time"),
+        ({**BASE, "latest": True, "target": SOURCE}, RefusedError, "never restores in place"),
+        ({**BASE, "latest": True, "target": "bad--name"}, InvalidArgumentError, "--target"),
+        ({**BASE, "latest": True, "target": "ends-with-"}, InvalidArgumentError, "--target"),
+        ({**BASE, "latest": True, "target": "x" * 57}, InvalidArgumentError, "--target"),
+        ({**BASE, "latest": True, "source": "no-such-db"}, NotFoundError, "no-such-db"),
+        ({**BASE, "snapshot": "no-such-snapshot"}, NotFoundError, "no-such-snapshot does not exist"),
+        ({**BASE, "latest": True, "incident_id": None}, InvalidArgumentError, "--incident-id is required"),
+    ],
+)
 def test_bad_arguments_are_refused(clients, seeded, arguments, error, message) -> None:
     arguments = {k: v for k, v in arguments.items() if v is not None}
     with pytest.raises(error, match=message):
@@ -160,8 +175,12 @@ def test_restore_time_after_the_window_is_refused(clients, seeded) -> None:
 
 
 def test_existing_target_not_from_this_restore_is_refused(clients, seeded) -> None:
-    clients.rds.create_db_cluster(DBClusterIdentifier=TARGET, Engine="aurora-mysql",
-                                  MasterUsername="admin", MasterUserPassword="not-a-real-pass1")
+    clients.rds.create_db_cluster(
+        DBClusterIdentifier=TARGET,
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-pass1",
+    )
     with pytest.raises(RefusedError, match=f"--target {TARGET} already exists"):
         invoke("restore-cluster", clients, LATEST)
 
@@ -174,19 +193,27 @@ def test_existing_target_of_another_restore_point_is_refused(clients, seeded) ->
 
 
 def test_snapshot_of_another_cluster_is_refused(clients, seeded) -> None:
-    clients.rds.create_db_cluster(DBClusterIdentifier="zelly-aurora-staging", Engine="aurora-mysql",
-                                  MasterUsername="admin", MasterUserPassword="not-a-real-pass1")
-    clients.rds.create_db_cluster_snapshot(DBClusterIdentifier="zelly-aurora-staging",
-                                           DBClusterSnapshotIdentifier="staging-snap")
+    clients.rds.create_db_cluster(
+        DBClusterIdentifier="zelly-aurora-staging",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-pass1",
+    )
+    clients.rds.create_db_cluster_snapshot(
+        DBClusterIdentifier="zelly-aurora-staging", DBClusterSnapshotIdentifier="staging-snap"
+    )
     with pytest.raises(RefusedError, match="is of cluster zelly-aurora-staging"):
         invoke("restore-cluster", clients, {**BASE, "snapshot": "staging-snap"})
 
 
 def test_dry_run_validates_and_reports_the_plan(clients, seeded) -> None:
     earliest, _ = _window(clients)
-    result = invoke("restore-cluster", clients,
-                    {**BASE, "restore_time": _iso(earliest), "instance_class": "db.r6g.large"},
-                    dry_run=True)
+    result = invoke(
+        "restore-cluster",
+        clients,
+        {**BASE, "restore_time": _iso(earliest), "instance_class": "db.r6g.large"},
+        dry_run=True,
+    )
     assert (result.changed, result.details["would_change"]) == (False, True)
     plan = result.details["plan"]
     assert plan["api"] == "restore_db_cluster_to_point_in_time"
@@ -197,24 +224,35 @@ def test_dry_run_validates_and_reports_the_plan(clients, seeded) -> None:
 
 
 @pytest.mark.parametrize("writer_class, would_change", [(None, False), ("db.r6g.large", True)])
-def test_dry_run_of_a_rerun_reports_only_the_missing_writer(clients, source_without_writer, writer_class,
-                                                            would_change) -> None:
+def test_dry_run_of_a_rerun_reports_only_the_missing_writer(
+    clients, source_without_writer, writer_class, would_change
+) -> None:
     invoke("restore-cluster", clients, {**BASE, "latest": True})
     arguments = {**BASE, "latest": True, "instance_class": writer_class}
-    result = invoke("restore-cluster", clients, {k: v for k, v in arguments.items() if v},
-                    dry_run=True)
+    result = invoke("restore-cluster", clients, {k: v for k, v in arguments.items() if v}, dry_run=True)
     assert (result.details["resumed"], result.details["would_change"]) == (True, would_change)
     assert _cluster(clients)["DBClusterMembers"] == []
 
 
 def test_dry_run_still_refuses(clients, seeded) -> None:
     with pytest.raises(RefusedError, match="outside the restorable window"):
-        invoke("restore-cluster", clients, {**BASE, "restore_time": "2020-01-01T00:00:00Z"},
-               dry_run=True)
+        invoke("restore-cluster", clients, {**BASE, "restore_time": "2020-01-01T00:00:00Z"}, dry_run=True)
 
 
 def test_cli_restores(clients, seeded, capsys) -> None:
-    code = cli.main(["restore-cluster", "--source", SOURCE, "--target", TARGET, "--latest",
-                     "--incident-id", INCIDENT, "--instance-class", "db.r6g.large"])
+    code = cli.main(
+        [
+            "restore-cluster",
+            "--source",
+            SOURCE,
+            "--target",
+            TARGET,
+            "--latest",
+            "--incident-id",
+            INCIDENT,
+            "--instance-class",
+            "db.r6g.large",
+        ]
+    )
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["ok"] and printed["details"]["target"] == TARGET

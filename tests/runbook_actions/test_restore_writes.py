@@ -1,4 +1,5 @@
 """restore-writes: brings services back to the counts stop-writes recorded; idempotent."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import pytest
 
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
-
 from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
@@ -25,7 +25,8 @@ def test_restores_every_recorded_count(clients, stopped) -> None:
     assert (result.ok, result.changed, result.details["failed"]) == (True, True, [])
     assert desired_counts(clients) == SEEDED_COUNTS
     assert {r["service"]: (r["from"], r["to"]) for r in result.details["restored"]} == {
-        name: (0, count) for name, count in SEEDED_COUNTS.items()}
+        name: (0, count) for name, count in SEEDED_COUNTS.items()
+    }
 
 
 def test_services_are_restored_in_parallel(clients, stopped, aws_hooks) -> None:
@@ -67,21 +68,27 @@ def test_dry_run_scales_nothing(clients, stopped) -> None:
 
 
 def test_services_outside_the_record_are_left_alone_and_reported(clients, stopped, seeded) -> None:
-    clients.ecs.create_service(cluster=CLUSTER, serviceName="late-worker", desiredCount=1,
-                               taskDefinition=seeded.services["storefront"].deployed)
+    clients.ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="late-worker",
+        desiredCount=1,
+        taskDefinition=seeded.services["storefront"].deployed,
+    )
     value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
     value["desired_counts"]["legacy-worker"] = 2  # recorded, but no longer in the cluster
     clients.ssm.put_parameter(Name=RECORD, Value=json.dumps(value), Type="String", Overwrite=True)
     result = invoke("restore-writes", clients, ARGS)
     assert result.ok and result.details["not_in_record"] == ["late-worker"]
     assert result.details["warnings"] == [
-        f"service legacy-worker is in the record but no longer exists in {CLUSTER}"]
+        f"service legacy-worker is in the record but no longer exists in {CLUSTER}"
+    ]
     assert desired_counts(clients) == {**SEEDED_COUNTS, "late-worker": 1}
 
 
 def test_no_record_for_the_incident_is_a_clear_error(clients, seeded) -> None:
-    with pytest.raises(NotFoundError, match=f"no desired counts recorded for incident INC-OTHER "
-                                            f"on cluster {CLUSTER}"):
+    with pytest.raises(
+        NotFoundError, match=f"no desired counts recorded for incident INC-OTHER on cluster {CLUSTER}"
+    ):
         invoke("restore-writes", clients, {"cluster": CLUSTER, "incident_id": "INC-OTHER"})
     assert desired_counts(clients) == SEEDED_COUNTS
 
@@ -94,8 +101,9 @@ def test_cli_reports_a_missing_record_on_one_line(clients, seeded, capsys) -> No
 
 
 def test_damaged_record_is_refused(clients, stopped) -> None:
-    clients.ssm.put_parameter(Name=RECORD, Value=json.dumps({"desired_counts": {"storefront": -3}}),
-                              Type="String", Overwrite=True)
+    clients.ssm.put_parameter(
+        Name=RECORD, Value=json.dumps({"desired_counts": {"storefront": -3}}), Type="String", Overwrite=True
+    )
     with pytest.raises(RefusedError, match="is not valid"):
         invoke("restore-writes", clients, ARGS)
     assert set(desired_counts(clients).values()) == {0}
@@ -119,10 +127,10 @@ def test_restoring_marks_the_record_restored(clients, stopped) -> None:
 
 
 def test_a_record_of_zeros_does_not_report_success_while_another_incident_holds_services_at_0(
-        clients, stopped) -> None:
+    clients, stopped
+) -> None:
     # Written the way stop-writes wrote a second incident's record before it knew better.
-    zeros = {**_value(clients), "incident_id": OTHER,
-             "desired_counts": {name: 0 for name in SEEDED_COUNTS}}
+    zeros = {**_value(clients), "incident_id": OTHER, "desired_counts": {name: 0 for name in SEEDED_COUNTS}}
     clients.ssm.put_parameter(Name=OTHER_RECORD, Value=json.dumps(zeros), Type="String")
     result = invoke("restore-writes", clients, OTHER_ARGS)
     assert result.ok is False
@@ -147,7 +155,8 @@ def test_a_service_that_does_not_stay_at_its_count_is_not_success(clients, stopp
     result = invoke("restore-writes", clients, ARGS)
     assert result.ok is False
     assert result.details["not_at_recorded_count"] == [
-        {"service": "storefront", "desired": 0, "recorded": SEEDED_COUNTS["storefront"]}]
+        {"service": "storefront", "desired": 0, "recorded": SEEDED_COUNTS["storefront"]}
+    ]
     assert _value(clients)["status"] == "writes-stopped"
 
 
@@ -159,8 +168,7 @@ def test_restoring_an_already_restored_incident_never_undoes_a_newer_stop(client
     assert set(desired_counts(clients).values()) == {0}
 
 
-def test_a_failure_to_mark_the_record_is_reported_and_a_rerun_marks_it(clients, stopped,
-                                                                       aws_hooks) -> None:
+def test_a_failure_to_mark_the_record_is_reported_and_a_rerun_marks_it(clients, stopped, aws_hooks) -> None:
     undo = aws_hooks.fail(clients.ssm, "PutParameter")
     result = invoke("restore-writes", clients, ARGS)
     assert result.ok is False and "rerun" in result.details["note"]
@@ -197,21 +205,32 @@ def test_a_record_of_zeros_nothing_explains_is_not_success(clients, stopped, cap
     assert _value(clients, ELSEWHERE_RECORD)["status"] == "writes-stopped"  # not marked
     dry = invoke("restore-writes", clients, ELSEWHERE, dry_run=True)
     assert dry.ok is False and dry.details["left_at_zero"] == sorted(SEEDED_COUNTS)
-    code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
-                     "--state-prefix", OTHER_PREFIX])
+    code = cli.main(
+        ["restore-writes", "--cluster", CLUSTER, "--incident-id", OTHER, "--state-prefix", OTHER_PREFIX]
+    )
     assert code == 1 and json.loads(capsys.readouterr().out)["ok"] is False
     assert set(desired_counts(clients).values()) == {0}
 
 
-def test_allow_zero_is_the_responders_word_that_those_services_stay_at_0(clients, stopped,
-                                                                        capsys) -> None:
+def test_allow_zero_is_the_responders_word_that_those_services_stay_at_0(clients, stopped, capsys) -> None:
     _zeros_recorded_elsewhere(clients)
     some = sorted(SEEDED_COUNTS)[:2]
     partly = invoke("restore-writes", clients, {**ELSEWHERE, "allow_zero": some})
     assert partly.ok is False
     assert partly.details["left_at_zero"] == sorted(set(SEEDED_COUNTS) - set(some))
-    code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
-                     "--state-prefix", OTHER_PREFIX, "--allow-zero", *sorted(SEEDED_COUNTS)])
+    code = cli.main(
+        [
+            "restore-writes",
+            "--cluster",
+            CLUSTER,
+            "--incident-id",
+            OTHER,
+            "--state-prefix",
+            OTHER_PREFIX,
+            "--allow-zero",
+            *sorted(SEEDED_COUNTS),
+        ]
+    )
     printed = json.loads(capsys.readouterr().out)
     assert code == 0 and printed["ok"] is True and printed["details"]["record"] == "marked restored"
     assert printed["details"]["left_at_zero"] == []
@@ -219,12 +238,14 @@ def test_allow_zero_is_the_responders_word_that_those_services_stay_at_0(clients
     assert _value(clients, ELSEWHERE_RECORD)["status"] == "restored"
 
 
-@pytest.mark.parametrize("allow_zero, message", [
-    (["fastify-nova"], r"--allow-zero: fastify-nova is recorded at 4"),
-    (["no-such-service"], r"--allow-zero: no-such-service is not in the record"),
-])
-def test_allow_zero_names_only_services_the_record_holds_at_0(clients, stopped, allow_zero,
-                                                              message) -> None:
+@pytest.mark.parametrize(
+    "allow_zero, message",
+    [
+        (["fastify-nova"], r"--allow-zero: fastify-nova is recorded at 4"),
+        (["no-such-service"], r"--allow-zero: no-such-service is not in the record"),
+    ],
+)
+def test_allow_zero_names_only_services_the_record_holds_at_0(clients, stopped, allow_zero, message) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         invoke("restore-writes", clients, {**ARGS, "allow_zero": allow_zero})
     assert set(desired_counts(clients).values()) == {0}
@@ -238,5 +259,6 @@ def test_a_service_at_0_before_the_incident_stays_at_0_with_a_warning(clients, s
     assert result.details["left_at_zero"] == []
     assert [w for w in result.details["warnings"] if "events-consumer" in w] == [
         "service events-consumer was recorded at 0 while other services ran (scaled to 0 before "
-        "the incident?) and is left at 0"]
+        "the incident?) and is left at 0"
+    ]
     assert desired_counts(clients) == {**SEEDED_COUNTS, "events-consumer": 0}

@@ -1,4 +1,5 @@
 """rollback-service: newest ACTIVE older revision, refusals, dry-run, and no double rollback."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,6 @@ import pytest
 from runbook_actions import invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
 from tests.support.platform_names import CLUSTER
-
 
 
 def _deployed(clients, service: str) -> str:
@@ -17,14 +17,19 @@ def _deployed(clients, service: str) -> str:
 def _deploy_new_revision(clients, service: str) -> str:
     current = clients.ecs.describe_task_definition(taskDefinition=service)["taskDefinition"]
     arn = clients.ecs.register_task_definition(
-        family=service, containerDefinitions=current["containerDefinitions"])["taskDefinition"]["taskDefinitionArn"]
+        family=service, containerDefinitions=current["containerDefinitions"]
+    )["taskDefinition"]["taskDefinitionArn"]
     clients.ecs.update_service(cluster=CLUSTER, service=service, taskDefinition=arn)
     return arn.rsplit("/", 1)[-1]
 
 
 def rollback(clients, **args):
-    return invoke("rollback-service", clients, {"cluster": CLUSTER, **args},
-                  dry_run=args.pop("dry_run", False) if "dry_run" in args else False)
+    return invoke(
+        "rollback-service",
+        clients,
+        {"cluster": CLUSTER, **args},
+        dry_run=args.pop("dry_run", False) if "dry_run" in args else False,
+    )
 
 
 def test_rolls_back_to_previous_active_revision_and_redeploys(clients, seeded) -> None:
@@ -45,7 +50,8 @@ def test_skips_deregistered_revisions(clients, seeded) -> None:
 def test_ignores_families_that_share_the_prefix(clients, seeded) -> None:
     for _ in range(3):
         clients.ecs.register_task_definition(
-            family="storefront-canary", containerDefinitions=[{"name": "x", "image": "x", "memory": 128}])
+            family="storefront-canary", containerDefinitions=[{"name": "x", "image": "x", "memory": 128}]
+        )
     _deploy_new_revision(clients, "storefront")
     result = invoke("rollback-service", clients, {"cluster": CLUSTER, "service": "storefront"})
     assert result.details["to"] == "storefront:3"
@@ -82,26 +88,42 @@ def test_dry_run_changes_nothing(clients, seeded) -> None:
     assert (result.changed, result.dry_run, result.details["would_change"]) == (False, True, True)
     assert result.details["to"] == "storefront:3"
     assert _deployed(clients, "storefront") == "storefront:4"
-    tags = clients.ecs.list_tags_for_resource(resourceArn=clients.ecs.describe_services(
-        cluster=CLUSTER, services=["storefront"])["services"][0]["serviceArn"])["tags"]
+    tags = clients.ecs.list_tags_for_resource(
+        resourceArn=clients.ecs.describe_services(cluster=CLUSTER, services=["storefront"])["services"][0][
+            "serviceArn"
+        ]
+    )["tags"]
     assert tags == []
 
 
 def test_explicit_revision(clients, seeded) -> None:
     _deploy_new_revision(clients, "storefront")
-    result = invoke("rollback-service", clients, {"cluster": CLUSTER, "service": "storefront", "to_revision": 1})
+    result = invoke(
+        "rollback-service", clients, {"cluster": CLUSTER, "service": "storefront", "to_revision": 1}
+    )
     assert result.details["to"] == "storefront:1" and _deployed(clients, "storefront") == "storefront:1"
 
 
-@pytest.mark.parametrize("args, error, message", [
-    ({"service": "storefront", "to_revision": 2}, RefusedError, "storefront:2 is INACTIVE"),
-    ({"service": "storefront", "to_revision": 99}, NotFoundError, "storefront:99"),
-    ({"service": "no-such-service"}, NotFoundError, f"unknown service(s) in cluster {CLUSTER}: no-such-service"),
-    ({"service": "storefront", "to_revision": 0}, InvalidArgumentError, "--to-revision: 0 is below the minimum 1"),
-    ({"service": "storefront", "to_revision": "three"}, InvalidArgumentError, "expected a whole number"),
-    ({"service": ""}, InvalidArgumentError, "--service: must not be empty"),
-    ({"service": "bad name!"}, InvalidArgumentError, "is not a valid value"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ({"service": "storefront", "to_revision": 2}, RefusedError, "storefront:2 is INACTIVE"),
+        ({"service": "storefront", "to_revision": 99}, NotFoundError, "storefront:99"),
+        (
+            {"service": "no-such-service"},
+            NotFoundError,
+            f"unknown service(s) in cluster {CLUSTER}: no-such-service",
+        ),
+        (
+            {"service": "storefront", "to_revision": 0},
+            InvalidArgumentError,
+            "--to-revision: 0 is below the minimum 1",
+        ),
+        ({"service": "storefront", "to_revision": "three"}, InvalidArgumentError, "expected a whole number"),
+        ({"service": ""}, InvalidArgumentError, "--service: must not be empty"),
+        ({"service": "bad name!"}, InvalidArgumentError, "is not a valid value"),
+    ],
+)
 def test_refusals(clients, seeded, args, error, message) -> None:
     before = _deployed(clients, "storefront")
     with pytest.raises(error) as raised:

@@ -1,4 +1,5 @@
 """rotate-db-credentials against moto: the rotation, its crash points, refusals and leak checks."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from runbook_actions import invoke
 from runbook_actions.cli import main
-from runbook_actions.exceptions import (AwsCallError, NotFoundError, RefusedError,
-                                        RunbookError)
+from runbook_actions.exceptions import AwsCallError, NotFoundError, RefusedError, RunbookError
 from runbook_actions.rotate_db_credentials import EXCLUDED_CHARACTERS, PASSWORD_LENGTH, _never_revealing
 
 NAME = "rotate-db-credentials"
@@ -26,14 +26,25 @@ def target(clients, platform):
     of the platform, which these tests do not need and which takes ~1 s a test to seed)."""
     aurora = platform.aurora
     password = secrets.token_urlsafe(24)
-    clients.secretsmanager.create_secret(Name=aurora.master_secret_id, SecretString=json.dumps({
-        "username": aurora.master_username, "password": password, "engine": "mysql",
-        "dbClusterIdentifier": aurora.cluster_id}))
-    clients.rds.create_db_cluster(DBClusterIdentifier=aurora.cluster_id, Engine=aurora.engine,
-                                  MasterUsername=aurora.master_username,
-                                  MasterUserPassword=password, DeletionProtection=True)
-    return {"db_cluster": aurora.cluster_id, "secret_id": aurora.master_secret_id,
-            "old_password": password}
+    clients.secretsmanager.create_secret(
+        Name=aurora.master_secret_id,
+        SecretString=json.dumps(
+            {
+                "username": aurora.master_username,
+                "password": password,
+                "engine": "mysql",
+                "dbClusterIdentifier": aurora.cluster_id,
+            }
+        ),
+    )
+    clients.rds.create_db_cluster(
+        DBClusterIdentifier=aurora.cluster_id,
+        Engine=aurora.engine,
+        MasterUsername=aurora.master_username,
+        MasterUserPassword=password,
+        DeletionProtection=True,
+    )
+    return {"db_cluster": aurora.cluster_id, "secret_id": aurora.master_secret_id, "old_password": password}
 
 
 def rotate(clients, target, dry_run=False, **extra):
@@ -57,8 +68,11 @@ def stages(clients, secret_id: str) -> dict:
 
 def snapshot(clients, target) -> tuple:
     """Everything a rotation could change."""
-    return (stages(clients, target["secret_id"]), secret_body(clients, target["secret_id"]),
-            cluster_password(target["db_cluster"]))
+    return (
+        stages(clients, target["secret_id"]),
+        secret_body(clients, target["secret_id"]),
+        cluster_password(target["db_cluster"]),
+    )
 
 
 def assert_rotated_cleanly(clients, target) -> str:
@@ -84,8 +98,11 @@ def test_rotation_sets_a_generated_password_on_cluster_and_secret(clients, targe
 
 
 def test_result_never_contains_any_seeded_secret_value(clients, seeded, platform):
-    target = {"db_cluster": platform.aurora.cluster_id, "secret_id": platform.aurora.master_secret_id,
-              "old_password": seeded.secret_values[0]}
+    target = {
+        "db_cluster": platform.aurora.cluster_id,
+        "secret_id": platform.aurora.master_secret_id,
+        "old_password": seeded.secret_values[0],
+    }
     result = rotate(clients, target)
     assert_rotated_cleanly(clients, target)
     text = json.dumps(result.to_dict(), default=str)
@@ -94,8 +111,7 @@ def test_result_never_contains_any_seeded_secret_value(clients, seeded, platform
         assert value not in text
 
 
-def test_cli_prints_no_password_on_stdout_stderr_or_logs(clients, target, capsys, caplog,
-                                                         monkeypatch):
+def test_cli_prints_no_password_on_stdout_stderr_or_logs(clients, target, capsys, caplog, monkeypatch):
     monkeypatch.setenv("ZELLY_DB_SECRET_ID", target["secret_id"])  # the secret comes from the env
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="runbook_actions")
@@ -146,23 +162,33 @@ def test_without_an_incident_id_each_run_is_a_new_rotation(clients, target):
 
 def _fail(operation: str, when=lambda kwargs: True):
     """A stand-in for a client method that fails like AWS when ``when(kwargs)`` holds."""
+
     def call(original):
         def failing(**kwargs):
             if when(kwargs):
-                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "boom"}},
-                                  operation)
+                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "boom"}}, operation)
             return original(**kwargs)
+
         return failing
+
     return call
 
 
 CRASH_POINTS = {
     # (client, method, which call fails, what the rerun has to do)
     "before the cluster changed": ("rds", "modify_db_cluster", lambda kw: True, "resume"),
-    "before promotion": ("secretsmanager", "update_secret_version_stage",
-                         lambda kw: kw["VersionStage"] == "AWSCURRENT", "resume"),
-    "before removing the AWSPENDING label": ("secretsmanager", "update_secret_version_stage",
-                                             lambda kw: kw["VersionStage"] == "AWSPENDING", "finish"),
+    "before promotion": (
+        "secretsmanager",
+        "update_secret_version_stage",
+        lambda kw: kw["VersionStage"] == "AWSCURRENT",
+        "resume",
+    ),
+    "before removing the AWSPENDING label": (
+        "secretsmanager",
+        "update_secret_version_stage",
+        lambda kw: kw["VersionStage"] == "AWSPENDING",
+        "finish",
+    ),
 }
 
 
@@ -175,8 +201,12 @@ def test_rerun_after_a_crash_finishes_with_the_staged_password(clients, target, 
         rotate(clients, target)
     assert "rerun" in str(failure.value) or expected_plan == "finish"
     staged = secret_body(clients, target["secret_id"], "AWSPENDING")["password"]
-    assert secret_body(clients, target["secret_id"], "AWSPREVIOUS" if expected_plan == "finish"
-                       else "AWSCURRENT")["password"] == target["old_password"]
+    assert (
+        secret_body(
+            clients, target["secret_id"], "AWSPREVIOUS" if expected_plan == "finish" else "AWSCURRENT"
+        )["password"]
+        == target["old_password"]
+    )
     assert staged not in str(failure.value)
     monkeypatch.undo()
 
@@ -187,8 +217,9 @@ def test_rerun_after_a_crash_finishes_with_the_staged_password(clients, target, 
 
 
 def test_dry_run_after_a_crash_reports_the_resume(clients, target, monkeypatch):
-    monkeypatch.setattr(clients.rds, "modify_db_cluster",
-                        _fail("ModifyDBCluster")(clients.rds.modify_db_cluster))
+    monkeypatch.setattr(
+        clients.rds, "modify_db_cluster", _fail("ModifyDBCluster")(clients.rds.modify_db_cluster)
+    )
     with pytest.raises(AwsCallError):
         rotate(clients, target)
     monkeypatch.undo()
@@ -204,25 +235,57 @@ def _secret_for_user(clients, target, **body):
 
 
 REFUSALS = {
-    "secret for another user": (lambda c, t: _secret_for_user(
-        c, t, username="intruder", password="x" * 12), RefusedError, "intruder"),
-    "secret for another cluster": (lambda c, t: _secret_for_user(
-        c, t, username="admin", password="x" * 12, dbClusterIdentifier="zelly-aurora-staging"),
-        RefusedError, "zelly-aurora-staging"),
-    "secret that is not JSON credentials": (lambda c, t: (
-        c.secretsmanager.create_secret(Name="zelly/plain", SecretString="hunter2hunter2"),
-        {**t, "secret_id": "zelly/plain"})[1], RefusedError, "username and a password"),
-    "unknown secret": (lambda c, t: {**t, "secret_id": "zelly/missing"}, NotFoundError,
-                       "zelly/missing"),
-    "unknown cluster": (lambda c, t: {**t, "db_cluster": "zelly-aurora-missing"}, NotFoundError,
-                        "zelly-aurora-missing"),
-    "RDS-managed master password": (lambda c, t: (c.rds.create_db_cluster(
-        DBClusterIdentifier="zelly-aurora-managed", Engine="aurora-mysql",
-        MasterUsername="admin", ManageMasterUserPassword=True),
-        {**t, "db_cluster": "zelly-aurora-managed"})[1], RefusedError, "rotate-master-user-password"),
-    "staged password for another user": (lambda c, t: (c.secretsmanager.put_secret_value(
-        SecretId=t["secret_id"], SecretString=json.dumps({"username": "intruder", "password": "y" * 12}),
-        VersionStages=["AWSPENDING"]), t)[1], RefusedError, "AWSPENDING"),
+    "secret for another user": (
+        lambda c, t: _secret_for_user(c, t, username="intruder", password="x" * 12),
+        RefusedError,
+        "intruder",
+    ),
+    "secret for another cluster": (
+        lambda c, t: _secret_for_user(
+            c, t, username="admin", password="x" * 12, dbClusterIdentifier="zelly-aurora-staging"
+        ),
+        RefusedError,
+        "zelly-aurora-staging",
+    ),
+    "secret that is not JSON credentials": (
+        lambda c, t: (
+            c.secretsmanager.create_secret(Name="zelly/plain", SecretString="hunter2hunter2"),
+            {**t, "secret_id": "zelly/plain"},
+        )[1],
+        RefusedError,
+        "username and a password",
+    ),
+    "unknown secret": (lambda c, t: {**t, "secret_id": "zelly/missing"}, NotFoundError, "zelly/missing"),
+    "unknown cluster": (
+        lambda c, t: {**t, "db_cluster": "zelly-aurora-missing"},
+        NotFoundError,
+        "zelly-aurora-missing",
+    ),
+    "RDS-managed master password": (
+        lambda c, t: (
+            c.rds.create_db_cluster(
+                DBClusterIdentifier="zelly-aurora-managed",
+                Engine="aurora-mysql",
+                MasterUsername="admin",
+                ManageMasterUserPassword=True,
+            ),
+            {**t, "db_cluster": "zelly-aurora-managed"},
+        )[1],
+        RefusedError,
+        "rotate-master-user-password",
+    ),
+    "staged password for another user": (
+        lambda c, t: (
+            c.secretsmanager.put_secret_value(
+                SecretId=t["secret_id"],
+                SecretString=json.dumps({"username": "intruder", "password": "y" * 12}),
+                VersionStages=["AWSPENDING"],
+            ),
+            t,
+        )[1],
+        RefusedError,
+        "AWSPENDING",
+    ),
 }
 
 

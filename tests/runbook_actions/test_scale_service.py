@@ -1,4 +1,5 @@
 """scale-service: sets the desired count, reports the previous one, rejects bad counts."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,6 @@ import pytest
 from runbook_actions import invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError
 from tests.support.platform_names import CLUSTER
-
 
 
 def _desired(clients, service: str) -> int:
@@ -25,20 +25,24 @@ def test_same_count_is_no_change(clients, seeded) -> None:
 
 
 def test_dry_run_changes_nothing(clients, seeded) -> None:
-    result = invoke("scale-service", clients, {"cluster": CLUSTER, "service": "fastify-nova", "desired": 0},
-                    dry_run=True)
+    result = invoke(
+        "scale-service", clients, {"cluster": CLUSTER, "service": "fastify-nova", "desired": 0}, dry_run=True
+    )
     assert result.details["would_change"] is True and result.changed is False
     assert _desired(clients, "fastify-nova") == 4
 
 
-@pytest.mark.parametrize("desired, message", [
-    (-1, "--desired: -1 is below the minimum 0"),
-    ("2.5", "--desired: expected a whole number, got '2.5'"),
-    (2.5, "--desired: expected a whole number, got 2.5"),
-    (True, "--desired: expected a whole number, got True"),
-    ("four", "expected a whole number"),
-    (100000, "above the maximum"),
-])
+@pytest.mark.parametrize(
+    "desired, message",
+    [
+        (-1, "--desired: -1 is below the minimum 0"),
+        ("2.5", "--desired: expected a whole number, got '2.5'"),
+        (2.5, "--desired: expected a whole number, got 2.5"),
+        (True, "--desired: expected a whole number, got True"),
+        ("four", "expected a whole number"),
+        (100000, "above the maximum"),
+    ],
+)
 def test_rejects_bad_counts(clients, seeded, desired, message) -> None:
     with pytest.raises(InvalidArgumentError) as raised:
         invoke("scale-service", clients, {"cluster": CLUSTER, "service": "fastify-nova", "desired": desired})

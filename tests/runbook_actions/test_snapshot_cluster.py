@@ -1,4 +1,5 @@
 """snapshot-cluster: emergency-YYYYMMDD-HHMM (UTC), waits for it, safe to retry within the minute."""
+
 from __future__ import annotations
 
 import json
@@ -22,20 +23,28 @@ def pinned_clock(monkeypatch):
 
 
 def _manual_snapshots(clients, cluster: str = DB) -> list[dict]:
-    return clients.rds.describe_db_cluster_snapshots(
-        DBClusterIdentifier=cluster, SnapshotType="manual")["DBClusterSnapshots"]
+    return clients.rds.describe_db_cluster_snapshots(DBClusterIdentifier=cluster, SnapshotType="manual")[
+        "DBClusterSnapshots"
+    ]
 
 
 def _create_other_cluster(clients, name: str = "zelly-aurora-staging") -> None:
-    clients.rds.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-mysql",
-                                  MasterUsername="admin", MasterUserPassword="not-a-real-pass1")
+    clients.rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="not-a-real-pass1",
+    )
 
 
-@pytest.mark.parametrize("moment, expected", [
-    (datetime(2026, 1, 2, 3, 4, 59, tzinfo=timezone.utc), "emergency-20260102-0304"),
-    # The guide's $(date ...) uses the host's zone; the action always names in UTC.
-    (datetime(2026, 1, 2, 8, 34, tzinfo=IST).astimezone(timezone.utc), "emergency-20260102-0304"),
-])
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (datetime(2026, 1, 2, 3, 4, 59, tzinfo=timezone.utc), "emergency-20260102-0304"),
+        # The guide's $(date ...) uses the host's zone; the action always names in UTC.
+        (datetime(2026, 1, 2, 8, 34, tzinfo=IST).astimezone(timezone.utc), "emergency-20260102-0304"),
+    ],
+)
 def test_snapshot_name_is_utc_to_the_minute(moment, expected) -> None:
     assert snapshot_cluster.snapshot_name(moment) == expected
 
@@ -46,17 +55,25 @@ def test_takes_the_snapshot_and_waits_until_available(clients, seeded) -> None:
     assert (result.details["snapshot"], result.details["status"]) == (NAME, "available")
     [snapshot] = _manual_snapshots(clients)
     assert snapshot["DBClusterSnapshotIdentifier"] == NAME and snapshot["Status"] == "available"
-    tags = {t["Key"]: t["Value"] for t in clients.rds.list_tags_for_resource(
-        ResourceName=snapshot["DBClusterSnapshotArn"])["TagList"]}
-    assert tags == {"incident-guardrails:created-by": "snapshot-cluster",
-                    "incident-guardrails:incident-id": "INC-1"}
+    tags = {
+        t["Key"]: t["Value"]
+        for t in clients.rds.list_tags_for_resource(ResourceName=snapshot["DBClusterSnapshotArn"])["TagList"]
+    }
+    assert tags == {
+        "incident-guardrails:created-by": "snapshot-cluster",
+        "incident-guardrails:incident-id": "INC-1",
+    }
 
 
 def test_retry_in_the_same_minute_reuses_the_snapshot(clients, seeded) -> None:
     invoke("snapshot-cluster", clients, {"db_cluster": DB})
     again = invoke("snapshot-cluster", clients, {"db_cluster": DB})
     assert (again.ok, again.changed, again.details["reused"], again.details["status"]) == (
-        True, False, True, "available")
+        True,
+        False,
+        True,
+        "available",
+    )
     assert [s["DBClusterSnapshotIdentifier"] for s in _manual_snapshots(clients)] == [NAME]
 
 
@@ -65,8 +82,7 @@ def test_snapshot_created_by_a_concurrent_run_is_reused(clients, seeded, aws_hoo
 
     def race(params, **_):
         if not _manual_snapshots(other_run):
-            other_run.rds.create_db_cluster_snapshot(DBClusterIdentifier=DB,
-                                                     DBClusterSnapshotIdentifier=NAME)
+            other_run.rds.create_db_cluster_snapshot(DBClusterIdentifier=DB, DBClusterSnapshotIdentifier=NAME)
 
     aws_hooks.on(clients.rds, "before-parameter-build.rds.CreateDBClusterSnapshot", race)
     result = invoke("snapshot-cluster", clients, {"db_cluster": DB})
@@ -76,8 +92,9 @@ def test_snapshot_created_by_a_concurrent_run_is_reused(clients, seeded, aws_hoo
 
 def test_same_name_for_another_cluster_is_refused(clients, seeded) -> None:
     _create_other_cluster(clients)
-    clients.rds.create_db_cluster_snapshot(DBClusterIdentifier="zelly-aurora-staging",
-                                           DBClusterSnapshotIdentifier=NAME)
+    clients.rds.create_db_cluster_snapshot(
+        DBClusterIdentifier="zelly-aurora-staging", DBClusterSnapshotIdentifier=NAME
+    )
     with pytest.raises(RefusedError, match="belongs to cluster zelly-aurora-staging"):
         invoke("snapshot-cluster", clients, {"db_cluster": DB})
     assert _manual_snapshots(clients) == []
@@ -85,8 +102,7 @@ def test_same_name_for_another_cluster_is_refused(clients, seeded) -> None:
 
 def test_dry_run_takes_no_snapshot(clients, seeded) -> None:
     result = invoke("snapshot-cluster", clients, {"db_cluster": DB}, dry_run=True)
-    assert (result.changed, result.details["would_change"], result.details["snapshot"]) == (
-        False, True, NAME)
+    assert (result.changed, result.details["would_change"], result.details["snapshot"]) == (False, True, NAME)
     assert _manual_snapshots(clients) == []
 
 

@@ -1,4 +1,5 @@
 """stop-writes: records desired counts first, scales every service to 0 in parallel, reruns safely."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ import pytest
 
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
-
 from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
@@ -16,9 +16,11 @@ ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
 
 
 def test_seed_runs_every_service_at_its_stack_desired_count(clients, seeded) -> None:
-    assert desired_counts(clients) == SEEDED_COUNTS == {"fastify-nova": 4, "customer-panel": 2,
-                                                        "orion-backend": 2, "storefront": 3,
-                                                        "events-consumer": 2}
+    assert (
+        desired_counts(clients)
+        == SEEDED_COUNTS
+        == {"fastify-nova": 4, "customer-panel": 2, "orion-backend": 2, "storefront": 3, "events-consumer": 2}
+    )
 
 
 def _record(clients, name: str = RECORD) -> dict:
@@ -62,23 +64,30 @@ def test_second_run_keeps_the_record_and_changes_nothing(clients, seeded) -> Non
     invoke("stop-writes", clients, ARGS)
     again = invoke("stop-writes", clients, ARGS)
     assert (again.ok, again.changed, again.details["record"], again.details["stopped"]) == (
-        True, False, "kept", [])
+        True,
+        False,
+        "kept",
+        [],
+    )
     assert _record(clients)["desired_counts"] == SEEDED_COUNTS  # not overwritten with zeros
     assert _record_versions(clients) == 1
 
 
 def test_rerun_adds_only_services_missing_from_the_record(clients, seeded) -> None:
     invoke("stop-writes", clients, ARGS)
-    clients.ecs.create_service(cluster=CLUSTER, serviceName="late-worker", desiredCount=3,
-                               taskDefinition=seeded.services["storefront"].deployed)
+    clients.ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="late-worker",
+        desiredCount=3,
+        taskDefinition=seeded.services["storefront"].deployed,
+    )
     again = invoke("stop-writes", clients, ARGS)
     assert again.details["record"] == "kept; added late-worker"
     assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "late-worker": 3}
     assert desired_counts(clients)["late-worker"] == 0
 
 
-def test_partial_failure_stops_the_rest_reports_and_a_rerun_finishes(clients, seeded,
-                                                                      aws_hooks) -> None:
+def test_partial_failure_stops_the_rest_reports_and_a_rerun_finishes(clients, seeded, aws_hooks) -> None:
     undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "storefront")
     result = invoke("stop-writes", clients, ARGS)
     assert result.ok is False and "rerun" in result.details["note"]
@@ -93,8 +102,7 @@ def test_partial_failure_stops_the_rest_reports_and_a_rerun_finishes(clients, se
 
 def test_cli_exits_non_zero_on_partial_failure(clients, seeded, capsys, monkeypatch, aws_hooks) -> None:
     monkeypatch.setattr(cli, "AwsClients", lambda **_: clients)  # so the injected fault applies
-    aws_hooks.fail(clients.ecs, "UpdateService",
-                   lambda p: p["service"] in ("storefront", "orion-backend"))
+    aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] in ("storefront", "orion-backend"))
     code = cli.main(["stop-writes", "--cluster", CLUSTER, "--incident-id", INCIDENT])
     printed = json.loads(capsys.readouterr().out)
     assert code == 1 and printed["ok"] is False
@@ -126,11 +134,14 @@ def test_damaged_record_is_refused_before_anything_is_scaled(clients, seeded) ->
     assert desired_counts(clients) == SEEDED_COUNTS
 
 
-@pytest.mark.parametrize("arguments, error, message", [
-    ({"cluster": "no-such-cluster", "incident_id": INCIDENT}, NotFoundError, "no-such-cluster"),
-    ({"cluster": CLUSTER, "incident_id": "INC/../x"}, InvalidArgumentError, "--incident-id"),
-    ({"cluster": CLUSTER}, InvalidArgumentError, "--incident-id is required"),
-])
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"cluster": "no-such-cluster", "incident_id": INCIDENT}, NotFoundError, "no-such-cluster"),
+        ({"cluster": CLUSTER, "incident_id": "INC/../x"}, InvalidArgumentError, "--incident-id"),
+        ({"cluster": CLUSTER}, InvalidArgumentError, "--incident-id is required"),
+    ],
+)
 def test_bad_arguments(clients, seeded, arguments, error, message) -> None:
     with pytest.raises(error, match=message):
         invoke("stop-writes", clients, arguments)
@@ -145,10 +156,17 @@ OTHER_RECORD = RECORD.replace(INCIDENT, OTHER)
 
 
 def _put_record(clients, incident: str, counts: dict, updated_at: str, status: str | None = None) -> None:
-    value = {"version": 1, "cluster": CLUSTER, "incident_id": incident, "updated_at": updated_at,
-             "desired_counts": counts, **({"status": status} if status else {})}
-    clients.ssm.put_parameter(Name=RECORD.replace(INCIDENT, incident), Value=json.dumps(value),
-                              Type="String", Overwrite=True)
+    value = {
+        "version": 1,
+        "cluster": CLUSTER,
+        "incident_id": incident,
+        "updated_at": updated_at,
+        "desired_counts": counts,
+        **({"status": status} if status else {}),
+    }
+    clients.ssm.put_parameter(
+        Name=RECORD.replace(INCIDENT, incident), Value=json.dumps(value), Type="String", Overwrite=True
+    )
 
 
 def test_a_second_incident_records_the_originals_the_open_incident_holds(clients, seeded) -> None:
@@ -239,20 +257,22 @@ def test_stopping_again_after_a_restore_reopens_the_record(clients, seeded) -> N
 OTHER_PREFIX = "/Incident-Guardrails"  # SSM names are case-sensitive: another prefix altogether
 
 
-def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, seeded,
-                                                                      capsys) -> None:
+def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, seeded, capsys) -> None:
     """The red team's sequence: C stops writes; D, under another --state-prefix, cannot see C's
     record and saw every service at 0. It must not record zeros as D's originals."""
     assert invoke("stop-writes", clients, ARGS).ok
     elsewhere = {**OTHER_ARGS, "state_prefix": OTHER_PREFIX}
-    message = (r"writes are already stopped: every service of .* is at 0 and no open incident "
-               r"record under /Incident-Guardrails explains it \(another incident under another "
-               r"--state-prefix, or by hand\?\); nothing to record.*find that incident's record")
+    message = (
+        r"writes are already stopped: every service of .* is at 0 and no open incident "
+        r"record under /Incident-Guardrails explains it \(another incident under another "
+        r"--state-prefix, or by hand\?\); nothing to record.*find that incident's record"
+    )
     for dry_run in (True, False):
         with pytest.raises(RefusedError, match=message):
             invoke("stop-writes", clients, elsewhere, dry_run=dry_run)
-    code = cli.main(["stop-writes", "--cluster", CLUSTER, "--incident-id", OTHER,
-                     "--state-prefix", OTHER_PREFIX])
+    code = cli.main(
+        ["stop-writes", "--cluster", CLUSTER, "--incident-id", OTHER, "--state-prefix", OTHER_PREFIX]
+    )
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["ok"] is False  # valid input: not exit 2
     assert captured.err.count("\n") == 1 and "writes are already stopped" in captured.err
@@ -271,8 +291,11 @@ def test_a_restored_record_is_not_reopened_with_a_fleet_of_zeros(clients, seeded
     with pytest.raises(RefusedError, match="writes are already stopped"):
         invoke("stop-writes", clients, ARGS)
     assert _record(clients) | {"updated_at": None} == {
-        **_record(clients), "updated_at": None, "status": "restored",
-        "desired_counts": SEEDED_COUNTS}
+        **_record(clients),
+        "updated_at": None,
+        "status": "restored",
+        "desired_counts": SEEDED_COUNTS,
+    }
 
 
 def test_a_rerun_of_the_incident_that_stopped_the_fleet_is_not_refused(clients, seeded) -> None:

@@ -1,4 +1,5 @@
 """triage: per-service counts, revision, target health and error lines within the window."""
+
 from __future__ import annotations
 
 import time
@@ -7,13 +8,15 @@ from runbook_actions import invoke
 from tests.support.platform_names import CLUSTER, PRODUCTION
 
 
-
 def _put_lines(clients, group: str, lines: list[str], age_ms: int = 1000) -> None:
     stream = f"test-{age_ms}"
     clients.logs.create_log_stream(logGroupName=group, logStreamName=stream)
     now = int(time.time() * 1000)
-    clients.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
-        {"timestamp": now - age_ms + i, "message": line} for i, line in enumerate(lines)])
+    clients.logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now - age_ms + i, "message": line} for i, line in enumerate(lines)],
+    )
 
 
 def test_reports_every_service_of_the_cluster(clients, seeded, platform) -> None:
@@ -22,7 +25,10 @@ def test_reports_every_service_of_the_cluster(clients, seeded, platform) -> None
     assert set(services) == set(platform.service_names)
     nova = services["fastify-nova"]
     assert (nova["desired"], nova["task_definition"], nova["log_group"]) == (
-        4, "fastify-nova:3", platform.service("fastify-nova").log_group)
+        4,
+        "fastify-nova:3",
+        platform.service("fastify-nova").log_group,
+    )
     assert nova["target_groups"][0]["healthy"] == 2
     assert services["events-consumer"]["target_groups"] == []
     assert result.changed is False
@@ -44,7 +50,9 @@ def test_error_lines_are_capped(clients, seeded) -> None:
     _put_lines(clients, PRODUCTION.service("storefront").log_group, [f"ERROR {i}" for i in range(30)])
     result = invoke("triage", clients, {"cluster": CLUSTER, "services": ["storefront"], "max_error_lines": 5})
     service = result.details["services"][0]
-    assert service["error_line_count"] == 30 and service["error_lines"] == [f"ERROR {i}" for i in range(25, 30)]
+    assert service["error_line_count"] == 30 and service["error_lines"] == [
+        f"ERROR {i}" for i in range(25, 30)
+    ]
 
 
 def test_summary_flags_services_below_desired(clients, seeded) -> None:

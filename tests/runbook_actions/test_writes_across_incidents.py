@@ -4,6 +4,7 @@ Each interleaving is injected at a botocore event of the running action (the oth
 inside the hook, or a thread is held at one until the other has finished), so the order is
 exact and the same on every run: no sleeps.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ import pytest
 from drills.restorers import restore_recorded_counts
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import RefusedError
-
 from tests.support.action_cases import CLUSTER, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 from tests.support.action_cases import INCIDENT as INC1
@@ -47,6 +47,7 @@ class Once:
 
 # --- 1. stop-writes reads the other records before the counts, and re-checks -----------------
 
+
 def test_a_restore_finishing_after_the_counts_were_read_is_seen(clients, seeded, aws_hooks) -> None:
     """The red team's sequence: INC-2 read the counts (all 0, INC-1 held them), then INC-1's
     restore completed, then INC-2 read the records (INC-1 restored, so explaining nothing)."""
@@ -63,8 +64,7 @@ def test_a_restore_finishing_after_the_counts_were_read_is_seen(clients, seeded,
     assert again.ok and desired_counts(clients) == SEEDED_COUNTS
 
 
-def test_a_restore_finishing_between_the_records_and_the_counts_is_seen(clients, seeded,
-                                                                       aws_hooks) -> None:
+def test_a_restore_finishing_between_the_records_and_the_counts_is_seen(clients, seeded, aws_hooks) -> None:
     assert invoke("stop-writes", clients, args(INC1)).ok
     restore = Once(lambda: invoke("restore-writes", clients, args(INC1)))
     aws_hooks.on(clients.ecs, "before-call.ecs.ListServices", restore)
@@ -74,8 +74,9 @@ def test_a_restore_finishing_between_the_records_and_the_counts_is_seen(clients,
     assert desired_counts(clients) == ALL_STOPPED
 
 
-def test_a_stop_recorded_between_the_records_and_the_counts_explains_its_zeros(clients, seeded,
-                                                                              aws_hooks) -> None:
+def test_a_stop_recorded_between_the_records_and_the_counts_explains_its_zeros(
+    clients, seeded, aws_hooks
+) -> None:
     stop = Once(lambda: invoke("stop-writes", clients, args(INC3)))
     aws_hooks.on(clients.ecs, "before-call.ecs.ListServices", stop)
     second = invoke("stop-writes", clients, args(INC2))
@@ -85,7 +86,8 @@ def test_a_stop_recorded_between_the_records_and_the_counts_explains_its_zeros(c
 
 
 def test_services_a_restore_in_flight_brings_back_after_the_counts_were_read_are_stopped_again(
-        clients, seeded, aws_hooks) -> None:
+    clients, seeded, aws_hooks
+) -> None:
     """INC-1's restore read the records before INC-2 recorded, and its scale-up lands after
     INC-2 read the counts (all 0): INC-2 must not report success with the services running."""
     assert invoke("stop-writes", clients, args(INC1)).ok
@@ -102,8 +104,7 @@ def test_services_a_restore_in_flight_brings_back_after_the_counts_were_read_are
     assert record(clients, INC2)["desired_counts"] == SEEDED_COUNTS
 
 
-def test_a_service_that_keeps_coming_back_is_reported_not_stopped(clients, seeded,
-                                                                  aws_hooks) -> None:
+def test_a_service_that_keeps_coming_back_is_reported_not_stopped(clients, seeded, aws_hooks) -> None:
     def lost_update(params, **_):  # e.g. a scaling policy that sets it back at once
         if params.get("service") == "storefront":
             params["desiredCount"] = SEEDED_COUNTS["storefront"]
@@ -112,7 +113,8 @@ def test_a_service_that_keeps_coming_back_is_reported_not_stopped(clients, seede
     result = invoke("stop-writes", clients, args(INC1))
     assert result.ok is False and "rerun" in result.details["note"]
     assert result.details["not_stopped"] == [
-        {"service": "storefront", "desired": SEEDED_COUNTS["storefront"]}]
+        {"service": "storefront", "desired": SEEDED_COUNTS["storefront"]}
+    ]
 
 
 def test_records_that_keep_changing_are_all_consulted(clients, seeded, aws_hooks) -> None:
@@ -131,19 +133,25 @@ def test_records_that_keep_changing_are_all_consulted(clients, seeded, aws_hooks
 
 # --- 2. restore-writes never restarts what a newer open incident stopped ---------------------
 
-def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(clients,
-                                                                               seeded) -> None:
+
+def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(clients, seeded) -> None:
     """The red team's sequence: stop 1, stop 2, restore 1, stop 3, restore 2."""
     assert invoke("stop-writes", clients, args(INC1)).ok
     assert invoke("stop-writes", clients, args(INC2)).ok
-    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it and "
-                                           rf"are still open.*restore-writes --incident-id {INC2}"):
+    with pytest.raises(
+        RefusedError,
+        match=rf"incident\(s\) {INC2} stopped writes after it and "
+        rf"are still open.*restore-writes --incident-id {INC2}",
+    ):
         invoke("restore-writes", clients, args(INC1))
     assert desired_counts(clients) == ALL_STOPPED
     assert invoke("stop-writes", clients, args(INC3)).ok
-    with pytest.raises(RefusedError, match=rf"{INC3} stopped writes after it.*holds "
-                                           rf"{', '.join(sorted(SEEDED_COUNTS))} at 0 \(its record "
-                                           rf".*/{INC3}/desired-counts keeps their counts\)"):
+    with pytest.raises(
+        RefusedError,
+        match=rf"{INC3} stopped writes after it.*holds "
+        rf"{', '.join(sorted(SEEDED_COUNTS))} at 0 \(its record "
+        rf".*/{INC3}/desired-counts keeps their counts\)",
+    ):
         invoke("restore-writes", clients, args(INC2))
     assert desired_counts(clients) == ALL_STOPPED
     assert record(clients, INC2)["status"] == "writes-stopped"
@@ -153,7 +161,10 @@ def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(c
     for incident in (INC2, INC1):
         result = invoke("restore-writes", clients, args(incident))
         assert (result.ok, result.details["restored"], result.details["record"]) == (
-            True, [], "marked restored")
+            True,
+            [],
+            "marked restored",
+        )
     assert desired_counts(clients) == SEEDED_COUNTS
 
 
@@ -176,8 +187,7 @@ def test_an_older_open_incident_does_not_block_the_newer_ones_restore(clients, s
     assert desired_counts(clients) == SEEDED_COUNTS
 
 
-def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients, seeded,
-                                                                         aws_hooks) -> None:
+def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients, seeded, aws_hooks) -> None:
     """INC-1's restore read the records before INC-2 recorded; INC-2 then stopped (nothing to
     scale: all at 0) and returned; INC-1's scale-up lands after. INC-1 must give way."""
     assert invoke("stop-writes", clients, args(INC1)).ok
@@ -190,8 +200,9 @@ def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients
 
     aws_hooks.on(clients.ecs, "before-parameter-build.ecs.UpdateService", hold_scale_up)
     results: dict = {}
-    restoring = threading.Thread(target=lambda: results.update(
-        first=invoke("restore-writes", clients, args(INC1))))
+    restoring = threading.Thread(
+        target=lambda: results.update(first=invoke("restore-writes", clients, args(INC1)))
+    )
     restoring.start()
     try:
         assert reached.wait(timeout=60)
@@ -220,13 +231,15 @@ def test_drill_recover_reports_the_undo_failed_naming_the_newer_incident(clients
     assert desired_counts(clients) == ALL_STOPPED
 
 
-def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clients,
-                                                                            seeded) -> None:
+def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clients, seeded) -> None:
     for incident in (INC1, INC3, INC2):  # INC-2 stops last: it is the newest, whatever its id
         assert invoke("stop-writes", clients, args(incident)).ok
-    with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2}, {INC3} stopped writes after "
-                                           rf"it.*When {INC2} is over, run restore-writes "
-                                           rf"--incident-id {INC2},"):
+    with pytest.raises(
+        RefusedError,
+        match=rf"incident\(s\) {INC2}, {INC3} stopped writes after "
+        rf"it.*When {INC2} is over, run restore-writes "
+        rf"--incident-id {INC2},",
+    ):
         invoke("restore-writes", clients, args(INC1))
     with pytest.raises(RefusedError, match=rf"When {INC2} is over"):
         invoke("restore-writes", clients, args(INC3))
@@ -237,6 +250,7 @@ def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clie
 
 # --- 3. an incident's place in the order is when its record was opened, not last written -----
 
+
 def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) -> None:
     """The red team's sequence: stop E, stop F, restore E (refused); a service appears and stop
     E is rerun ("kept; added"), which rewrites E's record: E must not become newer than F."""
@@ -244,8 +258,12 @@ def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) 
     assert invoke("stop-writes", clients, args(INC2)).ok
     with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
         invoke("restore-writes", clients, args(INC1))
-    clients.ecs.create_service(cluster=CLUSTER, serviceName="zz-new-worker", desiredCount=0,
-                               taskDefinition=seeded.services["storefront"].deployed)
+    clients.ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="zz-new-worker",
+        desiredCount=0,
+        taskDefinition=seeded.services["storefront"].deployed,
+    )
     rerun = invoke("stop-writes", clients, args(INC1))
     assert rerun.ok and rerun.details["record"] == "kept; added zz-new-worker"
     assert record(clients, INC1)["desired_counts"] == {**SEEDED_COUNTS, "zz-new-worker": 0}
@@ -272,8 +290,7 @@ def test_any_rewrite_of_an_open_record_keeps_its_place(clients, seeded) -> None:
     assert desired_counts(clients) == ALL_STOPPED
 
 
-def test_an_incident_stopped_again_after_its_restore_takes_its_place_when_reopened(
-        clients, seeded) -> None:
+def test_an_incident_stopped_again_after_its_restore_takes_its_place_when_reopened(clients, seeded) -> None:
     """Reopening is a new stop: it is newer than an incident opened between the two."""
     assert invoke("stop-writes", clients, args(INC1)).ok
     assert invoke("restore-writes", clients, args(INC1)).ok

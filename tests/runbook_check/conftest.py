@@ -1,4 +1,5 @@
 """Fixtures: checker runs on the session's shared emulator (``moto_server``, tests/conftest.py)."""
+
 from __future__ import annotations
 
 from typing import Callable

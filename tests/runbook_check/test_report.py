@@ -1,4 +1,5 @@
 """The runbook report: one line per block, a summary, and no secret in the JSON file."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,18 @@ SECRET = "s3cr3t-Pa55word-value"
 
 
 def result(*blocks: BlockResult) -> RunbookResult:
-    return RunbookResult("docs/runbook.md", "production", "local", "2026-11-26T03:00:00+00:00", 1.5,
-                         list(blocks))
+    return RunbookResult(
+        "docs/runbook.md", "production", "local", "2026-11-26T03:00:00+00:00", 1.5, list(blocks)
+    )
 
 
 def test_lines_and_summary_name_every_status():
-    run = result(BlockResult("P0-A", 1, 80, "not-covered", "needs the VPN"),
-                 BlockResult("P0-A", 2, 92, "failed", "exit 255", 0.41),
-                 BlockResult("P0-A", 3, 100, "not-run", "block 2 of this procedure failed"),
-                 BlockResult("P1-A", 1, 300, "passed", "", 0.5, ["ok eq True: ok"]))
+    run = result(
+        BlockResult("P0-A", 1, 80, "not-covered", "needs the VPN"),
+        BlockResult("P0-A", 2, 92, "failed", "exit 255", 0.41),
+        BlockResult("P0-A", 3, 100, "not-run", "block 2 of this procedure failed"),
+        BlockResult("P1-A", 1, 300, "passed", "", 0.5, ["ok eq True: ok"]),
+    )
     assert block_line(run.blocks[1]) == "FAILED      P0-A · block 2 (line 92, 0.41s) — exit 255"
     assert run.summary() == ("1 passed, 1 failed, 1 not covered, 1 not run (after a failure before them)")
     assert not run.passed

@@ -1,5 +1,6 @@
 """The runbook checked as CI checks it: the project's runbook passes, and a copy with broken blocks
 fails on exactly those blocks, each with a message naming the block and the problem."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,10 +22,16 @@ def test_every_runnable_block_of_the_project_runbook_passes(project_run):
     blocks = load_runbook(RUNBOOK).blocks
     runnable = [b for b in blocks if b.annotations.not_covered is None and not b.annotations.requires]
     summary = project_run.report["summary"]
-    assert summary == {"passed": len(runnable), "failed": 0, "not_covered": len(blocks) - len(runnable),
-                       "not_run": 0}
-    assert f"{len(runnable)} passed, 0 failed, {len(blocks) - len(runnable)} not covered" in \
-        project_run.process.stderr
+    assert summary == {
+        "passed": len(runnable),
+        "failed": 0,
+        "not_covered": len(blocks) - len(runnable),
+        "not_run": 0,
+    }
+    assert (
+        f"{len(runnable)} passed, 0 failed, {len(blocks) - len(runnable)} not covered"
+        in project_run.process.stderr
+    )
 
 
 def test_blocks_the_emulator_cannot_check_are_reported_not_covered_with_the_reason(project_run):
@@ -46,17 +53,30 @@ def test_every_passed_block_checked_something(project_run):
 # One copy of the runbook with one deliberate break per section, checked in a single run.
 BREAKS = {
     "misspelled AWS CLI flag": (
-        "P1-B", 'aws ecs describe-services --cluster "$ZELLY_CLUSTER" --services storefront fastify-nova',
-        'aws ecs describe-services --clustr "$ZELLY_CLUSTER" --services storefront fastify-nova'),
+        "P1-B",
+        'aws ecs describe-services --cluster "$ZELLY_CLUSTER" --services storefront fastify-nova',
+        'aws ecs describe-services --clustr "$ZELLY_CLUSTER" --services storefront fastify-nova',
+    ),
     "wrong cluster name": (
-        "P0-A", 'python -m runbook_actions triage --cluster "$ZELLY_CLUSTER" --since-minutes 15',
-        "python -m runbook_actions triage --cluster zelly-prod --since-minutes 15"),
+        "P0-A",
+        'python -m runbook_actions triage --cluster "$ZELLY_CLUSTER" --since-minutes 15',
+        "python -m runbook_actions triage --cluster zelly-prod --since-minutes 15",
+    ),
     "drifted log group": (
-        "P1-C", "--log-group-name /zelly/ecs/customer-panel", "--log-group-name /zelly/ecs/customer-panell"),
+        "P1-C",
+        "--log-group-name /zelly/ecs/customer-panel",
+        "--log-group-name /zelly/ecs/customer-panell",
+    ),
     "misspelled action flag": (
-        "P2: Shopify", "--service events-consumer --desired 4", "--service events-consumer --desird 4"),
+        "P2: Shopify",
+        "--service events-consumer --desired 4",
+        "--service events-consumer --desird 4",
+    ),
     "misspelled flag where the emulator lacks the API": (
-        "P0-C", "--lookup-attributes AttributeKey", "--lookup-atributes AttributeKey"),
+        "P0-C",
+        "--lookup-attributes AttributeKey",
+        "--lookup-atributes AttributeKey",
+    ),
 }
 EXTRA_SECTIONS = """
 ## Prints a secret
@@ -92,34 +112,51 @@ def broken_run(check_on_emulator):
     return check_on_emulator(text + EXTRA_SECTIONS)
 
 
-@pytest.mark.parametrize("section, number, message", [
-    ("P1-B", 1, "exit 255 at line {first_line}: aws ecs describe-services --clustr"),
-    ("P1-B", 1, "Unknown options: --clustr"),
-    ("P0-A", 2, f"--cluster 'zelly-prod' is not a cluster of stack production ({CLUSTER})"),
-    ("P1-C", 1, "--log-group-name '/zelly/ecs/customer-panell' is not a log group of stack production"),
-    ("P2: Shopify", 3, "python -m runbook_actions scale-service: unrecognized arguments: --desird"),
-    ("P0-C", 3, "arguments rejected: exit 255"),
-    ("P0-C", 3, "Unknown options: --lookup-atributes"),
-    ("Prints a secret", 1, "printed a secret value (redacted here)"),
-    ("Wrong expectation", 1, "expectation failed: details.desired eq 5: got 3"),
-    ("Hangs", 1, "timed out after 1s"),
-])
+@pytest.mark.parametrize(
+    "section, number, message",
+    [
+        ("P1-B", 1, "exit 255 at line {first_line}: aws ecs describe-services --clustr"),
+        ("P1-B", 1, "Unknown options: --clustr"),
+        ("P0-A", 2, f"--cluster 'zelly-prod' is not a cluster of stack production ({CLUSTER})"),
+        ("P1-C", 1, "--log-group-name '/zelly/ecs/customer-panell' is not a log group of stack production"),
+        ("P2: Shopify", 3, "python -m runbook_actions scale-service: unrecognized arguments: --desird"),
+        ("P0-C", 3, "arguments rejected: exit 255"),
+        ("P0-C", 3, "Unknown options: --lookup-atributes"),
+        ("Prints a secret", 1, "printed a secret value (redacted here)"),
+        ("Wrong expectation", 1, "expectation failed: details.desired eq 5: got 3"),
+        ("Hangs", 1, "timed out after 1s"),
+    ],
+)
 def test_a_broken_block_fails_with_a_message_naming_the_problem(broken_run, section, number, message):
     block = broken_run.block(section, number)
     message = message.format(first_line=block["line"] + 1)  # the file line of the failing command
     assert block["status"] == "failed"
     assert message in block["reason"]
-    failed_line = next(line for line in broken_run.process.stderr.splitlines()
-                       if line.startswith("FAILED") and f"{block['section']} · block {number} " in line)
+    failed_line = next(
+        line
+        for line in broken_run.process.stderr.splitlines()
+        if line.startswith("FAILED") and f"{block['section']} · block {number} " in line
+    )
     assert message in failed_line
 
 
 def test_a_broken_copy_fails_the_run_and_only_the_broken_blocks_fail(broken_run):
     assert broken_run.process.returncode == 1
-    failed = {(b["section"].split(":")[0], b["number"]) for b in broken_run.report["blocks"]
-              if b["status"] == "failed"}
-    assert failed == {("P1-B", 1), ("P0-A", 2), ("P1-C", 1), ("P2", 3), ("P0-C", 3),
-                      ("Prints a secret", 1), ("Wrong expectation", 1), ("Hangs", 1)}
+    failed = {
+        (b["section"].split(":")[0], b["number"])
+        for b in broken_run.report["blocks"]
+        if b["status"] == "failed"
+    }
+    assert failed == {
+        ("P1-B", 1),
+        ("P0-A", 2),
+        ("P1-C", 1),
+        ("P2", 3),
+        ("P0-C", 3),
+        ("Prints a secret", 1),
+        ("Wrong expectation", 1),
+        ("Hangs", 1),
+    }
     assert broken_run.block("P0-A", 1)["status"] == "not-covered"
     assert broken_run.block("P0-A", 3)["status"] == "not-run"
     assert broken_run.block("P0-C", 2)["status"] == "passed"

@@ -1,4 +1,5 @@
 """One bash session per procedure: state flows between blocks, a failure names its command."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Checking what a block printed against the expectations written next to it."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,21 +21,30 @@ def test_json_documents_reads_indented_and_line_separated_values():
 
 
 def test_expect_reads_the_last_document_and_expect_each_every_one():
-    checks = annotations('<!-- expect: {"path": "changed", "op": "eq", "value": true} -->',
-                         '<!-- expect-each: {"path": "ok", "op": "eq", "value": true} -->')
+    checks = annotations(
+        '<!-- expect: {"path": "changed", "op": "eq", "value": true} -->',
+        '<!-- expect-each: {"path": "ok", "op": "eq", "value": true} -->',
+    )
     results = check_outputs(checks, '{"ok": true, "changed": false}\n{"ok": false, "changed": true}\n', {})
     assert [(r.passed, r.detail) for r in results] == [
-        (True, "changed eq True: ok"), (False, "ok eq True: got False (in 1 of 2 documents)")]
+        (True, "changed eq True: ok"),
+        (False, "ok eq True: got False (in 1 of 2 documents)"),
+    ]
 
 
 def test_expect_output_and_variables_from_the_shell():
-    checks = annotations('<!-- expect-output: {"op": "contains", "value": "on ${CLUSTER}"} -->',
-                         '<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->')
+    checks = annotations(
+        '<!-- expect-output: {"op": "contains", "value": "on ${CLUSTER}"} -->',
+        '<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->',
+    )
     results = check_outputs(checks, f'{{"name": "x"}}\nincident on {CLUSTER}\n', {"CLUSTER": CLUSTER})
     assert results[0].passed
     assert results[1].detail.startswith("output is not JSON")
-    only_json = check_outputs(annotations('<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->'),
-                              '{"name": "x"}', {})
+    only_json = check_outputs(
+        annotations('<!-- expect: {"path": "name", "op": "eq", "value": "${MISSING}"} -->'),
+        '{"name": "x"}',
+        {},
+    )
     assert only_json[0].detail == "name eq '${MISSING}': variable 'MISSING' is not set"
 
 
@@ -44,6 +54,6 @@ def test_a_block_that_prints_nothing_fails_a_json_expectation():
 
 
 def test_substitute_fills_nested_arguments():
-    assert substitute({"cluster": "${C}", "services": ["${S}", "fixed"], "n": 3},
-                      {"C": CLUSTER, "S": "storefront"}) == {
-        "cluster": CLUSTER, "services": ["storefront", "fixed"], "n": 3}
+    assert substitute(
+        {"cluster": "${C}", "services": ["${S}", "fixed"], "n": 3}, {"C": CLUSTER, "S": "storefront"}
+    ) == {"cluster": CLUSTER, "services": ["storefront", "fixed"], "n": 3}

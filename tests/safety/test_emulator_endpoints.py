@@ -4,6 +4,7 @@ botocore and urllib3 percent-decode and IDNA-encode the host (IDNA maps U+FF0E a
 "."), resolvers ignore a trailing dot and letter case, and ``user@host`` connects to ``host``:
 every such spelling of an AWS endpoint is refused, by every command that takes an endpoint.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,17 +20,17 @@ AWS_SPELLINGS = [
     "https://ecs.ap-south-1.amazonaws.com%2e",
     "https://ecs.ap-south-1.amazonaws.com%2E",
     "https://ecs.ap-south-1.amazonaws%2ecom",
-    "https://ecs.ap-south-1.amazonaws.com%252e",           # double-encoded
-    "https://ecs.ap-south-1.amazonaws.com%25252E",         # triple-encoded
-    "https://%65cs.ap-south-1.amazonaws.com",              # an encoded letter
+    "https://ecs.ap-south-1.amazonaws.com%252e",  # double-encoded
+    "https://ecs.ap-south-1.amazonaws.com%25252E",  # triple-encoded
+    "https://%65cs.ap-south-1.amazonaws.com",  # an encoded letter
     "https://ECS.AP-SOUTH-1.AMAZONAWS.COM",
     "https://ecs.ap-south-1.amazonaws.com.",
     "https://ecs.ap-south-1.amazonaws.com..",
     "https://ecs.ap-south-1.amazonaws.com.:443/",
-    "https://ecs.ap-south-1.amazonaws\uff0ecom",           # fullwidth full stop
-    "https://ecs.ap-south-1.amazonaws\u3002com",           # ideographic full stop
-    "https://ecs.ap-south-1.amazonaws\uff61com",           # halfwidth ideographic full stop
-    "https://ecs.ap-south-1.amazonaws%EF%BC%8Ecom",        # U+FF0E, percent-encoded
+    "https://ecs.ap-south-1.amazonaws\uff0ecom",  # fullwidth full stop
+    "https://ecs.ap-south-1.amazonaws\u3002com",  # ideographic full stop
+    "https://ecs.ap-south-1.amazonaws\uff61com",  # halfwidth ideographic full stop
+    "https://ecs.ap-south-1.amazonaws%EF%BC%8Ecom",  # U+FF0E, percent-encoded
     "https://\uff45\uff43\uff53.ap-south-1.amazonaws.com",  # fullwidth letters
     "https://ecs.ap-south-1.amazonaws.com%3a443",
     "https://sts.amazonaws.com.cn",
@@ -63,10 +64,17 @@ OTHER_REFUSALS = [
 ]
 
 EMULATORS = [
-    "http://127.0.0.1:5000", "http://localhost:4566", "http://LOCALHOST:4566/",
-    "http://localhost.:4566", "http://[::1]:4566", "http://[::1]", "http://[fe80::1%25eth0]:4566",
-    "https://localstack.internal.example", "http://localstack_main:4566",
-    "http://localhost.localstack.cloud:4566", "http://amazonaws.com.localhost:4566",
+    "http://127.0.0.1:5000",
+    "http://localhost:4566",
+    "http://LOCALHOST:4566/",
+    "http://localhost.:4566",
+    "http://[::1]:4566",
+    "http://[::1]",
+    "http://[fe80::1%25eth0]:4566",
+    "https://localstack.internal.example",
+    "http://localstack_main:4566",
+    "http://localhost.localstack.cloud:4566",
+    "http://amazonaws.com.localhost:4566",
 ]
 
 
@@ -96,7 +104,8 @@ def test_the_refusal_names_the_host_it_decoded() -> None:
     assert str(raised.value) == (
         "endpoint https://ecs.ap-south-1.amazonaws.com%252e is AWS itself (host "
         "ecs.ap-south-1.amazonaws.com), not an emulator; to drill a real account use --target "
-        "aws and its checks")
+        "aws and its checks"
+    )
 
 
 BAD = "https://ecs.ap-south-1.amazonaws.com%2e"
@@ -105,33 +114,56 @@ BAD = "https://ecs.ap-south-1.amazonaws.com%2e"
 @pytest.fixture
 def nothing_may_start(monkeypatch):
     """Any attempt to seed, reach LocalStack or check a runbook fails the test."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("the endpoint should have been refused before this")
-    for name in ("drills.seed_command.seed_platform", "drills.targets._localstack_services",
-                 "drills.runbook_check.cli.check_runbook", "drills.session.MotoServer",
-                 "drills.session.seed_platform"):
+
+    for name in (
+        "drills.seed_command.seed_platform",
+        "drills.targets._localstack_services",
+        "drills.runbook_check.cli.check_runbook",
+        "drills.session.MotoServer",
+        "drills.session.seed_platform",
+    ):
         monkeypatch.setattr(name, forbidden)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
     return monkeypatch
 
 
-@pytest.mark.parametrize("argv, environment", [
-    (["run", "p0-a", "--endpoint-url", BAD], {}),
-    (["run", "p0-a", "--target", "localstack", "--endpoint-url", BAD], {}),
-    (["run", "p0-a", "--target", "localstack"], {"AWS_ENDPOINT_URL": BAD}),
-    (["run", "p0-a", "--target", "localstack"],
-     {"LOCALSTACK_HOST": "ecs.ap-south-1.amazonaws.com%2e:443"}),
-    (["gameday", "p0-a", "--endpoint-url", BAD], {}),
-    (["seed", "--endpoint-url", BAD], {}),
-    (["seed", "--target", "localstack", "--endpoint-url", BAD], {}),
-    (["seed", "--target", "localstack"], {"AWS_ENDPOINT_URL": BAD}),
-    (["seed", "--target", "localstack"], {"LOCALSTACK_HOST": "ecs.ap-south-1.amazonaws.com%2e"}),
-    (["runbook", "docs/runbook.md", "--endpoint-url", BAD], {}),
-], ids=["run", "run localstack", "run AWS_ENDPOINT_URL", "run LOCALSTACK_HOST", "gameday",
-        "seed", "seed localstack", "seed AWS_ENDPOINT_URL", "seed LOCALSTACK_HOST", "runbook"])
-def test_every_command_refuses_an_aws_endpoint_before_using_it(nothing_may_start, tmp_path: Path,
-                                                               capsys, argv, environment) -> None:
+@pytest.mark.parametrize(
+    "argv, environment",
+    [
+        (["run", "p0-a", "--endpoint-url", BAD], {}),
+        (["run", "p0-a", "--target", "localstack", "--endpoint-url", BAD], {}),
+        (["run", "p0-a", "--target", "localstack"], {"AWS_ENDPOINT_URL": BAD}),
+        (
+            ["run", "p0-a", "--target", "localstack"],
+            {"LOCALSTACK_HOST": "ecs.ap-south-1.amazonaws.com%2e:443"},
+        ),
+        (["gameday", "p0-a", "--endpoint-url", BAD], {}),
+        (["seed", "--endpoint-url", BAD], {}),
+        (["seed", "--target", "localstack", "--endpoint-url", BAD], {}),
+        (["seed", "--target", "localstack"], {"AWS_ENDPOINT_URL": BAD}),
+        (["seed", "--target", "localstack"], {"LOCALSTACK_HOST": "ecs.ap-south-1.amazonaws.com%2e"}),
+        (["runbook", "docs/runbook.md", "--endpoint-url", BAD], {}),
+    ],
+    ids=[
+        "run",
+        "run localstack",
+        "run AWS_ENDPOINT_URL",
+        "run LOCALSTACK_HOST",
+        "gameday",
+        "seed",
+        "seed localstack",
+        "seed AWS_ENDPOINT_URL",
+        "seed LOCALSTACK_HOST",
+        "runbook",
+    ],
+)
+def test_every_command_refuses_an_aws_endpoint_before_using_it(
+    nothing_may_start, tmp_path: Path, capsys, argv, environment
+) -> None:
     for name, value in environment.items():
         nothing_may_start.setenv(name, value)
     report_dir = ["--report-dir", str(tmp_path)] if argv[0] in ("run", "gameday", "runbook") else []

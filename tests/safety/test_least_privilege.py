@@ -7,19 +7,20 @@ IamGrant actions, no call missing and no grant unused; a dry run may only read. 
 (components.runbook_iam.action_policy) must carry exactly those actions too, beside its fixed
 logging and failure-queue statements.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tests.support.action_cases import CLUSTER, INCIDENT, ActionCase, cases_of, fixed
-from tests.support.call_recording import RecordingClients, is_read
 from components.arns import AwsAccount
 from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import all_actions, get_action
 from runbook_actions.exceptions import NotSupportedError
 from runbook_actions.invoke import invoke
+from tests.support.action_cases import CLUSTER, INCIDENT, ActionCase, cases_of, fixed
+from tests.support.call_recording import RecordingClients, is_read
 
 ACCOUNT = AwsAccount("123456789012", "ap-south-1")
 # Statements every runbook role has whatever its action: its own logs, its failure queue.
@@ -40,8 +41,9 @@ def _reopen_and_add_a_service(clients) -> None:
     _invoke(clients, "stop-writes", INCIDENT)
     [arn] = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"][:1]
     [service] = clients.ecs.describe_services(cluster=CLUSTER, services=[arn])["services"]
-    clients.ecs.create_service(cluster=CLUSTER, serviceName="late-worker", desiredCount=1,
-                               taskDefinition=service["taskDefinition"])
+    clients.ecs.create_service(
+        cluster=CLUSTER, serviceName="late-worker", desiredCount=1, taskDefinition=service["taskDefinition"]
+    )
 
 
 def _reopen_then_stop_a_second_incident(clients) -> None:
@@ -54,12 +56,22 @@ def _reopen_then_stop_a_second_incident(clients) -> None:
 # Calls only a later run makes (SSM's history of a record rewritten or reopened: its place in
 # the order of incidents), beside the shared valid runs of tests/support/action_cases.py.
 CONDITIONAL_CASES = {
-    "stop-writes": [ActionCase("stop-writes", fixed({"cluster": CLUSTER, "incident_id": INCIDENT}),
-                               prepare=_reopen_and_add_a_service, variant="rerun-adds-a-service")],
-    "restore-writes": [ActionCase("restore-writes",
-                                  fixed({"cluster": CLUSTER, "incident_id": SECOND_INCIDENT}),
-                                  prepare=_reopen_then_stop_a_second_incident,
-                                  variant="another-incident-open")],
+    "stop-writes": [
+        ActionCase(
+            "stop-writes",
+            fixed({"cluster": CLUSTER, "incident_id": INCIDENT}),
+            prepare=_reopen_and_add_a_service,
+            variant="rerun-adds-a-service",
+        )
+    ],
+    "restore-writes": [
+        ActionCase(
+            "restore-writes",
+            fixed({"cluster": CLUSTER, "incident_id": SECOND_INCIDENT}),
+            prepare=_reopen_then_stop_a_second_incident,
+            variant="another-incident-open",
+        )
+    ],
 }
 
 
@@ -98,10 +110,14 @@ def test_role_grants_exactly_the_calls_the_action_makes(name, seeded, recording)
 @pytest.mark.parametrize("name", sorted(all_actions()))
 def test_role_policy_carries_exactly_the_grants(name, platform) -> None:
     action = get_action(name)
-    policy = json.loads(action_policy(action, platform, ACCOUNT,
-                                      RunbookFunctionNames.of(platform, name)))
-    in_policy = {api for statement in policy["Statement"]
-                 if statement.get("Sid") not in FIXED_STATEMENTS for api in statement["Action"]}
+    policy = json.loads(action_policy(action, platform, ACCOUNT, RunbookFunctionNames.of(platform, name)))
+    in_policy = {
+        api
+        for statement in policy["Statement"]
+        if statement.get("Sid") not in FIXED_STATEMENTS
+        for api in statement["Action"]
+    }
     assert in_policy == granted(name)
-    assert all(statement["Effect"] == "Allow" and "*" not in statement["Action"]
-               for statement in policy["Statement"])
+    assert all(
+        statement["Effect"] == "Allow" and "*" not in statement["Action"] for statement in policy["Statement"]
+    )

@@ -6,6 +6,7 @@ sc2s.sgov.gov, ...) or a dual-stack suffix of those partitions passed as an emul
 is now derived from botocore's partitions.json at import; these tests compare it with botocore's
 data (and with the hosts botocore really resolves) so it cannot drift.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,29 +27,38 @@ BOTOCORE_DATA = Path(botocore.__file__).resolve().parent / "data"
 PARTITIONS = json.loads((BOTOCORE_DATA / "partitions.json").read_text())["partitions"]
 
 
-@pytest.mark.parametrize("endpoint", [
-    "https://ecs.eusc-de-east-1.amazonaws.eu",                       # aws-eusc
-    "https://ecs.eusc-de-east-1.api.amazonwebservices.eu",           # aws-eusc dual-stack
-    "https://rds.us-iso-east-1.c2s.ic.gov",                          # aws-iso
-    "https://rds.us-iso-east-1.api.aws.ic.gov",                      # aws-iso dual-stack
-    "https://ssm.us-isob-east-1.sc2s.sgov.gov",                      # aws-iso-b
-    "https://ssm.us-isob-east-1.api.aws.scloud",                     # aws-iso-b dual-stack
-    "https://ecs.eu-isoe-west-1.cloud.adc-e.uk",                     # aws-iso-e
-    "https://ecs.us-isof-south-1.csp.hci.ic.gov",                    # aws-iso-f
-    "https://ecs.cn-north-1.api.amazonwebservices.com.cn",           # aws-cn dual-stack
-    "https://ecs.us-east-1.api.aws",                                 # aws dual-stack
-    "https://ECS.EUSC-DE-EAST-1.AMAZONAWS.EU.",                      # case, trailing dot
-    "https://ecs.eusc-de-east-1.amazonaws%2eeu",                     # percent-encoded dot
-    "http://127.0.0.1@ecs.us-iso-east-1.c2s.ic.gov:4566",            # user@host
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://ecs.eusc-de-east-1.amazonaws.eu",  # aws-eusc
+        "https://ecs.eusc-de-east-1.api.amazonwebservices.eu",  # aws-eusc dual-stack
+        "https://rds.us-iso-east-1.c2s.ic.gov",  # aws-iso
+        "https://rds.us-iso-east-1.api.aws.ic.gov",  # aws-iso dual-stack
+        "https://ssm.us-isob-east-1.sc2s.sgov.gov",  # aws-iso-b
+        "https://ssm.us-isob-east-1.api.aws.scloud",  # aws-iso-b dual-stack
+        "https://ecs.eu-isoe-west-1.cloud.adc-e.uk",  # aws-iso-e
+        "https://ecs.us-isof-south-1.csp.hci.ic.gov",  # aws-iso-f
+        "https://ecs.cn-north-1.api.amazonwebservices.com.cn",  # aws-cn dual-stack
+        "https://ecs.us-east-1.api.aws",  # aws dual-stack
+        "https://ECS.EUSC-DE-EAST-1.AMAZONAWS.EU.",  # case, trailing dot
+        "https://ecs.eusc-de-east-1.amazonaws%2eeu",  # percent-encoded dot
+        "http://127.0.0.1@ecs.us-iso-east-1.c2s.ic.gov:4566",  # user@host
+    ],
+)
 def test_every_partitions_endpoint_is_refused_as_an_emulator(endpoint: str) -> None:
     with pytest.raises(UnsafeTargetError):
         check_emulator_endpoint("localstack", endpoint)
 
 
-@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "http://localstack:4566",
-                                      "http://amazonaws.eu.example.test:4566",
-                                      "http://notamazonaws.eu:4566"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:4566",
+        "http://localstack:4566",
+        "http://amazonaws.eu.example.test:4566",
+        "http://notamazonaws.eu:4566",
+    ],
+)
 def test_emulators_still_pass(endpoint: str) -> None:
     check_emulator_endpoint("localstack", endpoint)
 
@@ -100,11 +110,26 @@ def test_every_host_botocore_names_is_an_aws_domain() -> None:
     assert not uncovered, f"hosts botocore may call that AWS_DOMAINS misses: {uncovered}"
 
 
-_SERVICES = ("ecs", "rds", "ssm", "logs", "secretsmanager", "sts", "iam", "sns", "elbv2",
-             "cloudwatch", "cloudtrail", "backup")
-_VARIANTS = {"plain": {}, "dualstack": {"use_dualstack_endpoint": True},
-             "fips": {"use_fips_endpoint": True},
-             "fips-dualstack": {"use_dualstack_endpoint": True, "use_fips_endpoint": True}}
+_SERVICES = (
+    "ecs",
+    "rds",
+    "ssm",
+    "logs",
+    "secretsmanager",
+    "sts",
+    "iam",
+    "sns",
+    "elbv2",
+    "cloudwatch",
+    "cloudtrail",
+    "backup",
+)
+_VARIANTS = {
+    "plain": {},
+    "dualstack": {"use_dualstack_endpoint": True},
+    "fips": {"use_fips_endpoint": True},
+    "fips-dualstack": {"use_dualstack_endpoint": True, "use_fips_endpoint": True},
+}
 
 
 @pytest.mark.parametrize("partition", PARTITIONS, ids=[p["id"] for p in PARTITIONS])

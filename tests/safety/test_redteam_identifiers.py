@@ -8,6 +8,7 @@ log groups may not start with ``aws/``, SSM parameter names may not start with a
 empty levels or more than fifteen; secret names, the audit log group, the master user name, the
 topic prefix, tags and IAM principals were not checked at all or too loosely.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,8 +46,13 @@ def aws_accepts_db_cluster_id(text: str) -> bool:
     or hyphens; first character a letter; can't end with a hyphen or contain two consecutive
     hyphens."""
     allowed = set(string.ascii_letters + string.digits + "-")
-    return (1 <= len(text) <= 63 and set(text) <= allowed and text[0] in string.ascii_letters
-            and not text.endswith("-") and "--" not in text)
+    return (
+        1 <= len(text) <= 63
+        and set(text) <= allowed
+        and text[0] in string.ascii_letters
+        and not text.endswith("-")
+        and "--" not in text
+    )
 
 
 def _platform(change) -> dict:
@@ -63,30 +69,52 @@ def _set(*path_and_value):
         for part in path[:-1]:
             node = node[part]
         node[path[-1]] = value
+
     return change
 
 
 def _cluster_id(value: str):
     def change(data: dict) -> None:
         data["aurora"]["clusterId"] = value
+
     return change
 
 
 # --- Aurora cluster id -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cluster_id", ["zelly--aurora", "zelly-aurora-", "a-", "a--", "-a",
-                                        "1zelly", "a" * 64, "zelly_aurora", "zelly.aurora",
-                                        "zélly", "zelly-aurora\n"])
+
+@pytest.mark.parametrize(
+    "cluster_id",
+    [
+        "zelly--aurora",
+        "zelly-aurora-",
+        "a-",
+        "a--",
+        "-a",
+        "1zelly",
+        "a" * 64,
+        "zelly_aurora",
+        "zelly.aurora",
+        "zélly",
+        "zelly-aurora\n",
+    ],
+)
 def test_invalid_db_cluster_ids_are_refused_naming_the_key(cluster_id: str) -> None:
-    with pytest.raises(StackConfigError, match=r"^platform\.aurora\.clusterId: .* is not a valid DB "
-                                               r"cluster identifier"):
+    with pytest.raises(
+        StackConfigError,
+        match=r"^platform\.aurora\.clusterId: .* is not a valid DB "
+        r"cluster identifier",
+    ):
         platform_from_config(_platform(_cluster_id(cluster_id)), "platform")
 
 
-@pytest.mark.parametrize("cluster_id", ["a", "A", "a1", "a-1", "Zelly-Aurora-9", "a" * 63,
-                                        "a-b-c-d", HYPHEN_AT_39])
+@pytest.mark.parametrize(
+    "cluster_id", ["a", "A", "a1", "a-1", "Zelly-Aurora-9", "a" * 63, "a-b-c-d", HYPHEN_AT_39]
+)
 def test_valid_db_cluster_ids_are_accepted(cluster_id: str) -> None:
-    assert platform_from_config(_platform(_cluster_id(cluster_id)), "platform").aurora.cluster_id == cluster_id
+    assert (
+        platform_from_config(_platform(_cluster_id(cluster_id)), "platform").aurora.cluster_id == cluster_id
+    )
 
 
 @settings(max_examples=400, deadline=None)
@@ -103,16 +131,21 @@ def test_the_cluster_id_check_is_exactly_rdss_rule(cluster_id: str) -> None:
 
 # --- the restore target the P0-B fault names ---------------------------------------------------
 
+
 def _valid_ids() -> st.SearchStrategy[str]:
     """Valid DB cluster ids: a letter, then letters/digits in runs joined by single hyphens."""
     run = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=12)
-    return st.builds(lambda first, runs: (first + "-".join([""] + runs) if runs else first)[:63].rstrip("-"),
-                     st.sampled_from(string.ascii_letters), st.lists(run, max_size=10)) \
-        .filter(aws_accepts_db_cluster_id)
+    return st.builds(
+        lambda first, runs: (first + "-".join([""] + runs) if runs else first)[:63].rstrip("-"),
+        st.sampled_from(string.ascii_letters),
+        st.lists(run, max_size=10),
+    ).filter(aws_accepts_db_cluster_id)
 
 
-@pytest.mark.parametrize("cluster_id", [HYPHEN_AT_39, "a" * 39 + "-b", "a" * 38 + "-b-c",
-                                        "a" * 63, "a", "a-" * 31 + "a", "a" * 40 + "-b"])
+@pytest.mark.parametrize(
+    "cluster_id",
+    [HYPHEN_AT_39, "a" * 39 + "-b", "a" * 38 + "-b-c", "a" * 63, "a", "a-" * 31 + "a", "a" * 40 + "-b"],
+)
 def test_restore_target_is_a_valid_new_cluster_id_for_edge_cases(cluster_id: str) -> None:
     assert aws_accepts_db_cluster_id(cluster_id)
     target = database.restore_target_name(cluster_id, datetime(2026, 11, 26, 2, 55, 7, tzinfo=timezone.utc))
@@ -133,67 +166,91 @@ def test_restore_target_is_always_a_valid_new_cluster_id(cluster_id: str, moment
 def test_the_p0b_fault_names_a_target_restore_cluster_accepts(moto_backend, platform) -> None:
     """End to end on moto: a stack whose cluster id has a hyphen at index 39, the data-corruption
     fault, then restore-cluster to the target it names."""
-    aurora = dataclasses.replace(platform.aurora, cluster_id=HYPHEN_AT_39,
-                                 audit_log_group=f"/aws/rds/cluster/{HYPHEN_AT_39}/audit")
+    aurora = dataclasses.replace(
+        platform.aurora, cluster_id=HYPHEN_AT_39, audit_log_group=f"/aws/rds/cluster/{HYPHEN_AT_39}/audit"
+    )
     stack = dataclasses.replace(platform, aurora=aurora)
     clients = AwsClients(region="ap-south-1", session=boto3.session.Session(region_name="ap-south-1"))
     seed_platform(clients, stack)
-    ctx = DrillContext(platform=stack, clients=clients, target=local_target("http://in-process"),
-                       stack="staging", run_id="p0-b-20261126000000-abcd", incident_id="DRILL-X")
+    ctx = DrillContext(
+        platform=stack,
+        clients=clients,
+        target=local_target("http://in-process"),
+        stack="staging",
+        run_id="p0-b-20261126000000-abcd",
+        incident_id="DRILL-X",
+    )
     fault = activities.faults()["data-corruption"]
     plan = fault.plan(ctx)
     state = fault.inject(ctx, plan)
     target = state["restore_target"]
     assert "--" not in target
-    result = invoke("restore-cluster", clients, {"source": HYPHEN_AT_39, "target": target,
-                                                 "incident_id": "DRILL-X", "latest": True,
-                                                 "wait_timeout_seconds": 60})
+    result = invoke(
+        "restore-cluster",
+        clients,
+        {
+            "source": HYPHEN_AT_39,
+            "target": target,
+            "incident_id": "DRILL-X",
+            "latest": True,
+            "wait_timeout_seconds": 60,
+        },
+    )
     assert result.ok and result.details["target"] == target
 
 
 # --- the other identifiers ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, key", [
-    # CloudWatch Logs: "Log group names can't start with the string aws/"
-    (_set("services", 0, "logGroup", "aws/ecs/fastify-nova"), "services[0].logGroup"),
-    (_set("cloudtrailLogGroup", "aws/cloudtrail"), "cloudtrailLogGroup"),
-    # the audit log group was not checked at all
-    (_set("aurora", "auditLogGroup", "/aws/rds/cluster/x/audit log"), "aurora.auditLogGroup"),
-    (_set("aurora", "auditLogGroup", "aws/rds/cluster/x/audit"), "aurora.auditLogGroup"),
-    (_set("aurora", "auditLogGroup", "/a" * 257), "aurora.auditLogGroup"),
-    # SSM: no aws/ssm prefix (case-insensitive), no empty level, at most 15 levels
-    (_set("aurora", "endpointParameter", "/aws/zelly/endpoint"), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/SSM-zelly/endpoint"), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/awsome/endpoint"), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/zelly//endpoint"), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/zelly/endpoint/"), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/l" * 16), "aurora.endpointParameter"),
-    (_set("aurora", "endpointParameter", "/" + "x" * 1000), "aurora.endpointParameter"),
-    # Secrets Manager names: ASCII letters, digits and /_+=.@- only, at most 512
-    (_set("secrets", 1, "zelly/fastify nova/env"), "secrets[1]"),
-    (_set("secrets", 1, "zelly/fastify-nova/env#1"), "secrets[1]"),
-    (_set("secrets", 1, "z" * 513), "secrets[1]"),
-    (lambda d: (d["aurora"].update(masterSecretId="zelly/aurora/master!"),
-                d["secrets"].append("zelly/aurora/master!")), "aurora.masterSecretId"),
-    # RDS master user name: 1-16 letters or digits, first a letter
-    (_set("aurora", "masterUsername", "1admin"), "aurora.masterUsername"),
-    (_set("aurora", "masterUsername", "admin-user"), "aurora.masterUsername"),
-    (_set("aurora", "masterUsername", "a" * 17), "aurora.masterUsername"),
-    # SNS/SQS names made from the topic prefix
-    (_set("notifications", "topicPrefix", "zelly production"), "notifications.topicPrefix"),
-    (_set("notifications", "topicPrefix", "zelly/production"), "notifications.topicPrefix"),
-    (_set("notifications", "topicPrefix", "z" * 61), "notifications.topicPrefix"),
-    # tags: environment is a tag value; extraTags keys and values
-    (_set("environment", "prod\nuction"), "environment"),
-    (_set("environment", "prod;uction"), "environment"),
-    (_set("extraTags", {"aws:owner": "me"}), "extraTags"),
-    (_set("extraTags", {"owner": "me!"}), "extraTags.owner"),
-    (_set("extraTags", {"k" * 129: "v"}), "extraTags"),
-    # IAM principals: names at most 64, no empty path segment, no trailing slash
-    (_set("breakGlass", "adminPrincipals", ["role/" + "r" * 65]), "breakGlass.adminPrincipals[0]"),
-    (_set("breakGlass", "adminPrincipals", ["role//incident"]), "breakGlass.adminPrincipals[0]"),
-    (_set("breakGlass", "adminPrincipals", ["role/incident/"]), "breakGlass.adminPrincipals[0]"),
-])
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        # CloudWatch Logs: "Log group names can't start with the string aws/"
+        (_set("services", 0, "logGroup", "aws/ecs/fastify-nova"), "services[0].logGroup"),
+        (_set("cloudtrailLogGroup", "aws/cloudtrail"), "cloudtrailLogGroup"),
+        # the audit log group was not checked at all
+        (_set("aurora", "auditLogGroup", "/aws/rds/cluster/x/audit log"), "aurora.auditLogGroup"),
+        (_set("aurora", "auditLogGroup", "aws/rds/cluster/x/audit"), "aurora.auditLogGroup"),
+        (_set("aurora", "auditLogGroup", "/a" * 257), "aurora.auditLogGroup"),
+        # SSM: no aws/ssm prefix (case-insensitive), no empty level, at most 15 levels
+        (_set("aurora", "endpointParameter", "/aws/zelly/endpoint"), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/SSM-zelly/endpoint"), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/awsome/endpoint"), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/zelly//endpoint"), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/zelly/endpoint/"), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/l" * 16), "aurora.endpointParameter"),
+        (_set("aurora", "endpointParameter", "/" + "x" * 1000), "aurora.endpointParameter"),
+        # Secrets Manager names: ASCII letters, digits and /_+=.@- only, at most 512
+        (_set("secrets", 1, "zelly/fastify nova/env"), "secrets[1]"),
+        (_set("secrets", 1, "zelly/fastify-nova/env#1"), "secrets[1]"),
+        (_set("secrets", 1, "z" * 513), "secrets[1]"),
+        (
+            lambda d: (
+                d["aurora"].update(masterSecretId="zelly/aurora/master!"),
+                d["secrets"].append("zelly/aurora/master!"),
+            ),
+            "aurora.masterSecretId",
+        ),
+        # RDS master user name: 1-16 letters or digits, first a letter
+        (_set("aurora", "masterUsername", "1admin"), "aurora.masterUsername"),
+        (_set("aurora", "masterUsername", "admin-user"), "aurora.masterUsername"),
+        (_set("aurora", "masterUsername", "a" * 17), "aurora.masterUsername"),
+        # SNS/SQS names made from the topic prefix
+        (_set("notifications", "topicPrefix", "zelly production"), "notifications.topicPrefix"),
+        (_set("notifications", "topicPrefix", "zelly/production"), "notifications.topicPrefix"),
+        (_set("notifications", "topicPrefix", "z" * 61), "notifications.topicPrefix"),
+        # tags: environment is a tag value; extraTags keys and values
+        (_set("environment", "prod\nuction"), "environment"),
+        (_set("environment", "prod;uction"), "environment"),
+        (_set("extraTags", {"aws:owner": "me"}), "extraTags"),
+        (_set("extraTags", {"owner": "me!"}), "extraTags.owner"),
+        (_set("extraTags", {"k" * 129: "v"}), "extraTags"),
+        # IAM principals: names at most 64, no empty path segment, no trailing slash
+        (_set("breakGlass", "adminPrincipals", ["role/" + "r" * 65]), "breakGlass.adminPrincipals[0]"),
+        (_set("breakGlass", "adminPrincipals", ["role//incident"]), "breakGlass.adminPrincipals[0]"),
+        (_set("breakGlass", "adminPrincipals", ["role/incident/"]), "breakGlass.adminPrincipals[0]"),
+    ],
+)
 def test_invalid_names_are_refused_naming_the_key(change, key: str) -> None:
     with pytest.raises(StackConfigError) as raised:
         platform_from_config(_platform(change), "platform")
@@ -201,19 +258,25 @@ def test_invalid_names_are_refused_naming_the_key(change, key: str) -> None:
     assert message.startswith(f"platform.{key}") and len(message.splitlines()) == 1, message
 
 
-@pytest.mark.parametrize("change", [
-    _set("services", 0, "logGroup", "/aws/ecs/fastify-nova"),     # AWS's own style: leading "/"
-    _set("services", 0, "logGroup", "zelly.ecs_fastify-nova#1"),
-    _set("services", 0, "name", "a" * 255),
-    _set("cluster", "_zelly-production_"),                         # ECS clusters may start with _
-    _set("aurora", "endpointParameter", "/l" * 15),
-    _set("aurora", "endpointParameter", "/Zelly.prod/db_endpoint-1"),
-    _set("aurora", "masterUsername", "a" * 16),
-    _set("notifications", "topicPrefix", "z" * 60),
-    _set("extraTags", {"team": "platform ops", "cost-centre": "zelly:1/a=b+c@d", "équipe": "opérations"}),
-    _set("breakGlass", "adminPrincipals", ["role/ops/oncall/incident-commander",
-                                           "arn:aws:iam::123456789012:user/a.b@c+d=e,f"]),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set("services", 0, "logGroup", "/aws/ecs/fastify-nova"),  # AWS's own style: leading "/"
+        _set("services", 0, "logGroup", "zelly.ecs_fastify-nova#1"),
+        _set("services", 0, "name", "a" * 255),
+        _set("cluster", "_zelly-production_"),  # ECS clusters may start with _
+        _set("aurora", "endpointParameter", "/l" * 15),
+        _set("aurora", "endpointParameter", "/Zelly.prod/db_endpoint-1"),
+        _set("aurora", "masterUsername", "a" * 16),
+        _set("notifications", "topicPrefix", "z" * 60),
+        _set("extraTags", {"team": "platform ops", "cost-centre": "zelly:1/a=b+c@d", "équipe": "opérations"}),
+        _set(
+            "breakGlass",
+            "adminPrincipals",
+            ["role/ops/oncall/incident-commander", "arn:aws:iam::123456789012:user/a.b@c+d=e,f"],
+        ),
+    ],
+)
 def test_valid_names_are_accepted(change) -> None:
     platform_from_config(_platform(change), "platform")
 

@@ -6,6 +6,7 @@ the emulator at the end: each drill resets the emulator and seeds fresh random s
 faults learn more (a leaked access key's secret, the leaked password). Every value the drills
 handed to their redactor is collected, plus every version of every secret left in the emulator.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,22 +35,29 @@ def known_secrets(monkeypatch) -> set[str]:
     return known
 
 
-def test_no_drill_leaks_a_secret_anywhere(moto_server, emulator_secret_values, known_secrets,
-                                          tmp_path: Path, capfd, caplog) -> None:
+def test_no_drill_leaks_a_secret_anywhere(
+    moto_server, emulator_secret_values, known_secrets, tmp_path: Path, capfd, caplog
+) -> None:
     caplog.set_level(logging.INFO)
     for logger in ("drills", "runbook_actions"):
         caplog.set_level(logging.DEBUG, logger=logger)
-    code = main(["run", "all", "--endpoint-url", moto_server.endpoint_url,
-                 "--report-dir", str(tmp_path / "reports")])
+    code = main(
+        ["run", "all", "--endpoint-url", moto_server.endpoint_url, "--report-dir", str(tmp_path / "reports")]
+    )
     out, err = capfd.readouterr()
     assert code == 0, err
     reports = sorted((tmp_path / "reports").rglob("*"))
-    assert {p.name for p in reports} >= {f"{s}{suffix}" for s in load_scenarios()
-                                         for suffix in (".json", "-postmortem.md")}
+    assert {p.name for p in reports} >= {
+        f"{s}{suffix}" for s in load_scenarios() for suffix in (".json", "-postmortem.md")
+    }
     secrets = known_secrets | set(emulator_secret_values(moto_server.endpoint_url))
     # Per drill: 4 seeded values; P0-C adds the leaked key's secret and the rotated password.
     assert len(secrets) >= 4 * len(load_scenarios()) + 2
-    places = {"stdout": out, "stderr": err, "log": caplog.text,
-              **{str(p.relative_to(tmp_path)): p.read_text() for p in reports if p.is_file()}}
+    places = {
+        "stdout": out,
+        "stderr": err,
+        "log": caplog.text,
+        **{str(p.relative_to(tmp_path)): p.read_text() for p in reports if p.is_file()},
+    }
     leaks = sorted({place for place, text in places.items() for secret in secrets if secret in text})
     assert leaks == [], f"{len(secrets)} secret values scanned; found in: {leaks}"

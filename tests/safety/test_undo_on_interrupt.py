@@ -7,6 +7,7 @@ reports the fault injected: the drill's next call then waits, and the signal lan
 The emulator is resumed once the drill says it is undoing, then it must be back in its steady
 state.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,8 +19,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.support.drill_process import WAIT_S, Lines, paused_outside_a_fan_out
 from stack_config import load_platform
+from tests.support.drill_process import WAIT_S, Lines, paused_outside_a_fan_out
 
 pytestmark = pytest.mark.emulator
 PLATFORM = load_platform("production")
@@ -27,28 +28,36 @@ INJECTED = "deploy a crashing revision to every service"
 
 
 def steady_state_problems(endpoint: str) -> list[str]:
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name=PLATFORM.region)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=PLATFORM.region
+    )
     ecs, logs = (session.client(name, endpoint_url=endpoint) for name in ("ecs", "logs"))
-    services = ecs.describe_services(cluster=PLATFORM.cluster,
-                                     services=list(PLATFORM.service_names))["services"]
+    services = ecs.describe_services(cluster=PLATFORM.cluster, services=list(PLATFORM.service_names))[
+        "services"
+    ]
     problems = []
     for service in services:
         name, deployed = service["serviceName"], service["taskDefinition"]
-        if not deployed.endswith(f"{name}:3") or service["desiredCount"] != PLATFORM.service(name).desired_count:
+        if (
+            not deployed.endswith(f"{name}:3")
+            or service["desiredCount"] != PLATFORM.service(name).desired_count
+        ):
             problems.append(f"{name} on {deployed.rsplit('/', 1)[-1]} x{service['desiredCount']}")
         bad = ecs.describe_task_definition(taskDefinition=f"{name}:4")["taskDefinition"]
         if bad["status"] != "INACTIVE":
             problems.append(f"bad revision {name}:4 is {bad['status']}")
-        streams = logs.describe_log_streams(logGroupName=PLATFORM.service(name).log_group,
-                                            logStreamNamePrefix="drill/")["logStreams"]
+        streams = logs.describe_log_streams(
+            logGroupName=PLATFORM.service(name).log_group, logStreamNamePrefix="drill/"
+        )["logStreams"]
         problems += [f"crash log stream {s['logStreamName']} left in {name}'s log group" for s in streams]
     return problems
 
 
-@pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGTERM,),
-                                     (signal.SIGINT, signal.SIGTERM)],
-                         ids=["SIGINT", "SIGTERM", "SIGINT, then SIGTERM during the undo"])
+@pytest.mark.parametrize(
+    "signals",
+    [(signal.SIGINT,), (signal.SIGTERM,), (signal.SIGINT, signal.SIGTERM)],
+    ids=["SIGINT", "SIGTERM", "SIGINT, then SIGTERM during the undo"],
+)
 def test_a_signalled_drill_undoes_its_faults(run_drill, moto_server, tmp_path: Path, signals) -> None:
     drill = run_drill.start("p0-a")
     stderr = Lines(drill.stderr)
@@ -76,8 +85,13 @@ def test_a_signalled_drill_undoes_its_faults(run_drill, moto_server, tmp_path: P
 
 
 def _procedure_that_fails(data: dict) -> None:
-    data["procedure"] = [{"name": "roll back a service that does not exist",
-                          "action": "rollback-service", "args": {"service": "ghost"}}]
+    data["procedure"] = [
+        {
+            "name": "roll back a service that does not exist",
+            "action": "rollback-service",
+            "args": {"service": "ghost"},
+        }
+    ]
 
 
 def test_a_drill_whose_step_fails_still_undoes_its_faults(run_drill, moto_server, tmp_path) -> None:
@@ -106,13 +120,29 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
         os.kill(os.getpid(), signal.SIGINT)  # arrives mid-injection
         return {**plan, "summary": "injected"}
 
-    monkeypatch.setitem(activities._FAULTS, "bad-deploy", activities.Fault(
-        fault.name, lambda ctx, **_: {"planned": True}, inject,
-        lambda ctx, state: undone.append(state) or "undone", fault.services, fault.params, fault.outputs))
+    monkeypatch.setitem(
+        activities._FAULTS,
+        "bad-deploy",
+        activities.Fault(
+            fault.name,
+            lambda ctx, **_: {"planned": True},
+            inject,
+            lambda ctx, state: undone.append(state) or "undone",
+            fault.services,
+            fault.params,
+            fault.outputs,
+        ),
+    )
     scenario = load_scenarios()["p0-a"]
     scenario = dataclasses.replace(scenario, steady_state=())
-    ctx = DrillContext(platform=PLATFORM, clients=None, target=local_target("http://unused"),
-                       stack="production", run_id="r-1", incident_id="DRILL-1")
+    ctx = DrillContext(
+        platform=PLATFORM,
+        clients=None,
+        target=local_target("http://unused"),
+        stack="production",
+        run_id="r-1",
+        incident_id="DRILL-1",
+    )
     runner = Runner(scenario, ctx)
     with pytest.raises(KeyboardInterrupt):
         runner.run()

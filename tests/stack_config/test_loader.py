@@ -1,4 +1,5 @@
 """The stack config is the one source of the platform's names; bad config fails naming the key."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,13 @@ KEY = "incident-guardrails:platform"
 @pytest.mark.parametrize("stack", ["production", "staging"])
 def test_both_stacks_load_with_the_guides_services(stack: str) -> None:
     platform = load_platform(stack)
-    assert platform.service_names == ("fastify-nova", "customer-panel", "orion-backend",
-                                      "storefront", "events-consumer")
+    assert platform.service_names == (
+        "fastify-nova",
+        "customer-panel",
+        "orion-backend",
+        "storefront",
+        "events-consumer",
+    )
     assert platform.region == "ap-south-1"
     assert platform.aurora.master_secret_id in platform.secrets
 
@@ -45,6 +51,7 @@ def _set(path: list, value):
         for part in path[:-1]:
             node = node[part]
         node[path[-1]] = value
+
     return mutate
 
 
@@ -54,25 +61,29 @@ def _delete(path: list):
         for part in path[:-1]:
             node = node[part]
         del node[path[-1]]
+
     return mutate
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (_set(["clustr"], "x"), "platform.clustr: unknown key"),
-    (_set(["services", 1, "desiredCont"], 2), "services[1].desiredCont: unknown key"),
-    (_delete(["cluster"]), "platform.cluster: required key is missing"),
-    (_delete(["aurora", "clusterId"]), "aurora.clusterId: required key is missing"),
-    (_set(["services", 0, "desiredCount"], "two"), "services[0].desiredCount: expected an integer"),
-    (_set(["services", 0, "desiredCount"], True), "services[0].desiredCount: expected an integer"),
-    (_set(["services", 2, "desiredCount"], -1), "services[2].desiredCount: -1 is outside"),
-    (_set(["services"], "fastify-nova"), "platform.services: expected a list"),
-    (_set(["services"], []), "platform.services: at least one service"),
-    (_set(["region"], "mumbai"), "platform.region: 'mumbai' is not an AWS region"),
-    (_set(["production"], "yes"), "platform.production: expected true or false"),
-    (_set(["aurora", "masterSecretId"], "other/secret"), "is not listed in"),
-    (_set(["services", 1, "name"], "fastify-nova"), "duplicate service name 'fastify-nova'"),
-    (_set(["accountId"], "12345"), "platform.accountId: '12345' is not a 12-digit account id"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (_set(["clustr"], "x"), "platform.clustr: unknown key"),
+        (_set(["services", 1, "desiredCont"], 2), "services[1].desiredCont: unknown key"),
+        (_delete(["cluster"]), "platform.cluster: required key is missing"),
+        (_delete(["aurora", "clusterId"]), "aurora.clusterId: required key is missing"),
+        (_set(["services", 0, "desiredCount"], "two"), "services[0].desiredCount: expected an integer"),
+        (_set(["services", 0, "desiredCount"], True), "services[0].desiredCount: expected an integer"),
+        (_set(["services", 2, "desiredCount"], -1), "services[2].desiredCount: -1 is outside"),
+        (_set(["services"], "fastify-nova"), "platform.services: expected a list"),
+        (_set(["services"], []), "platform.services: at least one service"),
+        (_set(["region"], "mumbai"), "platform.region: 'mumbai' is not an AWS region"),
+        (_set(["production"], "yes"), "platform.production: expected true or false"),
+        (_set(["aurora", "masterSecretId"], "other/secret"), "is not listed in"),
+        (_set(["services", 1, "name"], "fastify-nova"), "duplicate service name 'fastify-nova'"),
+        (_set(["accountId"], "12345"), "platform.accountId: '12345' is not a 12-digit account id"),
+    ],
+)
 def test_bad_config_names_the_key(tmp_path: Path, mutate, message: str) -> None:
     root = _write_stack(tmp_path, mutate)
     with pytest.raises(StackConfigError) as raised:

@@ -3,6 +3,7 @@
 Stack configs and the alarm catalog are read by ``drills``, the Pulumi program and CI; a
 "billion laughs" alias bomb in one of them would stall all three, as it did ``drills list``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,8 +64,9 @@ def test_the_shipped_yaml_has_no_aliases() -> None:
         assert load_yaml(path.read_text()) == yaml.safe_load(path.read_text()), path
 
 
-@pytest.mark.parametrize("text", ["a: &x 1", "a: [*x]", "a: &x {b: 1}\nc:\n  <<: *x", "&x [1]",
-                                  "--- !!str &x s"])
+@pytest.mark.parametrize(
+    "text", ["a: &x 1", "a: [*x]", "a: &x {b: 1}\nc:\n  <<: *x", "&x [1]", "--- !!str &x s"]
+)
 def test_the_loader_refuses_every_anchor_and_alias(text: str) -> None:
     with pytest.raises(yaml.YAMLError, match="anchors and aliases"):
         load_yaml(text)

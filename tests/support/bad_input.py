@@ -6,6 +6,7 @@ out of range, malformed names and ARNs, look-back windows and times that cannot 
 out of range. A value is only generated where the declaration (or the guide's rule the action
 documents) says it is invalid; the properties then check how it is refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,17 @@ from runbook_actions.params import Param
 
 MAX_TEXT = 1024
 # Fixed examples (derandomize) and no example database: the same cases on every machine and CI.
-PROPERTY_SETTINGS = settings(max_examples=30, derandomize=True, database=None, deadline=None,
-                             suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                    HealthCheck.too_slow, HealthCheck.filter_too_much])
+PROPERTY_SETTINGS = settings(
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 # A command line cannot carry NUL; everything else may reach argparse.
 CLI_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=40)
 ANY_TEXT = st.text(max_size=40)
@@ -37,8 +46,12 @@ def _not_matching(pattern: str, text: st.SearchStrategy[str]) -> st.SearchStrate
 
 
 def _malformed_arns(pattern: str) -> st.SearchStrategy[str]:
-    parts = st.sampled_from(["sns", "sqs", "", "SNS"]), st.sampled_from(["ap-south-1", "", "AP"]), \
-        st.sampled_from(["123456789012", "1234", "", "abcdefghijkl"]), st.sampled_from(["t", "", "a b", "x/y"])
+    parts = (
+        st.sampled_from(["sns", "sqs", "", "SNS"]),
+        st.sampled_from(["ap-south-1", "", "AP"]),
+        st.sampled_from(["123456789012", "1234", "", "abcdefghijkl"]),
+        st.sampled_from(["t", "", "a b", "x/y"]),
+    )
     arns = st.tuples(*parts).map(lambda p: f"arn:aws:{p[0]}:{p[1]}:{p[2]}:{p[3]}")
     return arns.filter(lambda arn: not re.fullmatch(pattern, arn))
 
@@ -46,9 +59,11 @@ def _malformed_arns(pattern: str) -> st.SearchStrategy[str]:
 def _bad_durations(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Look-back windows: unparseable, zero, or beyond the 90 days CloudTrail keeps."""
     unparseable = text.filter(lambda t: t.strip() != "" and not DURATION.fullmatch(t.strip().lower()))
-    too_long = st.one_of(st.integers(91, 999_999).map(lambda n: f"{n}d"),
-                         st.integers(90 * 24 + 1, 999_999).map(lambda n: f"{n}h"),
-                         st.integers(90 * 24 * 60 + 1, 999_999).map(lambda n: f"{n}m"))
+    too_long = st.one_of(
+        st.integers(91, 999_999).map(lambda n: f"{n}d"),
+        st.integers(90 * 24 + 1, 999_999).map(lambda n: f"{n}h"),
+        st.integers(90 * 24 * 60 + 1, 999_999).map(lambda n: f"{n}m"),
+    )
     return st.one_of(unparseable, st.sampled_from(["0m", "0h", "0d"]), too_long)
 
 
@@ -64,11 +79,15 @@ def _bad_times(text: st.SearchStrategy[str], future_is_bad: bool) -> st.SearchSt
         return False
 
     naive = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
-        lambda d: d.isoformat())
+        lambda d: d.isoformat()
+    )
     options = [text.filter(unparseable), naive]
     if future_is_bad:
-        options.append(st.integers(10, 10**6).map(
-            lambda minutes: (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat()))
+        options.append(
+            st.integers(10, 10**6).map(
+                lambda minutes: (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat()
+            )
+        )
     return st.one_of(*options)
 
 
@@ -84,17 +103,28 @@ LENGTH_LIMITS = {"title": 80, "impact": 500, "current_action": 500}
 
 def wrong_types(kind: type) -> st.SearchStrategy[Any]:
     """JSON values of another type than ``kind`` (a Lambda event can carry any of them)."""
-    scalars = {str: st.text(max_size=10), int: st.integers(-10**6, 10**6),
-               bool: st.booleans(), float: st.floats(allow_nan=False, allow_infinity=False)}
-    others = [strategy for python_type, strategy in scalars.items() if python_type is not kind
-              and not (kind is int and python_type is str)]  # "5" is a valid int on purpose
+    scalars = {
+        str: st.text(max_size=10),
+        int: st.integers(-(10**6), 10**6),
+        bool: st.booleans(),
+        float: st.floats(allow_nan=False, allow_infinity=False),
+    }
+    others = [
+        strategy
+        for python_type, strategy in scalars.items()
+        if python_type is not kind and not (kind is int and python_type is str)
+    ]  # "5" is a valid int on purpose
     if kind is int:
         others.append(st.text(string.ascii_letters, min_size=1, max_size=10))
     if kind is bool:  # "true"/"false" are accepted as text
-        others = [s.filter(lambda v: not (isinstance(v, str) and v.lower() in ("true", "false")))
-                  for s in others]
-    return st.one_of(*others, st.lists(st.integers(), min_size=1, max_size=3),
-                     st.dictionaries(st.text(max_size=5), st.integers(), min_size=1, max_size=2))
+        others = [
+            s.filter(lambda v: not (isinstance(v, str) and v.lower() in ("true", "false"))) for s in others
+        ]
+    return st.one_of(
+        *others,
+        st.lists(st.integers(), min_size=1, max_size=3),
+        st.dictionaries(st.text(max_size=5), st.integers(), min_size=1, max_size=2),
+    )
 
 
 def invalid_values(param: Param, *, cli: bool) -> st.SearchStrategy[Any]:

@@ -4,6 +4,7 @@ which sees the API parameters, once per call whatever the retries).
 Separate from the session's shared clients on purpose: the hook stays on these clients only,
 so no other test sees it.
 """
+
 from __future__ import annotations
 
 import threading

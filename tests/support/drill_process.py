@@ -1,5 +1,6 @@
 """Driving a drill subprocess as a user would: read its stderr line by line, and pause the
 emulator at a moment the drill is between AWS calls, to signal or kill it at a known point."""
+
 from __future__ import annotations
 
 import os

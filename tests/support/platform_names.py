@@ -4,6 +4,7 @@ for "the platform's" cluster, database, secret or topics, instead of repeating t
 A test whose point is a particular literal (a wrong name that must be refused, what the loader
 reads from the file) keeps the literal.
 """
+
 from __future__ import annotations
 
 from stack_config import Platform, load_platform

@@ -1,13 +1,20 @@
 """Feed recorded resources to the pack's policies the way CrossGuard would, offline."""
+
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy.pack import POLICIES
@@ -42,30 +49,43 @@ def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def evaluate(run: ProgramRun, config: Mapping[str, Mapping[str, Any]] | None = None,
-             policies: Iterable[Any] = POLICIES) -> list[Violation]:
+def evaluate(
+    run: ProgramRun, config: Mapping[str, Mapping[str, Any]] | None = None, policies: Iterable[Any] = POLICIES
+) -> list[Violation]:
     """Every violation the policies report for ``run``; ``config`` is per policy name."""
     config = config or {}
     set_config(run.config)  # stack policies read the platform from the stack config
     found: list[Violation] = []
     for policy in policies:
+
         def report(message: str, urn: str | None = None, _name: str = policy.name) -> None:
             found.append(Violation(_name, message, urn))
+
         policy_config = dict(config.get(policy.name, {}))
         if isinstance(policy, ResourceValidationPolicy):
             for resource in run.resources:
-                args = ResourceValidationArgs(resource.typ, _props(resource.inputs), resource.urn,
-                                              resource.name, _options(), None, policy_config)
+                args = ResourceValidationArgs(
+                    resource.typ,
+                    _props(resource.inputs),
+                    resource.urn,
+                    resource.name,
+                    _options(),
+                    None,
+                    policy_config,
+                )
                 policy.validate(args, lambda message, urn=None, _r=resource: report(message, urn or _r.urn))
         elif isinstance(policy, StackValidationPolicy):
-            stack = [PolicyResource(r.typ, _props(r.outputs), r.urn, r.name, _options(), None,
-                                    None, [], {}) for r in run.resources]
+            stack = [
+                PolicyResource(r.typ, _props(r.outputs), r.urn, r.name, _options(), None, None, [], {})
+                for r in run.resources
+            ]
             policy.validate(StackValidationArgs(stack, policy_config), report)
     return found
 
 
-def changed(run: ProgramRun, select: Callable[[Recorded], bool],
-            change: Callable[[dict[str, Any]], None]) -> ProgramRun:
+def changed(
+    run: ProgramRun, select: Callable[[Recorded], bool], change: Callable[[dict[str, Any]], None]
+) -> ProgramRun:
     """A copy of ``run`` where ``change`` edited the inputs and outputs of selected resources."""
     resources = []
     hits = 0

@@ -3,6 +3,7 @@
 Shared by tests/pulumi and tests/policy. Resources are built inside ``pulumi.runtime.test``,
 so they are really registered; each run starts from fresh mocks and config.
 """
+
 from __future__ import annotations
 
 import copy
@@ -63,8 +64,7 @@ class ProgramRun:
         return [r for r in self.resources if r.typ == typ]
 
     def one(self, typ: str, **inputs: Any) -> Recorded:
-        found = [r for r in self.of_type(typ)
-                 if all(r.inputs.get(k) == v for k, v in inputs.items())]
+        found = [r for r in self.of_type(typ) if all(r.inputs.get(k) == v for k, v in inputs.items())]
         assert len(found) == 1, f"expected one {typ} with {inputs}, found {len(found)}"
         return found[0]
 
@@ -83,15 +83,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         outputs = copy.deepcopy(inputs)
         arn_format = _ARN_FORMATS.get(args.typ)
         if arn_format:
-            outputs["arn"] = arn_format.format(region=inputs.get("region") or self.region,
-                                               account=ACCOUNT, name=physical, id=resource_id)
+            outputs["arn"] = arn_format.format(
+                region=inputs.get("region") or self.region, account=ACCOUNT, name=physical, id=resource_id
+            )
         if args.typ == "aws:sqs/queue:Queue":
             outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{physical}"
         if args.typ == "aws:kms/key:Key":
             outputs["keyId"] = resource_id
         urn = f"urn:pulumi:{self.stack}::{PROJECT}::{args.typ}::{args.name}"
-        self.resources.append(Recorded(args.typ, args.name, inputs, outputs, urn,
-                                       bool(args.custom)))
+        self.resources.append(Recorded(args.typ, args.name, inputs, outputs, urn, bool(args.custom)))
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -100,15 +100,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT, "arn": CALLER_ARN, "userId": "AROAEXAMPLE:ci", "id": ACCOUNT}
         if args.token == "aws:lb/getTargetGroup:getTargetGroup":
             name = args.args["name"]
-            return {"arn": f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/{name}/0123456789abcdef",
-                    "arnSuffix": f"targetgroup/{name}/0123456789abcdef", "name": name,
-                    "loadBalancerArns": [f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:"
-                                         f"loadbalancer/app/zelly-{self.stack}/fedcba9876543210"]}
+            return {
+                "arn": f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/{name}/0123456789abcdef",
+                "arnSuffix": f"targetgroup/{name}/0123456789abcdef",
+                "name": name,
+                "loadBalancerArns": [
+                    f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:"
+                    f"loadbalancer/app/zelly-{self.stack}/fedcba9876543210"
+                ],
+            }
         if args.token == "aws:rds/getCluster:getCluster":
             cluster = args.args["clusterIdentifier"]
-            return {"clusterIdentifier": cluster, "clusterResourceId": "cluster-ABCDEFGHIJKLMNOP",
-                    "arn": f"arn:aws:rds:{self.region}:{ACCOUNT}:cluster:{cluster}",
-                    "backupRetentionPeriod": 7, "deletionProtection": True}
+            return {
+                "clusterIdentifier": cluster,
+                "clusterResourceId": "cluster-ABCDEFGHIJKLMNOP",
+                "arn": f"arn:aws:rds:{self.region}:{ACCOUNT}:cluster:{cluster}",
+                "backupRetentionPeriod": 7,
+                "deletionProtection": True,
+            }
         raise NotImplementedError(f"the mocks do not answer invoke {args.token}")
 
 
@@ -141,7 +150,8 @@ def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = No
             pulumi.export = original
         names = list(captured)
         return pulumi.Output.all(*[captured[n] for n in names]).apply(
-            lambda values: exports.update(zip(names, values)))
+            lambda values: exports.update(zip(names, values))
+        )
 
     program()
     _attach_parented_urns(mocks.resources)
@@ -150,8 +160,9 @@ def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = No
 
 def set_config(config: Mapping[str, Any]) -> None:
     """Make ``config`` the Pulumi config of this process, as the engine would pass it."""
-    pulumi.runtime.set_all_config({key: value if isinstance(value, str) else json.dumps(value)
-                                   for key, value in config.items()})
+    pulumi.runtime.set_all_config(
+        {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    )
 
 
 def _attach_parented_urns(resources: list[Recorded]) -> None:

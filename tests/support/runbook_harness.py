@@ -1,4 +1,5 @@
 """Run the runbook checker as CI runs it: ``python -m drills runbook <file>`` in a subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,11 @@ class CheckerRun:
 def run_checker(runbook: Path, report_dir: Path, *extra: str) -> CheckerRun:
     process = subprocess.run(
         [sys.executable, "-m", "drills", "runbook", str(runbook), "--report-dir", str(report_dir), *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report_path = report_dir / "runbook.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return CheckerRun(process, report)

@@ -1,4 +1,5 @@
 """The accounts, stacks and production markers the target-safety tests judge requests with."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,10 @@ PRODUCTION_ACCOUNT = "999999999999"
 STAGING = load_platform("staging")
 # Staging with its account on the drills allowlist.
 ALLOWED_STAGING = dataclasses.replace(
-    STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,)))
-MARKERS = ProductionMarkers(stacks=frozenset({"production"}),
-                            clusters=frozenset({CLUSTER, DB}),
-                            accounts=frozenset({PRODUCTION_ACCOUNT}))
+    STAGING, drills=dataclasses.replace(STAGING.drills, allowed_accounts=(STAGING_ACCOUNT,))
+)
+MARKERS = ProductionMarkers(
+    stacks=frozenset({"production"}),
+    clusters=frozenset({CLUSTER, DB}),
+    accounts=frozenset({PRODUCTION_ACCOUNT}),
+)
