@@ -172,7 +172,8 @@ class Catalog:
 
     def __post_init__(self) -> None:
         index: dict[str, Alarm] = {}
-        for alarm in (*self.metric_alarms, *self.composite_alarms):
+        alarms: tuple[Alarm, ...] = (*self.metric_alarms, *self.composite_alarms)
+        for alarm in alarms:
             if alarm.name in index:
                 raise CatalogError(
                     f"two catalog alarms are named {alarm.name!r} "

@@ -18,8 +18,10 @@ from .model import AlarmState, AllOf, AnyOf, RuleNode
 from .render import check_fields, render
 from .variables import SCOPE_VARIABLES, Item
 
-_GROUPS = {"allOf": AllOf, "anyOf": AnyOf}
-_EACH = {"allOfEach": AllOf, "anyOfEach": AnyOf}
+# AllOf or AnyOf: builds the group node from its children.
+Combine = Callable[[tuple[RuleNode, ...]], RuleNode]
+_GROUPS: dict[str, Combine] = {"allOf": AllOf, "anyOf": AnyOf}
+_EACH: dict[str, Combine] = {"allOfEach": AllOf, "anyOfEach": AnyOf}
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,13 @@ class RefTemplate:
 
 @dataclass(frozen=True)
 class GroupTemplate:
-    combine: type
+    combine: Combine
     children: tuple["RuleTemplate", ...]
 
 
 @dataclass(frozen=True)
 class EachTemplate:
-    combine: type
+    combine: Combine
     scope: str
     child: "RuleTemplate"
 

@@ -275,7 +275,7 @@ def parse_templates(data: Any, source: str) -> CatalogTemplates:
     )
 
 
-def _parse_section(entries: Any, cls: type, where: str) -> tuple:
+def _parse_section(entries: Any, cls: type, where: str) -> tuple[Any, ...]:
     if not isinstance(entries, list):
         raise CatalogError(f"{where}: expected a list of entries")
     return tuple(_parse_entry(raw, cls, f"{where}[{index}]") for index, raw in enumerate(entries))
@@ -290,7 +290,7 @@ def _parse_entry(raw: Any, cls: type, where: str) -> Any:
         raise CatalogError(str(error)) from None
 
 
-def _require_unique_ids(sections: Mapping[str, tuple], source: str) -> None:
+def _require_unique_ids(sections: Mapping[str, tuple[Any, ...]], source: str) -> None:
     seen: set[str] = set()
     for key, entries in sections.items():
         for entry in entries:

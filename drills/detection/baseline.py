@@ -81,9 +81,10 @@ def steady_state(
         if metric not in table:
             unbaselined.append(alarm.name)
             continue
-        if table[metric] is not None:
+        value = table[metric]
+        if value is not None:
             key = SeriesKey.of(alarm.namespace, alarm.metric_name, alarm.dimensions)
-            values[key] = _value(table[metric], alarm, platform)
+            values[key] = _value(value, alarm, platform)
     busy = frozenset(f.log_group for f in catalog.log_metric_filters)
     return Baseline(values, busy, tuple(unbaselined))
 

@@ -169,6 +169,7 @@ def _read_term(text: str, position: int, pattern: str) -> tuple[str, int]:
             f"filter pattern {pattern!r}: term {term!r} has characters other "
             "than letters, digits and '_', so it must be in double quotes"
         )
+    assert match is not None  # an empty term (no match) was refused just above
     return term, match.end()
 
 
@@ -235,18 +236,18 @@ class _Compare:
         if found is _ABSENT or found is None or isinstance(found, (dict, list)):
             return False
         if isinstance(self.value, _Number):
-            return self._numeric(found)
+            return self._numeric(found, self.value)
         hit = self.value.matches(_scalar_text(found))
         return hit if self.op == "=" else not hit
 
-    def _numeric(self, found: Any) -> bool:
+    def _numeric(self, found: Any, number: _Number) -> bool:
         if isinstance(found, bool):
             return False
         if isinstance(found, (int, float)):
-            return _NUMERIC_OPS[self.op](float(found), self.value.number)
+            return bool(_NUMERIC_OPS[self.op](float(found), number.number))
         # A string field against a bare number: = / != compare the text as written.
         if self.op in ("=", "!="):
-            return (found == self.value.text) == (self.op == "=")
+            return bool((found == number.text) == (self.op == "="))
         return False
 
 

@@ -126,16 +126,19 @@ def _series(
     def text(value: Any, key: str) -> str:
         return _render(value, allowed, variables, f"{where}.{key}")
 
-    series = dict(
-        namespace=text(raw["namespace"], "namespace"),
-        metric_name=text(raw["metric"], "metric"),
-        dimensions={str(k): text(v, f"dimensions.{k}") for k, v in dimensions.items()},
-        points=_points(raw.get("points", []), allowed, variables, f"{where}.points"),
-        from_s=from_s,
-        hold=_hold(raw, allowed, variables, where),
-    )
+    namespace, metric_name = text(raw["namespace"], "namespace"), text(raw["metric"], "metric")
+    rendered = {str(k): text(v, f"dimensions.{k}") for k, v in dimensions.items()}
+    points = _points(raw.get("points", []), allowed, variables, f"{where}.points")
+    hold = _hold(raw, allowed, variables, where)
     try:
-        return MetricSeries(**series)
+        return MetricSeries(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=rendered,
+            points=points,
+            from_s=from_s,
+            hold=hold,
+        )
     except SymptomError as error:  # cross-field checks (e.g. a point before from_s)
         raise SymptomError(f"{where}: {error}") from None
 
@@ -266,13 +269,15 @@ def _seconds(value: Any, where: str) -> float:
         raise SymptomError(f"{where}: expected a number of seconds, got {value!r}")
     if value < 0:
         raise SymptomError(f"{where}: {value} is before the fault; symptom times start at 0")
-    return value
+    seconds: float = value  # an int stays an int, as written in the scenario
+    return seconds
 
 
 def _positive(value: Any, where: str) -> float:
-    if _seconds(value, where) <= 0:
+    seconds = _seconds(value, where)
+    if seconds <= 0:
         raise SymptomError(f"{where}: expected a positive number of seconds, got {value!r}")
-    return value
+    return seconds
 
 
 def _require_mapping(value: Any, where: str, allowed: set[str] | None) -> None:

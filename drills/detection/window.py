@@ -90,10 +90,11 @@ def sliding_range(
     """
     anchor = series.newest_window_end(end, period, step)
     if anchor is None:
-        return [None] * count
+        return [None for _ in range(count)]
     lag = int((end - anchor) // period)
     fitting = int((anchor - (end - count * period)) // period)
-    values: list[float | None] = [None] * lag + series.periods(anchor, period, max(fitting, 0), statistic)
+    missing: list[float | None] = [None] * lag
+    values = missing + series.periods(anchor, period, max(fitting, 0), statistic)
     return values + [None] * (count - len(values))
 
 
