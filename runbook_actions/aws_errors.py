@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
@@ -56,7 +56,7 @@ def _translate(what: str, error: ClientError) -> Exception:
     return AwsCallError(f"{what}: {code}: {message}{_attempts(metadata)}")
 
 
-def _attempts(metadata: dict) -> str:
+def _attempts(metadata: dict[str, Any]) -> str:
     """How hard the client tried, so a throttled call reads as given up, not as a bug."""
     retries = metadata.get("RetryAttempts") or 0
     if not retries:

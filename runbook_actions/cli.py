@@ -11,6 +11,7 @@ from .action import Action
 from .clients import AwsClients
 from .exceptions import InvalidArgumentError, RunbookError
 from .invoke import invoke
+from .params import Param
 from .registry import all_actions
 
 
@@ -50,7 +51,7 @@ def _add_action_parser(subparsers: Any, action: Action) -> None:
             )
 
 
-def _param_help(param: Any) -> str:
+def _param_help(param: Param) -> str:
     extra = []
     if param.required:
         extra.append("required" + (f"; or set {param.env}" if param.env else ""))

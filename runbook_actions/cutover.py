@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -102,7 +102,7 @@ def _usable_endpoint(restored: dict[str, Any]) -> str:
         )
     if not restored.get("Endpoint"):
         raise RefusedError(f"cluster {name} reports no endpoint")
-    return restored["Endpoint"]
+    return cast(str, restored["Endpoint"])
 
 
 def _read_parameter(ssm: Any, name: str) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def _read_parameter(ssm: Any, name: str) -> dict[str, Any]:
         raise RefusedError(
             f"endpoint parameter {name} is a {parameter.get('Type')}, not a plain String; update it by hand"
         )
-    return parameter
+    return cast(dict[str, Any], parameter)
 
 
 def _started_before(service: dict[str, Any], moment: datetime | None) -> bool:
@@ -130,9 +130,10 @@ def _started_before(service: dict[str, Any], moment: datetime | None) -> bool:
 
 def _write_endpoint(ssm: Any, parameter: dict[str, Any], endpoint: str) -> int:
     with aws_call(f"writing the new endpoint into {parameter['Name']}"):
-        return ssm.put_parameter(
+        version: int = ssm.put_parameter(
             Name=parameter["Name"], Value=endpoint, Type=parameter["Type"], Overwrite=True
         )["Version"]
+        return version
 
 
 ACTION = Action(

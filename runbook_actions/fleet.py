@@ -9,7 +9,7 @@ UpdateService's burst of 50 is spent at once and the rest follow at its refill r
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from .aws_errors import aws_call
 from .exceptions import RunbookError
@@ -62,5 +62,5 @@ def force_new_deployments(ecs: Any, cluster: str, services: list[str]) -> tuple[
 def primary_deployment(service: dict[str, Any]) -> dict[str, Any] | None:
     for deployment in service.get("deployments") or []:
         if deployment.get("status") == "PRIMARY":
-            return deployment
+            return cast(dict[str, Any], deployment)
     return None

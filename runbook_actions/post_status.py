@@ -181,9 +181,10 @@ def _publish(sns: Any, topic: str, post: StatusPost) -> str:
         name: {"DataType": "String", "StringValue": value} for name, value in post.attributes.items()
     }
     with aws_call(f"publishing the status to {topic}"):
-        return sns.publish(
+        message_id: str = sns.publish(
             TopicArn=topic, Subject=post.subject, Message=post.message, MessageAttributes=attributes
         )["MessageId"]
+        return message_id
 
 
 def _digest(topic: str, post: StatusPost) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from .aws_errors import aws_call
 from .exceptions import AwsCallError, InvalidArgumentError
@@ -72,7 +72,8 @@ def find_db_cluster(rds: Any, cluster_id: str) -> dict[str, Any] | None:
 def describe_db_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
     """The cluster's description; a missing cluster is a NotFoundError."""
     with aws_call(f"describing DB cluster {cluster_id}"):
-        return rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        cluster: dict[str, Any] = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        return cluster
 
 
 def find_cluster_snapshot(rds: Any, snapshot_id: str) -> dict[str, Any] | None:
@@ -89,7 +90,7 @@ def find_cluster_snapshot(rds: Any, snapshot_id: str) -> dict[str, Any] | None:
 def writer_instance_id(cluster: dict[str, Any]) -> str | None:
     for member in cluster.get("DBClusterMembers") or []:
         if member.get("IsClusterWriter"):
-            return member["DBInstanceIdentifier"]
+            return cast(str, member["DBInstanceIdentifier"])
     return None
 
 

@@ -48,7 +48,7 @@ def redeploy_all(
     key = _redeploy_key(versions) if versions else None
     ecs = paced(clients.ecs)  # 2-3 ECS calls per service: keep them within ECS's rate limits
     reports = fan_out(lambda service: _service_report(ecs, cluster, service, key, force, dry_run), described)
-    details = {
+    details: dict[str, Any] = {
         "cluster": cluster,
         "secret_versions": versions,
         "services": reports,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -200,7 +200,7 @@ def _source_writer_class(rds: Any, source: dict[str, Any]) -> str | None:
         return None
     with aws_call(f"describing writer instance {writer}"):
         instance = rds.describe_db_instances(DBInstanceIdentifier=writer)["DBInstances"][0]
-    return instance["DBInstanceClass"]
+    return cast(str, instance["DBInstanceClass"])
 
 
 def _copied_settings(source: dict[str, Any]) -> dict[str, Any]:

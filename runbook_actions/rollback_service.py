@@ -8,7 +8,7 @@ not roll back a second time (onto an even older revision) unless --force is give
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -96,7 +96,7 @@ def _previous_active_revision(ecs: Any, family: str, revision: int) -> str:
         if parse_task_definition(arn)[0] == family and parse_task_definition(arn)[1] < revision
     ]
     if older:
-        return max(older)[1]
+        return cast(str, max(older)[1])
     raise RefusedError(f"no ACTIVE revision of {family} older than {revision} to roll back to")
 
 
@@ -111,7 +111,7 @@ def _chosen_revision(ecs: Any, family: str, to_revision: int) -> str:
         raise RefusedError(
             f"task definition {family}:{to_revision} is {task_definition.get('status')}, not ACTIVE"
         )
-    return task_definition["taskDefinitionArn"]
+    return cast(str, task_definition["taskDefinitionArn"])
 
 
 def _earlier_rollback(ecs: Any, service_arn: str, current: str) -> dict[str, str] | None:

@@ -21,7 +21,7 @@ import dataclasses
 import json
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -52,7 +52,7 @@ class _Credential:
 
     @property
     def password(self) -> str:
-        return self.fields["password"]
+        return cast(str, self.fields["password"])
 
     def with_password(self, password: str) -> "_Credential":
         return _Credential(self.username, {**self.fields, "password": password})
@@ -106,10 +106,12 @@ def rotate_db_credentials(
     if plan == "finish":
         return _finish(sm, secret_id, state, details)
     new_version = state.holding(PENDING) if plan == "resume" else _fresh_version_id(state, incident_version)
+    old_version = state.holding(CURRENT)
+    # "resume" means an AWSPENDING version exists (_plan); _current_credential refused a secret
+    # without an AWSCURRENT one.
+    assert new_version is not None and old_version is not None
     credential = pending or _stage(sm, secret_id, current, new_version)
-    _apply_and_promote(
-        clients.rds, sm, db_cluster, secret_id, credential, current, new_version, state.holding(CURRENT)
-    )
+    _apply_and_promote(clients.rds, sm, db_cluster, secret_id, credential, current, new_version, old_version)
     return ActionResult(
         NAME,
         ok=True,
@@ -191,6 +193,7 @@ def _already_rotated(
 
 def _finish(sm: Any, secret_id: str, state: _SecretState, details: dict[str, Any]) -> ActionResult:
     version = state.holding(CURRENT)
+    assert version is not None  # "finish" means AWSPENDING and AWSCURRENT are on one version (_plan)
     _remove_pending_label(sm, secret_id, version)
     return ActionResult(
         NAME,
@@ -242,6 +245,7 @@ def _read_credential(sm: Any, secret_id: str, version_id: str) -> _Credential:
 
 def _pending_credential(sm: Any, secret_id: str, state: _SecretState, current: _Credential) -> _Credential:
     version = state.holding(PENDING)
+    assert version is not None  # called only when _plan said "resume", which needs an AWSPENDING version
     pending = _read_credential(sm, secret_id, version)
     if pending.username != current.username:
         raise RefusedError(
@@ -254,7 +258,8 @@ def _pending_credential(sm: Any, secret_id: str, state: _SecretState, current: _
 
 def _describe_cluster(rds: Any, db_cluster: str) -> dict[str, Any]:
     with aws_call(f"describing DB cluster {db_cluster}"):
-        return rds.describe_db_clusters(DBClusterIdentifier=db_cluster)["DBClusters"][0]
+        cluster: dict[str, Any] = rds.describe_db_clusters(DBClusterIdentifier=db_cluster)["DBClusters"][0]
+        return cluster
 
 
 def _check_pairing(cluster: dict[str, Any], credential: _Credential, secret_id: str, db_cluster: str) -> None:

@@ -401,9 +401,9 @@ def _roles(view: _View, sig: list[_Token]) -> tuple[set[int], list[Span], set[in
             elif i + 1 < len(sig) and sig[i + 1].kind in ("string", "number"):
                 value(i + 1)
         if name == "SET" and word(i + 1) == "PASSWORD" and word(i + 2) == "FOR":
-            j = next((k for k in range(i + 3, len(sig)) if punct(k, "=")), None)
-            if j is not None:
-                value(j + 1)
+            equals = next((k for k in range(i + 3, len(sig)) if punct(k, "=")), None)
+            if equals is not None:
+                value(equals + 1)
         if name is not None and _RDS_POSITIONAL.fullmatch(name) and punct(i + 1, "("):
             arguments = _arguments(sig, i + 1)
             for position in _RDS_KEPT_ARGUMENTS:

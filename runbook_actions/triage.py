@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -78,7 +78,7 @@ def _log_group(ecs: Any, task_definition: str) -> str | None:
     for container in found.get("containerDefinitions", []):
         options = (container.get("logConfiguration") or {}).get("options") or {}
         if options.get("awslogs-group"):
-            return options["awslogs-group"]
+            return cast(str, options["awslogs-group"])
     return None
 
 

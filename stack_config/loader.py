@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import yaml
 
@@ -30,7 +30,7 @@ def project_name(root: Path = PROJECT_ROOT) -> str:
 
 def platform_from_config(data: Any, path: str = "platform") -> Platform:
     """Validate one structured-config value (as ``pulumi.Config().require_object`` returns it)."""
-    return build(Platform, data, path)
+    return cast(Platform, build(Platform, data, path))
 
 
 def load_stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:

@@ -21,7 +21,8 @@ class NoAliasLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that raises a YAMLError at the first anchor or alias."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        # types-PyYAML declares Parser.peek_event without annotations.
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ComposerError(None, None, ALIAS_PROBLEM, event.start_mark)
         return super().compose_node(parent, index)

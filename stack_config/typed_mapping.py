@@ -11,7 +11,7 @@ import dataclasses
 import re
 import types
 import typing
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 from .exceptions import StackConfigError
 
@@ -53,24 +53,24 @@ def convert(hint: Any, value: Any, path: str) -> Any:
     if origin in (dict, Mapping) or hint is dict:
         return _convert_mapping(args[1] if args else Any, value, path)
     if dataclasses.is_dataclass(hint):
-        return build(hint, value, path)
+        return build(cast(type, hint), value, path)
     return _convert_scalar(hint, value, path)
 
 
-def _convert_optional(args: tuple, value: Any, path: str) -> Any:
+def _convert_optional(args: tuple[Any, ...], value: Any, path: str) -> Any:
     if value is None:
         return None
     inner = [a for a in args if a is not type(None)]
     return convert(inner[0], value, path)
 
 
-def _convert_sequence(item_hint: Any, value: Any, path: str) -> tuple:
+def _convert_sequence(item_hint: Any, value: Any, path: str) -> tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
         raise StackConfigError(f"{path}: expected a list, got {_describe(value)}")
     return tuple(convert(item_hint, item, f"{path}[{i}]") for i, item in enumerate(value))
 
 
-def _convert_mapping(value_hint: Any, value: Any, path: str) -> dict:
+def _convert_mapping(value_hint: Any, value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise StackConfigError(f"{path}: expected a mapping, got {_describe(value)}")
     return {str(k): convert(value_hint, v, f"{path}.{k}") for k, v in value.items()}
@@ -100,7 +100,7 @@ def require_pattern(value: str, pattern: str, path: str, meaning: str) -> None:
         raise StackConfigError(f"{path}: {value!r} is not {meaning}")
 
 
-def _is_required(field: dataclasses.Field) -> bool:
+def _is_required(field: dataclasses.Field[Any]) -> bool:
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
