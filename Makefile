@@ -20,10 +20,12 @@ drill: $(INSTALLED)
 test: lint
 	$(PY) -m pytest -n 2
 
-# ruff: pycodestyle, pyflakes, import order, and the formatter's layout (settings in pyproject.toml).
+# ruff: pycodestyle, pyflakes, import order, and the formatter's layout; mypy --strict on the
+# packages pyproject.toml names (settings for both in pyproject.toml).
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 # Formats the code and sorts its imports in place.
 fmt: $(INSTALLED)
