@@ -56,10 +56,11 @@ def open_journals(
     nothing was injected), and is closed here with a note."""
     found: dict[str, FaultJournal] = {}
     local_only: dict[str, tuple[JournalStore, FaultJournal]] = {}
+    loaded = [(store, store.load_all()) for store in stores]  # each store read once
     in_target = session.long_lived and any(isinstance(s, TargetJournalStore) for s in stores)
-    target_runs = {j.run_id for s in stores if isinstance(s, TargetJournalStore) for j in s.load_all()}
-    for store in stores:
-        for journal in store.load_all():
+    target_runs = {j.run_id for s, journals in loaded if isinstance(s, TargetJournalStore) for j in journals}
+    for store, journals in loaded:
+        for journal in journals:
             if not isinstance(store, TargetJournalStore):
                 if journal.target_key != session.key:
                     continue
@@ -96,7 +97,7 @@ def check_before_run(session: TargetSession, stores: list[JournalStore], say: Ca
     """Refuse to start while an earlier run's faults may be in a long-lived target."""
     journals = open_journals(session, stores, say)
     if session.long_lived:
-        unreadable = [u for u in unreadable_journals(stores) if u.startswith("SSM parameter")]
+        unreadable = [u for s in stores if isinstance(s, TargetJournalStore) for u in s.unreadable]
         if unreadable:
             raise OpenJournalError(
                 f"refused: cannot read {len(unreadable)} fault journal(s) in the target: "

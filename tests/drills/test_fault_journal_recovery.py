@@ -72,86 +72,64 @@ def _drills(*args: str, journal_dir: Path) -> list[str]:
     return [sys.executable, "-m", "drills", *args, "--journal-dir", str(journal_dir)]
 
 
-def test_kill_9_after_stop_writes_then_recover_brings_the_platform_back(moto_server, tmp_path: Path) -> None:
-    journals = tmp_path / "journals"
-    drill = subprocess.Popen(
-        _drills(
-            "run",
-            "p0-b",
-            "--endpoint-url",
-            moto_server.endpoint_url,
-            "--report-dir",
-            str(tmp_path),
-            journal_dir=journals,
-        ),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    stderr = Lines(drill.stderr)
+def _kill_9_once(argv: list[str], *words: str, pause_pid: int | None = None) -> None:
+    """Start ``argv``, wait for a progress line holding ``words``, then SIGKILL it: no handler,
+    no undo, no report. With ``pause_pid``, that emulator is paused meanwhile, so the kill lands
+    between two AWS calls rather than wherever the drill happens to be."""
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        stderr.wait_for("procedure", "stop all writes", " ok ")
-        with paused_outside_a_fan_out(moto_server._process.pid, drill.pid):
-            drill.kill()  # SIGKILL: no handler, no undo, no report
-            drill.wait(timeout=30)
+        Lines(process.stderr).wait_for(*words)
+        if pause_pid is None:
+            os.kill(process.pid, signal.SIGKILL)
+        else:
+            with paused_outside_a_fan_out(pause_pid, process.pid):
+                os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
     finally:
-        if drill.poll() is None:
-            drill.kill()
-    left = _left_behind(moto_server.endpoint_url)
+        if process.poll() is None:
+            process.kill()
+
+
+def _recover(journals: Path, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        _drills("recover", *flags, journal_dir=journals),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_kill_9_after_stop_writes_then_recover_brings_the_platform_back(moto_server, tmp_path: Path) -> None:
+    journals, endpoint = tmp_path / "journals", moto_server.endpoint_url
+    run = _drills(
+        "run", "p0-b", "--endpoint-url", endpoint, "--report-dir", str(tmp_path), journal_dir=journals
+    )
+    _kill_9_once(run, "procedure", "stop all writes", " ok ", pause_pid=moto_server._process.pid)
+    left = _left_behind(endpoint)
     assert any(p.startswith("fastify-nova at 0") for p in left), left  # writes still stopped
     [journal] = [json.loads(p.read_text()) for p in journals.glob("*.json")]
     refs = [e["ref"] for e in journal["entries"]]
     assert refs[:2] == ["data-corruption", "stop-writes"], refs
-    listed = subprocess.run(
-        _drills("recover", "--endpoint-url", moto_server.endpoint_url, "--list", journal_dir=journals),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    listed = _recover(journals, "--endpoint-url", endpoint, "--list")
     assert listed.returncode == 0 and journal["run_id"] in listed.stdout and "stop-writes" in listed.stdout
-    assert _left_behind(moto_server.endpoint_url) == left  # --list changes nothing
-    recovered = subprocess.run(
-        _drills("recover", "--endpoint-url", moto_server.endpoint_url, journal_dir=journals),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    assert _left_behind(endpoint) == left  # --list changes nothing
+    recovered = _recover(journals, "--endpoint-url", endpoint)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert f"closed: run {journal['run_id']}" in recovered.stdout
-    assert _left_behind(moto_server.endpoint_url) == []
+    assert _left_behind(endpoint) == []
     assert list(journals.glob("*.json")) == []
-    again = subprocess.run(
-        _drills("recover", "--endpoint-url", moto_server.endpoint_url, journal_dir=journals),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    again = _recover(journals, "--endpoint-url", endpoint)
     assert again.returncode == 0 and "no open fault journals" in again.stdout
 
 
 def test_kill_9_on_the_embedded_emulator_is_explained_and_closed(tmp_path: Path) -> None:
     journals = tmp_path / "journals"
-    drill = subprocess.Popen(
-        _drills("run", "p0-a", "--report-dir", str(tmp_path), journal_dir=journals),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    stderr = Lines(drill.stderr)
-    try:
-        stderr.wait_for("faults", "deploy a crashing revision", " ok ")
-        os.kill(drill.pid, signal.SIGKILL)
-        drill.wait(timeout=30)
-    finally:
-        if drill.poll() is None:
-            drill.kill()
+    run = _drills("run", "p0-a", "--report-dir", str(tmp_path), journal_dir=journals)
+    _kill_9_once(run, "faults", "deploy a crashing revision", " ok ")
     [path] = journals.glob("*.json")
     endpoint = json.loads(path.read_text())["target"]["endpoint_url"]
-    recovered = subprocess.run(
-        _drills("recover", journal_dir=journals), cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    recovered = _recover(journals)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert f"the emulator it ran on ({endpoint}) is gone" in recovered.stdout
     assert list(journals.glob("*.json")) == []
@@ -220,44 +198,25 @@ def test_a_long_lived_target_refuses_new_runs_until_recovered(
 def test_kill_9_of_a_game_day_while_people_respond_then_recover(moto_server, tmp_path: Path) -> None:
     """A game day runs for half an hour with the fault in place: a lost laptop then must not
     leave the crashing build deployed."""
-    journals = tmp_path / "journals"
-    gameday = subprocess.Popen(
-        _drills(
-            "gameday",
-            "p0-a",
-            "--endpoint-url",
-            moto_server.endpoint_url,
-            "--report-dir",
-            str(tmp_path),
-            "--state-dir",
-            str(tmp_path),
-            "--time-limit-minutes",
-            "5",
-            "--poll-seconds",
-            "1",
-            journal_dir=journals,
-        ),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    journals, endpoint = tmp_path / "journals", moto_server.endpoint_url
+    gameday = _drills(
+        "gameday",
+        "p0-a",
+        "--endpoint-url",
+        endpoint,
+        "--report-dir",
+        str(tmp_path),
+        "--state-dir",
+        str(tmp_path),
+        "--time-limit-minutes",
+        "5",
+        "--poll-seconds",
+        "1",
+        journal_dir=journals,
     )
-    stderr = Lines(gameday.stderr)
-    try:
-        stderr.wait_for("GAME DAY", "acknowledge with")  # injected and paged: people at work
-        os.kill(gameday.pid, signal.SIGKILL)
-        gameday.wait(timeout=30)
-    finally:
-        if gameday.poll() is None:
-            gameday.kill()
-    assert any("on fastify-nova:4" in p for p in _left_behind(moto_server.endpoint_url))  # still crashing
-    recovered = subprocess.run(
-        _drills("recover", "--endpoint-url", moto_server.endpoint_url, journal_dir=journals),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    _kill_9_once(gameday, "GAME DAY", "acknowledge with")  # injected and paged: people at work
+    assert any("on fastify-nova:4" in p for p in _left_behind(endpoint))  # still crashing
+    recovered = _recover(journals, "--endpoint-url", endpoint)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
-    assert _left_behind(moto_server.endpoint_url) == []
+    assert _left_behind(endpoint) == []
     assert list(journals.glob("*.json")) == []
