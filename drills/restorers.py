@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from runbook_actions.constants import DEFAULT_STATE_PREFIX, TAG_PREFIX
-from runbook_actions.ecs_helpers import describe_services, list_service_names
-from runbook_actions.incident_state import desired_counts_parameter, read_desired_counts
+from runbook_actions.exceptions import NotFoundError
+from runbook_actions.incident_state import desired_counts_parameter
 from runbook_actions.invoke import invoke
 
 from .context import DrillContext
@@ -26,22 +26,19 @@ class RestoreError(RuntimeError):
 def restore_recorded_counts(
     ctx: DrillContext, incident_id: str, cluster: str | None = None, state_prefix: str = DEFAULT_STATE_PREFIX
 ) -> str:
-    """Every service back to the count stop-writes recorded for the incident, checked in the
-    target, and only then the record removed: a record is never deleted while it is needed."""
+    """Every service back to the count stop-writes recorded for the incident, and only then the
+    record removed: a record is never deleted while it is needed. restore-writes itself reads
+    every service back before it reports ok, so its verdict is the check."""
     cluster = cluster or ctx.platform.cluster
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)
-    recorded = read_desired_counts(ctx.clients.ssm, parameter)
-    if recorded is None:
-        return f"no desired-count record left for {incident_id}: no service to bring back"
-    result = invoke(
-        "restore-writes",
-        ctx.clients,
-        {"cluster": cluster, "incident_id": incident_id, "state_prefix": state_prefix},
-    )
-    wrong = _services_not_at(ctx, cluster, recorded)
-    if not result.ok or wrong:
+    arguments = {"cluster": cluster, "incident_id": incident_id, "state_prefix": state_prefix}
+    try:
+        result = invoke("restore-writes", ctx.clients, arguments)
+    except NotFoundError as error:  # no record (writes never stopped), or no cluster left
+        return f"nothing to bring back for {incident_id}: {error}"
+    if not result.ok:
         raise RestoreError(
-            f"services not back at their recorded counts ({', '.join(wrong) or 'restore-writes failed'}); "
+            f"services not back at their recorded counts ({result.details.get('note', 'restore-writes failed')}); "
             f"record {parameter} kept"
         )
     ctx.clients.ssm.delete_parameter(Name=parameter)
@@ -51,15 +48,6 @@ def restore_recorded_counts(
         if restored
         else "every service already at its recorded count"
     ) + f"; removed record {parameter}"
-
-
-def _services_not_at(ctx: DrillContext, cluster: str, recorded: dict[str, int]) -> list[str]:
-    present = sorted(set(recorded) & set(list_service_names(ctx.clients.ecs, cluster)))
-    return [
-        f"{s['serviceName']} at {s['desiredCount']} of {recorded[s['serviceName']]}"
-        for s in describe_services(ctx.clients.ecs, cluster, present)
-        if s["desiredCount"] != recorded[s["serviceName"]]
-    ]
 
 
 def restore_parameter(ctx: DrillContext, name: str, original: str) -> str:
