@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 from runbook_actions.ecs_helpers import (
     describe_service,
@@ -94,36 +94,37 @@ def bad_deploy(
     write crash lines to its log group, as a bad release would."""
     scale_to = scale_to or {}
     fault_time = utc_now()
-    attempts = fan_out(
+    errors = fan_out(
         lambda item: (
             item[0],
-            _attempt(
+            _error_of(
                 lambda: _deploy_bad_revision(ctx, item[0], item[1], plan, crash_lines, scale_to.get(item[0]))
             ),
         ),
         list(plan["services"].items()),
     )
-    failed = {name: error for name, (_, error) in attempts if error is not None}
+    failed = {name: error for name, error in errors if error is not None}
     if failed:  # the journal holds the plan: the runner's undo restores every service
         name, error = next(iter(failed.items()))
         raise RuntimeError(
             f"bad-deploy failed on {name} ({error}); "
-            f"{len(attempts) - len(failed)} other service(s) changed, undone from the journal"
+            f"{len(errors) - len(failed)} other service(s) changed, undone from the journal"
         )
     # The plan is all the undo needs: it finds the crashing revisions by their image tag.
     return {
         **plan,
         "outputs": {"fault_time": fault_time},
-        "summary": f"bad revision deployed to {len(attempts)} services, {crash_lines} crash lines each"
+        "summary": f"bad revision deployed to {len(errors)} services, {crash_lines} crash lines each"
         + (f", scaled {scale_to}" if scale_to else ""),
     }
 
 
-def _attempt(inject: Any) -> tuple[dict[str, Any] | None, Exception | None]:
+def _error_of(inject: Callable[[], None]) -> Exception | None:
     try:
-        return inject(), None
+        inject()
     except Exception as error:  # collected so every service is tried and the failure named
-        return None, error
+        return error
+    return None
 
 
 def _deploy_bad_revision(
@@ -133,7 +134,7 @@ def _deploy_bad_revision(
     plan: dict[str, Any],
     crash_lines: int,
     scale_to: int | None,
-) -> dict[str, Any]:
+) -> None:
     ecs = ctx.clients.ecs
     current = ecs.describe_task_definition(taskDefinition=before["previous_task_definition"])[
         "taskDefinition"
@@ -149,7 +150,6 @@ def _deploy_bad_revision(
         update["desiredCount"] = scale_to
     ecs.update_service(cluster=ctx.platform.cluster, service=name, **update)
     _write_crash_lines(ctx, before["log_group"], plan["log_stream"], crash_lines)
-    return {"bad_task_definition": bad_arn}
 
 
 def _image_repository(image: str) -> str:
