@@ -19,8 +19,7 @@ from components.gameday_schedule import GameDaySchedule, GameDayScheduleArgs
 from components.lookups import cluster_resource_id, deploying_account, target_group_dimensions
 from components.notifications import SeverityNotifications, SeverityNotificationsArgs
 from components.runbook_functions import RunbookFunctions, RunbookFunctionsArgs
-from stack_config import StackConfigError, platform_from_config
-from stack_config.model import Platform
+from stack_config import Platform, StackConfigError, platform_from_config
 
 
 def load_platform() -> Platform:

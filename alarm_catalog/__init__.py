@@ -1,7 +1,8 @@
 """The alarm catalog: every symptom the incident guide names, as data the program and drills share.
 
 ``expand(platform)`` turns the templates in ``alarms.yaml`` into concrete definitions for one
-stack. Pure Python (PyYAML only): the drills import it without Pulumi.
+stack. Pure Python (PyYAML only): the drills import it without Pulumi. Besides the names below,
+``render`` and ``variables`` (the template fields a catalog may use) are public modules.
 """
 
 from .exceptions import CatalogError
@@ -22,6 +23,8 @@ from .variables import TargetGroupDimensions
 from .vocabulary import GUIDE_SECTIONS, NON_PAGING_SEVERITY, PAGING_SEVERITIES, SEVERITIES
 
 __all__ = [
+    "render",
+    "variables",
     "CATALOG_PATH",
     "GUIDE_SECTIONS",
     "NON_PAGING_SEVERITY",

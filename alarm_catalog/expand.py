@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from stack_config.exceptions import StackConfigError
-from stack_config.model import Platform
+from stack_config import Platform, StackConfigError
 
 from .exceptions import CatalogError
 from .model import Catalog, CompositeAlarm, LogMetricFilter, MetricAlarm

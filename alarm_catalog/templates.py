@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from stack_config.exceptions import StackConfigError
+from stack_config import StackConfigError
 from stack_config.strict_yaml import load_yaml
 from stack_config.typed_mapping import build
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from stack_config.model import JobQueue, Platform, Service
+from stack_config import JobQueue, Platform, Service
 
 GLOBAL_VARIABLES = frozenset(
     {

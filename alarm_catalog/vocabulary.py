@@ -1,7 +1,7 @@
 """The closed vocabularies a catalog entry may use: CloudWatch's and the guide's."""
 
-from stack_config.model import PAGING_SEVERITIES as PAGING_SEVERITIES
-from stack_config.model import SEVERITIES as SEVERITIES
+from stack_config import PAGING_SEVERITIES as PAGING_SEVERITIES
+from stack_config import SEVERITIES as SEVERITIES
 
 # The guide's severities (SEVERITIES) and the ones that page someone (PAGING_SEVERITIES) come
 # from the platform model; P3 goes to the issue queue.

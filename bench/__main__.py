@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from runbook_actions.aws import ECS_QUOTAS
 from runbook_actions.constants import MAX_PARALLEL_CALLS
-from runbook_actions.fanout import ECS_QUOTAS
 
 from .commands import time_p0_drills, time_test_suite
 from .drill_profile import profile_drill_phases

@@ -11,10 +11,10 @@ import statistics
 import time
 from typing import Any, Callable
 
-from drills.emulator import MotoServer
-from drills.seed import seed_platform
-from drills.session import emulator_clients
 from stack_config import load_platform
+from targets.emulator import MotoServer
+from targets.seed import seed_platform
+from targets.session import emulator_clients
 
 SERVICES_USED = ("ecs", "ssm", "secretsmanager", "rds", "logs", "ec2", "elbv2", "iam")
 SEEDS = 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
-from runbook_actions.fanout import BucketQuota
+from runbook_actions.aws import BucketQuota
 
 
 def rate_summary(times: list[float], quota: BucketQuota) -> dict[str, Any]:

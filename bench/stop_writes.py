@@ -16,9 +16,8 @@ from typing import Any, Callable
 import boto3
 from moto import mock_aws
 
-from runbook_actions import invoke
-from runbook_actions.clients import AwsClients
-from runbook_actions.fanout import ECS_QUOTAS, PacedClients, RateLimits
+from runbook_actions import AwsClients, invoke
+from runbook_actions.aws import ECS_QUOTAS, PacedClients, RateLimits
 
 from .latency import ModelledLatency
 from .rates import rate_summary

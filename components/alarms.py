@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from alarm_catalog import Catalog, CompositeAlarm, LogMetricFilter, MetricAlarm
-from stack_config.model import Platform
+from stack_config import Platform
 
 from . import tags
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stack_config.model import BackupSettings, Platform
+from stack_config import BackupSettings, Platform
 
 from . import tags
 from .arns import AwsAccount

@@ -15,7 +15,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from stack_config.model import BreakGlass, Platform
+from stack_config import BreakGlass, Platform
 
 from . import tags
 from .arns import AwsAccount

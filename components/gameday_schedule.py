@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stack_config.model import Platform
+from stack_config import Platform
 
 from . import tags
 from .arns import AwsAccount

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi_aws as aws
 
 from alarm_catalog import TargetGroupDimensions
-from stack_config.model import Platform
+from stack_config import Platform
 
 from .arns import AwsAccount
 

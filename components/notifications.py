@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stack_config.model import SEVERITIES, Platform
+from stack_config import SEVERITIES, Platform
 
 from . import tags
 from .arns import AwsAccount

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
-from stack_config.model import Platform
+from stack_config import Platform
 
 from .arns import AwsAccount
 

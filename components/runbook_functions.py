@@ -16,9 +16,8 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from runbook_actions import constants
-from runbook_actions.action import Action
-from stack_config.model import Platform
+from runbook_actions import Action, constants
+from stack_config import Platform
 from stack_config.runbook_env import runbook_environment
 
 from . import tags

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from runbook_actions.action import Action
-from stack_config.model import Platform
+from runbook_actions import Action
+from stack_config import Platform
 
 from .arns import AwsAccount
 from .iam_documents import allow, document

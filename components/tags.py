@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stack_config.model import Platform
+from stack_config import Platform
 
 PREFIX = "incident-guardrails"
 SEVERITY = f"{PREFIX}:severity"

@@ -1,4 +1,4 @@
-"""``python -m drills list | run <scenario|all> | recover | seed | runbook <file> | gameday | ack``."""
+"""``python -m drills list | run <scenario|all> | recover | seed | gameday | ack``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from detection import DetectionError
 from stack_config import StackConfigError, load_platform
+from targets.exceptions import TargetError
+from targets.identity import target_lock
+from targets.seed_command import add_seed_parser, run_seed
+from targets.session import TARGETS, open_target
 
 from .detection_phase import platform_catalog
 from .exceptions import DrillError
@@ -18,11 +23,7 @@ from .orchestrate import run_one
 from .progress import ProgressPrinter
 from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
 from .report import check_report_dir
-from .runbook_check import cli as runbook_cli
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
-from .seed_command import add_seed_parser, run_seed
-from .session import TARGETS, open_target
-from .target_identity import target_lock
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -72,7 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_seed_parser(commands)
     add_recover_parser(commands)
-    runbook_cli.add_parser(commands)
     add_gameday_parsers(commands)
     return parser
 
@@ -80,13 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if list(argv if argv is not None else sys.argv[1:])[:1] == ["runbook"]:
+            raise DrillError(
+                "the runbook checker is its own command: python -m runbook_check docs/runbook.md"
+            )
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list(args.scenarios_dir)
         if args.command == "run":
             return _run(args)
-        if args.command == "runbook":
-            return runbook_cli.run(args)
         if args.command == "seed":
             return run_seed(args)
         if args.command == "recover":
@@ -97,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ack(args)
         build_parser().print_help()
         return EXIT_USAGE
-    except (DrillError, StackConfigError) as error:
+    except (DrillError, TargetError, DetectionError, StackConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from runbook_actions.clients import AwsClients
+from runbook_actions import AwsClients
 from stack_config import Platform
 from stack_config.runbook_env import runbook_environment
+from targets.target import Target
 
 from .redaction import Redactor
-from .targets import Target
 
 
 @dataclass

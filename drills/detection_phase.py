@@ -1,26 +1,26 @@
 """The drill's detection phase: would the stack's own alarms page the scenario's severity, and when?
 
 Parses what a scenario promises (``detection:``) and its symptoms, expands the stack's alarm
-catalog, and judges by replay: the symptoms go through the alarm catalog the Pulumi program
-deploys (drills.detection reproduces CloudWatch's evaluation), which needs no waiting; the times
-are simulated seconds after the fault, and lower bounds (metric delivery and notification delays
-are not modelled). A page later than the severity's response SLA fails; a scenario that expects
-no page is "not covered", with its reason. ``Runner.detect`` uses ``judge_detection`` where the
-target's CloudWatch does not evaluate alarms (the embedded emulator), when there are no symptoms,
-or when no page is expected; on a target that evaluates alarms itself it judges live instead
-(drills.live_detection).
+catalog, and judges the result against the severity's response SLA. ``judge_detection`` replays
+the symptoms through the ``detection`` package's model of CloudWatch, which needs no waiting (the
+times are simulated seconds after the fault, lower bounds: metric delivery and notification
+delays are not modelled); ``detect_live`` publishes them to a target whose CloudWatch evaluates
+the deployed alarms itself and polls (``detection.live``). A page later than the SLA fails; a
+scenario that expects no page is "not covered", with its reason. ``Runner.detect`` chooses.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from alarm_catalog import Catalog, CatalogError, expand, load_templates
+from detection import Detection, DetectionError, Symptoms, detect, parse_symptoms
+from detection.live import POLL_S, poll_alarms
 from stack_config import SEVERITIES, Platform
 
-from .detection import Detection, Symptoms, detect, parse_symptoms
 from .exceptions import ScenarioError
 from .sla import RESPONSE_SLA_S
 
@@ -66,8 +66,11 @@ def parse_detection_spec(raw: Any, severity: str) -> DetectionSpec | None:
 
 
 def load_symptoms(raw: Any, platform: Platform) -> Symptoms | None:
-    """The scenario's symptoms for ``platform``; invalid ones raise ScenarioError (SymptomError)."""
-    return None if raw is None else parse_symptoms(raw, platform)
+    """The scenario's symptoms for ``platform``; invalid ones raise ScenarioError."""
+    try:
+        return None if raw is None else parse_symptoms(raw, platform)
+    except DetectionError as error:
+        raise ScenarioError(str(error)) from None
 
 
 def platform_catalog(platform: Platform, catalog_path: "str | Path | None" = None) -> Catalog:
@@ -120,3 +123,77 @@ def _summary(result: Detection, platform: Platform) -> dict[str, Any]:
         ],
         "unwatched_symptoms": list(result.unwatched),
     }
+
+
+def detect_live(
+    cloudwatch: Any,
+    logs: Any,
+    spec: DetectionSpec,
+    symptoms: Symptoms,
+    catalog: Catalog,
+    platform: Platform,
+    severity: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_s: float = POLL_S,
+) -> DetectionOutcome:
+    """Judge ``spec`` by publishing ``symptoms`` to the target and polling its deployed alarms."""
+    severities = {a.name: a.severity for a in (*catalog.metric_alarms, *catalog.composite_alarms)}
+    poll = poll_alarms(
+        cloudwatch,
+        logs,
+        symptoms,
+        severities,
+        spec.horizon_s,
+        str(spec.expect_page),
+        clock=clock,
+        sleep=sleep,
+        poll_s=poll_s,
+    )
+    if not poll.deployed:
+        return DetectionOutcome(
+            None,
+            "none of the stack's alarms exist on this target: deploy the "
+            "stack (pulumi up) before a live detection drill",
+            None,
+            {},
+        )
+    return _live_outcome(spec, poll.fired, severities, platform, severity, poll.deployed)
+
+
+def _live_outcome(
+    spec: DetectionSpec,
+    fired: dict[str, float],
+    severities: dict[str, str],
+    platform: Platform,
+    severity: str,
+    deployed: int,
+) -> DetectionOutcome:
+    data = {
+        "live": True,
+        "deployed_alarms": deployed,
+        "fired": [
+            {
+                "alarm": n,
+                "severity": severities[n],
+                "at_s": t,
+                "kind": "live",
+                "topic": platform.notifications.topic_name(severities[n]),
+            }
+            for n, t in sorted(fired.items(), key=lambda item: item[1])
+        ],
+        "unwatched_symptoms": [],
+    }
+    pages = [f for f in data["fired"] if f["severity"] == spec.expect_page]
+    if not pages:
+        return DetectionOutcome(
+            False, f"{spec.expect_page} never paged within {spec.horizon_s}s (live CloudWatch)", None, data
+        )
+    first, sla = pages[0], RESPONSE_SLA_S.get(severity)
+    detail = f"{first['alarm']} went to ALARM at +{first['at_s']:.0f}s (live CloudWatch, polled)"
+    if sla is not None and first["at_s"] > sla:
+        return DetectionOutcome(
+            False, f"{detail}, later than the {severity} SLA of {sla}s", first["at_s"], data
+        )
+    return DetectionOutcome(True, detail, first["at_s"], data)

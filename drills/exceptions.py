@@ -7,11 +7,3 @@ class DrillError(Exception):
 
 class ScenarioError(DrillError):
     """A scenario file is invalid; nothing was run."""
-
-
-class TargetError(DrillError):
-    """The target cannot run the drill (unreachable, lacks a service, not allowed)."""
-
-
-class EmulatorError(TargetError):
-    """The embedded emulator could not be started."""

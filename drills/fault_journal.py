@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
-from stack_config.loader import STACK_NAME
+from stack_config import STACK_NAME
 
 from .exceptions import DrillError
 from .files import write_atomically

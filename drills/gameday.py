@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from runbook_actions.registry import all_actions
+from runbook_actions import all_actions
 
 from . import activities
 from .exceptions import DrillError

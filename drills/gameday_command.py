@@ -7,6 +7,8 @@ import getpass
 from pathlib import Path
 
 from stack_config import load_platform
+from targets.identity import target_lock
+from targets.session import TARGETS, open_target
 
 from .detection_phase import platform_catalog
 from .exceptions import DrillError
@@ -17,8 +19,6 @@ from .progress import ProgressPrinter
 from .recover_command import add_journal_dir_argument
 from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
-from .session import TARGETS, open_target
-from .target_identity import target_lock
 
 DEFAULT_STATE_DIR = Path("reports")
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from targets.session import TargetSession
+
 from .exceptions import DrillError
 from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, TargetJournalStore
-from .session import TargetSession
 
 
 class OpenJournalError(DrillError):

@@ -10,6 +10,7 @@ from typing import Callable
 
 from alarm_catalog import Catalog
 from stack_config import Platform
+from targets.session import TargetSession
 
 from .context import DrillContext
 from .fault_journal import FaultJournal, JournalStore, JournalWriter
@@ -21,7 +22,6 @@ from .redaction import Redactor
 from .report import write_reports
 from .runner import Runner
 from .scenario import Scenario
-from .session import TargetSession
 
 
 @dataclass

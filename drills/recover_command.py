@@ -14,6 +14,11 @@ from typing import Any
 
 from runbook_actions.exceptions import RunbookError
 from stack_config import StackConfigError, load_platform
+from targets.exceptions import TargetError
+from targets.identity import endpoint_identity, target_lock
+from targets.safety import check_emulator_endpoint
+from targets.session import TARGETS, TargetSession, emulator_clients, open_target
+from targets.target import local_target
 
 from .context import DrillContext
 from .exceptions import DrillError
@@ -28,10 +33,6 @@ from .open_journals import (
     open_journals,
     unreadable_journals,
 )
-from .safety import check_emulator_endpoint
-from .session import TARGETS, TargetSession, emulator_clients, open_target
-from .target_identity import endpoint_identity, target_lock
-from .targets import local_target
 from .undo import undo_all
 
 EXIT_LEFT_OPEN = 1
@@ -142,7 +143,12 @@ def _recover_all(
             continue
         try:
             recovered = _recover_one(journal, session, stores)
-        except (DrillError, StackConfigError, RunbookError) as error:  # the other journals still count
+        except (
+            DrillError,
+            TargetError,
+            StackConfigError,
+            RunbookError,
+        ) as error:  # the other journals still count
             print(f"FAILED: run {journal.run_id} was not recovered: {error}")
             recovered = False
         left += 0 if recovered else 1

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from runbook_actions import invoke
+from runbook_actions.aws import desired_counts_parameter
 from runbook_actions.constants import DEFAULT_STATE_PREFIX, TAG_PREFIX
 from runbook_actions.exceptions import NotFoundError
-from runbook_actions.incident_state import desired_counts_parameter
-from runbook_actions.invoke import invoke
 
 from .context import DrillContext
 

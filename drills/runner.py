@@ -6,14 +6,14 @@ import time
 from typing import Any, Callable
 
 from alarm_catalog import Catalog
+from runbook_actions import get_action, invoke
 from runbook_actions.exceptions import NotSupportedError, RunbookError
-from runbook_actions.invoke import invoke
-from runbook_actions.registry import get_action
+from targets.target import EVALUATES_ALARMS
 
 from . import activities
 from .action_undo import undo_for
 from .context import DrillContext
-from .detection_phase import DetectionOutcome, judge_detection, load_symptoms, platform_catalog
+from .detection_phase import DetectionOutcome, detect_live, judge_detection, load_symptoms, platform_catalog
 from .expectations import evaluate, resolve_path
 from .fault_journal import APPLIED, FaultJournal, JournalWriter
 from .interrupts import signals_held
@@ -31,10 +31,8 @@ from .journal import (
     StepRecord,
     utc_now,
 )
-from .live_detection import detect_live
 from .scenario import Scenario, Step, render
 from .sla import response_budget
-from .targets import EVALUATES_ALARMS
 from .undo import KIND_ACTION, KIND_FAULT, undo_all
 
 Progress = Callable[[Journal, StepRecord], None]

@@ -10,8 +10,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from runbook_actions.registry import all_actions
+from runbook_actions import all_actions
 from stack_config import SEVERITIES, Platform
+from stack_config.shapes import require_list, require_mapping
 from stack_config.strict_yaml import load_yaml, read_bounded
 
 from . import activities
@@ -19,7 +20,6 @@ from .action_undo import undo_for
 from .detection_phase import DetectionSpec, load_symptoms, parse_detection_spec
 from .exceptions import ScenarioError
 from .expectations import OPERATORS, UNARY, Expectation
-from .validation import require_list, require_mapping
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 PHASES = ("steady_state", "faults", "procedure", "verify")
@@ -164,7 +164,7 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(data: Any) -> Scenario:
-    require_mapping(data, "scenario", _SCENARIO_KEYS)
+    require_mapping(data, "scenario", _SCENARIO_KEYS, ScenarioError)
     for key in ("id", "title", "severity", "guide_section", "procedure", "verify"):
         if key not in data:
             raise ScenarioError(f"required key {key!r} is missing")
@@ -178,7 +178,7 @@ def parse_scenario(data: Any) -> Scenario:
     phases = {
         phase: tuple(
             _parse_step(raw, f"{phase}[{i}]", phase)
-            for i, raw in enumerate(require_list(data.get(phase, []), phase))
+            for i, raw in enumerate(require_list(data.get(phase, []), phase, ScenarioError))
         )
         for phase in PHASES
     }
@@ -199,7 +199,7 @@ def parse_scenario(data: Any) -> Scenario:
 
 
 def _parse_step(raw: Any, where: str, phase: str) -> Step:
-    require_mapping(raw, where, _STEP_KEYS)
+    require_mapping(raw, where, _STEP_KEYS, ScenarioError)
     kinds = [k for k in ("probe", "fault", "action") if k in raw]
     if len(kinds) != 1:
         raise ScenarioError(f"{where}: give exactly one of probe, fault, action")
@@ -214,7 +214,7 @@ def _parse_step(raw: Any, where: str, phase: str) -> Step:
         raise ScenarioError(f"{where}: a {kind} cannot be a step of {phase}")
     ref = raw[kind]
     args = raw.get("args", {}) or {}
-    require_mapping(args, f"{where}.args", None)
+    require_mapping(args, f"{where}.args", None, ScenarioError)
     for_each = raw.get("for_each")
     if for_each is not None and (not isinstance(for_each, str) or for_each not in FOR_EACH_VARIABLES):
         raise ScenarioError(f"{where}.for_each: {for_each!r} is not one of {', '.join(FOR_EACH_VARIABLES)}")
@@ -253,8 +253,8 @@ def check_reference(kind: str, ref: Any, args: Mapping[str, Any], where: str) ->
 
 def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
     result = []
-    for i, item in enumerate(require_list(raw, f"{where}.expect")):
-        require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"})
+    for i, item in enumerate(require_list(raw, f"{where}.expect", ScenarioError)):
+        require_mapping(item, f"{where}.expect[{i}]", {"path", "op", "value"}, ScenarioError)
         op = item.get("op")
         if not isinstance(op, str) or op not in OPERATORS:
             raise ScenarioError(f"{where}.expect[{i}].op: {op!r} is not one of {', '.join(OPERATORS)}")
@@ -267,7 +267,7 @@ def parse_expectations(raw: Any, where: str) -> tuple[Expectation, ...]:
 
 
 def _parse_save(raw: Any, where: str) -> dict[str, str]:
-    require_mapping(raw, f"{where}.save", None)
+    require_mapping(raw, f"{where}.save", None, ScenarioError)
     for name, path in raw.items():
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)) or not isinstance(path, str):
             raise ScenarioError(f"{where}.save: {name!r} must map a lower_case name to a result path")

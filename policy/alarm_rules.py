@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 
 from components.tags import SEVERITY
-from stack_config.model import PAGING_SEVERITIES, SEVERITIES
+from stack_config import PAGING_SEVERITIES, SEVERITIES
 
 from .platform_context import PlatformUnknownError, platform_facts
 from .props import as_list, get, tags_of

@@ -12,8 +12,7 @@ from typing import Any, Mapping
 
 import pulumi
 
-from stack_config import StackConfigError, platform_from_config
-from stack_config.loader import PLATFORM_KEY, project_name
+from stack_config import PLATFORM_KEY, StackConfigError, platform_from_config, project_name
 
 
 class PlatformUnknownError(Exception):

@@ -1,8 +1,30 @@
-"""Runbook actions for the Zelly incident response guide (standard library and boto3 only)."""
+"""Runbook actions for the Zelly incident response guide (standard library and boto3 only).
+
+Other packages import what ``__all__`` names: the action API below, and the public modules
+``aws`` (the helpers behind the actions), ``cli`` (the command line), ``constants`` and
+``exceptions``. Everything else is the actions' own business.
+"""
 
 from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
+from .exceptions import InvalidArgumentError, NotFoundError, NotSupportedError, RunbookError
 from .invoke import invoke
 from .registry import all_actions, get_action
 
-__all__ = ["Action", "ActionResult", "AwsClients", "IamGrant", "all_actions", "get_action", "invoke"]
+__all__ = [
+    "Action",
+    "ActionResult",
+    "AwsClients",
+    "IamGrant",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "NotSupportedError",
+    "RunbookError",
+    "all_actions",
+    "aws",
+    "cli",
+    "constants",
+    "exceptions",
+    "get_action",
+    "invoke",
+]

@@ -1,11 +1,27 @@
-"""The platform description shared by the Pulumi program, the drills and the emulator seed."""
+"""The platform description shared by the Pulumi program, the drills and the emulator seed.
+
+Other packages import the names ``__all__`` lists, and the shared helper modules it names:
+``runbook_env`` (the environment the actions read), ``shapes``, ``strict_yaml`` and
+``typed_mapping`` (validating data read from YAML).
+"""
 
 from .exceptions import StackConfigError, StackNotFoundError
-from .loader import PROJECT_ROOT, load_platform, load_stack_config, platform_from_config, project_name
+from .loader import (
+    PLATFORM_KEY,
+    PROJECT_ROOT,
+    STACK_NAME,
+    load_platform,
+    load_stack_config,
+    platform_from_config,
+    project_name,
+)
 from .model import (
     PAGING_SEVERITIES,
     SEVERITIES,
     AuroraCluster,
+    BackupSettings,
+    BreakGlass,
+    JobQueue,
     Notifications,
     Platform,
     Service,
@@ -13,6 +29,15 @@ from .model import (
 )
 
 __all__ = [
+    "PLATFORM_KEY",
+    "STACK_NAME",
+    "BackupSettings",
+    "BreakGlass",
+    "JobQueue",
+    "runbook_env",
+    "shapes",
+    "strict_yaml",
+    "typed_mapping",
     "PAGING_SEVERITIES",
     "PROJECT_ROOT",
     "SEVERITIES",

@@ -19,11 +19,11 @@ import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from drills.emulator import MotoServer
 from drills.scenario import SCENARIO_DIR
-from drills.seed import SeedResult, seed_platform
 from runbook_actions.clients import AwsClients
 from stack_config import Platform, load_platform
+from targets.emulator import MotoServer
+from targets.seed import SeedResult, seed_platform
 
 REGION = "ap-south-1"
 

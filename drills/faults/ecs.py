@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from runbook_actions.ecs_helpers import (
+from runbook_actions.aws import (
     describe_service,
     describe_services,
+    fan_out,
     parse_task_definition,
     short_task_definition,
 )
-from runbook_actions.fanout import fan_out
 
 from ..activities import fault
 from ..context import DrillContext

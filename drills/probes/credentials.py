@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from runbook_actions.ecs_helpers import describe_services
+from runbook_actions.aws import describe_services
 
 from ..activities import Check, probe
 from ..context import DrillContext

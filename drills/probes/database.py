@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runbook_actions.aws import describe_services
 from runbook_actions.constants import TAG_PREFIX
-from runbook_actions.ecs_helpers import describe_services
 
 from ..activities import Check, probe
 from ..context import DrillContext

@@ -6,13 +6,12 @@ import hashlib
 import json
 from typing import Any
 
-from runbook_actions.ecs_helpers import describe_services, short_task_definition
-from runbook_actions.fanout import fan_out
+from runbook_actions.aws import describe_services, fan_out, short_task_definition
+from targets.target import HEALTH_CHECKS_TARGETS, SCHEDULES_TASKS
 
 from ..activities import Check, probe
 from ..context import DrillContext
 from ..faults.ecs import BAD_IMAGE_TAG_PREFIX
-from ..targets import HEALTH_CHECKS_TARGETS, SCHEDULES_TASKS
 
 BASELINE = "ecs_baseline"
 # The parts of a task definition that decide what runs (not its ARN, revision or timestamps).

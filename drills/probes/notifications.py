@@ -11,9 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from targets.seed import status_subscriber_queue_name
+
 from ..activities import Check, probe
 from ..context import DrillContext
-from ..seed import status_subscriber_queue_name
 
 BATCH = 10  # SQS's maximum per receive
 MAX_BATCHES = 10  # a drill queue holds a few posts per run; stop reading after 100

@@ -7,7 +7,7 @@ from typing import Callable
 import pytest
 
 from alarm_catalog import Catalog, CompositeAlarm, MetricAlarm, expand
-from drills.detection import (
+from detection import (
     NO_STEADY_STATE,
     Baseline,
     Detection,

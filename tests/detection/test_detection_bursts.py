@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from drills.detection import ALARM, OK, detect, parse_symptoms
-from drills.detection.window import Series, sliding_range
+from detection import ALARM, OK, detect, parse_symptoms
+from detection.window import Series, sliding_range
 from tests.support.platform_names import CLUSTER
 
 UNAUTHORIZED = f"{CLUSTER}-unauthorized-api-calls"

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from drills.detection import ALARM, OK, DetectionError, Symptoms, detect, parse_symptoms
+from detection import ALARM, OK, DetectionError, Symptoms, detect, parse_symptoms
 from tests.support.platform_names import CLUSTER
 
 P0_ACKNOWLEDGE_S = 15 * 60

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from drills.detection import ALARM, INSUFFICIENT_DATA, OK
+from detection import ALARM, INSUFFICIENT_DATA, OK
 
 TREATMENTS = ("breaching", "notBreaching", "missing", "ignore")
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from drills.detection import ALARM, DetectionError, MetricSeries, Symptoms, detect
+from detection import ALARM, DetectionError, MetricSeries, Symptoms, detect
 from tests.support.platform_names import CLUSTER
 
 P0_ACKNOWLEDGE_S = 15 * 60  # the guide: P0 acknowledged within 15 minutes

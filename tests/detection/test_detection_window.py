@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drills.detection import ALARM, INSUFFICIENT_DATA, OK
-from drills.detection.window import Series, aggregate, evaluate_window
+from detection import ALARM, INSUFFICIENT_DATA, OK
+from detection.window import Series, aggregate, evaluate_window
 
 # Two one-minute periods: [0, 60) holds 1, 5, 3; [60, 120) holds 7. Newest period first.
 POINTS = [(0, 1.0), (20, 5.0), (59.9, 3.0), (60, 7.0)]
@@ -39,7 +39,7 @@ def test_a_five_minute_period_sums_five_one_minute_datapoints() -> None:
 
 
 def test_an_unknown_statistic_is_refused() -> None:
-    from drills.detection import DetectionError
+    from detection import DetectionError
 
     with pytest.raises(DetectionError, match="not modelled"):
         aggregate([1.0], "Median")

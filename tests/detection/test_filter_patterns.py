@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from drills.detection import Baseline, FilterPatternError, LogLine, compile_pattern
-from drills.detection.log_metrics import filter_datapoints, log_metric_points
+from detection import Baseline, FilterPatternError, LogLine, compile_pattern
+from detection.log_metrics import filter_datapoints, log_metric_points
 
 # The JSON sample of the CloudWatch Logs "Filter and pattern syntax" page.
 DOC_EVENT = json.dumps(

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from drills.detection import (
+from detection import (
     DEFAULT_STEADY_STATE,
     Hold,
     SymptomError,
@@ -17,6 +17,7 @@ from drills.detection import (
     parse_symptoms,
     steady_state,
 )
+from drills.detection_phase import load_symptoms
 from drills.exceptions import ScenarioError
 from tests.support.platform_names import DB
 
@@ -175,5 +176,8 @@ def test_each_mistake_is_named(platform, text, message) -> None:
         _parse(platform, text)
 
 
-def test_symptom_errors_are_scenario_errors() -> None:
-    assert issubclass(SymptomError, ScenarioError)
+def test_a_scenario_with_bad_symptoms_is_refused_as_a_scenario_error(platform) -> None:
+    """The evaluator has its own errors; the drills' detection phase reports them as the scenario's."""
+    with pytest.raises(ScenarioError, match="symptoms") as raised:
+        load_symptoms({"metrics": "not a list"}, platform)
+    assert not isinstance(raised.value, SymptomError) and isinstance(raised.value.__context__, SymptomError)

@@ -22,8 +22,8 @@ from typing import Iterator
 
 import pytest
 
-from drills import emulator
-from drills.emulator import MotoServer
+from targets import emulator
+from targets.emulator import MotoServer
 
 pytestmark = pytest.mark.emulator
 
@@ -76,7 +76,7 @@ class Drill:
     """A separate Python process running ``body``; it prints one line of fields, then sleeps."""
 
     def __init__(self, body: str) -> None:
-        script = "import os, sys, time, threading\nfrom drills.emulator import MotoServer\n"
+        script = "import os, sys, time, threading\nfrom targets.emulator import MotoServer\n"
         script += textwrap.dedent(body) + "\ntime.sleep(600)\n"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.process = subprocess.Popen(

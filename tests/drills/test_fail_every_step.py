@@ -4,21 +4,22 @@ drill's own account of what it did; and its fault journal is closed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from drills.action_undo import undo_for
-from drills.emulator import MotoServer
 from drills.fault_journal import LocalJournalStore
 from drills.journal import STEP_FAILED
 from drills.orchestrate import run_one
 from drills.progress import ProgressPrinter
 from drills.runner import Runner
 from drills.scenario import load_scenarios
-from drills.seed import seed_platform
-from drills.session import TargetSession, emulator_clients
-from drills.targets import local_target
+from targets.emulator import MotoServer
+from targets.seed import seed_platform
+from targets.session import TargetSession, emulator_clients
+from targets.target import local_target
 from tests.support.platform_state import platform_state
 
 pytestmark = pytest.mark.emulator
@@ -108,9 +109,20 @@ def test_a_failed_step_leaves_the_platform_as_it_was(
         assert not outcome.journal.passed
     except KeyboardInterrupt:
         assert mode == "interrupted"
-    assert hit, "the chosen step never ran"
+    assert hit, f"the chosen step never ran; the run: {_steps(tmp_path / 'reports', scenario_id)}"
     assert platform_state(session.clients, platform) == before
     assert store.load_all() == [], "the fault journal was left open"
+
+
+def _steps(report_dir: Path, scenario_id: str) -> list[str]:
+    report = report_dir / f"{scenario_id}.json"
+    if not report.exists():
+        return ["no report"]
+    data = json.loads(report.read_text())
+    steps = [
+        f"{s['phase']} {s['name']}: {s['status']} {s.get('detail') or ''}".strip() for s in data["timeline"]
+    ]
+    return [f"{data['status']}: {data['reason']}", *steps]
 
 
 def test_every_step_of_every_scenario_is_a_case() -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from drills.emulator import MotoServer
 from drills.fault_journal import LocalJournalStore, TargetJournalStore
 from drills.open_journals import OpenJournalError, check_before_run, open_journals
 from drills.orchestrate import run_one
@@ -22,10 +21,11 @@ from drills.progress import ProgressPrinter
 from drills.recover_command import _recover_all
 from drills.runner import Runner
 from drills.scenario import load_scenarios
-from drills.seed import seed_platform
-from drills.session import TargetSession, emulator_clients
-from drills.targets import Target
 from stack_config import load_platform
+from targets.emulator import MotoServer
+from targets.seed import seed_platform
+from targets.session import TargetSession, emulator_clients
+from targets.target import Target
 from tests.support.drill_process import Lines, paused_outside_a_fan_out
 
 pytestmark = pytest.mark.emulator

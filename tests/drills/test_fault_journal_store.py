@@ -19,9 +19,9 @@ from drills.fault_journal import (
     LocalJournalStore,
     TargetJournalStore,
 )
-from drills.targets import local_target
 from drills.undo import KIND_FAULT, undo_all
 from stack_config import StackNotFoundError, load_platform
+from targets.target import local_target
 
 RUN_ID = "p0-b-20261129120000-ab12"
 

@@ -9,10 +9,10 @@ from botocore.exceptions import ClientError
 from drills import activities
 from drills.context import DrillContext
 from drills.fault_journal import FaultJournal, JournalWriter
-from drills.seed import seed_platform
-from drills.targets import local_target
 from drills.undo import KIND_FAULT, undo_all
 from runbook_actions.clients import AwsClients
+from targets.seed import seed_platform
+from targets.target import local_target
 from tests.support.platform_names import CLUSTER, PRODUCTION
 
 SERVICES = list(PRODUCTION.service_names)

@@ -11,9 +11,8 @@ from pathlib import Path
 import yaml
 
 from alarm_catalog import expand
-from drills.detection import parse_symptoms
-from drills.detection_phase import DetectionSpec
-from drills.live_detection import detect_live
+from detection import parse_symptoms
+from drills.detection_phase import DetectionSpec, detect_live
 from tests.support.platform_names import CLUSTER
 
 SCENARIO = yaml.safe_load(Path("drills/scenarios/p0-a.yaml").read_text())

@@ -22,7 +22,7 @@ from typing import Iterator
 import boto3
 import pytest
 
-from drills.emulator import MotoServer
+from targets.emulator import MotoServer
 from tests.support.platform_names import STAGING
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import pytest
 from drills.activities import probes
 from drills.context import DrillContext
 from drills.redaction import Redactor
-from drills.targets import local_target
 from runbook_actions import invoke
+from targets.target import local_target
 from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 INCIDENT = "DRILL-P0-A-20261126031000"

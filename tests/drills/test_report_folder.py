@@ -15,6 +15,7 @@ import pytest
 from drills.cli import main
 from drills.exceptions import DrillError
 from drills.report import check_report_dir, write_atomically
+from runbook_check.cli import main as runbook_check_main
 
 
 def test_a_missing_report_folder_is_created(tmp_path: Path) -> None:
@@ -72,13 +73,11 @@ def test_a_bad_report_dir_is_refused_before_the_target_opens(
 def test_the_runbook_check_refuses_a_bad_report_dir_before_running(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setattr(
-        "drills.runbook_check.cli.check_runbook", lambda *a, **k: pytest.fail("the runbook ran")
-    )
-    monkeypatch.setattr("drills.runbook_check.cli.shutil.which", lambda *a, **k: "/bin/aws")
+    monkeypatch.setattr("runbook_check.cli.check_runbook", lambda *a, **k: pytest.fail("the runbook ran"))
+    monkeypatch.setattr("runbook_check.cli.shutil.which", lambda *a, **k: "/bin/aws")
     report_file = tmp_path / "reports"
     report_file.write_text("a file")
-    assert main(["runbook", "docs/runbook.md", "--report-dir", str(report_file)]) == 2
+    assert runbook_check_main(["docs/runbook.md", "--report-dir", str(report_file)]) == 2
     assert capsys.readouterr().err.startswith(f"error: report folder {report_file} is a file")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drills import activities
 from drills.context import DrillContext
-from drills.targets import local_target
+from targets.target import local_target
 
 
 def _ctx(platform, clients, run_id: str) -> DrillContext:

@@ -12,9 +12,9 @@ import pytest
 
 from drills.fault_journal import TARGET_JOURNAL_PATH, FaultJournal, LocalJournalStore, TargetJournalStore
 from drills.open_journals import OpenJournalError, check_before_run
-from drills.session import TargetSession
-from drills.target_identity import TargetBusyError, endpoint_identity, target_lock
-from drills.targets import Target
+from targets.identity import TargetBusyError, endpoint_identity, target_lock
+from targets.session import TargetSession
+from targets.target import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -207,7 +207,7 @@ def test_addresses_that_reach_this_machine_are_one_target(spelling: str) -> None
 
 
 def test_the_lock_folder_does_not_follow_tmpdir(monkeypatch, tmp_path: Path) -> None:
-    from drills.target_identity import lock_dir
+    from targets.identity import lock_dir
 
     before = lock_dir()
     monkeypatch.setenv("TMPDIR", str(tmp_path))

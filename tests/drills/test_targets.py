@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from drills.cli import main
-from drills.emulator import free_port
 from drills.scenario import load_scenarios
-from drills.targets import local_target
+from targets.emulator import free_port
+from targets.target import local_target
 
 COMMUNITY_HEALTH = {
     "services": {

@@ -19,7 +19,7 @@ from botocore.retries import standard
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from drills.seed import seed_platform
+from targets.seed import seed_platform
 from tests.support.action_cases import PLATFORM
 
 # (HTTP status, error code) of each kind of failure, as AWS sends them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drills.runbook_check.commands import SUBSTITUTION, simple_commands
+from runbook_check.commands import SUBSTITUTION, simple_commands
 from tests.support.platform_names import CLUSTER
 
 

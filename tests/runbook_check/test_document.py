@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drills.runbook_check.document import load_runbook, parse_runbook
-from drills.runbook_check.exceptions import RunbookFormatError
+from runbook_check.document import load_runbook, parse_runbook
+from runbook_check.exceptions import RunbookFormatError
 
 EXPECT_OK = '<!-- expect: {"path": "ok", "op": "eq", "value": true} -->'
 

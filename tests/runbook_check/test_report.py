@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from drills.redaction import Redactor
-from drills.runbook_check.report import block_line, write_report
-from drills.runbook_check.results import BlockResult, RunbookResult
+from runbook_check.report import block_line, write_report
+from runbook_check.results import BlockResult, RunbookResult
 
 SECRET = "s3cr3t-Pa55word-value"
 

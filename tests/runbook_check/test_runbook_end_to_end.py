@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from drills.runbook_check.document import load_runbook
-from drills.targets import CLOUDTRAIL_LOOKUP, MOTO_GAPS
+from runbook_check.document import load_runbook
+from targets.target import CLOUDTRAIL_LOOKUP, MOTO_GAPS
 from tests.support.platform_names import CLUSTER, PRODUCTION, STAGING
 from tests.support.runbook_harness import RUNBOOK, run_checker, sections
 

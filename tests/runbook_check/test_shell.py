@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from drills.runbook_check.shell import ShellSession
+from runbook_check.shell import ShellSession
 
 
 @pytest.fixture

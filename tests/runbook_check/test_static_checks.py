@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from drills.runbook_check.document import Block, parse_runbook
-from drills.runbook_check.names import PlatformNames
-from drills.runbook_check.static_checks import static_problems
+from runbook_check.document import Block, parse_runbook
+from runbook_check.names import PlatformNames
+from runbook_check.static_checks import static_problems
 from stack_config import load_platform
 from tests.support.platform_names import CLUSTER, DB, SECRET, STAGING
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drills.runbook_check.document import parse_runbook
-from drills.runbook_check.verify import check_outputs, json_documents, substitute
+from runbook_check.document import parse_runbook
+from runbook_check.verify import check_outputs, json_documents, substitute
 from tests.support.platform_names import CLUSTER
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from drills.cli import main
-from drills.safety import UnsafeTargetError, check_emulator_endpoint
-from drills.targets import localstack_endpoint
+from drills.cli import main as drills_main
+from runbook_check.cli import main as runbook_check_main
+from targets.safety import UnsafeTargetError, check_emulator_endpoint
+from targets.target import localstack_endpoint
 
 AWS_SPELLINGS = [
     "https://ecs.ap-south-1.amazonaws.com",
@@ -119,11 +120,11 @@ def nothing_may_start(monkeypatch):
         raise AssertionError("the endpoint should have been refused before this")
 
     for name in (
-        "drills.seed_command.seed_platform",
-        "drills.targets._localstack_services",
-        "drills.runbook_check.cli.check_runbook",
-        "drills.session.MotoServer",
-        "drills.session.seed_platform",
+        "targets.seed_command.seed_platform",
+        "targets.target._localstack_services",
+        "runbook_check.cli.check_runbook",
+        "targets.session.MotoServer",
+        "targets.session.seed_platform",
     ):
         monkeypatch.setattr(name, forbidden)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -168,7 +169,10 @@ def test_every_command_refuses_an_aws_endpoint_before_using_it(
         nothing_may_start.setenv(name, value)
     report_dir = ["--report-dir", str(tmp_path)] if argv[0] in ("run", "gameday", "runbook") else []
     state_dir = ["--state-dir", str(tmp_path)] if argv[0] == "gameday" else []
-    assert main([*argv, *report_dir, *state_dir]) == 2
+    if argv[0] == "runbook":
+        assert runbook_check_main([*argv[1:], *report_dir]) == 2
+    else:
+        assert drills_main([*argv, *report_dir, *state_dir]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: endpoint ") and "is AWS itself" in error
     assert error.count("\n") == 1

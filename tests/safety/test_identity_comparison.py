@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from drills.safety import (
+from stack_config import PROJECT_ROOT
+from targets.safety import (
     AwsDrillRequest,
     CallerIdentity,
     ProductionMarkers,
@@ -24,7 +25,6 @@ from drills.safety import (
     production_markers,
     stack_refusals,
 )
-from stack_config import PROJECT_ROOT
 from tests.support.platform_names import CLUSTER, DB
 from tests.support.safety_cases import ALLOWED_STAGING, MARKERS, PRODUCTION_ACCOUNT, STAGING, STAGING_ACCOUNT
 

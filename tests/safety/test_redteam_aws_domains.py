@@ -20,8 +20,8 @@ import botocore
 import pytest
 from botocore.config import Config
 
-from drills.endpoints import in_domains
-from drills.safety import AWS_DOMAINS, UnsafeTargetError, check_emulator_endpoint, is_aws_endpoint
+from targets.endpoints import in_domains
+from targets.safety import AWS_DOMAINS, UnsafeTargetError, check_emulator_endpoint, is_aws_endpoint
 
 BOTOCORE_DATA = Path(botocore.__file__).resolve().parent / "data"
 PARTITIONS = json.loads((BOTOCORE_DATA / "partitions.json").read_text())["partitions"]

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from drills import activities
 from drills.context import DrillContext
 from drills.faults import database
-from drills.seed import seed_platform
-from drills.targets import local_target
 from runbook_actions.clients import AwsClients
 from runbook_actions.invoke import invoke
 from runbook_actions.restore_cluster import NEW_CLUSTER_ID
 from stack_config import StackConfigError, load_platform, platform_from_config
+from targets.seed import seed_platform
+from targets.target import local_target
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "incident-guardrails:platform"

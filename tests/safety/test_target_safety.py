@@ -1,4 +1,4 @@
-"""A drill never touches production by accident: every refusal of drills.safety, shown.
+"""A drill never touches production by accident: every refusal of targets.safety, shown.
 
 The decisions are pure functions fed an injected caller identity; the command-line tests answer
 STS with botocore's Stubber, so nothing here can reach a real AWS account.
@@ -11,13 +11,13 @@ import dataclasses
 import pytest
 from botocore.stub import Stubber
 
-from drills import session as drill_session
 from drills.cli import main
-from drills.safety import AwsDrillRequest, CallerIdentity, aws_refusals, production_markers
-from drills.session import open_target
 from runbook_actions.clients import AwsClients
 from stack_config import StackConfigError, load_platform, platform_from_config
 from stack_config.loader import load_stack_config
+from targets import session as drill_session
+from targets.safety import AwsDrillRequest, CallerIdentity, aws_refusals, production_markers
+from targets.session import open_target
 from tests.support.platform_names import CLUSTER, DB
 from tests.support.safety_cases import ALLOWED_STAGING, MARKERS, PRODUCTION_ACCOUNT, STAGING, STAGING_ACCOUNT
 

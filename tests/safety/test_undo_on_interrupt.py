@@ -111,7 +111,7 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
     from drills.context import DrillContext
     from drills.runner import Runner
     from drills.scenario import load_scenarios
-    from drills.targets import local_target
+    from targets.target import local_target
 
     undone = []
     fault = activities.faults()["bad-deploy"]

@@ -1,4 +1,4 @@
-"""Run the runbook checker as CI runs it: ``python -m drills runbook <file>`` in a subprocess."""
+"""Run the runbook checker as CI runs it: ``python -m runbook_check <file>`` in a subprocess."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class CheckerRun:
 
 def run_checker(runbook: Path, report_dir: Path, *extra: str) -> CheckerRun:
     process = subprocess.run(
-        [sys.executable, "-m", "drills", "runbook", str(runbook), "--report-dir", str(report_dir), *extra],
+        [sys.executable, "-m", "runbook_check", str(runbook), "--report-dir", str(report_dir), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from drills.safety import ProductionMarkers
 from stack_config import load_platform
+from targets.safety import ProductionMarkers
 from tests.support.platform_names import CLUSTER, DB
 
 STAGING_ACCOUNT = "111111111111"

@@ -21,7 +21,7 @@ if [ -z "${SEED_PYTHON:-}" ]; then
   fi
 fi
 
-if [ ! -f "$PROJECT_DIR/drills/seed_command.py" ]; then
+if [ ! -f "$PROJECT_DIR/targets/seed_command.py" ]; then
   echo "seed: $PROJECT_DIR is not an incident-guardrails checkout; mount it (localstack/compose.yaml)" >&2
   exit 1
 fi

@@ -14,10 +14,10 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Callable
 
+from drills.redaction import Redactor
 from stack_config import Platform
+from targets.session import TargetSession, open_target
 
-from ..redaction import Redactor
-from ..session import TargetSession, open_target
 from .document import Procedure, Runbook
 from .names import PlatformNames
 from .procedure import CheckSettings, run_procedure

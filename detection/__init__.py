@@ -12,7 +12,8 @@ severity (topic) they page. Typical use by the drill runner::
 
 Semantics and their sources: window.py (periods, M of N, missing data), filter_pattern.py
 (log filter patterns), log_metrics.py (metric filters), baseline.py (the steady state),
-evaluate.py (time, composites).
+evaluate.py (time, composites). ``live`` publishes symptoms to a target whose CloudWatch
+evaluates alarms itself and polls them. It imports only ``alarm_catalog`` and ``stack_config``.
 """
 
 from .baseline import DEFAULT_STEADY_STATE, NO_STEADY_STATE, Baseline, steady_state
@@ -24,6 +25,7 @@ from .symptoms import Hold, LogLine, MetricSeries, SeriesKey, Symptoms
 from .window import ALARM, DEFAULT_RANGE_EXTRA, INSUFFICIENT_DATA, OK
 
 __all__ = [
+    "live",
     "ALARM",
     "DEFAULT_RANGE_EXTRA",
     "DEFAULT_STEADY_STATE",

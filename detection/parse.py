@@ -44,10 +44,9 @@ from alarm_catalog.variables import (
     TargetGroupDimensions,
     scope_items,
 )
-from stack_config.exceptions import StackConfigError
-from stack_config.model import Platform
+from stack_config import Platform, StackConfigError
+from stack_config.shapes import require_list, require_mapping
 
-from ..validation import require_list, require_mapping
 from .exceptions import SymptomError
 from .symptoms import Hold, LogLine, MetricSeries, Symptoms
 

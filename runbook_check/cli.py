@@ -1,28 +1,38 @@
-"""``python -m drills runbook docs/runbook.md [--stack] [--endpoint-url] [--report-dir] [--jobs]``."""
+"""``python -m runbook_check docs/runbook.md [--stack] [--endpoint-url] [--report-dir] [--jobs]``."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 from pathlib import Path
+from typing import Sequence
 
-from stack_config import load_platform
+from drills.exceptions import DrillError
+from drills.redaction import Redactor
+from drills.report import check_report_dir
+from stack_config import StackConfigError, load_platform
+from targets.exceptions import TargetError
+from targets.safety import check_emulator_endpoint
 
-from ..redaction import Redactor
-from ..report import check_report_dir
-from ..safety import check_emulator_endpoint
 from .document import load_runbook
-from .exceptions import RunbookFormatError
+from .exceptions import RunbookCheckError, RunbookFormatError
 from .report import block_line, print_procedure, write_report
 from .runner import check_runbook
 
-EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "runbook", help="run every bash block of a runbook against the embedded emulator"
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise RunbookFormatError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m runbook_check",
+        description="Run every bash block of a runbook against the embedded emulator, one procedure at a time.",
     )
     parser.add_argument("path", type=Path, help="the runbook, e.g. docs/runbook.md")
     parser.add_argument("--stack", default="production", help="stack config to seed and check names against")
@@ -31,6 +41,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jobs", type=int, default=2, help="procedures checked side by side, one emulator each (default 2)"
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run(build_parser().parse_args(argv))
+    except (RunbookCheckError, StackConfigError, TargetError, DrillError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: the runbook check stopped; no report written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run(args: argparse.Namespace) -> int:

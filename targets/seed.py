@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from runbook_actions.clients import AwsClients
+from runbook_actions import AwsClients
 from stack_config import SEVERITIES, Platform, Service
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")

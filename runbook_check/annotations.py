@@ -26,12 +26,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exceptions import ScenarioError
-from ..expectations import Expectation
+from drills.exceptions import ScenarioError
+from drills.expectations import Expectation
 
 # The scenario validator's own rules, so an expectation or fault reads the same everywhere.
-from ..scenario import check_reference, parse_expectations
-from ..targets import ALL_CAPABILITIES
+from drills.scenario import check_reference, parse_expectations
+from targets.target import ALL_CAPABILITIES
+
 from .exceptions import RunbookFormatError
 
 KEYS = (

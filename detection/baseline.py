@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from alarm_catalog import Catalog, MetricAlarm
-from stack_config.model import Platform
+from stack_config import Platform
 
 from .exceptions import SymptomError
 from .symptoms import SeriesKey, SteadyStateOverrides

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from drills.exceptions import DrillError, ScenarioError
+
+class DetectionError(Exception):
+    """Base class; also raised when a result is asked about something it does not know (an unknown alarm)."""
 
 
-class SymptomError(ScenarioError):
+class SymptomError(DetectionError):
     """A scenario's ``symptoms`` section (or a Symptoms object built in code) is invalid."""
 
 
-class FilterPatternError(DrillError):
+class FilterPatternError(DetectionError):
     """A CloudWatch Logs filter pattern is malformed or uses syntax the evaluator does not model."""
-
-
-class DetectionError(DrillError):
-    """The detection result was asked about something it does not know (e.g. an unknown alarm)."""

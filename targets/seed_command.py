@@ -17,11 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from stack_config import load_platform
 
-from .exceptions import DrillError
+from .exceptions import TargetError
 from .safety import check_emulator_endpoint
 from .seed import SeedResult, seed_platform
 from .session import emulator_clients
-from .targets import localstack_endpoint, localstack_target
+from .target import localstack_endpoint, localstack_target
 
 SEED_TARGETS = ("local", "localstack")
 
@@ -77,7 +77,7 @@ def _endpoint(target: str, endpoint_url: str | None) -> str:
         # Asks LocalStack's health endpoint first: a clear error if it is not up.
         return localstack_target(endpoint).endpoint_url or ""
     if not endpoint_url:
-        raise DrillError(
+        raise TargetError(
             "seed --target local needs --endpoint-url of a running moto server "
             "(python -m moto.server); 'drills run' starts and seeds its own"
         )

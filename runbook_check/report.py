@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from ..files import write_atomically
-from ..redaction import Redactor
+from drills.files import write_atomically
+from drills.redaction import Redactor
+
 from .document import Procedure
 from .results import BlockResult, RunbookResult
 

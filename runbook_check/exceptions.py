@@ -1,7 +1,9 @@
 """Errors of the runbook checker; each message is one line that names the file and line."""
 
-from ..exceptions import DrillError
+
+class RunbookCheckError(Exception):
+    """Base class for the runbook checker's errors."""
 
 
-class RunbookFormatError(DrillError):
+class RunbookFormatError(RunbookCheckError):
     """The runbook or one of its annotations is malformed; nothing was run."""

@@ -9,9 +9,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from runbook_actions.clients import AwsClients
+from drills.expectations import Expectation, evaluate
+from runbook_actions import AwsClients
 
-from ..expectations import Expectation, evaluate
 from .annotations import OUTPUT_PATH, VARIABLE, Annotations, StateCheck
 
 

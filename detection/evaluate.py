@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from alarm_catalog import PAGING_SEVERITIES, Catalog, CompositeAlarm, MetricAlarm
-from stack_config.model import Platform
+from stack_config import Platform
 
 from .baseline import NO_STEADY_STATE, Baseline, steady_state
 from .exceptions import DetectionError

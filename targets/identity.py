@@ -14,12 +14,12 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from .endpoints import EndpointError, endpoint_host, endpoint_port
-from .exceptions import DrillError
+from .exceptions import TargetError
 
 LOOPBACK = "loopback"
 
 
-class TargetBusyError(DrillError):
+class TargetBusyError(TargetError):
     """Another drill or recovery holds this target; nothing was changed."""
 
 

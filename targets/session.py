@@ -9,14 +9,15 @@ from typing import Callable, Iterator
 
 import boto3
 
-from runbook_actions.aws_errors import aws_call
-from runbook_actions.clients import AwsClients
+from runbook_actions import AwsClients
+from runbook_actions.aws import aws_call
 from runbook_actions.constants import ENV_ENDPOINT_URL
 from runbook_actions.exceptions import RunbookError
 from stack_config import Platform
 
 from .emulator import MotoServer
 from .exceptions import TargetError
+from .identity import endpoint_identity
 from .safety import (
     AwsDrillRequest,
     CallerIdentity,
@@ -28,8 +29,7 @@ from .safety import (
     production_markers,
 )
 from .seed import SeedResult, seed_platform
-from .target_identity import endpoint_identity
-from .targets import Target, aws_target, local_target, localstack_endpoint, localstack_target
+from .target import Target, aws_target, local_target, localstack_endpoint, localstack_target
 
 TARGETS = ("local", "localstack", "aws")
 
@@ -80,7 +80,7 @@ def open_target(
     confirm_account: str | None = None,
     identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
 ) -> Iterator[TargetSession]:
-    """Open a target; ``--target aws`` only after every check of drills.safety has passed."""
+    """Open a target; ``--target aws`` only after every check of targets.safety has passed."""
     if name in ("local", "localstack"):
         check_emulator_options(name, confirm_account)
     if name == "local":

@@ -6,5 +6,10 @@
   (``names``, over the words ``commands`` reads), ``runbook_actions`` arguments, the guide's hazards.
 - ``procedure`` runs one procedure on a freshly seeded emulator in one bash session (``shell``)
   and checks what each block says it does (``verify``); ``runner`` runs them all, side by side.
-- ``results`` and ``report`` hold, print and write the outcome; ``command`` is the CLI.
+- ``results`` and ``report`` hold, print and write the outcome; ``cli`` is ``python -m runbook_check``.
+
+It sits above ``drills`` (it reuses the drills' activities, expectations and redaction) and
+exports nothing to other packages.
 """
+
+__all__: list[str] = []

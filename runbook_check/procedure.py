@@ -21,13 +21,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stack_config import Platform
-from stack_config.loader import PROJECT_ROOT
+from drills import activities
+from drills.context import DrillContext
+from drills.redaction import Redactor
+from stack_config import PROJECT_ROOT, Platform
+from targets.session import TargetSession
 
-from .. import activities
-from ..context import DrillContext
-from ..redaction import Redactor
-from ..session import TargetSession
 from .document import Block, Procedure
 from .results import FAILED, NOT_COVERED, NOT_RUN, PASSED, BlockResult
 from .shell import BlockRun, ShellSession

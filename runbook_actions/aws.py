@@ -1,0 +1,25 @@
+"""The AWS helpers behind the actions, as one public surface for the packages built on them.
+
+The drills, targets and benchmarks import these instead of the actions' own modules: ECS reads
+and task-definition names, the paced parallel fan-out and ECS's documented quotas, the error
+translation every call goes through, and the name of an incident's recorded-counts parameter.
+"""
+
+from .aws_errors import aws_call
+from .ecs_helpers import describe_service, describe_services, parse_task_definition, short_task_definition
+from .fanout import ECS_QUOTAS, BucketQuota, PacedClients, RateLimits, fan_out
+from .incident_state import desired_counts_parameter
+
+__all__ = [
+    "ECS_QUOTAS",
+    "BucketQuota",
+    "PacedClients",
+    "RateLimits",
+    "aws_call",
+    "describe_service",
+    "describe_services",
+    "desired_counts_parameter",
+    "fan_out",
+    "parse_task_definition",
+    "short_task_definition",
+]
