@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable
 
 from alarm_catalog import Catalog
-from runbook_actions import get_action, invoke
+from runbook_actions import arguments_with_environment, invoke
 from runbook_actions.exceptions import NotSupportedError, RunbookError
 from targets.target import EVALUATES_ALARMS
 
@@ -267,13 +267,9 @@ class Runner:
     def _action(
         self, record: StepRecord, step: Step, args: dict[str, Any], variables: dict[str, Any]
     ) -> None:
-        action = get_action(step.ref)
-        # Omitted arguments come from the same environment the action's Lambda would have.
-        environment = self.ctx.action_environment()
-        arguments = {
-            p.name: environment[p.env] for p in action.params if p.env in environment and p.name not in args
-        }
-        arguments.update(args)
+        # Omitted arguments come from the stack, as the action's Lambda would have them (never
+        # from this shell's environment); filled here so the journal records what will run.
+        arguments = arguments_with_environment(step.ref, args, self.ctx.action_environment())
         entry = self._journal_action(step, record.name, arguments)
         try:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()

@@ -8,7 +8,7 @@ Other packages import what ``__all__`` names: the action API below, and the publ
 from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
 from .exceptions import InvalidArgumentError, NotFoundError, NotSupportedError, RunbookError
-from .invoke import invoke
+from .invoke import arguments_with_environment, invoke
 from .registry import all_actions, get_action
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "NotSupportedError",
     "RunbookError",
     "all_actions",
+    "arguments_with_environment",
     "aws",
     "cli",
     "constants",

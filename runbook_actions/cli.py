@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
@@ -89,6 +90,6 @@ def _run(namespace: argparse.Namespace) -> int:
         if k not in ("action", "region", "endpoint_url", "dry_run") and v is not None
     }
     clients = AwsClients(region=namespace.region, endpoint_url=namespace.endpoint_url)
-    result = invoke(namespace.action, clients, arguments, dry_run=namespace.dry_run)
+    result = invoke(namespace.action, clients, arguments, dry_run=namespace.dry_run, environ=os.environ)
     print(json.dumps(result.to_dict(), indent=2, default=str))
     return 0 if result.ok else 1

@@ -23,7 +23,7 @@ _clients: AwsClients | None = None  # reused across warm invocations
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     name, arguments, dry_run = parse_event(event)
-    result = invoke(name, _shared_clients(), arguments, dry_run=dry_run).to_dict()
+    result = invoke(name, _shared_clients(), arguments, dry_run=dry_run, environ=os.environ).to_dict()
     logger.info(
         json.dumps({"action": name, "ok": result["ok"], "changed": result["changed"], "dry_run": dry_run})
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -71,17 +70,33 @@ class Param:
         return raw
 
 
-def resolve(params: tuple[Param, ...], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn given values into keyword arguments: explicit value, then environment, then default."""
+def fill_from_environment(
+    params: tuple[Param, ...], given: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """``given``, plus each omitted argument whose variable ``environ`` sets (raw, not yet checked)."""
+    filled = dict(given)
+    for param in params:
+        if filled.get(param.name) is None and param.env and environ.get(param.env):
+            filled[param.name] = environ[param.env]
+    return filled
+
+
+def resolve(
+    params: tuple[Param, ...], given: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """Turn given values into keyword arguments: explicit value, then ``environ``, then default.
+
+    ``environ`` is passed, never read from the process: the command line and Lambda pass
+    ``os.environ``; a drill passes the stack's own values, whatever the responder's shell holds.
+    """
     unknown = sorted(set(given) - {p.name for p in params})
     if unknown:
         allowed = ", ".join(p.name for p in params) or "none"
         raise InvalidArgumentError(f"unknown argument {unknown[0]!r} (allowed: {allowed})")
+    raw_values = fill_from_environment(params, given, environ)
     values: dict[str, Any] = {}
     for param in params:
-        raw = given.get(param.name)
-        if raw is None and param.env:
-            raw = os.environ.get(param.env) or None
+        raw = raw_values.get(param.name)
         if raw is None:
             if param.required:
                 hint = f" (or set {param.env})" if param.env else ""

@@ -139,8 +139,8 @@ def test_refusals(clients, log_group, arguments, error, words):
 
 
 def test_log_group_comes_from_the_environment_on_the_seeded_platform(clients, seeded, platform, monkeypatch):
-    monkeypatch.setenv("ZELLY_AUDIT_LOG_GROUP", platform.aurora.audit_log_group)
-    details = invoke(NAME, clients, {"pattern": "connect"}).details
+    environ = {"ZELLY_AUDIT_LOG_GROUP": platform.aurora.audit_log_group}
+    details = invoke(NAME, clients, {"pattern": "connect"}, environ=environ).details
     assert details["log_group"] == platform.aurora.audit_log_group
     assert details["matched"] == 1 and details["counts"]["not_in_audit_format"] == 1
 

@@ -120,16 +120,16 @@ def test_dry_run_changes_nothing(clients, seeded, restored) -> None:
 
 
 def test_endpoint_parameter_comes_from_the_environment(clients, seeded, restored, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_DB_ENDPOINT_PARAMETER", PARAMETER)
-    result = invoke("cutover", clients, {"cluster": CLUSTER, "db_cluster": RESTORED})
+    environ = {"ZELLY_DB_ENDPOINT_PARAMETER": PARAMETER}
+    result = invoke("cutover", clients, {"cluster": CLUSTER, "db_cluster": RESTORED}, environ=environ)
     assert result.details["endpoint_parameter"] == PARAMETER
     assert _parameter(clients)["Value"] == restored
 
 
 def test_db_cluster_is_never_taken_from_the_environment(clients, seeded, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_DB_CLUSTER", SOURCE)  # names production, never the restored cluster
+    environ = {"ZELLY_DB_CLUSTER": SOURCE}  # names production, never the restored cluster
     with pytest.raises(InvalidArgumentError, match="--db-cluster is required"):
-        invoke("cutover", clients, {"cluster": CLUSTER, "endpoint_parameter": PARAMETER})
+        invoke("cutover", clients, {"cluster": CLUSTER, "endpoint_parameter": PARAMETER}, environ=environ)
 
 
 def test_refuses_a_cluster_that_is_not_available(clients, seeded, restored) -> None:

@@ -48,11 +48,6 @@ def test_cli_dry_run_flag(clients, seeded, capsys) -> None:
     )
 
 
-def test_cluster_from_environment(clients, seeded, capsys, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_CLUSTER", CLUSTER)
-    assert main(["scale-service", "--service", "storefront", "--desired", "3"]) == 0
-
-
 @pytest.mark.parametrize(
     "argv, code, message",
     [

@@ -135,5 +135,6 @@ def test_cli_prints_the_snapshot(clients, seeded, capsys) -> None:
 
 
 def test_db_cluster_comes_from_the_environment(clients, seeded, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_DB_CLUSTER", DB)
-    assert invoke("snapshot-cluster", clients, {}).details["db_cluster"] == DB
+    assert (
+        invoke("snapshot-cluster", clients, {}, environ={"ZELLY_DB_CLUSTER": DB}).details["db_cluster"] == DB
+    )

@@ -120,8 +120,7 @@ def test_dry_run_records_and_scales_nothing(clients, seeded) -> None:
 
 
 def test_state_prefix_comes_from_the_environment(clients, seeded, monkeypatch) -> None:
-    monkeypatch.setenv("ZELLY_STATE_PREFIX", "/drills/state/")
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, ARGS, environ={"ZELLY_STATE_PREFIX": "/drills/state/"})
     expected = f"/drills/state/{CLUSTER}/incidents/{INCIDENT}/desired-counts"
     assert result.details["record_parameter"] == expected
     assert _record(clients, expected)["desired_counts"] == SEEDED_COUNTS
