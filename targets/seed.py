@@ -154,7 +154,7 @@ def _seed_target_group(elbv2: Any, service: Service, vpc_id: str) -> str | None:
     elbv2.register_targets(
         TargetGroupArn=arn, Targets=[{"Id": f"10.0.{i}.10", "Port": service.container_port} for i in (1, 2)]
     )
-    return arn
+    return str(arn)
 
 
 def _seed_topic(clients: AwsClients, platform: Platform, severity: str) -> tuple[str, str]:
@@ -251,11 +251,11 @@ def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) 
         Type="String",
         Description="Aurora endpoint the services connect to",
     )
-    return cluster["Endpoint"]
+    return str(cluster["Endpoint"])
 
 
 def _vpc_id(ec2: Any) -> str:
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
     if vpcs:
-        return vpcs[0]["VpcId"]
-    return ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        return str(vpcs[0]["VpcId"])
+    return str(ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"])

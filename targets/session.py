@@ -130,7 +130,7 @@ def _aws(
 @contextmanager
 def _local(platform: Platform, endpoint_url: str | None) -> Iterator[TargetSession]:
     server = None if endpoint_url else MotoServer().start()
-    url = endpoint_url or server.endpoint_url
+    url = server.endpoint_url if server else str(endpoint_url)
     try:
         clients = emulator_clients(url, platform.region)
 
