@@ -17,17 +17,20 @@ from typing import Any, Callable
 from runbook_actions import all_actions
 
 from . import activities
+from .context import DrillContext
+from .events import RunEventHandler
 from .exceptions import DrillError
 from .files import write_atomically
-from .journal import CHECK_FAILED, CHECK_PASSED, RUN_ABORTED, STEP_FAILED, StepRecord, utc_now
+from .journal import CHECK_FAILED, CHECK_PASSED, STEP_FAILED, Journal, StepRecord, utc_now
 from .runner import Runner
-from .scenario import Step
+from .scenario import Scenario, Step
 from .sla import RESPONSE_SLA_S, Budget, BudgetPart
 
 STATE_FILE = "gameday.json"
 ACK_FILE = "gameday-ack.json"
 STATUS_ACTION = "post-status"
 TITLE_MAX, IMPACT_MAX = 80, 500  # post-status's limits
+ABORTED_BEFORE_THE_PAGE = "steady state not met; nothing was injected"
 
 
 @dataclass(frozen=True)
@@ -48,56 +51,47 @@ def acknowledge(state_dir: Path, by: str) -> dict[str, Any]:
     return ack
 
 
-class GameDay:
-    """Runs one scenario as a game day on an open target; see the module docstring."""
+class GameDay(RunEventHandler):
+    """Plays one scenario as a game day on an open target (see the module docstring).
+
+    ``play`` is handed to ``Runner.run``, which undoes the fault whatever happens; subscribed to
+    the run's events, the game day clears its state file once the run has finished.
+    """
 
     def __init__(
         self,
-        runner: Runner,
+        scenario: Scenario,
+        ctx: DrillContext,
         options: GameDayOptions,
         say: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.runner = runner
+        self.scenario = scenario
+        self.ctx = ctx
         self.options = options
         self.say = say
         self.clock = clock
-        self.sla_s = RESPONSE_SLA_S.get(runner.scenario.severity)
+        self.sla_s = RESPONSE_SLA_S.get(scenario.severity)
 
-    def run(self) -> None:
-        journal = self.runner.journal
-        interrupted = False
-        try:
-            self._play()
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
-        finally:
-            signalled = self.runner.undo_faults()
-            self._clear_state()
-            journal.finish(interrupted=interrupted or signalled)
-        if signalled:
-            raise KeyboardInterrupt("signal during the undo")
+    def run_finished(self, journal: Journal) -> None:
+        self._clear_state()
 
-    def _play(self) -> None:
-        journal = self.runner.journal
-        if not self.runner.run_phase("steady_state"):
-            journal.status, journal.reason = RUN_ABORTED, "steady state not met; nothing was injected"
+    def play(self, runner: Runner, journal: Journal) -> None:
+        if not runner.steady_state_holds(ABORTED_BEFORE_THE_PAGE) or not runner.inject_faults():
             return
-        if not self.runner.run_phase("faults"):
-            journal.reason = "fault injection failed"
-            return
-        detected_s = self.runner.detect() or 0.0
+        detected_s = runner.detect() or 0.0
         paged_at = self.clock()
-        self._post_status("INVESTIGATING")
+        self._post_status(runner, "INVESTIGATING")
         self._publish_state()
-        acked_s, recovered_s = self._wait_for_responders(paged_at, detected_s)
+        acked_s, recovered_s = self._wait_for_responders(runner, paged_at, detected_s)
         if recovered_s is not None:
-            self._post_status("RESOLVED")
-        self.runner.run_phase("verify", run_all=True)
-        self._judge(detected_s, acked_s, recovered_s)
+            self._post_status(runner, "RESOLVED")
+        runner.run_phase("verify", run_all=True)
+        self._judge(runner, journal, detected_s, acked_s, recovered_s)
 
-    def _wait_for_responders(self, paged_at: float, detected_s: float) -> tuple[float | None, float | None]:
+    def _wait_for_responders(
+        self, runner: Runner, paged_at: float, detected_s: float
+    ) -> tuple[float | None, float | None]:
         acked_s = recovered_s = None
         self.say(self._instructions())
         while True:
@@ -105,11 +99,13 @@ class GameDay:
             if acked_s is None and self._acknowledged():
                 acked_s = elapsed
                 self._event(
-                    f"acknowledged by {self._ack()['by']}", f"+{detected_s + elapsed:.0f}s after the fault"
+                    runner,
+                    f"acknowledged by {self._ack()['by']}",
+                    f"+{detected_s + elapsed:.0f}s after the fault",
                 )
             if recovered_s is None and self._recovered():
                 recovered_s = elapsed
-                self._event("steady state is back", f"+{detected_s + elapsed:.0f}s after the fault")
+                self._event(runner, "steady state is back", f"+{detected_s + elapsed:.0f}s after the fault")
             self.say(self._clock_line(detected_s + elapsed, acked_s, recovered_s))
             if (acked_s is not None and recovered_s is not None) or elapsed >= self.options.time_limit_s:
                 return acked_s, recovered_s
@@ -118,8 +114,8 @@ class GameDay:
     def _recovered(self) -> bool:
         """The scenario's steady state holds again, as far as the target can check (quietly:
         not recorded each poll; the verify phase records the final word)."""
-        ctx = self.runner.ctx
-        for step in self.runner.scenario.steady_state:
+        ctx = self.ctx
+        for step in self.scenario.steady_state:
             probe = activities.probes()[step.ref]
             if any(ctx.target.lacks(c) for c in probe.requires):
                 continue
@@ -131,9 +127,15 @@ class GameDay:
                 return False
         return True
 
-    def _judge(self, detected_s: float, acked_s: float | None, recovered_s: float | None) -> None:
+    def _judge(
+        self,
+        runner: Runner,
+        journal: Journal,
+        detected_s: float,
+        acked_s: float | None,
+        recovered_s: float | None,
+    ) -> None:
         """The SLA is to acknowledge: simulated detection plus the responders' measured time."""
-        journal = self.runner.journal
         budget = Budget(
             journal.severity,
             self.sla_s,
@@ -152,34 +154,32 @@ class GameDay:
         }
         if acked_s is None:
             journal.reason = "nobody acknowledged the page"
-            self._fail("acknowledged within the SLA", journal.reason)
+            self._fail(runner, "acknowledged within the SLA", journal.reason)
         elif not budget.within:
-            self._fail("acknowledged within the SLA", budget.verdict())
+            self._fail(runner, "acknowledged within the SLA", budget.verdict())
         else:
-            self._event("acknowledged within the SLA", budget.verdict())
+            self._event(runner, "acknowledged within the SLA", budget.verdict())
         if recovered_s is None:
             journal.reason = journal.reason or (
                 f"not recovered within the time limit of {self.options.time_limit_s:.0f}s"
             )
-            self._fail("steady state restored by the responders", journal.reason)
+            self._fail(runner, "steady state restored by the responders", journal.reason)
 
-    def _fail(self, name: str, detail: str) -> None:
+    def _fail(self, runner: Runner, name: str, detail: str) -> None:
         record = StepRecord(
             name, "response", "check", "gameday", utc_now(), end=utc_now(), status=STEP_FAILED, detail=detail
         )
-        self.runner.record(record)
-        self.runner.add_check(record, CHECK_FAILED, detail)
+        runner.record(record, CHECK_FAILED)
 
-    def _event(self, name: str, detail: str) -> None:
+    def _event(self, runner: Runner, name: str, detail: str) -> None:
         record = StepRecord(name, "response", "event", "gameday", utc_now(), end=utc_now(), detail=detail)
-        self.runner.record(record)
-        self.runner.add_check(record, CHECK_PASSED, detail)
+        runner.record(record, CHECK_PASSED)
 
-    def _post_status(self, status: str) -> None:
+    def _post_status(self, runner: Runner, status: str) -> None:
         """Page (or close) through the status action, as the responders' Lambda would."""
         if STATUS_ACTION not in all_actions():
             return
-        scenario = self.runner.scenario
+        scenario = self.scenario
         title = f"GAME DAY {scenario.guide_section}: {scenario.title}"
         arguments = {
             "severity": scenario.severity,
@@ -191,14 +191,14 @@ class GameDay:
         if status != "RESOLVED":
             arguments["next_update_minutes"] = 15
         step = Step(kind="action", ref=STATUS_ACTION, name=f"post status {status}", args=arguments)
-        self.runner.run_step("response", step, step.name, {})
+        runner.run_step("response", step, step.name, {})
 
     def _instructions(self) -> str:
-        ctx = self.runner.ctx
+        ctx = self.ctx
         endpoint = f"export AWS_ENDPOINT_URL={ctx.target.endpoint_url}; " if ctx.target.endpoint_url else ""
         sla = f"{self.sla_s // 60} min" if self.sla_s else "no SLA"
         return (
-            f"GAME DAY {ctx.incident_id}: {self.runner.scenario.title} ({self.runner.scenario.severity}, "
+            f"GAME DAY {ctx.incident_id}: {self.scenario.title} ({self.scenario.severity}, "
             f"SLA {sla}). Respond with the runbook ({endpoint}python -m runbook_actions ...); "
             f"acknowledge with: python -m drills ack --state-dir {self.options.state_dir} --by <name>"
         )
@@ -206,18 +206,18 @@ class GameDay:
     def _clock_line(self, since_fault_s: float, acked_s: float | None, recovered_s: float | None) -> str:
         sla = f" of SLA {_mmss(self.sla_s)}" if self.sla_s else ""
         return (
-            f"[{self.runner.scenario.id}] T+{_mmss(since_fault_s)}{sla} | acknowledged: "
+            f"[{self.scenario.id}] T+{_mmss(since_fault_s)}{sla} | acknowledged: "
             f"{'yes' if acked_s is not None else 'no'} | recovered: {'yes' if recovered_s is not None else 'no'}"
         )
 
     def _publish_state(self) -> None:
-        ctx = self.runner.ctx
+        ctx = self.ctx
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         (self.options.state_dir / ACK_FILE).unlink(missing_ok=True)
         _write_json(
             self.options.state_dir / STATE_FILE,
             {
-                "scenario": self.runner.scenario.id,
+                "scenario": self.scenario.id,
                 "incident_id": ctx.incident_id,
                 "run_id": ctx.run_id,
                 "endpoint_url": ctx.target.endpoint_url,
@@ -234,7 +234,7 @@ class GameDay:
 
     def _acknowledged(self) -> bool:
         path = self.options.state_dir / ACK_FILE
-        return path.is_file() and self._ack().get("incident_id") == self.runner.ctx.incident_id
+        return path.is_file() and self._ack().get("incident_id") == self.ctx.incident_id
 
 
 def _mmss(seconds: float) -> str:

@@ -6,13 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Sequence
 
 from alarm_catalog import Catalog
 from stack_config import Platform
 from targets.session import TargetSession
 
 from .context import DrillContext
+from .events import EventRegistry, RunEventHandler
 from .fault_journal import FaultJournal, JournalStore, JournalWriter
 from .gameday import GameDay, GameDayOptions
 from .journal import RUN_NOT_RUNNABLE, Journal
@@ -20,7 +21,7 @@ from .open_journals import refuse_if_another_run
 from .progress import ProgressPrinter
 from .redaction import Redactor
 from .report import write_reports
-from .runner import Runner
+from .runner import Play, Runner, play_script
 from .scenario import Scenario
 
 
@@ -46,8 +47,10 @@ def run_one(
     progress: ProgressPrinter,
     catalog: Catalog | None = None,
     stores: list[JournalStore] | None = None,
+    subscribers: Sequence[RunEventHandler] = (),
 ) -> DrillOutcome:
-    """A scripted drill: the scenario's procedure runs through the runbook actions."""
+    """A scripted drill: the scenario's procedure runs through the runbook actions.
+    ``subscribers`` follow the run's events after the progress printer."""
     return _drive(
         scenario,
         session,
@@ -56,8 +59,9 @@ def run_one(
         report_dir,
         progress,
         catalog,
-        play=lambda runner: runner.run(),
+        gameday=None,
         stores=stores or [],
+        subscribers=subscribers,
     )
 
 
@@ -71,6 +75,7 @@ def run_gameday(
     catalog: Catalog | None,
     options: GameDayOptions,
     stores: list[JournalStore] | None = None,
+    subscribers: Sequence[RunEventHandler] = (),
 ) -> DrillOutcome:
     """A game day: people respond instead of the procedure."""
     return _drive(
@@ -81,8 +86,9 @@ def run_gameday(
         report_dir,
         progress,
         catalog,
-        play=lambda runner: GameDay(runner, options, progress.header).run(),
+        gameday=options,
         stores=stores or [],
+        subscribers=subscribers,
     )
 
 
@@ -106,8 +112,9 @@ def _drive(
     report_dir: Path,
     progress: ProgressPrinter,
     catalog: Catalog | None,
-    play: Callable[[Runner], object],
+    gameday: GameDayOptions | None,
     stores: list[JournalStore],
+    subscribers: Sequence[RunEventHandler],
 ) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
     progress.header(
@@ -128,7 +135,9 @@ def _drive(
         redactor=redactor,
     )
     writer = _fault_journal(scenario, session, ctx, stores)
-    runner = Runner(scenario, ctx, progress, catalog, writer)
+    events = EventRegistry([progress, *subscribers])
+    runner = Runner(scenario, ctx, events=events, catalog=catalog, faults=writer)
+    play = _play(scenario, ctx, gameday, progress, events)
     journal = runner.journal
     if missing:
         journal.status = RUN_NOT_RUNNABLE
@@ -140,7 +149,7 @@ def _drive(
         writer.open()
         refuse_if_another_run(session, stores, writer)
         try:
-            play(runner)
+            runner.run(play)
         except KeyboardInterrupt:
             write_reports(journal, scenario, report_dir, redactor)
             raise
@@ -152,3 +161,18 @@ def _drive(
         f"on this target) → {reports[0]}"
     )
     return DrillOutcome(journal, reports)
+
+
+def _play(
+    scenario: Scenario,
+    ctx: DrillContext,
+    gameday: GameDayOptions | None,
+    progress: ProgressPrinter,
+    events: EventRegistry,
+) -> Play:
+    """The scripted drill's phases, or a game day's (which also follows the run's events)."""
+    if gameday is None:
+        return play_script
+    game = GameDay(scenario, ctx, gameday, progress.header)
+    events.subscribe(game)
+    return game.play

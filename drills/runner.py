@@ -14,6 +14,7 @@ from . import activities
 from .action_undo import undo_for
 from .context import DrillContext
 from .detection_phase import DetectionOutcome, detect_live, judge_detection, load_symptoms, platform_catalog
+from .events import EventRegistry
 from .expectations import evaluate, resolve_path
 from .fault_journal import APPLIED, FaultJournal, JournalWriter
 from .interrupts import signals_held
@@ -35,27 +36,30 @@ from .scenario import Scenario, Step, render
 from .sla import response_budget
 from .undo import KIND_ACTION, KIND_FAULT, undo_all
 
-Progress = Callable[[Journal, StepRecord], None]
+# A drill's phases between the steady state and the undo: the scripted drill's (play_script) or
+# the game day's. It drives the Runner's public phases and writes its verdict into the journal.
+Play = Callable[["Runner", Journal], None]
 
-
-def _quiet(journal: Journal, record: StepRecord) -> None:
-    """Default progress sink: say nothing."""
+# A probe's or the detection's verdict (None: the target cannot tell) as the check's status.
+CHECK_OF_VERDICT: dict[bool | None, str] = {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}
+ABORTED_BEFORE_THE_FAULT = "steady state not met before the fault; nothing was injected"
 
 
 class Runner:
-    """Runs one scenario in one context and fills a Journal."""
+    """Runs one scenario in one context, fills a Journal and tells ``events`` as it goes."""
 
     def __init__(
         self,
         scenario: Scenario,
         ctx: DrillContext,
-        progress: Progress = _quiet,
+        *,
+        events: EventRegistry | None = None,
         catalog: Catalog | None = None,
         faults: JournalWriter | None = None,
     ) -> None:
         self.scenario = scenario
         self.ctx = ctx
-        self.progress = progress
+        self.events = events or EventRegistry()
         self.catalog = catalog
         self.journal = Journal(
             scenario=scenario.id,
@@ -84,32 +88,38 @@ class Runner:
         )
         ctx.journal = self.journal
 
-    def run(self) -> Journal:
+    def run(self, play: Play | None = None) -> Journal:
+        """Play the phases (the scripted drill's unless told otherwise), then undo every
+        journalled change and finish the journal, whatever happened: the one place a drill's
+        undo is guaranteed, for the scripted drill and the game day alike."""
         interrupted = False
         try:
-            self._run_phases()
+            self.events.run_started(self.journal)
+            (play or play_script)(self, self.journal)
         except KeyboardInterrupt:
             interrupted = True
             raise
         finally:
             signalled = self.undo_faults(interrupted)
             self.journal.finish(interrupted=interrupted or signalled)
+            self.events.run_finished(self.journal)
         if signalled:  # the user stopped a run that had finished its phases: exit as interrupted
             raise KeyboardInterrupt("signal during the undo")
         return self.journal
 
-    def _run_phases(self) -> None:
-        if not self.run_phase("steady_state"):
-            self.journal.status = RUN_ABORTED
-            self.journal.reason = "steady state not met before the fault; nothing was injected"
-            return
-        if not self.run_phase("faults"):
-            self.journal.reason = "fault injection failed"
-        else:
-            detected_s = self.detect()
-            self.run_phase("procedure")
-            self._check_budget(detected_s)
-        self.run_phase("verify", run_all=True)
+    def steady_state_holds(self, abort_reason: str = ABORTED_BEFORE_THE_FAULT) -> bool:
+        """Run the steady-state probes; if they fail, the run is aborted for ``abort_reason``."""
+        if self.run_phase("steady_state"):
+            return True
+        self.journal.status, self.journal.reason = RUN_ABORTED, abort_reason
+        return False
+
+    def inject_faults(self) -> bool:
+        """Run the fault steps; if one fails, that is the run's reason (the undo still runs)."""
+        if self.run_phase("faults"):
+            return True
+        self.journal.reason = "fault injection failed"
+        return False
 
     def detect(self) -> float | None:
         """Judge whether the stack's alarms page the scenario's severity, and record the check.
@@ -124,9 +134,7 @@ class Runner:
         spec = self.scenario.detection
         if spec is None:
             return None
-        record = StepRecord(
-            "alarms page the expected severity", "detect", "detect", "alarm-catalog", utc_now()
-        )
+        record = self._begin("alarms page the expected severity", "detect", "detect", "alarm-catalog")
         started = time.monotonic()
         try:
             catalog = self.catalog or platform_catalog(self.ctx.platform)
@@ -147,11 +155,6 @@ class Runner:
             outcome = DetectionOutcome(False, f"{type(error).__name__}: {error}", None, {})
         record.detail, record.result = outcome.detail, outcome.data or None
         record.status = {True: STEP_OK, False: STEP_FAILED, None: STEP_NOT_COVERED}[outcome.passed]
-        self.add_check(
-            record,
-            {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}[outcome.passed],
-            outcome.detail,
-        )
         self.journal.detection = {
             "expected_page": spec.expect_page,
             "horizon_s": spec.horizon_s,
@@ -159,10 +162,10 @@ class Runner:
             **outcome.data,
         }
         record.end, record.duration_s = utc_now(), round(time.monotonic() - started, 3)
-        self.record(record)
+        self.record(record, CHECK_OF_VERDICT[outcome.passed])
         return outcome.time_to_detect_s
 
-    def _check_budget(self, detected_s: float | None) -> None:
+    def check_budget(self, detected_s: float | None) -> None:
         """Detection + paging + every response step, against the severity's SLA."""
         budget = response_budget(self.scenario.severity, detected_s, self.journal.timeline)
         self.journal.sla = budget.to_dict()
@@ -177,8 +180,7 @@ class Runner:
         )
         if not budget.within:
             record.status = STEP_FAILED
-        self.add_check(record, CHECK_PASSED if budget.within else CHECK_FAILED, budget.verdict())
-        self.record(record)
+        self.record(record, CHECK_OF_VERDICT[budget.within])
 
     def run_phase(self, phase: str, run_all: bool = False) -> bool:
         ok = True
@@ -207,7 +209,7 @@ class Runner:
         return [(render(step.name, {**self.ctx.variables, **row}), row) for row in rows]
 
     def run_step(self, phase: str, step: Step, name: str, local: dict[str, Any]) -> StepRecord:
-        record = StepRecord(name, phase, step.kind, step.ref, utc_now())
+        record = self._begin(name, phase, step.kind, step.ref)
         started = time.monotonic()
         variables = {**self.ctx.variables, **local}
         try:
@@ -241,11 +243,7 @@ class Runner:
             record.status = STEP_NOT_COVERED
         elif not check.passed:
             record.status = STEP_FAILED
-        self.add_check(
-            record,
-            {True: CHECK_PASSED, False: CHECK_FAILED, None: CHECK_NOT_COVERED}[check.passed],
-            check.detail,
-        )
+        self.add_check(record, CHECK_OF_VERDICT[check.passed], check.detail)
 
     def _fault(self, record: StepRecord, step: Step, args: dict[str, Any], _: dict) -> None:
         fault = activities.faults()[step.ref]
@@ -263,6 +261,7 @@ class Runner:
         self.ctx.variables.update(outputs)
         record.detail = state.get("summary", "injected")
         record.result = {"outputs": outputs} if outputs else None
+        self.events.fault_injected(record)
 
     def _action(
         self, record: StepRecord, step: Step, args: dict[str, Any], variables: dict[str, Any]
@@ -315,12 +314,23 @@ class Runner:
             if not passed:
                 record.status, record.detail = STEP_FAILED, f"expectation failed: {detail}"
 
-    def add_check(self, record: StepRecord, status: str, detail: str, name: str | None = None) -> None:
-        self.journal.checks.append(CheckRecord(name or record.name, record.phase, status, detail))
+    def _begin(self, name: str, phase: str, kind: str, ref: str) -> StepRecord:
+        record = StepRecord(name, phase, kind, ref, utc_now())
+        self.events.step_started(record)
+        return record
 
-    def record(self, record: StepRecord) -> None:
+    def add_check(self, record: StepRecord, status: str, detail: str, name: str | None = None) -> None:
+        check = CheckRecord(name or record.name, record.phase, status, detail)
+        self.journal.checks.append(check)
+        self.events.check_recorded(check)
+
+    def record(self, record: StepRecord, check: str | None = None) -> None:
+        """Add a finished step to the timeline; with ``check`` (a CHECK_ status), also the
+        check it stands for, with the step's detail."""
         self.journal.timeline.append(record)
-        self.progress(self.journal, record)
+        self.events.step_finished(record)
+        if check is not None:
+            self.add_check(record, check, record.detail)
 
     def undo_faults(self, interrupted: bool = False) -> bool:
         """Undo every journalled change, newest first; True if a signal arrived meanwhile (held).
@@ -338,7 +348,19 @@ class Runner:
 
             def report(record: StepRecord) -> None:
                 self.journal.undo.append(record)
-                self.progress(self.journal, record)
+                self.events.fault_undone(record)
 
             undo_all(self.ctx, self.faults, report)
         return bool(held)
+
+
+def play_script(runner: Runner, journal: Journal) -> None:
+    """The scripted drill: the scenario's procedure responds to the fault through the runbook
+    actions, and the verify phase judges the result (also after a failed injection)."""
+    if not runner.steady_state_holds():
+        return
+    if runner.inject_faults():
+        detected_s = runner.detect()
+        runner.run_phase("procedure")
+        runner.check_budget(detected_s)
+    runner.run_phase("verify", run_all=True)
