@@ -35,7 +35,8 @@ class RunEventHandler:
         action), or the undo's failure to do so or to close the fault journal."""
 
     def check_recorded(self, check: CheckRecord) -> None:
-        """A check joined the journal's checks."""
+        """A check joined the journal's checks: a probe's or an expectation's while its step
+        runs, a verdict's (detection, SLA, response) right after its step finished."""
 
     def run_finished(self, journal: Journal) -> None:
         """After the undo, with the run's final status (also when interrupted)."""
