@@ -42,7 +42,10 @@ def main() -> None:
     )
     catalog = alarm_catalog.expand(platform, target_groups=target_group_dimensions(platform))
     alarms = IncidentAlarms(
-        "alarms", IncidentAlarmsArgs(platform=platform, catalog=catalog, topic_arns=notifications.topic_arns)
+        "alarms",
+        IncidentAlarmsArgs(
+            platform=platform, catalog=catalog, topic_arns=notifications.topic_arns, account=account
+        ),
     )
     backup = BackupGuardrails(
         "backup",

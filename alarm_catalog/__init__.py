@@ -14,19 +14,29 @@ from .model import (
     AnyOf,
     Catalog,
     CompositeAlarm,
+    HealthCheck,
     LogMetricFilter,
     MetricAlarm,
     RuleNode,
 )
 from .templates import CATALOG_PATH, CatalogTemplates, load_templates, parse_templates
 from .variables import TargetGroupDimensions
-from .vocabulary import GUIDE_SECTIONS, NON_PAGING_SEVERITY, PAGING_SEVERITIES, SEVERITIES
+from .vocabulary import (
+    GUIDE_SECTIONS,
+    HEALTH_CHECK_METRICS_REGION,
+    LOAD_BALANCER_NAMESPACES,
+    NON_PAGING_SEVERITY,
+    PAGING_SEVERITIES,
+    SEVERITIES,
+)
 
 __all__ = [
     "render",
     "variables",
     "CATALOG_PATH",
     "GUIDE_SECTIONS",
+    "HEALTH_CHECK_METRICS_REGION",
+    "LOAD_BALANCER_NAMESPACES",
     "NON_PAGING_SEVERITY",
     "PAGING_SEVERITIES",
     "SEVERITIES",
@@ -38,6 +48,7 @@ __all__ = [
     "CatalogError",
     "CatalogTemplates",
     "CompositeAlarm",
+    "HealthCheck",
     "LogMetricFilter",
     "MetricAlarm",
     "RuleNode",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
+from urllib.parse import urlsplit
 
-from stack_config import Platform, StackConfigError
+from stack_config import SEVERITIES, Platform, StackConfigError
 
 from .exceptions import CatalogError
-from .model import Catalog, CompositeAlarm, LogMetricFilter, MetricAlarm
+from .model import Catalog, CompositeAlarm, HealthCheck, LogMetricFilter, MetricAlarm
 from .render import render
 from .rules import expand_rule
 from .templates import (
@@ -15,12 +16,20 @@ from .templates import (
     CatalogTemplates,
     CompositeAlarmTemplate,
     Condition,
+    HealthCheckTemplate,
     LogMetricFilterTemplate,
     MetricAlarmTemplate,
     load_templates,
 )
 from .variables import Item, TargetGroupDimensions, scope_items
-from .vocabulary import MAX_ALARM_NAME, MAX_FILTER_NAME, NON_PAGING_SEVERITY
+from .vocabulary import (
+    HEALTH_CHECK_METRIC,
+    HEALTH_CHECK_METRICS_REGION,
+    HEALTH_CHECK_NAMESPACE,
+    MAX_ALARM_NAME,
+    MAX_FILTER_NAME,
+    NON_PAGING_SEVERITY,
+)
 
 TargetGroups = Mapping[str, TargetGroupDimensions]
 
@@ -35,8 +44,9 @@ def expand(
 ) -> Catalog:
     """Every alarm and metric filter of ``platform``.
 
-    ``target_groups`` maps target-group names to the CloudWatch dimension values AWS gave them
-    (the Pulumi program looks them up); missing ones get ``TargetGroupDimensions.placeholder``.
+    ``target_groups`` maps target-group names to the CloudWatch dimensions and load-balancer
+    type AWS gave them (the Pulumi program looks them up); missing ones get
+    ``TargetGroupDimensions.placeholder`` of the service's declared ``loadBalancerType``.
     """
     templates = templates or load_templates(CATALOG_PATH)
     metric_alarms = [
@@ -47,8 +57,13 @@ def expand(
         for log_filter, alarm in _log_metric_filters(template, platform, target_groups):
             filters.append(log_filter)
             metric_alarms.append(alarm)
+    checks: list[HealthCheck] = []
+    for check_template in templates.health_checks:
+        for check, alarm in _health_checks(check_template, platform, target_groups):
+            checks.append(check)
+            metric_alarms.append(alarm)
     composites = [_composite(t, platform, target_groups) for t in templates.composite_alarms]
-    catalog = Catalog(tuple(metric_alarms), tuple(filters), tuple(composites))
+    catalog = Catalog(tuple(metric_alarms), tuple(filters), tuple(composites), tuple(checks))
     _check_whole(catalog)
     return catalog
 
@@ -66,25 +81,104 @@ def _metric_alarms(
     where = f"metricAlarms ({template.id})"
     for item in _items(template, platform, target_groups, where):
         variables = item.variables
-        guide_severity = template.severity_by_service.get(item.service or "", template.severity)
+        load_balancer_type = variables.get("load_balancer_type")
+        if template.metric.by_load_balancer_type and load_balancer_type is None:
+            raise CatalogError(f"{where}: service {item.service} has no load balancer (no targetGroup)")
+        metric = template.metric.for_type(load_balancer_type)
+        if metric is None:
+            continue  # the metric does not exist behind this type of load balancer
+        guide_severity, guide_section = _classification(
+            item,
+            template.severity,
+            template.guide_section,
+            template.severity_by_service,
+            template.guide_section_by_service,
+        )
         yield MetricAlarm(
             name=render(template.name, variables, f"{where}.name"),
             severity=effective_severity(platform, guide_severity),
             guide_severity=guide_severity,
-            guide_section=template.guide_section_by_service.get(item.service or "", template.guide_section),
+            guide_section=guide_section,
             description=render(template.description, variables, f"{where}.description"),
-            namespace=render(template.metric.namespace, variables, f"{where}.metric.namespace"),
-            metric_name=render(template.metric.name, variables, f"{where}.metric.name"),
+            namespace=render(metric.namespace or "", variables, f"{where}.metric.namespace"),
+            metric_name=render(metric.name or "", variables, f"{where}.metric.name"),
             dimensions={
                 key: render(value, variables, f"{where}.metric.dimensions.{key}")
-                for key, value in template.metric.dimensions.items()
+                for key, value in metric.dimensions.items()
             },
-            statistic=template.metric.statistic,
-            period=template.metric.period,
+            statistic=metric.statistic,
+            period=metric.period,
             **_condition(template.condition, variables, where),
             template=template.id,
             service=item.service,
         )
+
+
+def _classification(
+    item: Item,
+    severity: str,
+    section: str,
+    severity_by_service: Mapping[str, str],
+    section_by_service: Mapping[str, str],
+) -> tuple[str, str]:
+    """The guide's level and section for an item: its service's, or the most severe of the
+    services behind a shared load balancer (and that service's section)."""
+    services = item.services or ((item.service,) if item.service else ())
+    if not services:
+        return severity, section
+    levels = [(severity_by_service.get(s, severity), s) for s in services]
+    level, service = min(levels, key=lambda pair: SEVERITIES.index(pair[0]))
+    return level, section_by_service.get(service, section)
+
+
+def _health_checks(
+    template: HealthCheckTemplate, platform: Platform, target_groups: TargetGroups | None
+) -> Iterator[tuple[HealthCheck, MetricAlarm]]:
+    where = f"healthChecks ({template.id})"
+    spec = template.alarm
+    for item in _items(template, platform, target_groups, where):
+        variables = item.variables
+        url = render(template.url, variables, f"{where}.url")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CatalogError(f"{where}.url: {url!r} is not an http(s) URL")
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        check = HealthCheck(
+            name=render(template.name, variables, f"{where}.name"),
+            url=url,
+            protocol=parts.scheme.upper(),
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 80),
+            resource_path=path,
+            request_interval=template.request_interval,
+            failure_threshold=template.failure_threshold,
+            alarm_name=render(spec.name, variables, f"{where}.alarm.name"),
+            template=template.id,
+            service=item.service,
+        )
+        guide_severity, guide_section = _classification(
+            item, spec.severity, spec.guide_section, spec.severity_by_service, spec.guide_section_by_service
+        )
+        alarm = MetricAlarm(
+            name=check.alarm_name,
+            severity=effective_severity(platform, guide_severity),
+            guide_severity=guide_severity,
+            guide_section=guide_section,
+            description=render(spec.description, variables, f"{where}.alarm.description"),
+            namespace=HEALTH_CHECK_NAMESPACE,
+            metric_name=HEALTH_CHECK_METRIC,
+            # The check's ID exists once Route 53 creates it: the program puts it here; offline
+            # (drills, the detection replay) the check's name stands in for it.
+            dimensions={"HealthCheckId": check.name},
+            statistic=spec.statistic,
+            period=spec.period,
+            **_condition(spec.condition, variables, f"{where}.alarm"),
+            template=template.id,
+            service=item.service,
+            region=HEALTH_CHECK_METRICS_REGION,
+            health_check=check.name,
+        )
+        yield check, alarm
 
 
 def _log_metric_filters(
@@ -172,6 +266,9 @@ def _check_whole(catalog: Catalog) -> None:
             raise CatalogError(
                 f"{alarm.template}: alarm name {alarm.name!r} is longer than {MAX_ALARM_NAME} characters"
             )
+    check_names = [check.name for check in catalog.health_checks]
+    if len(set(check_names)) != len(check_names):
+        raise CatalogError(f"healthChecks: two health checks share a name ({', '.join(check_names)})")
     seen: set[str] = set()
     for log_filter in catalog.log_metric_filters:
         if log_filter.name in seen or len(log_filter.name) > MAX_FILTER_NAME:
@@ -179,11 +276,18 @@ def _check_whole(catalog: Catalog) -> None:
                 f"{log_filter.template}: metric filter name {log_filter.name!r} is duplicated or too long"
             )
         seen.add(log_filter.name)
-    metric_names = {alarm.name for alarm in catalog.metric_alarms}
+    regions = {alarm.name: alarm.region for alarm in catalog.metric_alarms}
     for composite in catalog.composite_alarms:
-        missing = [name for name in composite.alarm_names if name not in metric_names]
+        missing = [name for name in composite.alarm_names if name not in regions]
         if missing:
             raise CatalogError(
                 f"compositeAlarms ({composite.template}): rule refers to "
                 f"{missing[0]!r}, which is not a metric alarm of this catalog"
+            )
+        elsewhere = [name for name in composite.alarm_names if regions[name] is not None]
+        if elsewhere:
+            # A composite alarm's rule can only name alarms of its own account and region.
+            raise CatalogError(
+                f"compositeAlarms ({composite.template}): rule refers to {elsewhere[0]!r}, "
+                f"which lives in {regions[elsewhere[0]]}, not in the platform's region"
             )

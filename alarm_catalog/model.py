@@ -26,7 +26,10 @@ class MetricAlarm:
 
     ``severity`` is the topic the alarm notifies on this platform; ``guide_severity`` is the
     level the guide gives the symptom in production (they differ on non-production platforms,
-    which the guide classes as P3).
+    which the guide classes as P3). ``region`` is None for the platform's region, else the
+    region the metric is published in (us-east-1 for Route 53 health checks), where the alarm
+    must be created. ``health_check`` names the catalog health check whose status it watches:
+    its ``HealthCheckId`` dimension is then a stand-in the program replaces with the real ID.
     """
 
     name: str
@@ -47,6 +50,8 @@ class MetricAlarm:
     template: str
     service: str | None = None
     log_metric_filter: str | None = None
+    region: str | None = None
+    health_check: str | None = None
 
     def breaches(self, value: float) -> bool:
         """Whether one datapoint of the statistic breaches the threshold."""
@@ -64,6 +69,27 @@ class LogMetricFilter:
     metric_name: str
     metric_value: str
     default_value: float | None
+    alarm_name: str
+    template: str
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """An external Route 53 health check of one URL, and the name of the alarm on its status.
+
+    ``protocol`` is Route 53's type (HTTPS or HTTP); ``host``, ``port`` and ``resource_path`` are
+    the URL's parts (the path keeps any query string, as Route 53's ResourcePath does).
+    """
+
+    name: str
+    url: str
+    protocol: str
+    host: str
+    port: int
+    resource_path: str
+    request_interval: int
+    failure_threshold: int
     alarm_name: str
     template: str
     service: str | None = None
@@ -163,11 +189,12 @@ Alarm = Union[MetricAlarm, CompositeAlarm]
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every alarm and metric filter of one platform."""
+    """Every alarm, metric filter and health check of one platform."""
 
     metric_alarms: tuple[MetricAlarm, ...]
     log_metric_filters: tuple[LogMetricFilter, ...]
     composite_alarms: tuple[CompositeAlarm, ...]
+    health_checks: tuple[HealthCheck, ...] = ()
     _by_name: dict[str, Alarm] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

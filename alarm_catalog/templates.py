@@ -14,17 +14,19 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from stack_config import StackConfigError
+from stack_config import LOAD_BALANCER_TYPES, StackConfigError
 from stack_config.strict_yaml import load_yaml
 from stack_config.typed_mapping import build
 
 from .exceptions import CatalogError
 from .render import check_fields
 from .rules import RuleTemplate, parse_rule
-from .variables import FOR_EACH_SCOPES, NAMED_SERVICE_VARIABLES, SCOPE_VARIABLES
+from .variables import FOR_EACH_SCOPES, LOAD_BALANCER_SCOPES, NAMED_SERVICE_VARIABLES, SCOPE_VARIABLES
 from .vocabulary import (
     COMPARISON_OPERATORS,
     GUIDE_SECTIONS,
+    HEALTH_CHECK_MAX_FAILURE_THRESHOLD,
+    HEALTH_CHECK_REQUEST_INTERVALS,
     HIGH_RESOLUTION_PERIODS,
     MAX_EVALUATION_SECONDS,
     SEVERITIES,
@@ -87,12 +89,79 @@ def _check_period(period: int, statistic: str, condition: Condition, path: str) 
 
 
 @dataclass(frozen=True)
+class LoadBalancerMetric:
+    """What one load-balancer type changes in a metric: any of namespace, name, statistic, dimensions."""
+
+    namespace: str | None = None
+    name: str | None = None
+    statistic: str | None = None
+    dimensions: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class MetricSpec:
-    namespace: str
-    name: str
+    """The metric an alarm watches.
+
+    ``byLoadBalancerType`` (web_service and load_balancer scopes): per load-balancer type
+    (application, network), what differs from the keys above. An alarm is created only for the
+    types listed: a metric one type does not publish (an NLB counts no HTTP status codes) has no
+    alarm behind that type.
+    """
+
     statistic: str
     period: int
+    namespace: str | None = None
+    name: str | None = None
     dimensions: dict[str, str] = field(default_factory=dict)
+    by_load_balancer_type: dict[str, LoadBalancerMetric] = field(default_factory=dict)
+
+    def for_type(self, load_balancer_type: str | None) -> "MetricSpec | None":
+        """The metric behind ``load_balancer_type``; None when the alarm does not exist for it."""
+        if not self.by_load_balancer_type:
+            return self
+        variant = self.by_load_balancer_type.get(load_balancer_type or "")
+        if variant is None:
+            return None
+        return MetricSpec(
+            statistic=variant.statistic or self.statistic,
+            period=self.period,
+            namespace=variant.namespace or self.namespace,
+            name=variant.name or self.name,
+            dimensions=self.dimensions if variant.dimensions is None else variant.dimensions,
+        )
+
+    def variants(self) -> tuple["MetricSpec", ...]:
+        """Every concrete metric this spec can stand for (one per listed type, or itself)."""
+        if not self.by_load_balancer_type:
+            return (self,)
+        return tuple(v for t in self.by_load_balancer_type if (v := self.for_type(t)) is not None)
+
+    def check(self, path: str, scope: str | None, condition: "Condition") -> None:
+        for kind in self.by_load_balancer_type:
+            _one_of(kind, LOAD_BALANCER_TYPES, f"{path}.byLoadBalancerType", "load balancer type")
+        if self.by_load_balancer_type and scope not in LOAD_BALANCER_SCOPES:
+            raise CatalogError(
+                f"{path}.byLoadBalancerType: only templates repeated over "
+                f"{' or '.join(sorted(LOAD_BALANCER_SCOPES))} (or forService) sit behind a load balancer"
+            )
+        for variant in self.variants():
+            where = f"{path}.byLoadBalancerType" if self.by_load_balancer_type else path
+            for key, value in (("namespace", variant.namespace), ("name", variant.name)):
+                if not value:
+                    raise CatalogError(f"{where}: metric {key} is missing")
+            _check_period(variant.period, variant.statistic, condition, path)
+
+    def texts(self) -> tuple[tuple[str, str], ...]:
+        """(key, template text) of every templated field, for the variable check."""
+        found: list[tuple[str, str]] = []
+        for index, variant in enumerate(self.variants()):
+            prefix = "metric" if index == 0 else f"metric.byLoadBalancerType[{index}]"
+            found += [
+                (f"{prefix}.namespace", variant.namespace or ""),
+                (f"{prefix}.name", variant.name or ""),
+            ]
+            found += [(f"{prefix}.dimensions.{k}", v) for k, v in variant.dimensions.items()]
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -136,13 +205,12 @@ class MetricAlarmTemplate:
         _check_classification(
             self.severity, self.guide_section, self.severity_by_service, self.guide_section_by_service, path
         )
-        _check_period(self.metric.period, self.metric.statistic, self.condition, f"{path}.metric")
+        scope = "web_service" if self.for_service is not None else self.for_each
+        self.metric.check(f"{path}.metric", scope, self.condition)
         for key, text in (
             ("name", self.name),
             ("description", self.description),
-            ("metric.namespace", self.metric.namespace),
-            ("metric.name", self.metric.name),
-            *((f"metric.dimensions.{k}", v) for k, v in self.metric.dimensions.items()),
+            *self.metric.texts(),
             *_threshold_text(self.condition),
         ):
             check_fields(text, allowed, f"{path}.{key}")
@@ -201,6 +269,64 @@ class LogMetricFilterTemplate:
 
 
 @dataclass(frozen=True)
+class HealthCheckAlarm(FilterAlarm):
+    """The alarm on a health check's status; its level may differ per service, as elsewhere."""
+
+    severity_by_service: dict[str, str] = field(default_factory=dict)
+    guide_section_by_service: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HealthCheckTemplate:
+    """An external Route 53 health check of a URL and the alarm on its ``HealthCheckStatus``.
+
+    Route 53 checkers in several regions request ``url`` every ``requestInterval`` seconds; the
+    check is unhealthy after ``failureThreshold`` failures in a row (an HTTP(S) check passes on a
+    2xx or 3xx answer). The alarm lives in us-east-1, where Route 53 publishes the metric.
+    """
+
+    id: str
+    name: str
+    url: str
+    alarm: HealthCheckAlarm
+    request_interval: int = 30
+    failure_threshold: int = 3
+    for_each: str | None = None
+    for_service: str | None = None
+
+    @property
+    def placement(self) -> Placement:
+        return Placement(self.for_each, self.for_service)
+
+    def validate(self, path: str) -> None:
+        allowed = self.placement.variables(path)
+        spec = self.alarm
+        _check_classification(
+            spec.severity, spec.guide_section, spec.severity_by_service, spec.guide_section_by_service, path
+        )
+        _check_period(spec.period, spec.statistic, spec.condition, f"{path}.alarm")
+        if spec.period < 60:
+            raise CatalogError(
+                f"{path}.alarm.period: Route 53 publishes one datapoint a minute, not {spec.period} s"
+            )
+        if self.request_interval not in HEALTH_CHECK_REQUEST_INTERVALS:
+            raise CatalogError(f"{path}.requestInterval: {self.request_interval} is not 10 or 30 (seconds)")
+        if not 1 <= self.failure_threshold <= HEALTH_CHECK_MAX_FAILURE_THRESHOLD:
+            raise CatalogError(
+                f"{path}.failureThreshold: {self.failure_threshold} is outside "
+                f"1..{HEALTH_CHECK_MAX_FAILURE_THRESHOLD}"
+            )
+        for key, text in (
+            ("name", self.name),
+            ("url", self.url),
+            ("alarm.name", spec.name),
+            ("alarm.description", spec.description),
+            *_threshold_text(spec.condition, "alarm."),
+        ):
+            check_fields(text, allowed, f"{path}.{key}")
+
+
+@dataclass(frozen=True)
 class CompositeAlarmTemplate:
     id: str
     name: str
@@ -245,11 +371,13 @@ class CatalogTemplates:
     metric_alarms: tuple[MetricAlarmTemplate, ...]
     log_metric_filters: tuple[LogMetricFilterTemplate, ...]
     composite_alarms: tuple[CompositeAlarmTemplate, ...]
+    health_checks: tuple[HealthCheckTemplate, ...] = ()
 
 
 _SECTIONS = {
     "metricAlarms": MetricAlarmTemplate,
     "logMetricFilters": LogMetricFilterTemplate,
+    "healthChecks": HealthCheckTemplate,
     "compositeAlarms": CompositeAlarmTemplate,
 }
 _VERSION = 1
@@ -271,7 +399,10 @@ def parse_templates(data: Any, source: str) -> CatalogTemplates:
     }
     _require_unique_ids(sections, source)
     return CatalogTemplates(
-        sections["metricAlarms"], sections["logMetricFilters"], sections["compositeAlarms"]
+        sections["metricAlarms"],
+        sections["logMetricFilters"],
+        sections["compositeAlarms"],
+        sections["healthChecks"],
     )
 
 

@@ -37,3 +37,19 @@ HIGH_RESOLUTION_PERIODS = (10, 30)
 MAX_EVALUATION_SECONDS = 86400  # period x evaluationPeriods may not exceed one day
 MAX_ALARM_NAME = 255
 MAX_FILTER_NAME = 512
+
+# Elastic Load Balancing: the CloudWatch namespace each load-balancer type publishes under
+# (the type names are stack_config's LOAD_BALANCER_TYPES, as DescribeLoadBalancers spells them).
+LOAD_BALANCER_NAMESPACES = {"application": "AWS/ApplicationELB", "network": "AWS/NetworkELB"}
+# The prefix of the LoadBalancer dimension and of the ARN's resource part per type
+# (app/<name>/<id>, net/<name>/<id>).
+LOAD_BALANCER_PREFIXES = {"application": "app", "network": "net"}
+
+# Route 53 is global and publishes its health-check metrics (AWS/Route53 HealthCheckStatus) only
+# in US East (N. Virginia): alarms on them must be created there.
+HEALTH_CHECK_METRICS_REGION = "us-east-1"
+HEALTH_CHECK_NAMESPACE = "AWS/Route53"
+HEALTH_CHECK_METRIC = "HealthCheckStatus"
+# Route 53 CreateHealthCheck: RequestInterval 10 or 30 seconds; FailureThreshold 1..10.
+HEALTH_CHECK_REQUEST_INTERVALS = (10, 30)
+HEALTH_CHECK_MAX_FAILURE_THRESHOLD = 10

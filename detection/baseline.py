@@ -33,11 +33,19 @@ STEADY_STATE_EVERY_S = 60  # every watched metric publishes one datapoint a minu
 DEFAULT_STEADY_STATE: Mapping[str, "float | str | None"] = {
     # Container Insights reports each service every minute; a healthy one runs what it asks for.
     "ECS/ContainerInsights RunningTaskCount": "{desired_count}",
-    # One load-balancer target per task, every one healthy.
+    # AWS/ECS service utilization, a minute at a time: comfortably below the alarms.
+    "AWS/ECS CPUUtilization": 30,
+    "AWS/ECS MemoryUtilization": 50,
+    # One load-balancer target per task, every one healthy, behind an ALB or an NLB.
     "AWS/ApplicationELB HealthyHostCount": "{desired_count}",
     "AWS/ApplicationELB UnHealthyHostCount": 0,
+    "AWS/NetworkELB HealthyHostCount": "{desired_count}",
+    "AWS/NetworkELB UnHealthyHostCount": 0,
     # The ALB publishes 5xx counts only for minutes that had one: nothing when healthy.
     "AWS/ApplicationELB HTTPCode_Target_5XX_Count": None,
+    "AWS/ApplicationELB HTTPCode_ELB_5XX_Count": None,
+    # Route 53 reports each health check every minute: 1 while the URL answers 2xx/3xx.
+    "AWS/Route53 HealthCheckStatus": 1,
     # The services' connection pools keep connections open.
     "AWS/RDS DatabaseConnections": 20,
     "AWS/RDS CPUUtilization": 20,

@@ -23,9 +23,11 @@
         "AWS/RDS DatabaseConnections": 40
 
 Template variables are the alarm catalog's (``{cluster}``, ``{service}``, ``{desired_count}``,
-``{target_group_dimension}``...), per scope: ``for_each: service | web_service |
-worker_service | queue`` or ``for_service: <name>``. Entries naming the same series add up;
-the series' steady state stops at the earliest ``from_s``.
+``{target_group_dimension}``, ``{load_balancer_namespace}``, ``{health_check}``...), per scope:
+``for_each: service | web_service | worker_service | load_balancer | public_service | queue`` or
+``for_service: <name>``. Entries naming the same series add up; the series' steady state stops at
+the earliest ``from_s``. A Route 53 health check's series is ``AWS/Route53 HealthCheckStatus``
+with ``{HealthCheckId: "{health_check}"}``: offline, the check's name stands in for its ID.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from .loader import (
     project_name,
 )
 from .model import (
+    LOAD_BALANCER_TYPES,
     PAGING_SEVERITIES,
     SEVERITIES,
     AuroraCluster,
@@ -34,6 +35,7 @@ __all__ = [
     "BackupSettings",
     "BreakGlass",
     "JobQueue",
+    "LOAD_BALANCER_TYPES",
     "runbook_env",
     "shapes",
     "strict_yaml",

@@ -79,15 +79,46 @@ def _partition(region: str) -> str:
     return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if "-gov-" in region else "aws"
 
 
+# Elastic Load Balancing's type names (DescribeLoadBalancers Type): the alarm catalog picks the
+# namespace (AWS/ApplicationELB, AWS/NetworkELB), metrics and dimensions of each type.
+LOAD_BALANCER_TYPES = ("application", "network")
+# Route 53 CreateHealthCheck: FullyQualifiedDomainName and ResourcePath are at most 255 characters.
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_HEALTH_CHECK_HOST = rf"(?=.{{1,255}}$){_DNS_LABEL}(?:\.{_DNS_LABEL})+"
+_HEALTH_CHECK_PATH = r"/[^\s#]{0,254}"
+
+
+def _check_health_check_url(url: str, path: str) -> None:
+    """An http(s) URL a Route 53 health check can request: host, optional port, path."""
+    match = re.fullmatch(r"(https?)://([^/:?#]+)(?::(\d{1,5}))?(/[^#]*)?", url)
+    if (
+        match is None
+        or not re.fullmatch(_HEALTH_CHECK_HOST, match.group(2))
+        or (match.group(3) is not None and not 1 <= int(match.group(3)) <= 65535)
+        or not re.fullmatch(_HEALTH_CHECK_PATH, match.group(4) or "/")
+    ):
+        raise StackConfigError(
+            f"{path}: {url!r} is not an http(s) URL a Route 53 health check can request "
+            "(https://host[:port]/path, a domain name of at most 255 and a path of at most 255 characters)"
+        )
+
+
 @dataclass(frozen=True)
 class Service:
-    """One ECS service, its log group and (for web services) its load-balancer target group."""
+    """One ECS service, its log group and (for web services) its load-balancer target group.
+
+    ``loadBalancerType`` (application or network) is the type of the load balancer in front of
+    the target group; the program checks it against AWS at preview. ``healthCheckUrl`` is the
+    public URL an external Route 53 health check requests (the guide's first P0-A triage step).
+    """
 
     name: str
     log_group: str
     desired_count: int
     target_group: str | None = None
     container_port: int = 8080
+    load_balancer_type: str | None = None
+    health_check_url: str | None = None
 
     def validate(self, path: str) -> None:
         require_pattern(
@@ -108,6 +139,16 @@ class Service:
             raise StackConfigError(f"{path}.desiredCount: {self.desired_count} is outside 0..1000")
         if not 1 <= self.container_port <= 65535:
             raise StackConfigError(f"{path}.containerPort: {self.container_port} is not a port")
+        if self.load_balancer_type is not None:
+            if self.target_group is None:
+                raise StackConfigError(f"{path}.loadBalancerType: only a service with a targetGroup has one")
+            if self.load_balancer_type not in LOAD_BALANCER_TYPES:
+                raise StackConfigError(
+                    f"{path}.loadBalancerType: {self.load_balancer_type!r} is not one of "
+                    f"{', '.join(LOAD_BALANCER_TYPES)}"
+                )
+        if self.health_check_url is not None:
+            _check_health_check_url(self.health_check_url, f"{path}.healthCheckUrl")
 
 
 @dataclass(frozen=True)

@@ -56,39 +56,57 @@ def test_every_service_has_running_tasks_alarms_below_its_desired_count(stack_ca
         assert any(a.threshold == 1 and a.statistic == "Maximum" for a in alarms), service.name
 
 
-def test_every_target_group_has_5xx_and_unhealthy_host_alarms(stack_catalog) -> None:
+def test_every_target_group_has_the_load_balancer_alarms_of_its_type(stack_catalog) -> None:
+    # Behind an ALB: target 5xx and host health under AWS/ApplicationELB. Behind the NLB: host
+    # health only, under AWS/NetworkELB (an NLB counts no HTTP status codes).
     platform, catalog = stack_catalog
+    expected = {
+        "application": {
+            ("AWS/ApplicationELB", m)
+            for m in ("HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "HealthyHostCount")
+        },
+        "network": {("AWS/NetworkELB", m) for m in ("UnHealthyHostCount", "HealthyHostCount")},
+    }
     for service in platform.services:
         metrics = {
-            a.metric_name for a in catalog.for_service(service.name) if a.namespace == "AWS/ApplicationELB"
+            (a.namespace, a.metric_name)
+            for a in catalog.for_service(service.name)
+            if a.namespace in ("AWS/ApplicationELB", "AWS/NetworkELB")
         }
         if service.target_group is None:
             assert metrics == set(), service.name
         else:
-            assert metrics == {"HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "HealthyHostCount"}, (
-                service.name
-            )
+            assert metrics == expected[service.load_balancer_type or "application"], service.name
 
 
-def test_alb_dimensions_use_looked_up_values_when_given() -> None:
+def test_load_balancer_dimensions_use_looked_up_values_when_given() -> None:
     platform = load_platform("production")
+    arn = "arn:aws:elasticloadbalancing:ap-south-1:111122223333"
     looked_up = {
         s.target_group: TargetGroupDimensions.from_arns(
-            f"arn:aws:elasticloadbalancing:ap-south-1:111122223333:targetgroup/{s.target_group}/abc123",
-            "arn:aws:elasticloadbalancing:ap-south-1:111122223333:loadbalancer/app/zelly-prod/def456",
+            f"{arn}:targetgroup/{s.target_group}/abc123",
+            f"{arn}:loadbalancer/{'net' if s.name == 'storefront' else 'app'}/zelly-prod/def456",
         )
         for s in platform.services
         if s.target_group
     }
     catalog = expand(platform, target_groups=looked_up)
-    alarm = catalog.by_name(f"{platform.cluster}-storefront-target-5xx")
-    storefront = platform.service("storefront").target_group
-    assert alarm.dimensions == {
-        "TargetGroup": f"targetgroup/{storefront}/abc123",
+    nova = platform.service("fastify-nova").target_group
+    assert catalog.by_name(f"{platform.cluster}-fastify-nova-target-5xx").dimensions == {
+        "TargetGroup": f"targetgroup/{nova}/abc123",
         "LoadBalancer": "app/zelly-prod/def456",
     }
-    placeholder = expand(platform).by_name(f"{platform.cluster}-storefront-target-5xx")
-    assert placeholder.dimensions["TargetGroup"] == f"targetgroup/{storefront}/unresolved"
+    storefront = platform.service("storefront").target_group
+    alarm = catalog.by_name(f"{platform.cluster}-storefront-no-healthy-hosts")
+    assert (alarm.namespace, alarm.dimensions) == (
+        "AWS/NetworkELB",
+        {"TargetGroup": f"targetgroup/{storefront}/abc123", "LoadBalancer": "net/zelly-prod/def456"},
+    )
+    placeholder = expand(platform).by_name(f"{platform.cluster}-storefront-no-healthy-hosts")
+    assert placeholder.dimensions == {
+        "TargetGroup": f"targetgroup/{storefront}/unresolved",
+        "LoadBalancer": f"net/{storefront}/unresolved",
+    }
 
 
 def test_the_guides_sections_each_have_alarms(stack_catalog) -> None:

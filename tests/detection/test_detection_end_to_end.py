@@ -147,8 +147,10 @@ logs:
 
 
 def test_symptoms_no_alarm_watches_are_reported(platform, production_catalog) -> None:
-    # An ALB answering 503 itself (no healthy target) counts HTTPCode_ELB_5XX_Count, which no
-    # catalog alarm watches; a log line in a group without a metric filter is reported too.
+    # Storefront is behind an NLB, which counts no HTTP status: an HTTPCode_ELB_5XX_Count symptom
+    # on its load balancer is one no catalog alarm can watch (tests/detection/
+    # test_detection_new_symptoms.py has the ALB's); a log line in a group without a metric
+    # filter is reported too.
     result = _detect(
         platform,
         production_catalog,
@@ -168,7 +170,7 @@ logs:
     assert result.fired == ()
     assert result.unwatched == (
         "metric AWS/ApplicationELB HTTPCode_ELB_5XX_Count"
-        f"{{LoadBalancer=app/{platform.service('storefront').target_group}/unresolved}}",
+        f"{{LoadBalancer=net/{platform.service('storefront').target_group}/unresolved}}",
         "log group /zelly/ecs/unknown",
     )
 

@@ -6,7 +6,7 @@ import alarm_catalog
 from alarm_catalog import TargetGroupDimensions
 from components import tags
 from stack_config import Platform
-from tests.support.program_harness import ProgramRun, statements
+from tests.support.program_harness import ProgramRun, RecordingMocks, statements
 
 TOPIC = "aws:sns/topic:Topic"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -15,15 +15,22 @@ FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
-def _topic_arn_by_severity(run: ProgramRun) -> dict[str, str]:
-    return {t.inputs["tags"][tags.SEVERITY]: t.outputs["arn"] for t in run.of_type(TOPIC)}
+def _topic_arn_by_severity(run: ProgramRun, region: str | None = None) -> dict[str, str]:
+    """The severity topics in the platform's region (None), or in ``region`` (alarms living there)."""
+    return {
+        t.inputs["tags"][tags.SEVERITY]: t.outputs["arn"]
+        for t in run.of_type(TOPIC)
+        if t.inputs.get("region") == region
+    }
 
 
 def _catalog(run: ProgramRun, platform: Platform) -> alarm_catalog.Catalog:
-    # The same dimensions the mocked look-up answers with.
+    # The same dimensions and load-balancer types the mocked look-up answers with.
+    mocks = RecordingMocks(run.stack, platform.region)
     looked_up = {
-        s.target_group: TargetGroupDimensions(
-            f"targetgroup/{s.target_group}/0123456789abcdef", f"app/zelly-{run.stack}/fedcba9876543210"
+        s.target_group: TargetGroupDimensions.from_arns(
+            f"arn:aws:elasticloadbalancing:{platform.region}:123456789012:targetgroup/{s.target_group}/0123456789abcdef",
+            mocks.load_balancer_arn(s.target_group),
         )
         for s in platform.services
         if s.target_group
@@ -32,7 +39,8 @@ def _catalog(run: ProgramRun, platform: Platform) -> alarm_catalog.Catalog:
 
 
 def test_one_encrypted_topic_per_severity(run: ProgramRun, stack_platform: Platform) -> None:
-    topics = run.of_type(TOPIC)
+    # In the platform's region; alarms living elsewhere have their own (test_program_regional_alarms.py).
+    topics = [t for t in run.of_type(TOPIC) if "region" not in t.inputs]
     assert sorted(t.inputs["tags"][tags.SEVERITY] for t in topics) == ["P0", "P1", "P2", "P3"]
     key_arns = {k.outputs["arn"] for k in run.of_type("aws:kms/key:Key")}
     for topic in topics:
@@ -44,7 +52,7 @@ def test_one_encrypted_topic_per_severity(run: ProgramRun, stack_platform: Platf
 def test_cloudwatch_and_eventbridge_may_publish_to_every_topic(run: ProgramRun) -> None:
     policies = {p.inputs["arn"]: p.inputs["policy"] for p in run.of_type("aws:sns/topicPolicy:TopicPolicy")}
     key = next(k for k in run.of_type("aws:kms/key:Key") if "incident topics" in k.inputs["description"])
-    for topic in run.of_type(TOPIC):
+    for topic in (t for t in run.of_type(TOPIC) if "region" not in t.inputs):
         granted = {s["Principal"]["Service"]: s for s in statements(policies[topic.outputs["arn"]])}
         assert set(granted) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
         for statement in granted.values():
@@ -60,7 +68,7 @@ def test_subscriptions_come_from_config_and_p3_pages_nobody(
     run: ProgramRun, stack_platform: Platform
 ) -> None:
     arns = _topic_arn_by_severity(run)
-    subscriptions = run.of_type(SUBSCRIPTION)
+    subscriptions = [s for s in run.of_type(SUBSCRIPTION) if "region" not in s.inputs]
     people = sorted(
         (s.inputs["topic"], s.inputs["protocol"], s.inputs["endpoint"])
         for s in subscriptions
@@ -90,7 +98,13 @@ def test_every_catalog_alarm_exists_with_its_catalog_definition(
             alarm.metric_name,
             alarm.statistic,
         )
-        assert inputs["dimensions"] == dict(alarm.dimensions)
+        if alarm.health_check:
+            # The program puts the ID Route 53 gave the check where the catalog has its name.
+            host = next(c.host for c in catalog.health_checks if c.name == alarm.health_check)
+            check = run.one("aws:route53/healthCheck:HealthCheck", fqdn=host)
+            assert inputs["dimensions"] == {"HealthCheckId": f"{check.name}-id"}
+        else:
+            assert inputs["dimensions"] == dict(alarm.dimensions)
         assert (inputs["threshold"], inputs["comparisonOperator"], inputs["period"]) == (
             alarm.threshold,
             alarm.comparison_operator,
@@ -108,10 +122,11 @@ def test_every_catalog_alarm_exists_with_its_catalog_definition(
 
 
 def test_every_alarm_notifies_the_topic_of_its_severity_on_alarm_and_ok(run: ProgramRun) -> None:
-    arns = _topic_arn_by_severity(run)
     alarms = run.of_type(METRIC_ALARM) + run.of_type(COMPOSITE)
     assert len(alarms) > 30
     for alarm in alarms:
+        # ...in the alarm's own region: CloudWatch notifies only topics there.
+        arns = _topic_arn_by_severity(run, alarm.inputs.get("region"))
         severity = alarm.inputs["tags"][tags.SEVERITY]
         assert alarm.inputs["alarmActions"] == [arns[severity]], alarm.name
         assert alarm.inputs["okActions"] == [arns[severity]], alarm.name

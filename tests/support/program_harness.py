@@ -104,10 +104,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/{name}/0123456789abcdef",
                 "arnSuffix": f"targetgroup/{name}/0123456789abcdef",
                 "name": name,
-                "loadBalancerArns": [
-                    f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:"
-                    f"loadbalancer/app/zelly-{self.stack}/fedcba9876543210"
-                ],
+                "loadBalancerArns": [self.load_balancer_arn(name)],
+            }
+        if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":
+            suffix = args.args["arn"].split(":", 5)[5].removeprefix("loadbalancer/")
+            kind, name, _ = suffix.split("/")
+            return {
+                "arn": args.args["arn"],
+                "arnSuffix": suffix,
+                "name": name,
+                "loadBalancerType": {"app": "application", "net": "network"}[kind],
             }
         if args.token == "aws:rds/getCluster:getCluster":
             cluster = args.args["clusterIdentifier"]
@@ -119,6 +125,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "deletionProtection": True,
             }
         raise NotImplementedError(f"the mocks do not answer invoke {args.token}")
+
+    def load_balancer_arn(self, target_group: str) -> str:
+        """The mocked account, as the guide describes it: storefront behind an NLB (Elastic IPs,
+        Caddy doing TLS), every other web service behind one shared ALB."""
+        kind, name = (
+            ("net", f"zelly-{self.stack}-nlb")
+            if "storefront" in target_group
+            else ("app", f"zelly-{self.stack}")
+        )
+        return f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:loadbalancer/{kind}/{name}/fedcba9876543210"
 
 
 def stack_config(stack: str) -> dict[str, Any]:
