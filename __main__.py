@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import alarm_catalog
 import runbook_actions
 from components.alarms import IncidentAlarms, IncidentAlarmsArgs
-from components.backup import BackupGuardrails, BackupGuardrailsArgs
+from components.backup import BackupGuardrails, BackupGuardrailsArgs, failure_severity
 from components.break_glass import BreakGlassAccess, BreakGlassAccessArgs
 from components.gameday_schedule import GameDaySchedule, GameDayScheduleArgs
 from components.lookups import cluster_resource_id, deploying_account, target_group_dimensions
@@ -38,7 +38,11 @@ def main() -> None:
     platform = load_platform()
     account = deploying_account(platform)
     notifications = SeverityNotifications(
-        "notifications", SeverityNotificationsArgs(platform=platform, account=account)
+        "notifications",
+        # Backup failures publish to this severity's topic (vault notifications, as AWS Backup).
+        SeverityNotificationsArgs(
+            platform=platform, account=account, backup_severity=failure_severity(platform)
+        ),
     )
     catalog = alarm_catalog.expand(platform, target_groups=target_group_dimensions(platform))
     alarms = IncidentAlarms(
@@ -50,14 +54,20 @@ def main() -> None:
     backup = BackupGuardrails(
         "backup",
         BackupGuardrailsArgs(
-            platform=platform, account=account, cluster_resource_id=cluster_resource_id(platform)
+            platform=platform,
+            account=account,
+            cluster_resource_id=cluster_resource_id(platform),
+            topic_arns=notifications.topic_arns,
         ),
     )
     # Break-glass use pages P0 on every stack: the role can reach the whole account.
     break_glass = BreakGlassAccess(
         "break-glass",
         BreakGlassAccessArgs(
-            platform=platform, account=account, page_topic_arn=notifications.topic_arns["P0"]
+            platform=platform,
+            account=account,
+            page_topic_arn=notifications.topic_arns["P0"],
+            page_key_arn=notifications.key_arn,
         ),
     )
     functions = RunbookFunctions(

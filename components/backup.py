@@ -3,19 +3,29 @@
 The guide assumes "restoration point can be any second in the last 7 days" (P0-B). The plan
 keeps continuous backups (point-in-time restore) for ``aurora.backupRetentionDays`` and daily
 snapshots copied to a second region, in KMS-encrypted vaults that a vault lock can make
-undeletable. Two Config rules flag the live cluster if its own backup retention drops below
-the same number of days or its deletion protection is turned off.
+undeletable. The two rules run at different times of day: AWS Backup runs one job per
+resource at a time. Two Config rules flag the live cluster if its own backup retention drops
+below the same number of days or its deletion protection is turned off.
+
+A failed backup or copy job, or an interrupted point-in-time log, notifies the topic of
+``failure_severity`` (P2 in production): vault notifications for the failure-only events AWS
+Backup's SNS notifications offer, and an EventBridge rule for failed backup jobs, which SNS
+reports only inside BACKUP_JOB_COMPLETED (its BACKUP_JOB_FAILED event is deprecated and sends
+nothing: https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultNotifications.html).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
+from alarm_catalog import effective_severity
 from stack_config import BackupSettings, Platform
+from stack_config.backup_windows import COMPLETION_WINDOW_MINUTES, START_WINDOW_MINUTES
 
 from . import tags
 from .arns import AwsAccount
@@ -27,9 +37,34 @@ BACKUP_ROLE_POLICIES = (
 )
 RETENTION_RULE = "RDS_CLUSTER_BACKUP_RETENTION_CHECK"
 DELETION_PROTECTION_RULE = "RDS_CLUSTER_DELETION_PROTECTION_ENABLED"
-# Backup jobs start within an hour of the schedule and must finish within six.
-START_WINDOW_MINUTES = 60
-COMPLETION_WINDOW_MINUTES = 360
+# Backup jobs start within an hour of the schedule and must finish within six (START_WINDOW_MINUTES,
+# COMPLETION_WINDOW_MINUTES, shared with the config check that keeps the two rules apart).
+# A failed backup threatens P0-B's restore without hurting users yet: fix it the same business day.
+FAILURE_SEVERITY = "P2"
+# The SNS vault events that report only failures (AWS Backup notification API, supported events).
+VAULT_FAILURE_EVENTS = ("COPY_JOB_FAILED", "CONTINUOUS_BACKUP_INTERRUPTED")
+# EventBridge "Backup Job State Change" states that mean no recovery point was made.
+FAILED_JOB_STATES = ("ABORTED", "EXPIRED", "FAILED")
+
+
+def failure_severity(platform: Platform) -> str:
+    """The topic backup failures notify: P2 in production; P3 elsewhere, as the guide classes it."""
+    return effective_severity(platform, FAILURE_SEVERITY)
+
+
+def failed_backup_job_pattern() -> str:
+    """EventBridge pattern: a backup job of this account and region ended without a recovery point.
+
+    Only the fields AWS documents for every "Backup Job State Change" event are matched: the
+    plan backs up one cluster, and a failed job of any other plan here deserves a look too.
+    """
+    return json.dumps(
+        {
+            "source": ["aws.backup"],
+            "detail-type": ["Backup Job State Change"],
+            "detail": {"state": list(FAILED_JOB_STATES)},
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +73,9 @@ class BackupGuardrailsArgs:
     account: AwsAccount
     # AWS Config names a DB cluster by its resource id ("cluster-ABC..."), not its identifier.
     cluster_resource_id: pulumi.Input[str]
+    # Severity -> topic ARN; failures go to failure_severity(platform)'s topic, whose policy and
+    # key must let backup.amazonaws.com publish (SeverityNotificationsArgs.backup_severity).
+    topic_arns: Mapping[str, pulumi.Input[str]]
 
 
 class BackupGuardrails(pulumi.ComponentResource):
@@ -63,6 +101,7 @@ class BackupGuardrails(pulumi.ComponentResource):
             else None
         )
         self._lock(vault, copy_vault)
+        self._notify_failures(vault)
         plan = self._create_plan(vault, copy_vault)
         role = self._create_role()
         aws.backup.Selection(
@@ -141,6 +180,35 @@ class BackupGuardrails(pulumi.ComponentResource):
                 opts=self._child,
             )
 
+    def _notify_failures(self, vault: aws.backup.Vault) -> None:
+        """Failures reach the failure severity's topic, in the platform region.
+
+        The copies to the second region are started from this vault, so its COPY_JOB_FAILED is
+        the one that reports them (to confirm on a real account: docs/deployment.md).
+        """
+        topic = self._args.topic_arns[failure_severity(self._args.platform)]
+        aws.backup.VaultNotifications(
+            f"{self._name}-vault-notifications",
+            backup_vault_name=vault.name,
+            sns_topic_arn=topic,
+            backup_vault_events=list(VAULT_FAILURE_EVENTS),
+            opts=self._child,
+        )
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-job-failed",
+            name=f"{self._args.platform.aurora.cluster_id}-backup-job-failed",
+            description="Notifies when an AWS Backup job in this region fails, aborts or expires",
+            event_pattern=failed_backup_job_pattern(),
+            tags=self._tags(),
+            opts=self._child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-job-failed-notify",
+            rule=rule.name,
+            arn=topic,
+            opts=self._child,
+        )
+
     def _create_plan(self, vault: aws.backup.Vault, copy_vault: aws.backup.Vault | None) -> aws.backup.Plan:
         settings = self._settings
         copies = (
@@ -162,7 +230,7 @@ class BackupGuardrails(pulumi.ComponentResource):
                 aws.backup.PlanRuleArgs(
                     rule_name="point-in-time-restore",
                     target_vault_name=vault.name,
-                    schedule=settings.snapshot_schedule,
+                    schedule=settings.continuous_schedule,
                     enable_continuous_backup=True,
                     start_window=START_WINDOW_MINUTES,
                     completion_window=COMPLETION_WINDOW_MINUTES,

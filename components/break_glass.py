@@ -1,16 +1,23 @@
 """Break-glass admin and read-only investigator roles, and a P0 page whenever the admin is used.
 
 Only principals named in the stack config may assume either role, only with MFA, for at most
-an hour. Every AssumeRole of the admin role reaches the P0 topic through EventBridge. STS calls
-to the global endpoint (the console's "switch role" among them) are recorded in us-east-1, so a
-rule there forwards them to the platform region's default bus, where the paging rule sees them.
+``maxSessionSeconds`` (IAM's MaxSessionDuration, one hour by default). Every AssumeRole of the
+admin role reaches the P0 topic through EventBridge. AssumeRole is a read-only management event,
+which EventBridge delivers only to rules in the state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+STS calls to the global endpoint (the console's "switch role" among them) are recorded in
+us-east-1, so a rule there forwards them to the platform region's default bus, where the paging
+rule sees them.
+
+The admin session may not silence its own page: an inline deny keeps the roles, both rules and
+their targets, the forwarder's role, the P0 topic (policy, subscriptions) and its KMS key, and
+the account's CloudTrail trails as deployed.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -19,9 +26,14 @@ from stack_config import BreakGlass, Platform
 
 from . import tags
 from .arns import AwsAccount
-from .iam_documents import allow, deny, document, mfa_trust, service_trust
+from .iam_documents import allow, deny, document, mfa_trust, service_trust, statement
 
 GLOBAL_EVENTS_REGION = "us-east-1"
+# EventBridge matches read-only CloudTrail management events (sts:AssumeRole is one) only against
+# rules in this state; in the default ENABLED state the page would never fire.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html
+CLOUDTRAIL_RULE_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+PAGE_SEVERITY = "P0"
 ADMIN_POLICY = "AdministratorAccess"
 INVESTIGATOR_POLICY = "ReadOnlyAccess"
 ALERT_TEMPLATE = (
@@ -50,42 +62,91 @@ def assume_role_pattern(role_arn: str) -> str:
     )
 
 
-def guard_policy(
-    account: AwsAccount, role_names: Sequence[str], rule_names: Sequence[str], regions: Sequence[str]
-) -> str:
-    """Denies a break-glass session the means to silence its own page or widen its own access."""
-    roles = [account.iam(f"role/{name}") for name in role_names]
-    rules = [
-        account.arn("events", f"rule/{rule}", region=region) for rule in rule_names for region in regions
-    ]
-    return document(
-        [
-            deny(
-                [
-                    "iam:AttachRolePolicy",
-                    "iam:DeleteRole",
-                    "iam:DeleteRolePolicy",
-                    "iam:DetachRolePolicy",
-                    "iam:PutRolePolicy",
-                    "iam:UpdateAssumeRolePolicy",
-                    "iam:UpdateRole",
-                ],
-                roles,
-                sid="KeepBreakGlassRolesAsDeployed",
-            ),
-            deny(
-                [
-                    "events:DeleteRule",
-                    "events:DisableRule",
-                    "events:PutRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                ],
-                rules,
-                sid="KeepBreakGlassPageOn",
-            ),
-        ]
+# What a session could do to silence the page, per resource (IAM Service Authorization Reference).
+ROLE_CHANGES = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+)
+RULE_CHANGES = (
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+)
+# SetTopicAttributes replaces the topic policy (and the key); RemovePermission drops statements.
+TOPIC_CHANGES = (
+    "sns:DeleteTopic",
+    "sns:PutDataProtectionPolicy",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+)
+# Both support no resource type and no service condition key: authorised against "*" only, so
+# they are denied in the topic's region (aws:RequestedRegion), the narrowest scope IAM offers.
+SUBSCRIPTION_CHANGES = ("sns:SetSubscriptionAttributes", "sns:Unsubscribe")
+KEY_CHANGES = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+TRAIL_CHANGES = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+)
+
+
+@dataclass(frozen=True)
+class PageParts:
+    """Everything the break-glass page depends on, by exact ARN."""
+
+    role_arns: tuple[str, ...]  # the break-glass roles and the forwarder's
+    rule_arns: tuple[str, ...]  # the paging rule and the us-east-1 forwarder, each in its region
+    topic_arn: str  # the P0 topic
+    key_arn: str  # the P0 topic's KMS key
+    trails: str  # every CloudTrail trail of the account, any home region (an ARN pattern)
+    topic_region: str
+
+
+def page_parts(
+    account: AwsAccount,
+    role_names: Sequence[str],
+    rules: Sequence[tuple[str, str]],
+    topic_arn: str,
+    key_arn: str,
+) -> PageParts:
+    """``rules`` are (name, region) pairs."""
+    return PageParts(
+        role_arns=tuple(account.iam(f"role/{name}") for name in role_names),
+        rule_arns=tuple(account.arn("events", f"rule/{name}", region=region) for name, region in rules),
+        topic_arn=topic_arn,
+        key_arn=key_arn,
+        trails=account.arn("cloudtrail", "trail/*", region="*"),
+        topic_region=topic_arn.split(":")[3],
     )
+
+
+def guard_policy(parts: PageParts) -> str:
+    """Denies a break-glass session the means to silence its own page or widen its own access."""
+    statements: list[dict[str, Any]] = [
+        deny(ROLE_CHANGES, parts.role_arns, sid="KeepBreakGlassRolesAsDeployed"),
+        deny(RULE_CHANGES, parts.rule_arns, sid="KeepBreakGlassPageOn"),
+        deny(TOPIC_CHANGES, [parts.topic_arn], sid="KeepPageTopicAndPolicy"),
+        statement(
+            "Deny",
+            SUBSCRIPTION_CHANGES,
+            ["*"],
+            sid="KeepPageSubscriptions",
+            condition={"StringEquals": {"aws:RequestedRegion": parts.topic_region}},
+        ),
+        deny(KEY_CHANGES, [parts.key_arn], sid="KeepPageTopicKeyUsable"),
+        deny(TRAIL_CHANGES, [parts.trails], sid="KeepCloudTrailRecording"),
+    ]
+    return document(statements)
 
 
 @dataclass(frozen=True)
@@ -93,6 +154,7 @@ class BreakGlassAccessArgs:
     platform: Platform
     account: AwsAccount
     page_topic_arn: pulumi.Input[str]  # the P0 topic
+    page_key_arn: pulumi.Input[str]  # the KMS key that encrypts it
 
 
 class BreakGlassAccess(pulumi.ComponentResource):
@@ -120,7 +182,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
         investigator = self._create_role(
             "investigator", investigator_name, self._config.investigators, INVESTIGATOR_POLICY
         )
-        self._guard(admin, [admin_name, investigator_name])
+        self._guard(admin, [admin_name, investigator_name, *self._forwarder_role_names()])
         # Built from the name, so the pattern is known (and checkable) already at preview.
         self._create_page(args.account.iam(f"role/{admin_name}"))
         self.admin_role_arn = admin.arn
@@ -136,8 +198,24 @@ class BreakGlassAccess(pulumi.ComponentResource):
     def _tags(self) -> dict[str, str]:
         return tags.base_tags(self._args.platform, "break-glass")
 
-    def _regions(self) -> list[str]:
-        return list(dict.fromkeys([self._args.platform.region, GLOBAL_EVENTS_REGION]))
+    @property
+    def _forwards(self) -> bool:
+        """Global-endpoint events arrive in us-east-1; elsewhere a rule there forwards them."""
+        return self._args.platform.region != GLOBAL_EVENTS_REGION
+
+    def _forwarder_role_names(self) -> list[str]:
+        return [f"{self._args.platform.cluster}-break-glass-forwarder"] if self._forwards else []
+
+    def _rules(self) -> list[tuple[str, str]]:
+        """(name, region) of the paging rule and, when it forwards, the us-east-1 rule."""
+        rules = [(self.alert_rule_name, self._args.platform.region)]
+        if self._forwards:
+            rules.append((self._forward_rule_name, GLOBAL_EVENTS_REGION))
+        return rules
+
+    @property
+    def _forward_rule_name(self) -> str:
+        return f"{self.alert_rule_name}-forward"
 
     def _create_role(
         self, key: str, role_name: str, principals: Sequence[str], managed_policy: str
@@ -162,15 +240,17 @@ class BreakGlassAccess(pulumi.ComponentResource):
         return role
 
     def _guard(self, admin: aws.iam.Role, role_names: list[str]) -> None:
+        account, platform = self._args.account, self._args.platform
+        # Built from the topic's name, so the P0 topic's ARN is known already at preview.
+        topic_arn = account.sns_topic(platform.notifications.topic_name(PAGE_SEVERITY))
         aws.iam.RolePolicy(
             f"{self._name}-admin-guard",
             role=admin.name,
             name="keep-break-glass-visible",
-            policy=guard_policy(
-                self._args.account,
-                role_names,
-                [self.alert_rule_name, f"{self.alert_rule_name}-forward"],
-                self._regions(),
+            policy=pulumi.Output.from_input(self._args.page_key_arn).apply(
+                lambda key_arn: guard_policy(
+                    page_parts(account, role_names, self._rules(), topic_arn, key_arn)
+                )
             ),
             opts=self._child,
         )
@@ -182,6 +262,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
             name=self.alert_rule_name,
             description="Pages P0 whenever the break-glass admin role is assumed",
             event_pattern=pattern,
+            state=CLOUDTRAIL_RULE_STATE,
             tags=self._tags(),
             opts=self._child,
         )
@@ -201,15 +282,16 @@ class BreakGlassAccess(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        if self._args.platform.region != GLOBAL_EVENTS_REGION:
+        if self._forwards:
             self._forward_global_events(pattern)
 
     def _forward_global_events(self, pattern: str) -> None:
         account, platform = self._args.account, self._args.platform
         bus = account.event_bus(region=platform.region)
+        [role_name] = self._forwarder_role_names()
         role = aws.iam.Role(
             f"{self._name}-forwarder",
-            name=f"{platform.cluster}-break-glass-forwarder",
+            name=role_name,
             assume_role_policy=service_trust("events.amazonaws.com"),
             tags=self._tags(),
             opts=self._child,
@@ -223,9 +305,11 @@ class BreakGlassAccess(pulumi.ComponentResource):
         )
         rule = aws.cloudwatch.EventRule(
             f"{self._name}-assumed-global",
-            name=f"{self.alert_rule_name}-forward",
+            name=self._forward_rule_name,
             description=f"Forwards global-endpoint break-glass AssumeRole events to {platform.region}",
             event_pattern=pattern,
+            # The forwarder receives the same read-only AssumeRole events as the paging rule.
+            state=CLOUDTRAIL_RULE_STATE,
             region=GLOBAL_EVENTS_REGION,
             tags=self._tags(),
             opts=self._child,

@@ -7,6 +7,7 @@ Keeping a P3 topic means every alarm is wired the same way, to the topic of its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -20,6 +21,8 @@ from .iam_documents import key_policy, services_may_publish, topic_may_send
 from .runbook_iam import notifications_key_alias
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+# AWS Backup vault notifications (components/backup.py) publish to one severity's topic.
+BACKUP_PUBLISHER = "backup.amazonaws.com"
 # 14 days, SQS's maximum: a P3 raised on Friday evening is still there after a long weekend.
 ISSUE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -28,6 +31,28 @@ ISSUE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 class SeverityNotificationsArgs:
     platform: Platform
     account: AwsAccount
+    # The severity whose topic AWS Backup's vault notifications publish to (None: no topic).
+    backup_severity: str | None = None
+
+
+def backup_may_publish(topic_policy: str, topic_arn: str, account_id: str) -> str:
+    """``topic_policy`` plus AWS Backup publishing vault events, on behalf of this account only.
+
+    Scoped by aws:SourceAccount, not aws:SourceArn: AWS Backup's documented topic policy names no
+    source ARN, and a condition on a key the service does not send would drop every notification.
+    """
+    policy = json.loads(topic_policy)
+    policy["Statement"].append(
+        {
+            "Sid": "BackupPublishes",
+            "Effect": "Allow",
+            "Principal": {"Service": BACKUP_PUBLISHER},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
+    )
+    return json.dumps(policy, indent=2)
 
 
 class SeverityNotifications(pulumi.ComponentResource):
@@ -68,7 +93,7 @@ class SeverityNotifications(pulumi.ComponentResource):
             description=f"Encrypts the {self._args.platform.environment} incident topics",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=key_policy(self._args.account.root, PUBLISHERS),
+            policy=key_policy(self._args.account.root, self._publishers()),
             tags=self._tags(),
             opts=self._child,
         )
@@ -79,6 +104,10 @@ class SeverityNotifications(pulumi.ComponentResource):
             opts=self._child,
         )
         return key
+
+    def _publishers(self) -> tuple[str, ...]:
+        """The services that publish to an encrypted topic, so may use its key."""
+        return PUBLISHERS + ((BACKUP_PUBLISHER,) if self._args.backup_severity else ())
 
     def _create_topic(self, severity: str, key: aws.kms.Key) -> aws.sns.Topic:
         platform, account = self._args.platform, self._args.account
@@ -91,16 +120,19 @@ class SeverityNotifications(pulumi.ComponentResource):
             tags=self._tags(**{tags.SEVERITY: severity}),
             opts=self._child,
         )
+        policy = services_may_publish(
+            account.sns_topic(topic_name),
+            {
+                "cloudwatch.amazonaws.com": account.arn("cloudwatch", "alarm:*"),
+                "events.amazonaws.com": account.arn("events", "rule/*"),
+            },
+        )
+        if severity == self._args.backup_severity:
+            policy = backup_may_publish(policy, account.sns_topic(topic_name), account.account_id)
         aws.sns.TopicPolicy(
             f"{self._name}-{severity.lower()}-policy",
             arn=topic.arn,
-            policy=services_may_publish(
-                account.sns_topic(topic_name),
-                {
-                    "cloudwatch.amazonaws.com": account.arn("cloudwatch", "alarm:*"),
-                    "events.amazonaws.com": account.arn("events", "rule/*"),
-                },
-            ),
+            policy=policy,
             opts=self._child,
         )
         return topic

@@ -1,10 +1,12 @@
-"""Backup retention: the guide restores "any second in the last 7 days" (P0-B)."""
+"""Backup retention: the guide restores "any second in the last 7 days" (P0-B); rules apart in time."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+
+from stack_config import backup_windows
 
 from .props import as_list, document, get, number
 from .settings import schema, setting
@@ -88,4 +90,45 @@ BACKUP_RETENTION = ResourceValidationPolicy(
     validate=_validate,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=SCHEMA,
+)
+
+
+def overlap_violations(props: Any) -> list[str]:
+    """No two rules of a plan may run at once: they back up the same resources, one job at a time."""
+    rules = [rule for rule in as_list(get(props, "rules")) if isinstance(get(rule, "schedule"), str)]
+    problems = []
+    for index, first in enumerate(rules):
+        for second in rules[index + 1 :]:
+            if get(first, "scheduleExpressionTimezone") != get(second, "scheduleExpressionTimezone"):
+                continue  # times of day in different zones: not compared
+            window = max(_window(first), _window(second))
+            if backup_windows.schedules_overlap(get(first, "schedule"), get(second, "schedule"), window):
+                problems.append(
+                    f"rules {get(first, 'ruleName', default='?')} ({get(first, 'schedule')}) and "
+                    f"{get(second, 'ruleName', default='?')} ({get(second, 'schedule')}) can run at once: "
+                    f"AWS Backup runs one job per resource at a time, so they must start at least "
+                    f"{window} minutes (start plus completion window) apart"
+                )
+    return problems
+
+
+def _window(rule: Any) -> int:
+    start, completion = number(get(rule, "startWindow")), number(get(rule, "completionWindow"))
+    return backup_windows.window_minutes(
+        None if start is None else int(start), None if completion is None else int(completion)
+    )
+
+
+def _validate_overlap(args: ResourceValidationArgs, report_violation) -> None:
+    if args.resource_type == PLAN:
+        for problem in overlap_violations(args.props):
+            report_violation(problem, None)
+
+
+BACKUP_RULES_APART = ResourceValidationPolicy(
+    name="backup-rules-do-not-overlap",
+    description="The rules of a backup plan start at least one job window apart (AWS Backup runs "
+    "one job per resource at a time), so no scheduled backup waits out its start window and fails.",
+    validate=_validate_overlap,
+    enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -6,6 +6,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 
+from stack_config import MAX_ROLE_SESSION_SECONDS, MIN_ROLE_SESSION_SECONDS
+
 from .props import as_list, get, is_mapping, number, statements
 from .settings import schema, setting
 
@@ -62,10 +64,18 @@ NO_WILDCARD_ACTIONS = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
-SESSION_SCHEMA = schema(maxSessionSeconds={"type": "integer", "minimum": 900, "default": 3600})
+# IAM accepts a role MaxSessionDuration of 3600..43200 only; shorter sessions are the caller's.
+SESSION_SCHEMA = schema(
+    maxSessionSeconds={
+        "type": "integer",
+        "minimum": MIN_ROLE_SESSION_SECONDS,
+        "maximum": MAX_ROLE_SESSION_SECONDS,
+        "default": 3600,
+    }
+)
 
 
-def _human_principals(statement: Any) -> list[Any]:
+def human_principals(statement: Any) -> list[Any]:
     """The AWS (account, user, role) principals of a trust statement; services don't count."""
     principal = statement.get("Principal")
     if principal == "*":
@@ -84,18 +94,24 @@ def trust_violations(props: Any, max_session_seconds: float) -> list[str]:
     human = [
         s
         for s in statements(get(props, "assumeRolePolicy"))
-        if s.get("Effect") == "Allow" and _human_principals(s)
+        if s.get("Effect") == "Allow" and human_principals(s)
     ]
     for statement in human:
         sid = statement.get("Sid") or "trust statement"
-        if "*" in _human_principals(statement):
+        if "*" in human_principals(statement):
             problems.append(f"{sid} lets any principal ('*') assume the role")
         if not _requires_mfa(statement):
             problems.append(f"{sid} does not require aws:MultiFactorAuthPresent = true")
     if human:
         seconds = number(get(props, "maxSessionDuration"))
         seconds = AWS_DEFAULT_SESSION_SECONDS if seconds is None else seconds
-        if seconds > max_session_seconds:
+        if not MIN_ROLE_SESSION_SECONDS <= seconds <= MAX_ROLE_SESSION_SECONDS:
+            problems.append(
+                f"maxSessionDuration is {seconds:g} s, outside IAM's {MIN_ROLE_SESSION_SECONDS}.."
+                f"{MAX_ROLE_SESSION_SECONDS}: the role cannot be created (shorter sessions are "
+                "the caller's DurationSeconds)"
+            )
+        elif seconds > max_session_seconds:
             problems.append(f"maxSessionDuration is {seconds:g} s, above {max_session_seconds:g} s")
     return problems
 

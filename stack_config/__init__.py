@@ -2,7 +2,8 @@
 
 Other packages import the names ``__all__`` lists, and the shared helper modules it names:
 ``runbook_env`` (the environment the actions read), ``shapes``, ``strict_yaml`` and
-``typed_mapping`` (validating data read from YAML).
+``typed_mapping`` (validating data read from YAML), ``backup_windows`` (when backup jobs may
+run, shared by the config check and the policy pack).
 """
 
 from .exceptions import StackConfigError, StackNotFoundError
@@ -17,6 +18,8 @@ from .loader import (
 )
 from .model import (
     LOAD_BALANCER_TYPES,
+    MAX_ROLE_SESSION_SECONDS,
+    MIN_ROLE_SESSION_SECONDS,
     PAGING_SEVERITIES,
     SEVERITIES,
     AuroraCluster,
@@ -36,6 +39,9 @@ __all__ = [
     "BreakGlass",
     "JobQueue",
     "LOAD_BALANCER_TYPES",
+    "MAX_ROLE_SESSION_SECONDS",
+    "MIN_ROLE_SESSION_SECONDS",
+    "backup_windows",
     "runbook_env",
     "shapes",
     "strict_yaml",

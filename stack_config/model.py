@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from . import backup_windows
 from .exceptions import StackConfigError
 from .schedule_expression import check_schedule_expression
 from .typed_mapping import require_pattern
@@ -18,6 +19,9 @@ SEVERITIES = ("P0", "P1", "P2", "P3")
 PAGING_SEVERITIES = ("P0", "P1", "P2")
 _REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 VAULT_LOCK_MODES = ("off", "governance", "compliance")
+# IAM CreateRole/UpdateRole MaxSessionDuration: "from 1 hour to 12 hours".
+MIN_ROLE_SESSION_SECONDS = 3600
+MAX_ROLE_SESSION_SECONDS = 43200
 
 # The names the stack config holds, each as AWS documents it (the API reference of the call that
 # creates it); a name AWS would refuse is refused here, naming the key, before anything is deployed.
@@ -277,10 +281,14 @@ class BreakGlass:
                     f"{path}.{key}[{index}]",
                     "an IAM user/role ARN or user/<name> or role/<name>",
                 )
-        # 900 s is STS's floor; the guide's break-glass sessions last at most one hour.
-        if not 900 <= self.max_session_seconds <= 3600:
+        # The role's MaxSessionDuration: IAM accepts 3600..43200 (CreateRole). The policy pack
+        # holds people's roles to one hour; a shorter session is the caller's DurationSeconds
+        # (900..MaxSessionDuration), which no condition key can force (docs/deployment.md).
+        if not MIN_ROLE_SESSION_SECONDS <= self.max_session_seconds <= MAX_ROLE_SESSION_SECONDS:
             raise StackConfigError(
-                f"{path}.maxSessionSeconds: {self.max_session_seconds} is outside 900..3600"
+                f"{path}.maxSessionSeconds: {self.max_session_seconds} is outside IAM's "
+                f"MaxSessionDuration range {MIN_ROLE_SESSION_SECONDS}..{MAX_ROLE_SESSION_SECONDS}; "
+                "for shorter sessions assume the role with --duration-seconds (900 or more)"
             )
 
     @property
@@ -292,6 +300,9 @@ class BreakGlass:
 class BackupSettings:
     """AWS Backup of the Aurora cluster. Point-in-time restore keeps ``aurora.backupRetentionDays``.
 
+    ``snapshotSchedule`` and ``continuousSchedule`` are daily cron expressions in UTC, at least one
+    job window (start plus completion, 7 hours) apart: both rules back up the same cluster.
+
     ``vaultLock``: ``off``; ``governance`` (privileged IAM users can still remove the lock); or
     ``compliance`` (after ``vaultLockGraceDays`` nobody, not even root, can shorten retention or
     delete the vault before its backups expire: irreversible by design).
@@ -301,6 +312,9 @@ class BackupSettings:
     snapshot_retention_days: int = 35
     copy_retention_days: int = 35
     snapshot_schedule: str = "cron(0 20 * * ? *)"
+    # The continuous (point-in-time) rule's daily job; AWS Backup's own default time (05:00 UTC),
+    # kept a full job window away from the snapshot rule's (see backup_windows).
+    continuous_schedule: str = "cron(0 5 * * ? *)"
     vault_lock: str = "off"
     vault_lock_grace_days: int = 3
 
@@ -313,12 +327,7 @@ class BackupSettings:
         ):
             if not 1 <= days <= 36500:
                 raise StackConfigError(f"{path}.{key}: {days} is outside 1..36500")
-        require_pattern(
-            self.snapshot_schedule,
-            r"cron\(.+\)",
-            f"{path}.snapshotSchedule",
-            "a cron(...) schedule expression",
-        )
+        self._check_schedules(path)
         if self.vault_lock not in VAULT_LOCK_MODES:
             raise StackConfigError(
                 f"{path}.vaultLock: {self.vault_lock!r} is not one of {', '.join(VAULT_LOCK_MODES)}"
@@ -326,6 +335,34 @@ class BackupSettings:
         if not 3 <= self.vault_lock_grace_days <= 36500:
             raise StackConfigError(
                 f"{path}.vaultLockGraceDays: {self.vault_lock_grace_days} is below AWS's minimum of 3"
+            )
+
+    def _check_schedules(self, path: str) -> None:
+        """Both rules back up the same cluster, and AWS Backup runs one job per resource at a time."""
+        times: dict[str, int] = {}
+        for key, expression in (
+            ("snapshotSchedule", self.snapshot_schedule),
+            ("continuousSchedule", self.continuous_schedule),
+        ):
+            minutes = backup_windows.time_of_day(expression)
+            if minutes is None:
+                raise StackConfigError(
+                    f"{path}.{key}: {expression!r} is not a cron(M H ...) expression "
+                    "at one fixed minute and hour (UTC)"
+                )
+            check_schedule_expression(expression, f"{path}.{key}")
+            times[key] = minutes
+        window = backup_windows.window_minutes(
+            backup_windows.START_WINDOW_MINUTES, backup_windows.COMPLETION_WINDOW_MINUTES
+        )
+        apart = backup_windows.minutes_apart(times["snapshotSchedule"], times["continuousSchedule"])
+        if apart < window:
+            raise StackConfigError(
+                f"{path}.continuousSchedule: starts at {backup_windows.clock(times['continuousSchedule'])} "
+                f"UTC, {apart} minutes from snapshotSchedule "
+                f"({backup_windows.clock(times['snapshotSchedule'])}); AWS Backup runs one job per "
+                f"resource at a time, so the two must be at least {window} minutes apart "
+                "(start window plus completion window)"
             )
 
 

@@ -28,10 +28,13 @@ def test_the_pack_has_the_issues_rules_all_mandatory() -> None:
     names = {policy.name for policy in POLICIES}
     assert names == {
         "backup-retention-minimum",
+        "backup-rules-do-not-overlap",
         "alarm-has-severity-actions",
         "alarm-routed-to-its-severity-topic",
         "service-running-tasks-alarm",
         "break-glass-mfa-and-session",
+        "break-glass-cannot-silence-page",
+        "cloudtrail-rule-receives-read-only-events",
         "no-wildcard-iam-actions",
         "runbook-function-settings",
         "runbook-function-failure-destination",

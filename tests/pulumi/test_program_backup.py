@@ -1,10 +1,11 @@
-"""Backup guardrails: PITR for the guide's 7 days, copies abroad, locked vaults, Config rules."""
+"""Backup guardrails: PITR for the guide's 7 days, copies abroad, locked vaults, Config rules, failures notified."""
 
 from __future__ import annotations
 
 import json
 
-from stack_config import Platform
+from components import tags
+from stack_config import Platform, backup_windows
 from tests.support.program_harness import ACCOUNT, ProgramRun, statements
 
 PLAN = "aws:backup/plan:Plan"
@@ -83,3 +84,81 @@ def test_config_rules_flag_the_live_cluster(run: ProgramRun, stack_platform: Pla
             "complianceResourceId": "cluster-ABCDEFGHIJKLMNOP",
         }
     assert "aws:rds/getCluster:getCluster" in run.invokes
+
+
+# Issue 12: one job per resource at a time, and failures that reach someone.
+TOPIC = "aws:sns/topic:Topic"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
+def _failure_topic(run: ProgramRun, platform: Platform) -> str:
+    # A failed backup threatens P0-B's restore without hurting users yet: P2; off production, P3.
+    severity = "P2" if platform.production else "P3"
+    return next(
+        t.outputs["arn"]
+        for t in run.of_type(TOPIC)
+        if t.inputs["tags"][tags.SEVERITY] == severity and "region" not in t.inputs
+    )
+
+
+def test_the_continuous_and_snapshot_rules_run_a_job_window_apart(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    rules = _rules(run)
+    pitr, daily = rules["point-in-time-restore"], rules["daily-snapshot"]
+    assert pitr["schedule"] == stack_platform.backup.continuous_schedule
+    # AWS Backup runs one job per resource: the second job would wait out its start window.
+    window = max(rule["startWindow"] + rule["completionWindow"] for rule in (pitr, daily))
+    assert not backup_windows.schedules_overlap(pitr["schedule"], daily["schedule"], window)
+
+
+def test_vault_failures_notify_the_failure_severity_topic(run: ProgramRun, stack_platform: Platform) -> None:
+    topic = _failure_topic(run, stack_platform)
+    [notifications] = run.of_type("aws:backup/vaultNotifications:VaultNotifications")
+    assert notifications.inputs["backupVaultName"] == f"{stack_platform.aurora.cluster_id}-backups"
+    assert notifications.inputs["snsTopicArn"] == topic
+    # Failure-only events; SNS's BACKUP_JOB_FAILED and RESTORE_JOB_FAILED are deprecated and send nothing.
+    assert sorted(notifications.inputs["backupVaultEvents"]) == [
+        "CONTINUOUS_BACKUP_INTERRUPTED",
+        "COPY_JOB_FAILED",
+    ]
+
+
+def test_failed_backup_jobs_notify_the_same_topic_through_eventbridge(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    rule = run.one(RULE, name=f"{stack_platform.aurora.cluster_id}-backup-job-failed")
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change"],
+        "detail": {"state": ["ABORTED", "EXPIRED", "FAILED"]},
+    }
+    target = run.one("aws:cloudwatch/eventTarget:EventTarget", rule=rule.inputs["name"])
+    assert target.inputs["arn"] == _failure_topic(run, stack_platform)
+
+
+def test_aws_backup_may_publish_to_that_topic_only_and_use_its_key(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    failure_topic = _failure_topic(run, stack_platform)
+    policies = {p.inputs["arn"]: p.inputs["policy"] for p in run.of_type("aws:sns/topicPolicy:TopicPolicy")}
+    for topic in run.of_type(TOPIC):
+        arn = topic.outputs["arn"]
+        backup = [
+            s for s in statements(policies[arn]) if s["Principal"] == {"Service": "backup.amazonaws.com"}
+        ]
+        if arn != failure_topic:
+            assert backup == [], arn
+            continue
+        [statement] = backup
+        assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+            "Allow",
+            "sns:Publish",
+            arn,
+        )
+        # Only on behalf of this account (confused deputy).
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    key = next(k for k in run.of_type("aws:kms/key:Key") if "incident topics" in k.inputs["description"])
+    [services] = [s for s in statements(key.inputs["policy"]) if "Service" in s["Principal"]]
+    assert "backup.amazonaws.com" in services["Principal"]["Service"]
+    assert {"kms:Decrypt", "kms:GenerateDataKey"} <= set(services["Action"])

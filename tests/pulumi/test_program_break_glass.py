@@ -1,12 +1,14 @@
-"""Break-glass roles: named principals, MFA, one hour; every admin assumption pages P0."""
+"""Break-glass roles: named principals, MFA, one hour; every admin assumption pages P0, unsilenced."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from components import tags
 from stack_config import Platform
-from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, statements
+from tests.support.program_harness import ACCOUNT, ProgramRun, as_list, run_program, statements
 
 ROLE = "aws:iam/role:Role"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -82,3 +84,107 @@ def test_global_endpoint_events_are_forwarded_from_us_east_1(
     assert statements(policy.inputs["policy"]) == [
         {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus], "Sid": "ForwardToPlatformBus"}
     ]
+
+
+# Issue 12: the page must fire, in both regions, and the admin must not be able to silence it.
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
+def _page_rules(run: ProgramRun, platform: Platform) -> list:
+    return [
+        run.one(RULE, name=f"{platform.cluster}-break-glass-assumed"),
+        run.one(RULE, name=f"{platform.cluster}-break-glass-assumed-forward"),
+    ]
+
+
+def test_both_page_rules_receive_read_only_cloudtrail_events(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    # sts:AssumeRole is a read-only management event: a rule in the default ENABLED state never
+    # matches it, so the page would deploy, look enabled, and never fire.
+    for rule in _page_rules(run, stack_platform):
+        assert rule.inputs.get("state") == ALL_MANAGEMENT_EVENTS, rule.inputs["name"]
+
+
+def test_the_page_rules_cover_the_platform_region_and_us_east_1(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    rules = _page_rules(run, stack_platform)
+    assert {r.inputs.get("region") or stack_platform.region for r in rules} == {
+        stack_platform.region,
+        "us-east-1",
+    }
+    assert len({r.inputs["eventPattern"] for r in rules}) == 1
+
+
+def _denies(run: ProgramRun) -> list[dict]:
+    guard = run.one("aws:iam/rolePolicy:RolePolicy", name="keep-break-glass-visible")
+    return [s for s in statements(guard.inputs["policy"]) if s["Effect"] == "Deny"]
+
+
+def _denied_on(denies: list[dict], action: str) -> list[str]:
+    return sorted(r for s in denies if action in s["Action"] for r in s["Resource"])
+
+
+def test_the_admin_is_denied_every_part_of_its_page_by_exact_arn(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    denies = _denies(run)
+    p0 = next(
+        t
+        for t in run.of_type("aws:sns/topic:Topic")
+        if t.inputs["tags"][tags.SEVERITY] == "P0" and "region" not in t.inputs
+    )
+    key = p0.inputs["kmsMasterKeyId"]
+    rules = sorted(r.outputs["arn"] for r in _page_rules(run, stack_platform))
+    roles = sorted(
+        _role(run, stack_platform, suffix).outputs["arn"]
+        for suffix in ("break-glass-admin", "investigator", "break-glass-forwarder")
+    )
+    trails = [f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"]
+    expected = {
+        # The topic policy (SetTopicAttributes, RemovePermission) and the topic itself.
+        "sns:SetTopicAttributes": [p0.outputs["arn"]],
+        "sns:RemovePermission": [p0.outputs["arn"]],
+        "sns:DeleteTopic": [p0.outputs["arn"]],
+        "kms:DisableKey": [key],
+        "kms:ScheduleKeyDeletion": [key],
+        "kms:PutKeyPolicy": [key],
+        "cloudtrail:StopLogging": trails,
+        "cloudtrail:DeleteTrail": trails,
+        "cloudtrail:PutEventSelectors": trails,
+        "events:DisableRule": rules,
+        "events:DeleteRule": rules,
+        "events:PutRule": rules,
+        "events:RemoveTargets": rules,
+        "events:PutTargets": rules,
+        "iam:PutRolePolicy": roles,
+        "iam:UpdateAssumeRolePolicy": roles,
+        "iam:PutRolePermissionsBoundary": roles,
+        "iam:DeleteRole": roles,
+    }
+    for action, resources in expected.items():
+        assert _denied_on(denies, action) == sorted(resources), action
+
+
+def test_subscriptions_are_kept_with_the_only_scope_iam_offers(
+    run: ProgramRun, stack_platform: Platform
+) -> None:
+    # sns:Unsubscribe and sns:SetSubscriptionAttributes support no resource type and no service
+    # condition key: "*" is the only resource, narrowed to the topic's region.
+    denies = _denies(run)
+    [subscriptions] = [s for s in denies if "sns:Unsubscribe" in s["Action"]]
+    assert subscriptions["Action"] == ["sns:SetSubscriptionAttributes", "sns:Unsubscribe"]
+    assert subscriptions["Resource"] == ["*"]
+    assert subscriptions["Condition"] == {"StringEquals": {"aws:RequestedRegion": stack_platform.region}}
+    # Everything else is denied on exact ARNs, never on "*".
+    assert all("*" not in s["Resource"] for s in denies if s is not subscriptions)
+
+
+def test_a_session_below_iams_minimum_is_refused_before_anything_is_created() -> None:
+    def fifteen_minutes(config: dict) -> None:
+        config["incident-guardrails:platform"]["breakGlass"]["maxSessionSeconds"] = 900
+
+    # IAM's MaxSessionDuration is 3600..43200: a 900 s role would fail at `pulumi up`.
+    with pytest.raises(Exception, match="maxSessionSeconds: 900 is outside IAM's"):
+        run_program("production", fifteen_minutes)
