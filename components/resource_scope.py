@@ -1,15 +1,18 @@
 """Which ARNs each runbook resource kind means on this platform.
 
-Runbook actions declare IAM as ``IamGrant(actions, kind)``; this module is the only place a
-kind becomes resources. A kind it does not know is an error, never a silent ``*``, so a new
-action cannot ship with broader access than someone decided to give it.
+Runbook actions declare IAM as ``IamGrant(actions, kind, condition)``; this module is the only
+place a kind becomes resources, and a grant's condition becomes a policy Condition. A kind it
+does not know is an error, never a silent ``*``, so a new action cannot ship with broader access
+than someone decided to give it. Which resource types an API can be scoped to is AWS's Service
+Authorization Reference; tests/pulumi/test_iam_reference.py checks every policy against it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
+from runbook_actions import IamGrant
 from runbook_actions.constants import DEFAULT_STATE_PREFIX
 from stack_config import Platform
 
@@ -33,6 +36,18 @@ class KindRule:
     arns: Callable[[Platform, AwsAccount], tuple[str, ...]]
     services: frozenset[str]  # IAM service prefixes ("ecs", "rds"...)
     only_actions: frozenset[str] | None = None  # when set, exactly these actions
+    # A kind the platform may not have (a customer-managed key): no ARNs drops the grant.
+    optional: bool = False
+    # When set, the kind is granted only with a condition on this key (kms:ViaService).
+    condition_key: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    """Where a grant applies: its resources, and the policy Condition that narrows it."""
+
+    resources: tuple[str, ...]
+    condition: dict[str, dict[str, Any]] | None = None
 
 
 def _log_groups(platform: Platform, account: AwsAccount) -> tuple[str, ...]:
@@ -52,6 +67,9 @@ KINDS: Mapping[str, KindRule] = {
     "ecs-service": KindRule(
         lambda p, a: tuple(a.ecs_service(p.cluster, s.name) for s in p.services), frozenset({"ecs"})
     ),
+    # Fleet actions (stop-writes, restore-writes, cutover, redeploy-all, triage) act on every
+    # service ListServices returns, listed in the stack config or not: all of the cluster's.
+    "ecs-cluster-services": KindRule(lambda p, a: (a.ecs_service(p.cluster, "*"),), frozenset({"ecs"})),
     "log-group": KindRule(_log_groups, frozenset({"logs"})),
     # The live cluster, and clusters restored beside it (restore never overwrites in place).
     "rds-cluster": KindRule(
@@ -68,6 +86,26 @@ KINDS: Mapping[str, KindRule] = {
     "rds-db-instance": KindRule(lambda p, a: (a.rds("db:*"),), frozenset({"rds"})),
     "rds-subnet-group": KindRule(lambda p, a: (a.rds("subgrp:*"),), frozenset({"rds"})),
     "rds-cluster-parameter-group": KindRule(lambda p, a: (a.rds("cluster-pg:*"),), frozenset({"rds"})),
+    # AWS authorises a cluster restore against an option group too (a required resource type of
+    # RestoreDBClusterToPointInTime and RestoreDBClusterFromSnapshot): the source's, by default.
+    "rds-option-group": KindRule(lambda p, a: (a.rds("og:*"),), frozenset({"rds"})),
+    # Customer-managed KMS keys, when the stack config names them: RDS uses the cluster's key
+    # during a restore, Secrets Manager the secret's key when reading or writing a version. Only
+    # through those services (kms:ViaService), only the calls they make.
+    "rds-kms-key": KindRule(
+        lambda p, a: _keys(p.aurora.kms_key_arn),
+        frozenset({"kms"}),
+        only_actions=frozenset({"kms:CreateGrant", "kms:DescribeKey"}),
+        optional=True,
+        condition_key="kms:ViaService",
+    ),
+    "secret-kms-key": KindRule(
+        lambda p, a: _keys(p.aurora.master_secret_kms_key_arn),
+        frozenset({"kms"}),
+        only_actions=frozenset({"kms:Decrypt", "kms:GenerateDataKey"}),
+        optional=True,
+        condition_key="kms:ViaService",
+    ),
     "secret": KindRule(lambda p, a: tuple(a.secret(s) for s in p.secrets), frozenset({"secretsmanager"})),
     "ssm-endpoint-parameter": KindRule(
         lambda p, a: (a.ssm_parameter(p.aurora.endpoint_parameter),), frozenset({"ssm"})
@@ -89,10 +127,53 @@ KINDS: Mapping[str, KindRule] = {
 }
 
 
+def _keys(key_arn: str | None) -> tuple[str, ...]:
+    return (key_arn,) if key_arn else ()
+
+
+def grant_scope(grant: IamGrant, platform: Platform, account: AwsAccount) -> GrantScope | None:
+    """The resources and Condition of ``grant``; None for an optional kind the platform lacks."""
+    resources = resources_for(grant.resource, grant.actions, platform, account)
+    if not resources:
+        return None
+    rule = KINDS.get(grant.resource)
+    needed = rule.condition_key if rule is not None else None
+    if needed and (grant.condition is None or grant.condition.key != needed):
+        raise GrantNotAllowedError(
+            f"resource kind {grant.resource!r} is granted only with a {needed} condition"
+        )
+    if grant.condition is None:
+        return GrantScope(resources)
+    condition = grant.condition
+    if condition.via_service is not None:
+        values: tuple[str, ...] = (service_endpoint(condition.via_service, account),)
+    else:
+        values = _kind_arns(str(condition.kind), platform, account)
+    value: Any = values[0] if len(values) == 1 else list(values)
+    return GrantScope(resources, {condition.operator: {condition.key: value}})
+
+
+def service_endpoint(service: str, account: AwsAccount) -> str:
+    """``rds.<region>.amazonaws.com``: what kms:ViaService holds when that service calls KMS."""
+    suffix = "amazonaws.com.cn" if account.partition == "aws-cn" else "amazonaws.com"
+    return f"{service}.{account.region}.{suffix}"
+
+
+def _kind_arns(kind: str, platform: Platform, account: AwsAccount) -> tuple[str, ...]:
+    rule = KINDS.get(kind)
+    arns = rule.arns(platform, account) if rule is not None else ()
+    if not arns:
+        raise UnknownResourceKindError(f"a grant's condition names resource kind {kind!r}, which has no ARNs")
+    return arns
+
+
 def resources_for(
     kind: str, actions: tuple[str, ...], platform: Platform, account: AwsAccount
 ) -> tuple[str, ...]:
-    """The ARNs ``actions`` may be granted on for ``kind``; raises on anything unexpected."""
+    """The ARNs ``actions`` may be granted on for ``kind``; raises on anything unexpected.
+
+    Empty only for an optional kind this platform does not have.
+    """
     for action in actions:
         _check_action(action)
     if kind == UNSCOPED:
@@ -108,7 +189,7 @@ def resources_for(
         if service not in rule.services or (rule.only_actions and action not in rule.only_actions):
             raise GrantNotAllowedError(f"{action} cannot be granted on resource kind {kind!r}")
     arns = rule.arns(platform, account)
-    if not arns:
+    if not arns and not rule.optional:
         raise UnknownResourceKindError(f"resource kind {kind!r} has no resources on this platform")
     return arns
 

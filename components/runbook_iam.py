@@ -11,7 +11,7 @@ from stack_config import Platform
 
 from .arns import AwsAccount
 from .iam_documents import allow, document
-from .resource_scope import resources_for
+from .resource_scope import grant_scope
 
 MAX_FUNCTION_NAME = 64  # Lambda's limit; IAM role names share it
 ROLE_SUFFIX = "-role"
@@ -52,15 +52,23 @@ def notifications_key_alias(platform: Platform) -> str:
 def action_policy(
     action: Action, platform: Platform, account: AwsAccount, names: RunbookFunctionNames
 ) -> str:
-    """Only the API calls the action declares, on its kinds' ARNs, plus logging and failures."""
-    statements: list[dict[str, Any]] = [
-        allow(
-            grant.actions,
-            resources_for(grant.resource, grant.actions, platform, account),
-            sid=f"Grant{index}{_camel(grant.resource)}",
-        )
-        for index, grant in enumerate(action.iam, start=1)
-    ]
+    """Only the API calls the action declares, on its kinds' ARNs, plus logging and failures.
+
+    A grant's condition comes along (``ecs:cluster`` on ListServices, ``kms:ViaService`` on a
+    key); a grant on an optional kind the platform lacks (no customer-managed key) is left out.
+    """
+    statements: list[dict[str, Any]] = []
+    for index, grant in enumerate(action.iam, start=1):
+        scope = grant_scope(grant, platform, account)
+        if scope is not None:
+            statements.append(
+                allow(
+                    grant.actions,
+                    scope.resources,
+                    sid=f"Grant{index}{_camel(grant.resource)}",
+                    condition=scope.condition,
+                )
+            )
     statements.append(
         allow(
             ["logs:CreateLogStream", "logs:PutLogEvents"],

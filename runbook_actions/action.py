@@ -9,15 +9,44 @@ from .params import Param
 
 
 @dataclass(frozen=True)
+class IamCondition:
+    """A condition on a grant: ``key`` compared by ``operator`` with values the component fills in.
+
+    With ``kind``, the values are the ARNs of that resource kind: ``ecs:ListServices`` has no
+    resource type (AWS authorises it against "*"), so ``ArnEquals ecs:cluster`` on the kind
+    "ecs-cluster" is what limits it to the platform's cluster. With ``via_service``, the value is
+    that AWS service's endpoint in the platform's region (``StringEquals kms:ViaService``
+    ``rds.<region>.amazonaws.com``): the grant serves calls the service makes on the action's
+    behalf, such as RDS using a cluster's KMS key during a restore.
+    """
+
+    operator: str
+    key: str
+    kind: str | None = None
+    via_service: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind is None) == (self.via_service is None):
+            raise ValueError(f"IamCondition on {self.key}: give exactly one of kind and via_service")
+
+
+@dataclass(frozen=True)
 class IamGrant:
     """API actions an action calls on one kind of resource; the Lambda role is built from these.
 
     ``resource`` is a resource kind ("ecs-service", "log-group", ...) that the Pulumi component
-    maps to the platform's ARNs, or "*" where the API cannot be scoped to a resource.
+    maps to the platform's ARNs, or "*" where the API has no resource type (then ``condition``
+    should scope it, where AWS offers a condition key).
     """
 
     actions: tuple[str, ...]
     resource: str
+    condition: IamCondition | None = None
+
+    @property
+    def on_behalf(self) -> bool:
+        """The actions are made by an AWS service for the action (kms:ViaService), not by its clients."""
+        return self.condition is not None and self.condition.via_service is not None
 
 
 @dataclass(frozen=True)

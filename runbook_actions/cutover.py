@@ -21,7 +21,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any, cast
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import CLUSTER, DB_CLUSTER
@@ -156,8 +156,9 @@ ACTION = Action(
     ),
     run=cutover,
     iam=(
-        IamGrant(("ecs:ListServices",), "ecs-cluster"),
-        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
+        # ListServices has no resource type: AWS authorises it against "*", scoped by ecs:cluster.
+        IamGrant(("ecs:ListServices",), "*", IamCondition("ArnEquals", "ecs:cluster", kind="ecs-cluster")),
+        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-cluster-services"),
         IamGrant(("rds:DescribeDBClusters",), "rds-cluster"),
         IamGrant(("ssm:GetParameter", "ssm:PutParameter"), "ssm-endpoint-parameter"),
     ),

@@ -18,7 +18,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import CLUSTER, SERVICES
@@ -178,10 +178,11 @@ ACTION = Action(
     ),
     run=redeploy_all,
     iam=(
-        IamGrant(("ecs:ListServices",), "ecs-cluster"),
+        # ListServices has no resource type: AWS authorises it against "*", scoped by ecs:cluster.
+        IamGrant(("ecs:ListServices",), "*", IamCondition("ArnEquals", "ecs:cluster", kind="ecs-cluster")),
         IamGrant(
             ("ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTagsForResource", "ecs:TagResource"),
-            "ecs-service",
+            "ecs-cluster-services",
         ),
         IamGrant(("secretsmanager:DescribeSecret",), "secret"),
     ),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import DB_CLUSTER_ID, INCIDENT_ID
@@ -403,6 +403,17 @@ ACTION = Action(
         IamGrant(
             ("rds:RestoreDBClusterToPointInTime", "rds:RestoreDBClusterFromSnapshot"),
             "rds-cluster-parameter-group",
+        ),
+        # A required resource type of both restores: the (source's) option group.
+        IamGrant(
+            ("rds:RestoreDBClusterToPointInTime", "rds:RestoreDBClusterFromSnapshot"), "rds-option-group"
+        ),
+        # A cluster encrypted with a customer-managed key: RDS creates a grant on the key for the
+        # restored cluster, in the caller's name. Granted only when the stack config names the key.
+        IamGrant(
+            ("kms:CreateGrant", "kms:DescribeKey"),
+            "rds-kms-key",
+            IamCondition("StringEquals", "kms:ViaService", via_service="rds"),
         ),
     ),
     mutating=True,

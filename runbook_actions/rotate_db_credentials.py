@@ -23,7 +23,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator, cast
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import DB_CLUSTER, INCIDENT_ID
@@ -387,6 +387,14 @@ ACTION = Action(
             "secret",
         ),
         IamGrant(("secretsmanager:GetRandomPassword",), "*"),
+        # A secret encrypted with a customer-managed key: Secrets Manager decrypts a version for
+        # GetSecretValue and encrypts a new one for PutSecretValue, in the caller's name. Granted
+        # only when the stack config names the key.
+        IamGrant(
+            ("kms:Decrypt", "kms:GenerateDataKey"),
+            "secret-kms-key",
+            IamCondition("StringEquals", "kms:ViaService", via_service="secretsmanager"),
+        ),
     ),
     mutating=True,
 )

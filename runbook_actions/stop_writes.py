@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .clients import AwsClients
 from .common_params import CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
@@ -246,8 +246,9 @@ ACTION = Action(
     params=(CLUSTER, INCIDENT_ID, STATE_PREFIX),
     run=stop_writes,
     iam=(
-        IamGrant(("ecs:ListServices",), "ecs-cluster"),
-        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service"),
+        # ListServices has no resource type: AWS authorises it against "*", scoped by ecs:cluster.
+        IamGrant(("ecs:ListServices",), "*", IamCondition("ArnEquals", "ecs:cluster", kind="ecs-cluster")),
+        IamGrant(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-cluster-services"),
         # GetParametersByPath: the other incidents' records (the path is under the same prefix);
         # GetParameterHistory: when a record was opened, which orders the incidents.
         IamGrant(

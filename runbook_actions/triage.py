@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any, cast
 
-from .action import Action, ActionResult, IamGrant
+from .action import Action, ActionResult, IamCondition, IamGrant
 from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import CLUSTER, SERVICES
@@ -132,8 +132,9 @@ ACTION = Action(
     ),
     run=triage,
     iam=(
-        IamGrant(("ecs:ListServices",), "ecs-cluster"),
-        IamGrant(("ecs:DescribeServices",), "ecs-service"),
+        # ListServices has no resource type: AWS authorises it against "*", scoped by ecs:cluster.
+        IamGrant(("ecs:ListServices",), "*", IamCondition("ArnEquals", "ecs:cluster", kind="ecs-cluster")),
+        IamGrant(("ecs:DescribeServices",), "ecs-cluster-services"),
         IamGrant(("ecs:DescribeTaskDefinition",), "*"),
         IamGrant(("elasticloadbalancing:DescribeTargetHealth",), "*"),
         IamGrant(("logs:FilterLogEvents",), "log-group"),

@@ -42,6 +42,10 @@ _ECS_SERVICE = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}"
 # start with the string aws/" (AWS's own groups, /aws/rds/..., start with a slash).
 _LOG_GROUP = r"(?!aws/)[A-Za-z0-9_.\-/#]{1,512}"
 _LOG_GROUP_RULE = "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting with aws/)"
+# KMS key ARN (an IAM policy grants on the key's ARN; an alias ARN names no key there):
+# arn:<partition>:kms:<region>:<account>:key/<key id, or mrk-... for a multi-Region key>.
+_KMS_KEY_ARN = r"arn:aws(-cn|-us-gov)?:kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:key/(mrk-)?[A-Za-z0-9-]{1,64}"
+_KMS_KEY_ARN_RULE = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)"
 # Secrets Manager CreateSecret, Name: 1-512 ASCII letters, numbers and /_+=.@-
 _SECRET_NAME = r"[A-Za-z0-9/_+=.@\-]{1,512}"
 # Systems Manager PutParameter, Name: a-zA-Z0-9_.- with "/" between hierarchy levels (a leading
@@ -157,7 +161,12 @@ class Service:
 
 @dataclass(frozen=True)
 class AuroraCluster:
-    """The Aurora MySQL cluster, the secret holding its master credentials and its audit log."""
+    """The Aurora MySQL cluster, the secret holding its master credentials and its audit log.
+
+    ``kmsKeyArn`` and ``masterSecretKmsKeyArn``: the customer-managed KMS keys that encrypt the
+    cluster and the master secret, when they are not AWS-managed (aws/rds, aws/secretsmanager).
+    The runbook roles then get the KMS calls RDS and Secrets Manager make with them.
+    """
 
     cluster_id: str
     master_secret_id: str
@@ -166,6 +175,8 @@ class AuroraCluster:
     engine: str = "aurora-mysql"
     master_username: str = "admin"
     backup_retention_days: int = 7
+    kms_key_arn: str | None = None
+    master_secret_kms_key_arn: str | None = None
 
     def validate(self, path: str) -> None:
         require_pattern(
@@ -199,6 +210,12 @@ class AuroraCluster:
             raise StackConfigError(
                 f"{path}.backupRetentionDays: {self.backup_retention_days} is outside 1..35"
             )
+        for key, value in (
+            ("kmsKeyArn", self.kms_key_arn),
+            ("masterSecretKmsKeyArn", self.master_secret_kms_key_arn),
+        ):
+            if value is not None:
+                require_pattern(value, _KMS_KEY_ARN, f"{path}.{key}", _KMS_KEY_ARN_RULE)
 
 
 @dataclass(frozen=True)
@@ -503,6 +520,15 @@ class Platform:
                 f"{path}.aurora.masterSecretId: {self.aurora.master_secret_id!r} "
                 f"is not listed in {path}.secrets"
             )
+        for key, arn in (
+            ("kmsKeyArn", self.aurora.kms_key_arn),
+            ("masterSecretKmsKeyArn", self.aurora.master_secret_kms_key_arn),
+        ):
+            if arn is not None and arn.split(":")[3] != self.region:
+                raise StackConfigError(
+                    f"{path}.aurora.{key}: the key is in {arn.split(':')[3]}, the cluster and its "
+                    f"secret in {self.region}; RDS and Secrets Manager use a key of their own region"
+                )
 
     def service(self, name: str) -> Service:
         for service in self.services:

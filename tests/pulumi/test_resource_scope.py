@@ -34,7 +34,7 @@ def test_every_kind_the_actions_use_is_known() -> None:
             "ecs:UpdateService",
             f"arn:aws:ecs:ap-south-1:123456789012:service/{CLUSTER}/fastify-nova",
         ),
-        ("ecs-cluster", "ecs:ListServices", f"arn:aws:ecs:ap-south-1:123456789012:cluster/{CLUSTER}"),
+        ("ecs-cluster", "ecs:DescribeClusters", f"arn:aws:ecs:ap-south-1:123456789012:cluster/{CLUSTER}"),
         (
             "log-group",
             "logs:FilterLogEvents",

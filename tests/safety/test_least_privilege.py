@@ -6,11 +6,23 @@ IAM action. The union (dry runs included: the role serves them too) must equal t
 IamGrant actions, no call missing and no grant unused; a dry run may only read. The role policy the Pulumi component builds from the grants
 (components.runbook_iam.action_policy) must carry exactly those actions too, beside its fixed
 logging and failure-queue statements.
+
+Names are not enough: AWS authorises each call against the ARN of a resource type the action
+supports, or against ``*`` (with condition keys) when it supports none. So every recorded call
+is also evaluated against the role policy as AWS would: the resources and request context
+tests/support/call_arns.py derives from AWS's Service Authorization Reference and the call's
+parameters must be allowed by some statement (``ecs:UpdateService`` on the service's ARN,
+``ecs:ListServices`` on ``*`` with ``ecs:cluster`` = the cluster's ARN).
+
+Grants made for calls an AWS service makes on the action's behalf (``kms:ViaService``: RDS and
+Secrets Manager using a customer-managed key) are no calls of the action's clients: they are
+checked in tests/pulumi/test_runbook_kms.py.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -19,8 +31,11 @@ from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import all_actions, get_action
 from runbook_actions.exceptions import NotSupportedError
 from runbook_actions.invoke import invoke
+from stack_config import Platform
 from tests.support.action_cases import CLUSTER, INCIDENT, ActionCase, cases_of, fixed
-from tests.support.call_recording import RecordingClients, is_read
+from tests.support.call_arns import Authorisation, Where, authorisation
+from tests.support.call_recording import RecordingClients, iam_actions, is_read
+from tests.support.iam_reference import allow_statements_for, allowing_statements, arn_fits_format, as_list
 
 ACCOUNT = AwsAccount("123456789012", "ap-south-1")
 # Statements every runbook role has whatever its action: its own logs, its failure queue.
@@ -75,13 +90,58 @@ CONDITIONAL_CASES = {
 }
 
 
+class RequestRecordingClients(RecordingClients):
+    """Also keeps each call's IAM action, operation and parameters, for the ARN check."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(region)
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+
+    def _note(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+        super()._note(model, params, **kwargs)
+        self.requests += [(needed, model.name, dict(params)) for needed in iam_actions(model, params)]
+
+    def take_requests(self) -> list[tuple[str, str, dict[str, Any]]]:
+        requests, self.requests = self.requests, []
+        return requests
+
+
 @pytest.fixture(scope="module")
-def recording() -> RecordingClients:
-    return RecordingClients("ap-south-1")
+def recording() -> RequestRecordingClients:
+    return RequestRecordingClients("ap-south-1")
 
 
 def granted(name: str) -> set[str]:
-    return {api for grant in get_action(name).iam for api in grant.actions}
+    """What the action's own clients call; on-behalf grants (kms:ViaService) are AWS's calls."""
+    return {api for grant in get_action(name).iam if not grant.on_behalf for api in grant.actions}
+
+
+def role_policy(name: str, platform: Platform) -> dict[str, Any]:
+    return json.loads(
+        action_policy(get_action(name), platform, ACCOUNT, RunbookFunctionNames.of(platform, name))
+    )
+
+
+def not_allowed(policy: dict[str, Any], request: Authorisation) -> list[str]:
+    """What of ``request`` no Allow statement of ``policy`` covers, as AWS would evaluate it."""
+    missing = [
+        f"{request} on {arn}" + (f" with {dict(request.context)}" if arn == "*" else "")
+        for arn in request.resources
+        if not allowing_statements(policy, request.action, arn, request.context)
+    ]
+    # A required type no parameter names (the option group a restore copies from its source):
+    # some statement allowing the action must reach resources of that type.
+    reachable = [
+        str(arn)
+        for statement in allow_statements_for(policy, request.action)
+        for arn in as_list(statement.get("Resource", []))
+    ]
+    missing += [
+        f"{request} on any {resource_type.name} ({resource_type.arn_format})"
+        for resource_type in request.required_types_unnamed
+        if not any(arn == "*" or arn_fits_format(arn, resource_type.arn_format) for arn in reachable)
+    ]
+    return missing
 
 
 def run_recorded(recording: RecordingClients, case, dry_run: bool) -> set[str]:
@@ -95,22 +155,34 @@ def run_recorded(recording: RecordingClients, case, dry_run: bool) -> set[str]:
 
 
 @pytest.mark.parametrize("name", sorted(all_actions()))
-def test_role_grants_exactly_the_calls_the_action_makes(name, seeded, recording) -> None:
+def test_role_grants_exactly_the_calls_the_action_makes(name, seeded, recording, platform) -> None:
     made: set[str] = set()
+    requests: list[tuple[str, str, dict[str, Any]]] = []
     for case in cases_of(name) + CONDITIONAL_CASES.get(name, []):
         case.prepare(recording)
+        recording.take_requests()
         dry = run_recorded(recording, case, dry_run=True)
         assert dry <= granted(name), (case.id, "dry run", sorted(dry - granted(name)))
         assert all(is_read(call) for call in dry), (case.id, "dry run wrote", sorted(dry))
         made |= dry | run_recorded(recording, case, dry_run=False)
+        requests += recording.take_requests()
     assert sorted(made - granted(name)) == [], "calls the role does not grant"
     assert sorted(granted(name) - made) == [], "grants no valid run needs"
+    policy = role_policy(name, platform)
+    where = Where(ACCOUNT.account_id, ACCOUNT.region)
+    denied = {
+        problem
+        for iam_action, operation, params in requests
+        for problem in not_allowed(policy, authorisation(iam_action, operation, params, where))
+    }
+    assert not denied, f"{name}: the role policy does not allow, as AWS authorises them: " + "; ".join(
+        sorted(denied)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(all_actions()))
 def test_role_policy_carries_exactly_the_grants(name, platform) -> None:
-    action = get_action(name)
-    policy = json.loads(action_policy(action, platform, ACCOUNT, RunbookFunctionNames.of(platform, name)))
+    policy = role_policy(name, platform)
     in_policy = {
         api
         for statement in policy["Statement"]
