@@ -36,6 +36,7 @@ from stack_config import Platform
 from . import tags
 from .arns import AwsAccount
 from .iam_documents import key_policy, services_may_publish
+from .notifications import subscription_args
 
 ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
 
@@ -222,10 +223,8 @@ class IncidentAlarms(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{prefix}-{severity.lower()}-{subscription.protocol}-{index}",
                 topic=topic.arn,
-                protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
-                # Paging webhooks confirm themselves; each email address confirms once per topic.
-                endpoint_auto_confirms=subscription.protocol == "https",
+                # The same endpoint (a pager's built from its secret, as a Pulumi secret) and delivery.
+                **subscription_args(subscription, self._args.platform),
                 region=region,
                 opts=self._opts(),
             )

@@ -1,19 +1,23 @@
 """One KMS-encrypted SNS topic per severity; P3's only subscriber is the issue-tracker queue.
 
-P0-P2 page the people subscribed in the stack config. P3 pages nobody (the guide: "log as
-GitHub issue, no page"): its topic feeds an SQS queue the issue-tracker integration drains.
-Keeping a P3 topic means every alarm is wired the same way, to the topic of its severity.
+P0-P2 page the people subscribed in the stack config: by email, and through pagers (PagerDuty,
+Opsgenie) over HTTPS, the integration key read from Secrets Manager at deploy time and handed to
+AWS as a Pulumi secret. P3 pages nobody (the guide: "log as GitHub issue, no page"): its topic
+feeds an SQS queue the issue-tracker integration drains. Keeping a P3 topic means every alarm is
+wired the same way, to the topic of its severity.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-from stack_config import SEVERITIES, Platform
+from stack_config import SEVERITIES, Platform, Subscription
 
 from . import tags
 from .arns import AwsAccount
@@ -25,6 +29,86 @@ PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 BACKUP_PUBLISHER = "backup.amazonaws.com"
 # 14 days, SQS's maximum: a P3 raised on Friday evening is still there after a long weekend.
 ISSUE_QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
+
+# Each pager's CloudWatch integration endpoint around its integration key: PagerDuty's "Amazon
+# CloudWatch" integration URL, Opsgenie's CloudWatch integration (US and EU instances). Both
+# confirm SNS's subscription themselves and read SNS's envelope (Type, Subject "ALARM: ...",
+# Message), so raw message delivery stays off.
+PAGER_ENDPOINTS: Mapping[str, str] = {
+    "pagerduty": "https://events.pagerduty.com/integration/{key}/enqueue",
+    "opsgenie": "https://api.opsgenie.com/v1/json/cloudwatch?apiKey={key}",
+    "opsgenie-eu": "https://api.eu.opsgenie.com/v1/json/cloudwatch?apiKey={key}",
+}
+# An integration key goes into the URL's path or query: letters, digits, - and _ only, so a
+# secret holding JSON or a whole URL fails the deploy instead of building a wrong endpoint.
+INTEGRATION_KEY = re.compile(r"[A-Za-z0-9_\-]{16,128}")
+# SNS's HTTP/S delivery policy for a page (Amazon SNS Developer Guide, "Creating an HTTP/S
+# delivery policy"): numRetries 0..100, minDelayTarget 1..maxDelayTarget, maxDelayTarget up to
+# 3600 s, and the whole policy's retry time at most 3600 s (a hard limit). A page retries at
+# once, then each second, then backs off to a minute and keeps trying each minute: at most
+# 2 + 10 x 60 + 40 x 60 = 3002 s, so a pager outage of up to ~50 minutes loses no page. No
+# throttle policy: pages are few, and a throttle would only delay them.
+PAGING_DELIVERY_POLICY: Mapping[str, Any] = {
+    "healthyRetryPolicy": {
+        "numRetries": 55,
+        "numNoDelayRetries": 3,
+        "numMinDelayRetries": 2,
+        "minDelayTarget": 1,
+        "maxDelayTarget": 60,
+        "numMaxDelayRetries": 40,
+        "backoffFunction": "exponential",
+    }
+}
+
+
+class PagerSecretError(ValueError):
+    """The integration-key secret does not hold a key (the message never shows its value)."""
+
+
+def pager_endpoint_url(subscription: Subscription, key: str) -> str:
+    """The pager's events endpoint for ``key``; refuses a value that is not a bare key."""
+    key = key.strip()
+    if not INTEGRATION_KEY.fullmatch(key):
+        raise PagerSecretError(
+            f"secret {subscription.integration_key_secret} ({subscription.pager}, "
+            f"{subscription.severity}) does not hold a bare integration key: expected 16-128 "
+            "letters, digits, - or _ as the whole secret string (the value is not shown)"
+        )
+    return PAGER_ENDPOINTS[str(subscription.pager)].format(key=key)
+
+
+def pager_endpoint(subscription: Subscription, platform: Platform) -> pulumi.Output[str]:
+    """The pager's endpoint, built at deploy time from its secret, as a Pulumi secret.
+
+    Read with GetSecretValue (AWSCURRENT) in the secret's own region; the key is never in the
+    stack file, the program's output or the state in plain text.
+    """
+    version = aws.secretsmanager.get_secret_version_output(
+        secret_id=subscription.integration_key_secret,
+        version_stage="AWSCURRENT",
+        region=subscription.secret_region(platform.region),
+    )
+    return pulumi.Output.secret(version.apply(lambda v: pager_endpoint_url(subscription, v.secret_string)))
+
+
+def subscription_args(subscription: Subscription, platform: Platform) -> dict[str, Any]:
+    """``aws.sns.TopicSubscription`` arguments for one stack-config subscription, in any region."""
+    if subscription.protocol != "https":
+        # Each email address confirms once per topic (a click in the mail).
+        return {
+            "protocol": subscription.protocol,
+            "endpoint": subscription.endpoint,
+            "endpoint_auto_confirms": False,
+        }
+    return {
+        "protocol": "https",
+        "endpoint": pager_endpoint(subscription, platform),
+        # PagerDuty and Opsgenie answer SNS's SubscriptionConfirmation themselves.
+        "endpoint_auto_confirms": True,
+        # They parse SNS's envelope (Subject "ALARM: ...", Message); raw delivery would strip it.
+        "raw_message_delivery": False,
+        "delivery_policy": json.dumps(PAGING_DELIVERY_POLICY),
+    }
 
 
 @dataclass(frozen=True)
@@ -142,10 +226,7 @@ class SeverityNotifications(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{self._name}-{subscription.severity.lower()}-{subscription.protocol}-{index}",
                 topic=topics[subscription.severity].arn,
-                protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
-                # Paging webhooks (PagerDuty, Opsgenie) confirm themselves; email needs a click.
-                endpoint_auto_confirms=subscription.protocol == "https",
+                **subscription_args(subscription, self._args.platform),
                 opts=self._child,
             )
 

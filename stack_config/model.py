@@ -17,6 +17,12 @@ from .typed_mapping import require_pattern
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 PAGING_SEVERITIES = ("P0", "P1", "P2")
+# How a severity's topic reaches people: email, or HTTPS to a pager's CloudWatch integration.
+SUBSCRIPTION_PROTOCOLS = ("email", "https")
+# The pagers whose CloudWatch integration takes SNS HTTPS deliveries (Opsgenie's US and EU
+# instances differ in host). The program builds each one's events endpoint around the
+# integration key it reads from Secrets Manager at deploy time (components/notifications.py).
+PAGER_KINDS = ("pagerduty", "opsgenie", "opsgenie-eu")
 _REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 VAULT_LOCK_MODES = ("off", "governance", "compliance")
 # IAM CreateRole/UpdateRole MaxSessionDuration: "from 1 hour to 12 hours".
@@ -48,6 +54,17 @@ _KMS_KEY_ARN = r"arn:aws(-cn|-us-gov)?:kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:key/
 _KMS_KEY_ARN_RULE = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)"
 # Secrets Manager CreateSecret, Name: 1-512 ASCII letters, numbers and /_+=.@-
 _SECRET_NAME = r"[A-Za-z0-9/_+=.@\-]{1,512}"
+# A secret's ARN: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters
+# Secrets Manager appends> (GetSecretValue takes the name or the ARN as SecretId).
+_SECRET_ARN = (
+    rf"arn:aws(?:-cn|-us-gov)?:secretsmanager:([a-z]{{2}}(?:-gov)?-[a-z]+-\d):\d{{12}}:secret:{_SECRET_NAME}"
+)
+_SECRET_REFERENCE_RULE = (
+    "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -) or secret ARN "
+    "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
+)
+# An email address SNS can subscribe: local part, @, a domain with a dot.
+_EMAIL = r"[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.[A-Za-z]{2,}"
 # Systems Manager PutParameter, Name: a-zA-Z0-9_.- with "/" between hierarchy levels (a leading
 # "/" for hierarchies, which this stack always uses); at most fifteen levels; "can't be prefixed
 # with aws or ssm (case-insensitive)"; at most 1011 characters including the ARN before the name
@@ -220,19 +237,78 @@ class AuroraCluster:
 
 @dataclass(frozen=True)
 class Subscription:
-    """Who is paged for a severity: an email address or an HTTPS webhook."""
+    """Who is paged for a severity: an email address, or a pager reached over HTTPS.
+
+    An ``email`` subscription gives its ``endpoint``. An ``https`` subscription is a pager's
+    CloudWatch integration: ``pager`` names its kind (PAGER_KINDS) and ``integrationKeySecret``
+    the Secrets Manager secret (name, or ARN for another region) whose value is the integration
+    key. The pager's URL holds that key, so it never appears in the stack file: the program reads
+    the secret at deploy time and passes the endpoint to AWS as a Pulumi secret.
+    """
 
     severity: str
     protocol: str
-    endpoint: str
+    endpoint: str | None = None
+    pager: str | None = None
+    integration_key_secret: str | None = None
 
     def validate(self, path: str) -> None:
         if self.severity not in PAGING_SEVERITIES:
             raise StackConfigError(
                 f"{path}.severity: {self.severity!r} is not one of {', '.join(PAGING_SEVERITIES)}"
             )
-        if self.protocol not in ("email", "https"):
-            raise StackConfigError(f"{path}.protocol: {self.protocol!r} is not email or https")
+        if self.protocol not in SUBSCRIPTION_PROTOCOLS:
+            raise StackConfigError(
+                f"{path}.protocol: {self.protocol!r} is not email or https (a pager takes https only)"
+            )
+        if self.protocol == "email":
+            self._validate_email(path)
+        else:
+            self._validate_pager(path)
+
+    def _validate_email(self, path: str) -> None:
+        for key, value in (("pager", self.pager), ("integrationKeySecret", self.integration_key_secret)):
+            if value is not None:
+                raise StackConfigError(f"{path}.{key}: only an https (pager) subscription has one")
+        if self.endpoint is None:
+            raise StackConfigError(f"{path}.endpoint: required for an email subscription")
+        require_pattern(self.endpoint, _EMAIL, f"{path}.endpoint", "an email address")
+
+    def _validate_pager(self, path: str) -> None:
+        if self.endpoint is not None:
+            raise StackConfigError(
+                f"{path}.endpoint: an https subscription names its pager and integrationKeySecret "
+                "instead; the pager's URL holds the integration key, which stays out of the stack file"
+            )
+        if self.pager not in PAGER_KINDS:
+            raise StackConfigError(
+                f"{path}.pager: {self.pager!r} is not a known pager ({', '.join(PAGER_KINDS)})"
+                if self.pager is not None
+                else f"{path}.pager: required for an https subscription ({', '.join(PAGER_KINDS)})"
+            )
+        reference = self.integration_key_secret
+        if reference is None:
+            raise StackConfigError(
+                f"{path}.integrationKeySecret: required for an https subscription "
+                "(the Secrets Manager secret holding the pager's integration key)"
+            )
+        if not (re.fullmatch(_SECRET_NAME, reference) or re.fullmatch(_SECRET_ARN, reference)):
+            # The value is not echoed: a key or URL pasted here must not spread to CI logs too.
+            raise StackConfigError(
+                f"{path}.integrationKeySecret: not {_SECRET_REFERENCE_RULE}; the key itself "
+                "belongs in the secret"
+            )
+
+    def secret_region(self, platform_region: str) -> str:
+        """The region of the integration-key secret: its ARN's, else the platform's."""
+        match = re.fullmatch(_SECRET_ARN, self.integration_key_secret or "")
+        return match.group(1) if match else platform_region
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """What makes two subscriptions the same on AWS (one topic, one endpoint)."""
+        target = self.endpoint if self.protocol == "email" else f"{self.pager}:{self.integration_key_secret}"
+        return (self.severity, self.protocol, str(target))
 
 
 @dataclass(frozen=True)
@@ -250,6 +326,15 @@ class Notifications:
             "a topic name prefix (1-60 letters, digits, _ and -; the topics, queues "
             "and key alias made from it must stay valid SNS, SQS and KMS names)",
         )
+        # SNS holds one subscription per topic and endpoint: two entries would fight over it.
+        seen: set[tuple[str, ...]] = set()
+        for index, subscription in enumerate(self.subscriptions):
+            if subscription.identity in seen:
+                raise StackConfigError(
+                    f"{path}.subscriptions[{index}]: duplicate {subscription.severity} "
+                    f"{subscription.protocol} subscription"
+                )
+            seen.add(subscription.identity)
 
     def topic_name(self, severity: str) -> str:
         return f"{self.topic_prefix}-{severity.lower()}"

@@ -35,6 +35,7 @@ def test_the_pack_has_the_issues_rules_all_mandatory() -> None:
         "break-glass-mfa-and-session",
         "break-glass-cannot-silence-page",
         "cloudtrail-rule-receives-read-only-events",
+        "production-p0-p1-page-someone",
         "no-wildcard-iam-actions",
         "runbook-function-settings",
         "runbook-function-failure-destination",

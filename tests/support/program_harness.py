@@ -7,6 +7,7 @@ so they are really registered; each run starts from fresh mocks and config.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -115,6 +116,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "name": name,
                 "loadBalancerType": {"app": "application", "net": "network"}[kind],
             }
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            return self.secret_version(args.args)
         if args.token == "aws:rds/getCluster:getCluster":
             cluster = args.args["clusterIdentifier"]
             return {
@@ -126,6 +129,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }
         raise NotImplementedError(f"the mocks do not answer invoke {args.token}")
 
+    def secret_version(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """GetSecretValue as AWS answers it: the secret string of the pager key secrets the stack
+        names (any name or ARN), looked up in the secret's own region (an ARN elsewhere: not found)."""
+        secret_id, region = args["secretId"], args.get("region") or self.region
+        if secret_id.startswith("arn:") and secret_id.split(":")[3] != region:
+            raise ValueError(f"ResourceNotFoundException: Secrets Manager can't find {secret_id} in {region}")
+        name = secret_id.split(":secret:")[-1]
+        return {
+            "arn": secret_id
+            if secret_id.startswith("arn:")
+            else f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf",
+            "id": f"{secret_id}|AWSCURRENT",
+            "secretId": secret_id,
+            "secretString": pager_key(secret_id),
+            "versionId": "00000000-0000-0000-0000-000000000001",
+            "versionStage": args.get("versionStage") or "AWSCURRENT",
+            "versionStages": ["AWSCURRENT"],
+            "region": region,
+        }
+
     def load_balancer_arn(self, target_group: str) -> str:
         """The mocked account, as the guide describes it: storefront behind an NLB (Elastic IPs,
         Caddy doing TLS), every other web service behind one shared ALB."""
@@ -135,6 +158,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             else ("app", f"zelly-{self.stack}")
         )
         return f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:loadbalancer/{kind}/{name}/fedcba9876543210"
+
+
+def pager_key(secret_id: str) -> str:
+    """The integration key the mocked account keeps in ``secret_id`` (32 hex digits, like PagerDuty's)."""
+    return hashlib.sha256(secret_id.encode()).hexdigest()[:32]
 
 
 def stack_config(stack: str) -> dict[str, Any]:
