@@ -6,6 +6,7 @@ reports. Other packages (the runbook checker, the benchmarks) import the modules
 
 __all__ = [
     "activities",
+    "console",
     "context",
     "exceptions",
     "expectations",

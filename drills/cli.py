@@ -15,6 +15,7 @@ from targets.identity import target_lock
 from targets.seed_command import add_seed_parser, run_seed
 from targets.session import TARGETS, open_target
 
+from .console import forgive_broken_output
 from .detection_phase import platform_catalog
 from .exceptions import DrillError
 from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    forgive_broken_output()  # a dead pipe or closed terminal loses text, never the undo
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if list(argv if argv is not None else sys.argv[1:])[:1] == ["runbook"]:

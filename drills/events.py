@@ -42,6 +42,11 @@ class RunEventHandler:
         """After the undo, with the run's final status (also when interrupted)."""
 
 
+# Ctrl-C and SIGTERM are held during the undo, so an interrupt raised in its event is a
+# handler's own doing, and acting on it would leave faults behind.
+_DURING_UNDO = frozenset({"fault_undone"})
+
+
 class EventRegistry:
     """Calls each handler in subscription order; a handler that raises is reported on stderr in
     one line and kept out of the run: a progress printer writing to a closed pipe must not stop
@@ -76,13 +81,21 @@ class EventRegistry:
         self._emit("run_finished", journal)
 
     def _emit(self, event: str, payload: Any) -> None:
+        interrupted: KeyboardInterrupt | None = None
         for handler in self._handlers:
             try:
                 getattr(handler, event)(payload)
-            except Exception as error:  # KeyboardInterrupt still ends the run (and starts the undo)
+            except KeyboardInterrupt as signal:  # tell the other handlers, then let it end the run
+                interrupted = signal
+            except BaseException as error:  # SystemExit included: a subscriber never ends a drill
                 self._report(
                     f"event handler {type(handler).__name__}.{event} failed: {type(error).__name__}: {error}"
                 )
+        if interrupted is not None:
+            if event in _DURING_UNDO:
+                self._report(f"event handler raised KeyboardInterrupt in {event}; ignored")
+            else:
+                raise interrupted
 
     def _report(self, line: str) -> None:
         self.failures.append(line)

@@ -10,12 +10,13 @@ it once the critical section is over.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
+
+from .console import write_stderr_raw
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -41,13 +42,14 @@ def signals_held(doing: str, announce: str | None = None) -> Iterator[HeldSignal
 
     def note(signum: int, _frame: object) -> None:
         held.received.append(signum)
-        # os.write, not print: a handler may run while the main thread is inside print().
-        os.write(2, f"{signal.Signals(signum).name} received: {doing} first\n".encode())
+        # os.write, not print: a handler may run while the main thread is inside print();
+        # and never raising: a dead pipe must not abort what the signal is waiting for.
+        write_stderr_raw(f"{signal.Signals(signum).name} received: {doing} first\n")
 
     previous = {number: signal.signal(number, note) for number in HELD_SIGNALS}
-    if announce:
-        os.write(2, f"{announce}\n".encode())
     try:
+        if announce:
+            write_stderr_raw(f"{announce}\n")
         yield held
     finally:
         for number, handler in previous.items():

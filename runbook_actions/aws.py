@@ -6,6 +6,7 @@ translation every call goes through, and the name of an incident's recorded-coun
 """
 
 from .aws_errors import aws_call
+from .clients import default_config
 from .ecs_helpers import describe_service, describe_services, parse_task_definition, short_task_definition
 from .fanout import ECS_QUOTAS, BucketQuota, PacedClients, RateLimits, fan_out
 from .incident_state import desired_counts_parameter
@@ -16,6 +17,7 @@ __all__ = [
     "PacedClients",
     "RateLimits",
     "aws_call",
+    "default_config",
     "describe_service",
     "describe_services",
     "desired_counts_parameter",

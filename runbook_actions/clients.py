@@ -29,6 +29,16 @@ def resolve_endpoint(explicit: str | None = None) -> str | None:
     return explicit or os.environ.get(ENV_ENDPOINT_URL) or None
 
 
+def default_config(region: str) -> Config:
+    """The clients' settings: adaptive retries, and a pool as wide as the fan-out."""
+    return Config(
+        region_name=region,
+        # total_max_attempts counts the first try; botocore's max_attempts would not.
+        retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS},
+        max_pool_connections=MAX_PARALLEL_CALLS * 2,
+    )
+
+
 class AwsClients:
     """Hands out boto3 clients bound to one region and endpoint.
 
@@ -46,12 +56,7 @@ class AwsClients:
         self.region = resolve_region(region)
         self.endpoint_url = resolve_endpoint(endpoint_url)
         self._session = session or boto3.session.Session()
-        self._config = config or Config(
-            region_name=self.region,
-            # total_max_attempts counts the first try; botocore's max_attempts would not.
-            retries={"mode": RETRY_MODE, "total_max_attempts": RETRY_MAX_ATTEMPTS},
-            max_pool_connections=MAX_PARALLEL_CALLS * 2,
-        )
+        self._config = config or default_config(self.region)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from drills.console import forgive_broken_output
 from drills.exceptions import DrillError
 from drills.redaction import Redactor
 from drills.report import check_report_dir
@@ -19,6 +20,7 @@ from targets.safety import check_emulator_endpoint
 from .document import load_runbook
 from .exceptions import RunbookCheckError, RunbookFormatError
 from .report import block_line, print_procedure, write_report
+from .results import FAILED
 from .runner import check_runbook
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -45,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    forgive_broken_output()  # a dead pipe or closed terminal loses text, never the report
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(build_parser().parse_args(argv))
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print("interrupted: the runbook check stopped; no report written", file=sys.stderr)
         return EXIT_INTERRUPTED
     path = write_report(result, args.report_dir, redactor)
-    failures = [block_line(r) for r in result.blocks if r.status == "failed"]
+    failures = [block_line(r) for r in result.blocks if r.status == FAILED]
     if failures:
         print("\nFailed blocks:\n" + redactor.redact("\n".join(failures), "runbook output"), file=sys.stderr)
     print(f"{result.summary()} ({result.duration_s:.1f}s) → {path}", file=sys.stderr)

@@ -17,10 +17,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stack_config.strict_yaml import read_bounded
+
 from .annotations import Annotations, parse_annotation
 from .exceptions import RunbookFormatError
 
 COMMAND_LANGUAGES = frozenset({"bash", "sh", "shell"})
+MAX_BYTES = 1024 * 1024  # docs/runbook.md is ~30 KB; bounds the read of a wrong path such as /dev/zero
 PROCEDURE_LEVELS = (2, 3)  # "## P0-A ..." and "### Admin panel slow ..." start a procedure
 _HEADING = re.compile(r"(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"(`{3,}|~{3,})\s*([^`\s]*)")
@@ -66,10 +69,17 @@ class Runbook:
 
 
 def load_runbook(path: Path) -> Runbook:
+    """Read and validate the runbook; a file that is not readable UTF-8 text under MAX_BYTES is refused."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_BYTES)
     except OSError as error:
         raise RunbookFormatError(f"{path}: cannot read the runbook ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise RunbookFormatError(
+            f"{path}: not UTF-8 text (byte {error.start}); give the Markdown runbook"
+        ) from None
+    except ValueError as error:  # read_bounded: over the limit, refused before reading it all
+        raise RunbookFormatError(f"{path}: {error}; a runbook is Markdown, well under that") from None
     return parse_runbook(text, path)
 
 

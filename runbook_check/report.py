@@ -10,10 +10,10 @@ from drills.files import write_atomically
 from drills.redaction import Redactor
 
 from .document import Procedure
-from .results import BlockResult, RunbookResult
+from .results import FAILED, NOT_COVERED, NOT_RUN, PASSED, BlockResult, RunbookResult
 
 REPORT_NAME = "runbook.json"
-_MARK = {"passed": "passed", "failed": "FAILED", "not-covered": "not covered", "not-run": "not run"}
+_MARK = {PASSED: "passed", FAILED: "FAILED", NOT_COVERED: "not covered", NOT_RUN: "not run"}
 
 
 def block_line(result: BlockResult) -> str:
@@ -36,7 +36,7 @@ def write_report(result: RunbookResult, report_dir: Path, redactor: Redactor) ->
     text = json.dumps(result.to_dict(), indent=2) + "\n"
     if redactor.contains_secret(text):
         result.blocks.append(
-            BlockResult("report", 0, 0, "failed", "a secret value reached the report (redacted in the file)")
+            BlockResult("report", 0, 0, FAILED, "a secret value reached the report (redacted in the file)")
         )
         text = json.dumps(result.to_dict(), indent=2) + "\n"
     report_dir.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import boto3
+from botocore.config import Config
 
 from runbook_actions import AwsClients
-from runbook_actions.aws import aws_call
+from runbook_actions.aws import aws_call, default_config
 from runbook_actions.constants import ENV_ENDPOINT_URL
 from runbook_actions.exceptions import RunbookError
 from stack_config import Platform
@@ -57,8 +58,11 @@ def emulator_clients(endpoint_url: str, region: str) -> AwsClients:
 
 def default_chain_clients(region: str) -> AwsClients:
     """Clients on the default credential chain (environment, profile, SSO, instance role) and
-    AWS's own endpoints: never the emulators' dummy credentials."""
-    return AwsClients(region=region, endpoint_url=None, session=boto3.session.Session(region_name=region))
+    AWS's own endpoints: never the emulators' dummy credentials, and never an endpoint set by
+    ``AWS_ENDPOINT_URL_<SERVICE>`` or the AWS config file, which could send STS alone to an
+    emulator that answers with any account id while the faults go to AWS."""
+    config = default_config(region).merge(Config(ignore_configured_endpoint_urls=True))
+    return AwsClients(region, None, boto3.session.Session(region_name=region), config)
 
 
 def caller_identity(clients: AwsClients) -> CallerIdentity:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -31,9 +32,11 @@ LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 
 
 def _packages() -> list[str]:
-    """Every top-level folder with Python in it (a package, or a folder of scripts), and the program."""
+    """Every top-level folder with Python in it (a package, or a folder of scripts), and every
+    top-level module (the program's ``__main__``, and any other, which then needs a layer too)."""
     folders = [d for d in ROOT.iterdir() if d.is_dir() and d.name != "tests" and not d.name.startswith(".")]
-    return sorted(d.name for d in folders if next(d.rglob("*.py"), None)) + ["__main__"]
+    modules = [p.stem for p in ROOT.glob("*.py")]
+    return sorted(d.name for d in folders if next(d.rglob("*.py"), None)) + sorted(modules)
 
 
 def _package_of(path: Path) -> str:
@@ -42,9 +45,10 @@ def _package_of(path: Path) -> str:
 
 
 def _sources() -> list[Path]:
-    sources = [ROOT / "__main__.py"]
-    for package in _packages()[:-1]:  # the program, __main__.py, is the first source
-        sources += sorted((ROOT / package).rglob("*.py"))
+    sources = sorted(ROOT.glob("*.py"))
+    for package in _packages():
+        if (ROOT / package).is_dir():
+            sources += sorted((ROOT / package).rglob("*.py"))
     return sources
 
 
@@ -89,17 +93,20 @@ def _violations(path: Path) -> list[str]:
     problems = []
     for line, dotted, names in _imports(path):
         target = dotted.split(".")[0]
+        where = f"{path.relative_to(ROOT)}:{line} imports {dotted}"
+        if target == "tests":
+            problems.append(f"{where}: the code never imports the tests")
+            continue
         if target not in known or target == package:
             continue
-        where = f"{path.relative_to(ROOT)}:{line} imports {dotted}"
         if LAYER[target] >= LAYER[package]:
             problems.append(f"{where}: {target} is not below {package}")
             continue
         rest = dotted.split(".")[1:]
-        wanted = rest[:1] or names
-        hidden = [name for name in wanted if name not in _public(target)]
+        hidden = [name for name in (rest[:1] or names) if name not in _public(target)]
+        hidden += [name for name in (names if rest else []) if name.startswith("_")]
         if hidden:
-            problems.append(f"{where}: {', '.join(hidden)} not in {target}.__all__")
+            problems.append(f"{where}: {', '.join(hidden)} not public in {target}")
     return problems
 
 
@@ -125,12 +132,24 @@ def test_the_readme_layout_table_names_every_package() -> None:
         ("targets/x.py", "from drills.journal import utc_now\n"),
         ("detection/x.py", "from targets import session\n"),
         ("drills/x.py", "from runbook_actions import fanout\n"),
+        ("drills/x.py", "from targets.session import _local\n"),
+        ("drills/x.py", "from tests.support import platform_names\n"),
     ],
 )
 def test_the_check_catches_a_private_or_upward_import(tmp_path, monkeypatch, source, expected) -> None:
     path = ROOT / source
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: expected if self == path else _read(self))
     assert _violations(path), f"{source}: {expected!r} passed"
+
+
+def test_a_new_top_level_module_needs_a_layer(tmp_path, monkeypatch) -> None:
+    """A stray ``helpers.py`` beside the packages would otherwise launder any import."""
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "__init__.py").write_text("")
+    (tmp_path / "helpers.py").write_text("from drills.journal import utc_now\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _packages() == ["drills", "helpers"]
+    assert set(_packages()) - set(LAYER) == {"helpers"}
 
 
 def _read(path: Path) -> str:

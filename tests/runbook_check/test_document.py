@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook_check.document import load_runbook, parse_runbook
+from runbook_check.document import MAX_BYTES, load_runbook, parse_runbook
 from runbook_check.exceptions import RunbookFormatError
 
 EXPECT_OK = '<!-- expect: {"path": "ok", "op": "eq", "value": true} -->'
@@ -154,3 +154,20 @@ def test_the_project_runbook_parses_and_covers_the_guide_sections():
     for section in ("P0-A", "P0-B", "P0-C", "P1-A", "P1-B", "P1-C"):
         assert any(title.startswith(section) for title in titles), section
     assert sum(title.startswith("P2") for title in titles) == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x7fELF\x02\x01\x01\x00\xff\xfe", "not UTF-8 text"),
+        (b"\xff\xfe# Runbook\n", "not UTF-8 text"),
+        (b"#" * (MAX_BYTES + 1), "larger than 1024 KiB"),
+    ],
+    ids=["binary", "utf-16", "too large"],
+)
+def test_a_file_that_is_no_markdown_runbook_is_refused_in_one_line(tmp_path, content, message):
+    path = tmp_path / "runbook.md"
+    path.write_bytes(content)
+    with pytest.raises(RunbookFormatError, match=message) as raised:
+        load_runbook(path)
+    assert "\n" not in str(raised.value)

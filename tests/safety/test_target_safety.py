@@ -293,3 +293,13 @@ def test_an_allowed_account_gets_default_chain_credentials_and_no_reseeding(stub
         # explicitly passed dummy pair.
         assert session.clients.sts._request_signer._credentials.method == "env"
         assert session.prepare(ALLOWED_STAGING) is None  # a real account is never reset
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_SSM"])
+def test_a_real_account_ignores_per_service_endpoint_variables(monkeypatch, variable) -> None:
+    """One service sent elsewhere (STS to an emulator that names any account) would let the
+    production-account check judge an account the faults never touch."""
+    monkeypatch.setenv(variable, "http://127.0.0.1:5123")
+    clients = drill_session.default_chain_clients("ap-south-1")
+    service = variable.removeprefix("AWS_ENDPOINT_URL_").lower()
+    assert clients.get(service).meta.endpoint_url == f"https://{service}.ap-south-1.amazonaws.com"
