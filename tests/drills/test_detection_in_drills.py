@@ -50,6 +50,11 @@ def test_p0a_pages_p0_through_the_composite_in_three_minutes(moto_server, tmp_pa
         "seconds": 180,
         "source": "simulated",
     }
+    fired = {f["alarm"]: (f["severity"], f["at_s"]) for f in detection["fired"]}
+    # What customers and the ALB see pages P1 on its own: the public URLs, then the ALB's 5xx.
+    assert fired[f"{CLUSTER}-fastify-nova-public-endpoint-down"] == ("P1", 120)
+    assert fired[f"{CLUSTER}-zelly-prod-fastify-nova-elb-5xx"] == ("P1", 180)
+    assert all(s.startswith("log group ") for s in detection["unwatched_symptoms"])  # every metric watched
     postmortem = (tmp_path / "p0-a-postmortem.md").read_text()
     assert f"CloudWatch alarm `{CLUSTER}-all-services-down` paged P0" in postmortem
     assert "## Response Budget" in postmortem
