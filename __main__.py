@@ -18,6 +18,7 @@ from components.break_glass import BreakGlassAccess, BreakGlassAccessArgs
 from components.gameday_schedule import GameDaySchedule, GameDayScheduleArgs
 from components.lookups import cluster_resource_id, deploying_account, target_group_dimensions
 from components.notifications import SeverityNotifications, SeverityNotificationsArgs
+from components.preconditions import check_preconditions
 from components.runbook_functions import RunbookFunctions, RunbookFunctionsArgs
 from stack_config import Platform, StackConfigError, platform_from_config
 
@@ -37,6 +38,9 @@ def load_platform() -> Platform:
 def main() -> None:
     platform = load_platform()
     account = deploying_account(platform)
+    # What the guide's alarms and actions build on, read from AWS: stops here, naming every one
+    # that does not hold and its fix, before anything is planned (docs/deployment.md, Pre-flight).
+    check_preconditions(platform, account)
     notifications = SeverityNotifications(
         "notifications",
         # Backup failures publish to this severity's topic (vault notifications, as AWS Backup).

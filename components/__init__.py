@@ -13,6 +13,7 @@ __all__ = [
     "iam_documents",
     "lookups",
     "notifications",
+    "preconditions",
     "resource_scope",
     "runbook_functions",
     "runbook_iam",

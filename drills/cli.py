@@ -1,4 +1,4 @@
-"""``python -m drills list | run <scenario|all> | recover | seed | gameday | ack``."""
+"""``python -m drills list | run <scenario|all> | recover | seed | preflight | gameday | ack``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from detection import DetectionError
 from stack_config import StackConfigError, load_platform
 from targets.exceptions import TargetError
 from targets.identity import target_lock
+from targets.preflight_command import add_preflight_parser, run_preflight
 from targets.seed_command import add_seed_parser, run_seed
 from targets.session import TARGETS, open_target
 
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(to check a catalog change before deploying it)",
     )
     add_seed_parser(commands)
+    add_preflight_parser(commands)
     add_recover_parser(commands)
     add_gameday_parsers(commands)
     return parser
@@ -93,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "seed":
             return run_seed(args)
+        if args.command == "preflight":
+            return run_preflight(args)
         if args.command == "recover":
             return run_recover(args)
         if args.command == "gameday":

@@ -3,7 +3,8 @@
 Other packages import the names ``__all__`` lists, and the shared helper modules it names:
 ``runbook_env`` (the environment the actions read), ``shapes``, ``strict_yaml`` and
 ``typed_mapping`` (validating data read from YAML), ``backup_windows`` (when backup jobs may
-run, shared by the config check and the policy pack).
+run, shared by the config check and the policy pack), ``preconditions`` (what must hold in the
+account before deploying, read by the program at preview and by ``drills preflight``).
 """
 
 from .exceptions import StackConfigError, StackNotFoundError
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_ROLE_SESSION_SECONDS",
     "MIN_ROLE_SESSION_SECONDS",
     "backup_windows",
+    "preconditions",
     "runbook_env",
     "shapes",
     "strict_yaml",

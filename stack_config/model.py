@@ -48,6 +48,9 @@ _ECS_SERVICE = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,254}"
 # start with the string aws/" (AWS's own groups, /aws/rds/..., start with a slash).
 _LOG_GROUP = r"(?!aws/)[A-Za-z0-9_.\-/#]{1,512}"
 _LOG_GROUP_RULE = "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting with aws/)"
+# CloudTrail CreateTrail, Name: 3-128 ASCII letters, digits, periods, underscores and dashes,
+# starting and ending with a letter or digit, with no adjacent periods, underscores or dashes.
+_TRAIL_NAME = r"(?!.*[._\-]{2})[A-Za-z0-9][A-Za-z0-9._\-]{1,126}[A-Za-z0-9]"
 # KMS key ARN (an IAM policy grants on the key's ARN; an alias ARN names no key there):
 # arn:<partition>:kms:<region>:<account>:key/<key id, or mrk-... for a multi-Region key>.
 _KMS_KEY_ARN = r"arn:aws(-cn|-us-gov)?:kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:key/(mrk-)?[A-Za-z0-9-]{1,64}"
@@ -541,6 +544,8 @@ class Platform:
     extra_tags: dict[str, str] = field(default_factory=dict)
     # Read by the Pulumi program (issue 3); optional so drills and seeds need not set them.
     cloudtrail_log_group: str | None = None
+    # The trail that delivers to cloudtrailLogGroup, read at preview (the pre-flight finds it without).
+    cloudtrail_trail: str | None = None
     queues: tuple[JobQueue, ...] = ()
     break_glass: BreakGlass | None = None
     backup: BackupSettings = field(default_factory=BackupSettings)
@@ -588,6 +593,14 @@ class Platform:
                 _LOG_GROUP,
                 f"{path}.cloudtrailLogGroup",
                 "a valid log group name (1-512 of A-Z a-z 0-9 _ - . / #, not starting with aws/)",
+            )
+        if self.cloudtrail_trail is not None:
+            require_pattern(
+                self.cloudtrail_trail,
+                _TRAIL_NAME,
+                f"{path}.cloudtrailTrail",
+                "a CloudTrail trail name (3-128 of A-Z a-z 0-9 . _ -, starting and ending with a "
+                "letter or digit, no two of . _ - in a row)",
             )
         _require_unique([q.name for q in self.queues], f"{path}.queues", "queue name")
         if self.backup.copy_region == self.region:

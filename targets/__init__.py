@@ -5,6 +5,8 @@
   (``seed``) before each run; ``seed_command`` is ``python -m drills seed``.
 - ``safety`` decides whether faults may be injected into a target; ``endpoints`` and
   ``identity`` say where an endpoint points and which lock guards it; ``emulator`` runs moto.
+- ``preflight`` checks the platform's preconditions on a target, read-only, and
+  ``preflight_command`` is ``python -m drills preflight``.
 
 It imports only ``runbook_actions`` and ``stack_config``; drills, the runbook checker, the
 benchmarks and the LocalStack hook build on it.
@@ -15,6 +17,8 @@ __all__ = [
     "endpoints",
     "exceptions",
     "identity",
+    "preflight",
+    "preflight_command",
     "safety",
     "seed",
     "seed_command",

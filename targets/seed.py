@@ -4,7 +4,10 @@ Every service gets three task-definition revisions (the middle one deregistered,
 earlier incident) and runs the newest; log groups, target groups with registered targets, the
 Aurora cluster, its secrets and the database-endpoint parameter are created with the names the
 stack config gives, and so are the severity topics, each with a drill subscriber queue that
-stands in for the team's chat and receives the standard SNS envelope. Secret values are random
+stands in for the team's chat and receives the standard SNS envelope. What the real platform
+has for the program's preconditions (``stack_config.preconditions``) is there too: Container
+Insights on the ECS cluster, Aurora's backup retention and audit-log export, and a multi-Region
+trail logging every management event to ``cloudtrailLogGroup``. Secret values are random
 and are returned only so drills can check that they never leak; nothing here prints them.
 """
 
@@ -22,6 +25,9 @@ from stack_config import SEVERITIES, Platform, Service
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
 DEREGISTERED_RELEASE = "1.1.0"
 WRITER_INSTANCE_CLASS = "db.r6g.large"
+# The stand-in trail, when the stack names none (platform.cloudtrailTrail).
+TRAIL_NAME = "management-events"
+CONTAINER_INSIGHTS = [{"name": "containerInsights", "value": "enabled"}]
 # A drill reads its status posts within minutes. A LocalStack seeded once and drilled many
 # times must not pile up old posts, so the subscriber queues forget after an hour.
 SUBSCRIBER_RETENTION_SECONDS = 3600
@@ -43,6 +49,7 @@ class SeedResult:
     secret_values: list[str] = field(repr=False, default_factory=list)
     topic_arns: dict[str, str] = field(default_factory=dict)  # severity -> topic ARN
     status_queue_urls: dict[str, str] = field(default_factory=dict)  # severity -> subscriber URL
+    trail_name: str | None = None  # the trail delivering to cloudtrailLogGroup
 
 
 def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
@@ -53,7 +60,9 @@ def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
 def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     secret_values = _seed_secrets(clients, platform)
     endpoint = _seed_aurora(clients, platform, master_password=secret_values[0])
-    cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster)["cluster"]["clusterArn"]
+    cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster, settings=CONTAINER_INSIGHTS)[
+        "cluster"
+    ]["clusterArn"]
     vpc_id = _vpc_id(clients.ec2)
     _seed_log_group(
         clients.logs,
@@ -65,6 +74,7 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     # in a test run), and seeding is emulator-only work of well under a second.
     services = [_seed_service(clients, platform, s, vpc_id) for s in platform.services]
     topics = {severity: _seed_topic(clients, platform, severity) for severity in SEVERITIES}
+    trail = _seed_trail(clients, platform) if platform.cloudtrail_log_group else None
     return SeedResult(
         cluster_arn=cluster_arn,
         services={s.name: s for s in services},
@@ -72,6 +82,7 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
         secret_values=secret_values,
         topic_arns={sev: arn for sev, (arn, _) in topics.items()},
         status_queue_urls={sev: url for sev, (_, url) in topics.items()},
+        trail_name=trail,
     )
 
 
@@ -188,6 +199,52 @@ def _seed_topic(clients: AwsClients, platform: Platform, severity: str) -> tuple
         TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"}
     )
     return topic_arn, queue_url
+
+
+def _seed_trail(clients: AwsClients, platform: Platform) -> str:
+    """A multi-Region trail logging read and write management events to cloudtrailLogGroup,
+    through a delivery role, as CloudTrail's CloudWatch Logs integration is set up."""
+    name = platform.cloudtrail_trail or TRAIL_NAME
+    group = str(platform.cloudtrail_log_group)
+    clients.logs.create_log_group(logGroupName=group)
+    group_arn = next(
+        g["arn"]
+        for g in clients.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        if g["logGroupName"] == group
+    )
+    # S3 bucket names: 3-63 lower-case letters, digits, hyphens and periods.
+    bucket = f"{name}-{platform.region}".lower().replace("_", "-")[:63].rstrip("-.")
+    bucket_args: dict[str, Any] = {"Bucket": bucket}
+    if platform.region != "us-east-1":  # S3 refuses us-east-1 as a LocationConstraint
+        bucket_args["CreateBucketConfiguration"] = {"LocationConstraint": platform.region}
+    clients.s3.create_bucket(**bucket_args)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_arn = clients.iam.create_role(
+        RoleName=f"{name[:56]}-to-logs",
+        AssumeRolePolicyDocument=json.dumps(trust),  # IAM: at most 64
+    )["Role"]["Arn"]
+    clients.cloudtrail.create_trail(
+        Name=name,
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        IncludeGlobalServiceEvents=True,
+        CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn=role_arn,
+    )
+    clients.cloudtrail.put_event_selectors(
+        TrailName=name, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    clients.cloudtrail.start_logging(Name=name)
+    return name
 
 
 def _seed_log_group(logs: Any, name: str, stream: str, lines: list[str]) -> None:

@@ -70,10 +70,29 @@ class ProgramRun:
         return found[0]
 
 
+# A test's own answer to an invoke: takes the invoke's arguments and the mocked account's answer,
+# returns the answer to give, or ``lookup_fails(...)`` for an invoke the provider fails.
+LookupAnswer = Callable[[Mapping[str, Any], dict[str, Any]], Any]
+
+
+def lookup_fails(reason: str) -> LookupAnswer:
+    """An invoke that fails as a provider's does (AWS found nothing, or refused): the program sees
+    ``Exception("invoke of <token> failed: <reason> ()")`` and may handle it, as at preview."""
+    return lambda _args, _answer: ({}, [("", reason)])
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, stack: str, region: str) -> None:
+    def __init__(
+        self,
+        stack: str,
+        region: str,
+        platform: Mapping[str, Any] | None = None,
+        lookups: Mapping[str, LookupAnswer] | None = None,
+    ) -> None:
         self.stack = stack
         self.region = region
+        self.platform = platform or {}
+        self.lookups = dict(lookups or {})
         self.resources: list[Recorded] = []
         self.invokes: list[str] = []
 
@@ -97,6 +116,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.invokes.append(args.token)
+        answer = self.answer(args)
+        changed = self.lookups.get(args.token)
+        return changed(args.args, answer) if changed else answer
+
+    def answer(self, args: pulumi.runtime.MockCallArgs):
+        """The mocked account's answer: the platform as the stack config describes it, every
+        precondition of stack_config.preconditions holding."""
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": CALLER_ARN, "userId": "AROAEXAMPLE:ci", "id": ACCOUNT}
         if args.token == "aws:lb/getTargetGroup:getTargetGroup":
@@ -124,8 +150,31 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "clusterIdentifier": cluster,
                 "clusterResourceId": "cluster-ABCDEFGHIJKLMNOP",
                 "arn": f"arn:aws:rds:{self.region}:{ACCOUNT}:cluster:{cluster}",
-                "backupRetentionPeriod": 7,
+                "backupRetentionPeriod": max(
+                    7, self.platform.get("aurora", {}).get("backupRetentionDays", 7)
+                ),
                 "deletionProtection": True,
+                "enabledCloudwatchLogsExports": ["audit", "error"],
+            }
+        if args.token == "aws:ecs/getCluster:getCluster":
+            name = args.args["clusterName"]
+            return {
+                "arn": f"arn:aws:ecs:{self.region}:{ACCOUNT}:cluster/{name}",
+                "clusterName": name,
+                "status": "ACTIVE",
+                "settings": [{"name": "containerInsights", "value": "enabled"}],
+            }
+        if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
+            name = args.args["name"]
+            return {"arn": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{name}", "name": name}
+        if args.token == "aws:cloudcontrol/getResource:getResource":
+            assert args.args["typeName"] == "AWS::CloudTrail::Trail", args.args
+            name = args.args["identifier"]
+            return {
+                "id": name,
+                "identifier": name,
+                "typeName": "AWS::CloudTrail::Trail",
+                "properties": json.dumps(self.trail_properties(name)),
             }
         raise NotImplementedError(f"the mocks do not answer invoke {args.token}")
 
@@ -149,6 +198,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "region": region,
         }
 
+    def trail_properties(self, name: str) -> dict[str, Any]:
+        """The trail as Cloud Control reads it (AWS::CloudTrail::Trail): multi-Region, logging
+        every management event to the stack's cloudtrailLogGroup."""
+        group = self.platform.get("cloudtrailLogGroup", "/aws/cloudtrail/zelly")
+        return {
+            "TrailName": name,
+            "Arn": f"arn:aws:cloudtrail:{self.region}:{ACCOUNT}:trail/{name}",
+            "S3BucketName": f"{name}-logs",
+            "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{group}:*",
+            "CloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{name}-to-logs",
+            "IsLogging": True,
+            "IsMultiRegionTrail": True,
+            "IncludeGlobalServiceEvents": True,
+            "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+        }
+
     def load_balancer_arn(self, target_group: str) -> str:
         """The mocked account, as the guide describes it: storefront behind an NLB (Elastic IPs,
         Caddy doing TLS), every other web service behind one shared ALB."""
@@ -169,13 +234,18 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
 
 
-def run_program(stack: str, change: Callable[[dict[str, Any]], None] | None = None) -> ProgramRun:
-    """Run ``__main__.py`` for ``stack``; ``change`` may edit the stack config first."""
+def run_program(
+    stack: str,
+    change: Callable[[dict[str, Any]], None] | None = None,
+    lookups: Mapping[str, LookupAnswer] | None = None,
+) -> ProgramRun:
+    """Run ``__main__.py`` for ``stack``; ``change`` may edit the stack config first, and
+    ``lookups`` change what the mocked account answers to an invoke (by token)."""
     config = copy.deepcopy(stack_config(stack))
     if change is not None:
         change(config)
     region = config["aws:region"]
-    mocks = RecordingMocks(stack, region)
+    mocks = RecordingMocks(stack, region, config.get(PLATFORM_KEY), lookups)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     set_config(config)
     exports: dict[str, Any] = {}
