@@ -206,6 +206,8 @@ def _seed_trail(clients: AwsClients, platform: Platform) -> str:
     through a delivery role, as CloudTrail's CloudWatch Logs integration is set up."""
     name = platform.cloudtrail_trail or TRAIL_NAME
     group = str(platform.cloudtrail_log_group)
+    if clients.cloudtrail.describe_trails(trailNameList=[name])["trailList"]:
+        return name  # one trail serves the account: another stack's seed already made it
     clients.logs.create_log_group(logGroupName=group)
     group_arn = next(
         g["arn"]

@@ -19,6 +19,7 @@ from detection import (
 )
 from drills.detection_phase import load_symptoms
 from drills.exceptions import ScenarioError
+from stack_config import load_platform
 from tests.support.platform_names import DB
 
 
@@ -181,3 +182,20 @@ def test_a_scenario_with_bad_symptoms_is_refused_as_a_scenario_error(platform) -
     with pytest.raises(ScenarioError, match="symptoms") as raised:
         load_symptoms({"metrics": "not a list"}, platform)
     assert not isinstance(raised.value, SymptomError) and isinstance(raised.value.__context__, SymptomError)
+
+
+def test_a_scope_the_stack_lacks_repeats_the_entry_zero_times() -> None:
+    """One scenario serves every stack: staging has no public URL checked by Route 53."""
+    text = """
+metrics:
+  - for_each: public_service
+    namespace: AWS/Route53
+    metric: HealthCheckStatus
+    dimensions: {HealthCheckId: "{health_check}"}
+    value: 0
+"""
+    by_stack = {
+        stack: [s for s in parse_symptoms(yaml.safe_load(text), load_platform(stack)).metrics]
+        for stack in ("production", "staging")
+    }
+    assert len(by_stack["production"]) == 2 and by_stack["staging"] == []
