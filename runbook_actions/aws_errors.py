@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .exceptions import AwsCallError, NotFoundError, NotSupportedError
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 _NOT_FOUND = {
     "ClusterNotFoundException",
@@ -31,6 +32,9 @@ _UNIMPLEMENTED_STATUS = 501
 @contextmanager
 def aws_call(what: str) -> Iterator[None]:
     """Wrap the AWS calls of one step; ``what`` says what was being done, for the message."""
+    # Imported here, not at the top, so that --help and a refused argument load no botocore.
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
     try:
         yield
     except ClientError as error:

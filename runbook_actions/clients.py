@@ -1,14 +1,14 @@
-"""One boto3 client per service per run, created lazily and shared across threads."""
+"""One boto3 client per service per run, created lazily and shared across threads.
+
+boto3 itself is imported on the first client, not with this module: importing it is most of
+the command line's start-up, and ``--help`` or a refused argument needs no client.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import UnknownServiceError
+from typing import TYPE_CHECKING, Any
 
 from .constants import (
     DEFAULT_REGION,
@@ -19,6 +19,10 @@ from .constants import (
     RETRY_MAX_ATTEMPTS,
     RETRY_MODE,
 )
+
+if TYPE_CHECKING:
+    import boto3.session
+    from botocore.config import Config
 
 
 def resolve_region(explicit: str | None = None) -> str:
@@ -31,6 +35,8 @@ def resolve_endpoint(explicit: str | None = None) -> str | None:
 
 def default_config(region: str) -> Config:
     """The clients' settings: adaptive retries, and a pool as wide as the fan-out."""
+    from botocore.config import Config
+
     return Config(
         region_name=region,
         # total_max_attempts counts the first try; botocore's max_attempts would not.
@@ -44,6 +50,8 @@ class AwsClients:
 
     Creating a client costs ~50 ms, so each is made once and reused; boto3 clients are
     thread-safe once built, but building them from a shared session is not, hence the lock.
+    The default session and config are made with the first client, so that building an
+    ``AwsClients`` imports no boto3.
     """
 
     def __init__(
@@ -55,14 +63,16 @@ class AwsClients:
     ) -> None:
         self.region = resolve_region(region)
         self.endpoint_url = resolve_endpoint(endpoint_url)
-        self._session = session or boto3.session.Session()
-        self._config = config or default_config(self.region)
+        self._session = session
+        self._config = config
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def __getattr__(self, service: str) -> Any:
         if service.startswith("_"):
             raise AttributeError(service)
+        from botocore.exceptions import UnknownServiceError
+
         try:
             return self.get(service)
         except UnknownServiceError:
@@ -72,11 +82,16 @@ class AwsClients:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                client = self._session.client(
-                    service,
-                    region_name=self.region,
-                    endpoint_url=self.endpoint_url,
-                    config=self._config,
-                )
-                self._clients[service] = client
+                client = self._clients[service] = self._build(service)
             return client
+
+    def _build(self, service: str) -> Any:
+        """A new client; the first one makes the default session and config, importing boto3."""
+        if self._session is None:
+            import boto3.session
+
+            self._session = boto3.session.Session()
+        self._config = self._config or default_config(self.region)
+        return self._session.client(
+            service, region_name=self.region, endpoint_url=self.endpoint_url, config=self._config
+        )

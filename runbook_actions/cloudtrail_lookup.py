@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .action import Action, ActionResult, IamGrant
 from .aws_errors import aws_call
@@ -20,6 +18,9 @@ from .clients import AwsClients
 from .exceptions import NotSupportedError
 from .investigation import iso, parse_since, ranked_counts, window_ending_now
 from .params import Param
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 NAME = "cloudtrail-lookup"
 PAGE_SIZE = 50  # the API's maximum
@@ -76,6 +77,8 @@ def _lookup_events(
 def _unsupported_as_error() -> Iterator[None]:
     """An emulator without LookupEvents: moto in-process raises NotImplementedError, moto's
     server answers a bare HTTP 500 (error code "500"), others answer 501."""
+    from botocore.exceptions import ClientError
+
     try:
         yield
     except NotImplementedError:
