@@ -9,7 +9,7 @@ from stack_config import SEVERITIES, Platform, StackConfigError
 
 from .exceptions import CatalogError
 from .model import Catalog, CompositeAlarm, HealthCheck, LogMetricFilter, MetricAlarm
-from .render import render
+from .render import render, render_pattern
 from .rules import expand_rule
 from .templates import (
     CATALOG_PATH,
@@ -26,17 +26,22 @@ from .vocabulary import (
     HEALTH_CHECK_METRIC,
     HEALTH_CHECK_METRICS_REGION,
     HEALTH_CHECK_NAMESPACE,
+    MAX_ALARM_DESCRIPTION,
     MAX_ALARM_NAME,
     MAX_FILTER_NAME,
+    MAX_FILTER_PATTERN,
     NON_PAGING_SEVERITY,
 )
 
 TargetGroups = Mapping[str, TargetGroupDimensions]
 
 
-def effective_severity(platform: Platform, guide_severity: str) -> str:
-    """The guide classes anything non-production as P3: staging pages nobody."""
-    return guide_severity if platform.production else NON_PAGING_SEVERITY
+def effective_severity(platform: Platform, guide_severity: str, non_production: str | None = None) -> str:
+    """The guide classes anything non-production as P3: staging pages nobody, unless an entry
+    names its own non-production level (break-glass use reaches the whole account: P0 anywhere)."""
+    if platform.production:
+        return guide_severity
+    return non_production or NON_PAGING_SEVERITY
 
 
 def expand(
@@ -161,7 +166,7 @@ def _health_checks(
         )
         alarm = MetricAlarm(
             name=check.alarm_name,
-            severity=effective_severity(platform, guide_severity),
+            severity=effective_severity(platform, guide_severity, spec.non_production_severity),
             guide_severity=guide_severity,
             guide_section=guide_section,
             description=render(spec.description, variables, f"{where}.alarm.description"),
@@ -191,7 +196,9 @@ def _log_metric_filters(
         log_filter = LogMetricFilter(
             name=render(template.name, variables, f"{where}.name"),
             log_group=render(template.log_group, variables, f"{where}.logGroup"),
-            pattern=template.pattern,
+            pattern=render_pattern(
+                template.pattern, template.pattern_variables, variables, f"{where}.pattern"
+            ),
             metric_namespace=render(template.metric.namespace, variables, f"{where}.metric.namespace"),
             metric_name=render(template.metric.name, variables, f"{where}.metric.name"),
             metric_value=template.metric.value,
@@ -202,7 +209,7 @@ def _log_metric_filters(
         )
         alarm = MetricAlarm(
             name=log_filter.alarm_name,
-            severity=effective_severity(platform, spec.severity),
+            severity=effective_severity(platform, spec.severity, spec.non_production_severity),
             guide_severity=spec.severity,
             guide_section=spec.guide_section,
             description=render(spec.description, variables, f"{where}.alarm.description"),
@@ -266,6 +273,11 @@ def _check_whole(catalog: Catalog) -> None:
             raise CatalogError(
                 f"{alarm.template}: alarm name {alarm.name!r} is longer than {MAX_ALARM_NAME} characters"
             )
+        if len(alarm.description) > MAX_ALARM_DESCRIPTION:
+            raise CatalogError(
+                f"{alarm.template}: alarm {alarm.name}'s description is {len(alarm.description)} "
+                f"characters; CloudWatch takes at most {MAX_ALARM_DESCRIPTION}"
+            )
     check_names = [check.name for check in catalog.health_checks]
     if len(set(check_names)) != len(check_names):
         raise CatalogError(f"healthChecks: two health checks share a name ({', '.join(check_names)})")
@@ -274,6 +286,11 @@ def _check_whole(catalog: Catalog) -> None:
         if log_filter.name in seen or len(log_filter.name) > MAX_FILTER_NAME:
             raise CatalogError(
                 f"{log_filter.template}: metric filter name {log_filter.name!r} is duplicated or too long"
+            )
+        if len(log_filter.pattern) > MAX_FILTER_PATTERN:
+            raise CatalogError(
+                f"{log_filter.template}: metric filter {log_filter.name} has a pattern of "
+                f"{len(log_filter.pattern)} characters; CloudWatch Logs takes at most {MAX_FILTER_PATTERN}"
             )
         seen.add(log_filter.name)
     regions = {alarm.name: alarm.region for alarm in catalog.metric_alarms}

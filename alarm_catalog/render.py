@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .exceptions import CatalogError
 
@@ -42,9 +42,23 @@ def check_fields(text: str, allowed: frozenset[str], where: str) -> None:
 def render(text: str, variables: Mapping[str, Any], where: str) -> str:
     """``text`` with every ``{name}`` replaced; a variable without a value is an error."""
     for name in template_fields(text, where):
-        if variables.get(name) is None:
-            raise CatalogError(
-                f"{where}: template variable {{{name}}} has no value on this "
-                "platform (set it in the stack config)"
-            )
+        _value(variables, name, where)
     return text.format_map(variables)
+
+
+def _value(variables: Mapping[str, Any], name: str, where: str) -> Any:
+    value = variables.get(name)
+    if value is None:
+        raise CatalogError(
+            f"{where}: template variable {{{name}}} has no value on this "
+            "platform (set it in the stack config)"
+        )
+    return value
+
+
+def render_pattern(pattern: str, names: Iterable[str], variables: Mapping[str, Any], where: str) -> str:
+    """A filter pattern with each ``{name}`` of ``names`` replaced; everything else stays literal
+    (JSON patterns and regex quantifiers use braces too)."""
+    for name in names:
+        pattern = pattern.replace(f"{{{name}}}", str(_value(variables, name, where)))
+    return pattern

@@ -226,6 +226,9 @@ class FilterMetric:
 
 @dataclass(frozen=True)
 class FilterAlarm:
+    """The alarm on a filter's metric. ``nonProductionSeverity``: its level on a stack with
+    ``production: false`` (P3 when unset, as the guide classes non-production incidents)."""
+
     name: str
     severity: str
     guide_section: str
@@ -233,11 +236,18 @@ class FilterAlarm:
     statistic: str
     period: int
     condition: Condition
+    non_production_severity: str | None = None
 
 
 @dataclass(frozen=True)
 class LogMetricFilterTemplate:
-    """A metric filter and the alarm on its metric. ``pattern`` is literal: filter patterns use braces."""
+    """A metric filter and the alarm on its metric.
+
+    ``pattern`` is literal (filter patterns use braces) except for the ``{variable}`` fields
+    named in ``patternVariables``, which are replaced by their values; a pattern that holds a
+    ``{variable}`` of its scope without listing it is refused (it would match the text
+    "{variable}").
+    """
 
     id: str
     name: str
@@ -247,6 +257,7 @@ class LogMetricFilterTemplate:
     alarm: FilterAlarm
     for_each: str | None = None
     for_service: str | None = None
+    pattern_variables: tuple[str, ...] = ()
 
     @property
     def placement(self) -> Placement:
@@ -255,6 +266,8 @@ class LogMetricFilterTemplate:
     def validate(self, path: str) -> None:
         allowed = self.placement.variables(path)
         _check_classification(self.alarm.severity, self.alarm.guide_section, {}, {}, f"{path}.alarm")
+        _check_non_production(self.alarm, f"{path}.alarm")
+        self._check_pattern_variables(allowed, path)
         _check_period(self.alarm.period, self.alarm.statistic, self.alarm.condition, f"{path}.alarm")
         for key, text in (
             ("name", self.name),
@@ -266,6 +279,23 @@ class LogMetricFilterTemplate:
             *_threshold_text(self.alarm.condition, "alarm."),
         ):
             check_fields(text, allowed, f"{path}.{key}")
+
+    def _check_pattern_variables(self, allowed: frozenset[str], path: str) -> None:
+        listed = set(self.pattern_variables)
+        for name in self.pattern_variables:
+            if name not in allowed:
+                raise CatalogError(
+                    f"{path}.patternVariables: unknown template variable {{{name}}} "
+                    f"(variables here: {', '.join(sorted(allowed))})"
+                )
+            if f"{{{name}}}" not in self.pattern:
+                raise CatalogError(f"{path}.patternVariables: the pattern does not use {{{name}}}")
+        for name in sorted(allowed - listed):
+            if f"{{{name}}}" in self.pattern:
+                raise CatalogError(
+                    f"{path}.pattern: uses {{{name}}} without listing it in patternVariables "
+                    "(patterns are literal otherwise, so it would match the text itself)"
+                )
 
 
 @dataclass(frozen=True)
@@ -304,6 +334,7 @@ class HealthCheckTemplate:
         _check_classification(
             spec.severity, spec.guide_section, spec.severity_by_service, spec.guide_section_by_service, path
         )
+        _check_non_production(spec, f"{path}.alarm")
         _check_period(spec.period, spec.statistic, spec.condition, f"{path}.alarm")
         if spec.period < 60:
             raise CatalogError(
@@ -358,6 +389,11 @@ def _check_classification(
         _one_of(value, SEVERITIES, f"{path}.severityByService.{service}", "severity")
     for service, value in section_by_service.items():
         _one_of(value, GUIDE_SECTIONS, f"{path}.guideSectionByService.{service}", "guide section")
+
+
+def _check_non_production(alarm: FilterAlarm, path: str) -> None:
+    if alarm.non_production_severity is not None:
+        _one_of(alarm.non_production_severity, SEVERITIES, f"{path}.nonProductionSeverity", "severity")
 
 
 def _threshold_text(condition: Condition, prefix: str = "") -> tuple[tuple[str, str], ...]:

@@ -8,6 +8,7 @@ when the catalog is loaded; whether a variable has a value is checked on expansi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -34,11 +35,15 @@ _LOAD_BALANCER = frozenset(
 _TARGET_GROUP = frozenset({"target_group", "target_group_dimension"}) | _LOAD_BALANCER
 _HEALTH_CHECK = frozenset({"health_check", "health_check_url"})
 _QUEUE = frozenset({"queue", "queue_max_waiting_jobs"})
+# The break-glass admin role's IAM name, and a CloudWatch Logs regex matching it in any letter
+# case (IAM names are case-insensitive), for the page's metric filter.
+_BREAK_GLASS = frozenset({"break_glass_admin_role", "break_glass_admin_role_any_case"})
 
 # forEach scopes: which items a template is repeated over, and the variables each item adds.
 #   web_service     services with a target group (and so a load balancer)
 #   load_balancer   each load balancer in front of a web service, once (services may share one)
 #   public_service  services with a healthCheckUrl (checked from outside by Route 53)
+#   break_glass     once when the stack config sets breakGlass (the program requires it), else never
 SCOPE_VARIABLES: Mapping[str | None, frozenset[str]] = {
     None: GLOBAL_VARIABLES,
     "service": GLOBAL_VARIABLES | _SERVICE,
@@ -47,6 +52,7 @@ SCOPE_VARIABLES: Mapping[str | None, frozenset[str]] = {
     "load_balancer": GLOBAL_VARIABLES | _LOAD_BALANCER | {"load_balancer_services"},
     "public_service": GLOBAL_VARIABLES | _SERVICE | _HEALTH_CHECK,
     "queue": GLOBAL_VARIABLES | _QUEUE,
+    "break_glass": GLOBAL_VARIABLES | _BREAK_GLASS,
 }
 # Scopes whose items sit behind a load balancer: only their templates may vary by its type.
 LOAD_BALANCER_SCOPES = frozenset({"web_service", "load_balancer"})
@@ -153,6 +159,17 @@ class Item:
     services: tuple[str, ...] = ()
 
 
+def any_letter_case(name: str) -> str:
+    """A CloudWatch Logs regex matching ``name`` in any letter case: ``Ab-1`` -> ``[Aa][Bb]-1``.
+
+    Only letters, digits, ``-`` and ``_`` (an ECS cluster name's characters, so a derived role
+    name's): each is itself in CloudWatch's regex subset, and none is a regex operator.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+        raise CatalogError(f"{name!r}: only letters, digits, - and _ can be matched in any case")
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in name)
+
+
 def global_variables(platform: Platform) -> dict[str, Any]:
     return {
         "environment": platform.environment,
@@ -162,6 +179,15 @@ def global_variables(platform: Platform) -> dict[str, Any]:
         "aurora_cluster": platform.aurora.cluster_id,
         "aurora_audit_log_group": platform.aurora.audit_log_group,
         "cloudtrail_log_group": platform.cloudtrail_log_group,
+    }
+
+
+def break_glass_variables(platform: Platform) -> dict[str, Any]:
+    admin = platform.break_glass_admin_role
+    return {
+        **global_variables(platform),
+        "break_glass_admin_role": admin,
+        "break_glass_admin_role_any_case": any_letter_case(admin),
     }
 
 
@@ -236,6 +262,9 @@ def scope_items(
     elif scope == "queue":
         for queue in platform.queues:
             yield Item(queue_variables(platform, queue))
+    elif scope == "break_glass":
+        if platform.break_glass is not None:
+            yield Item(break_glass_variables(platform))
     elif scope == "load_balancer":
         yield from _load_balancer_items(platform, target_groups)
     else:

@@ -36,7 +36,9 @@ TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
 HIGH_RESOLUTION_PERIODS = (10, 30)
 MAX_EVALUATION_SECONDS = 86400  # period x evaluationPeriods may not exceed one day
 MAX_ALARM_NAME = 255
+MAX_ALARM_DESCRIPTION = 1024  # PutMetricAlarm / PutCompositeAlarm AlarmDescription
 MAX_FILTER_NAME = 512
+MAX_FILTER_PATTERN = 1024  # PutMetricFilter filterPattern: at most 1024 characters
 
 # Elastic Load Balancing: the CloudWatch namespace each load-balancer type publishes under
 # (the type names are stack_config's LOAD_BALANCER_TYPES, as DescribeLoadBalancers spells them).

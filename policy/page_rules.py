@@ -6,12 +6,19 @@ as enabled, and never fires
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
 
 A role with AdministratorAccess that people assume must carry an inline deny on what its page
-depends on: the P0 topic (policy, deletion, subscriptions), the topic's KMS key, the rules that
-page or forward to it, and the account's CloudTrail trails.
+depends on: the P0 topic that AssumeRole reaches (its policy, deletion, subscriptions), the
+topic's KMS key, the metric filters and alarms that page it (a filter whose pattern names
+AssumeRole, on the trail's log group) and the EventBridge rules that page or forward to it, and
+the account's CloudTrail trails. A deny counts only when nothing in its Condition could leave a
+break-glass session out: no Condition, or exactly the scoping the program uses, StringEquals
+aws:RequestedRegion naming the Region where that part lives. Anything else (aws:MultiFactorAuthPresent
+false, a source IP, a tag, another Region) is a deny the session could step around.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Iterable
 
@@ -26,11 +33,13 @@ from pulumi_policy import (
 from components.tags import SEVERITY
 
 from .iam_rules import human_principals
-from .props import as_list, document, get, statements, tags_of
+from .props import as_list, document, get, is_mapping, statements, tags_of
 
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 TOPIC = "aws:sns/topic:Topic"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -49,6 +58,10 @@ SUBSCRIPTION_CHANGES = ("sns:Unsubscribe", "sns:SetSubscriptionAttributes")
 KEY_CHANGES = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
 RULE_CHANGES = ("events:DeleteRule", "events:DisableRule", "events:PutRule", "events:RemoveTargets")
 TRAIL_CHANGES = ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")
+ALARM_CHANGES = ("cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm")
+FILTER_CHANGES = ("logs:DeleteLogGroup", "logs:DeleteMetricFilter", "logs:PutMetricFilter")
+# The only Condition a deny may carry and still count: the Region scoping the program uses.
+REGION_OPERATOR, REGION_KEY = "StringEquals", "aws:requestedregion"
 
 
 def read_only_call(name: Any) -> bool:
@@ -96,34 +109,95 @@ def _assume_role_rule(rule: Any) -> bool:
     return pattern is not None and "AssumeRole" in as_list(get(pattern, "detail", "eventName"))
 
 
-def _page_parts(resources: list[Any]) -> list[tuple[tuple[str, ...], str, str]]:
-    """(actions, ARN, what it is) the admin must be denied, for each P0 topic AssumeRole pages."""
-    parts: list[tuple[tuple[str, ...], str, str]] = []
+@dataclass(frozen=True)
+class Part:
+    """Something the page depends on, and what the admin must be denied on it.
+
+    ``region``: the Region whose requests reach it, which a region-scoped deny must name;
+    None when requests for it come from any Region (then no Condition can be allowed).
+    """
+
+    actions: tuple[str, ...]
+    arn: str
+    what: str
+    region: str | None
+
+
+def _region_of(arn: Any) -> str | None:
+    fields = str(arn).split(":")
+    return fields[3] if len(fields) > 5 and fields[3] not in ("", "*") else None
+
+
+def _page_alarms(resources: list[Any]) -> list[tuple[Any, Any]]:
+    """(metric filter, alarm) pairs whose filter pattern counts AssumeRole calls."""
+    filters = {
+        (get(f.props, "metricTransformation", "namespace"), get(f.props, "metricTransformation", "name")): f
+        for f in _of_type(resources, METRIC_FILTER)
+        if "AssumeRole" in str(get(f.props, "pattern", default=""))
+    }
+    return [
+        (filters[key], alarm)
+        for alarm in _of_type(resources, METRIC_ALARM)
+        if (key := (get(alarm.props, "namespace"), get(alarm.props, "metricName"))) in filters
+    ]
+
+
+def _alarm_parts(topic_arn: str, page_alarms: list[tuple[Any, Any]]) -> list[Part]:
+    """The alarms that page ``topic_arn`` on AssumeRole, and the log groups of their filters."""
+    partition, region, account = topic_arn.split(":")[1], topic_arn.split(":")[3], topic_arn.split(":")[4]
+    parts = []
+    for log_filter, alarm in page_alarms:
+        if topic_arn not in as_list(get(alarm.props, "alarmActions")):
+            continue
+        alarm_arn = get(alarm.props, "arn")
+        parts.append(
+            Part(ALARM_CHANGES, alarm_arn, f"alarm {get(alarm.props, 'name')}", _region_of(alarm_arn))
+        )
+        group_region = get(log_filter.props, "region") or region
+        group = get(log_filter.props, "logGroupName")
+        # CloudWatch Logs authorises calls on a group against its ":*" ARN.
+        group_arn = f"arn:{partition}:logs:{group_region}:{account}:log-group:{group}:*"
+        parts.append(
+            Part(FILTER_CHANGES, group_arn, f"metric filter {get(log_filter.props, 'name')}", group_region)
+        )
+    return parts
+
+
+def _page_parts(resources: list[Any]) -> list[Part]:
+    """What the admin must be denied, for each P0 topic that AssumeRole pages or informs."""
+    parts: list[Part] = []
     rules = _of_type(resources, EVENT_RULE)
     targets = _of_type(resources, EVENT_TARGET)
     assume_role_rules = {get(r.props, "name") for r in rules if _assume_role_rule(r)}
+    page_alarms = _page_alarms(resources)
     paged = {get(t.props, "arn") for t in targets if get(t.props, "rule") in assume_role_rules}
+    paged |= {topic for _, alarm in page_alarms for topic in as_list(get(alarm.props, "alarmActions"))}
     for topic in _of_type(resources, TOPIC):
         topic_arn = get(topic.props, "arn")
         if tags_of(topic.props).get(SEVERITY) != "P0" or topic_arn not in paged:
             continue
         account, region = topic_arn.split(":")[4], topic_arn.split(":")[3]
         partition = topic_arn.split(":")[1]
-        parts.append((TOPIC_CHANGES, topic_arn, "the P0 topic"))
-        parts.append((SUBSCRIPTION_CHANGES, "*", f"the P0 topic's subscriptions (in {region})"))
-        if get(topic.props, "kmsMasterKeyId"):
-            parts.append((KEY_CHANGES, get(topic.props, "kmsMasterKeyId"), "the P0 topic's key"))
-        parts.append(
-            (TRAIL_CHANGES, f"arn:{partition}:cloudtrail:{region}:{account}:trail/any", "CloudTrail trails")
-        )
+        parts.append(Part(TOPIC_CHANGES, topic_arn, "the P0 topic", region))
+        parts.append(Part(SUBSCRIPTION_CHANGES, "*", f"the P0 topic's subscriptions (in {region})", region))
+        key = get(topic.props, "kmsMasterKeyId")
+        if key:
+            parts.append(Part(KEY_CHANGES, key, "the P0 topic's key", _region_of(key)))
+        trails = f"arn:{partition}:cloudtrail:{region}:{account}:trail/any"
+        # A trail is changed through its home Region, which may be any: no Region scopes it.
+        parts.append(Part(TRAIL_CHANGES, trails, "CloudTrail trails", None))
+        parts += _alarm_parts(topic_arn, page_alarms)
         paging = {
             get(t.props, "rule") for t in targets if get(t.props, "arn") == topic_arn
         } & assume_role_rules
         patterns = [get(r.props, "eventPattern") for r in rules if get(r.props, "name") in paging]
         for rule in rules:
-            # The paging rules, and the rules forwarding the same events to them.
+            # The rules that page, and the rules forwarding the same events to them.
             if get(rule.props, "name") in paging or get(rule.props, "eventPattern") in patterns:
-                parts.append((RULE_CHANGES, get(rule.props, "arn"), f"rule {get(rule.props, 'name')}"))
+                rule_arn = get(rule.props, "arn")
+                parts.append(
+                    Part(RULE_CHANGES, rule_arn, f"rule {get(rule.props, 'name')}", _region_of(rule_arn))
+                )
     return parts
 
 
@@ -148,11 +222,46 @@ def _denies(resources: list[Any], role_name: str) -> list[Any]:
     return [s for d in documents for s in statements(d) if s.get("Effect") == "Deny"]
 
 
-def _denied(denies: list[Any], action: str, arn: str) -> bool:
+def _names(statement: Any, action: str, arn: str) -> bool:
+    """Whether the statement's Action and Resource name ``action`` on ``arn``."""
+    return any(fnmatchcase(action.lower(), str(a).lower()) for a in as_list(statement.get("Action"))) and any(
+        fnmatchcase(arn, str(r)) for r in as_list(statement.get("Resource"))
+    )
+
+
+def unconditional_for(condition: Any, region: str | None) -> bool:
+    """Whether a deny with this Condition applies to every break-glass session's request for a
+    part in ``region``: no Condition, or StringEquals aws:RequestedRegion naming that Region."""
+    if not condition:
+        return True
+    if region is None or not is_mapping(condition) or list(condition) != [REGION_OPERATOR]:
+        return False
+    block = condition[REGION_OPERATOR]
+    if not is_mapping(block) or len(block) != 1:
+        return False
+    [(key, values)] = list(block.items())
+    return str(key).lower() == REGION_KEY and region in [str(v) for v in as_list(values)]
+
+
+def _denied(denies: list[Any], action: str, part: Part) -> bool:
     return any(
-        any(fnmatchcase(action.lower(), str(a).lower()) for a in as_list(s.get("Action")))
-        and any(fnmatchcase(arn, str(r)) for r in as_list(s.get("Resource")))
-        for s in denies
+        _names(s, action, part.arn) and unconditional_for(s.get("Condition"), part.region) for s in denies
+    )
+
+
+def _as_json(value: Any) -> str:
+    return json.dumps(value, default=lambda o: dict(o) if is_mapping(o) else list(o), sort_keys=True)
+
+
+def _conditioned(denies: list[Any], actions: list[str], part: Part) -> list[str]:
+    """The Conditions of denies that name these actions on the part but could exempt a session."""
+    return sorted(
+        {
+            _as_json(s.get("Condition"))
+            for s in denies
+            for action in actions
+            if _names(s, action, part.arn) and not unconditional_for(s.get("Condition"), part.region)
+        }
     )
 
 
@@ -163,16 +272,24 @@ def silencing_violations(resources: Iterable[Any]) -> list[tuple[str, str]]:
     problems = []
     for role_name in _admin_role_names(resources):
         denies = _denies(resources, role_name)
-        for actions, arn, what in parts:
-            missing = [action for action in actions if not _denied(denies, action, arn)]
-            if missing:
-                problems.append(
-                    (
-                        role_name,
-                        f"role {role_name} may {', '.join(missing)} on {what} ({arn}): a "
-                        "break-glass session could silence its own page",
-                    )
+        for part in parts:
+            missing = [action for action in part.actions if not _denied(denies, action, part)]
+            if not missing:
+                continue
+            conditions = _conditioned(denies, missing, part)
+            why = (
+                f" (denied only under Condition {'; '.join(conditions)}, which a session could "
+                "avoid: only StringEquals aws:RequestedRegion of the part's Region is allowed)"
+                if conditions
+                else ""
+            )
+            problems.append(
+                (
+                    role_name,
+                    f"role {role_name} may {', '.join(missing)} on {part.what} ({part.arn}){why}: a "
+                    "break-glass session could silence its own page",
                 )
+            )
     return problems
 
 
@@ -183,8 +300,9 @@ def _validate_silencing(args: StackValidationArgs, report_violation) -> None:
 
 BREAK_GLASS_KEEPS_PAGE = StackValidationPolicy(
     name="break-glass-cannot-silence-page",
-    description="A role people assume with AdministratorAccess is denied changing the P0 topic, its "
-    "subscriptions and key, the rules that page it, and CloudTrail logging.",
+    description="A role people assume with AdministratorAccess is denied, unconditionally (or only "
+    "scoped to the part's Region), changing the P0 topic, its subscriptions and key, the metric "
+    "filters, alarms and rules that page it, and CloudTrail logging.",
     validate=_validate_silencing,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -639,6 +639,16 @@ class Platform:
     def service_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.services)
 
+    # The break-glass roles' IAM names, derived here only: the program creates the roles under
+    # these names, and the alarm catalog's break-glass page matches AssumeRole of the admin by it.
+    @property
+    def break_glass_admin_role(self) -> str:
+        return f"{self.cluster}-break-glass-admin"
+
+    @property
+    def break_glass_investigator_role(self) -> str:
+        return f"{self.cluster}-investigator"
+
 
 def _require_unique(values: list[str], path: str, what: str) -> None:
     seen: set[str] = set()

@@ -134,6 +134,8 @@ def test_security_filters_read_cloudtrail_and_feed_one_alarm_each(stack_catalog)
         "iam-policy-changes",
         "access-key-created",
         "cloudtrail-changes",
+        "break-glass-admin-assumed",
+        "pager-subscription-changes",
     }
     for log_filter in catalog.log_metric_filters:
         alarm = catalog.by_name(log_filter.alarm_name)
@@ -161,8 +163,54 @@ def test_production_pages_by_the_guides_severity() -> None:
 
 def test_staging_is_p3_throughout_but_keeps_the_guides_level() -> None:
     catalog = expand(load_platform("staging"))
-    assert {a.severity for a in catalog.alarms} == {"P3"}
+    # Except break-glass use: the admin role reaches the whole account, whichever stack made it.
+    page = f"{STAGING.cluster}-break-glass-admin-assumed"
+    assert {a.severity for a in catalog.alarms if a.name != page} == {"P3"}
+    assert catalog.by_name(page).severity == "P0"
     assert catalog.by_name(f"{STAGING.cluster}-all-services-down").guide_severity == "P0"
+
+
+def test_the_break_glass_page_is_p0_on_the_trail_for_the_admin_role_only(stack_catalog) -> None:
+    platform, catalog = stack_catalog
+    [log_filter] = [f for f in catalog.log_metric_filters if f.template == "break-glass-admin-assumed"]
+    assert log_filter.log_group == platform.cloudtrail_log_group
+    admin = platform.break_glass_admin_role
+    assert f'"*/{admin}"' in log_filter.pattern and '"AssumeRole"' in log_filter.pattern
+    # The same name in any letter case (IAM role names are case-insensitive), as a regex.
+    assert f"%/{alarm_catalog.variables.any_letter_case(admin)}%" in log_filter.pattern
+    assert platform.break_glass_investigator_role not in log_filter.pattern
+    alarm = catalog.by_name(log_filter.alarm_name)
+    assert isinstance(alarm, MetricAlarm)
+    assert (alarm.severity, alarm.guide_severity, alarm.guide_section) == ("P0", "P0", "P0-C")
+    assert (alarm.statistic, alarm.period, alarm.threshold, alarm.comparison_operator) == (
+        "Sum",
+        60,
+        1.0,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert (alarm.evaluation_periods, alarm.datapoints_to_alarm, alarm.treat_missing_data) == (
+        1,
+        1,
+        "notBreaching",
+    )
+
+
+def test_any_letter_case_is_a_cloudwatch_regex_of_the_name() -> None:
+    assert (
+        alarm_catalog.variables.any_letter_case("Zelly-prod_1") == "[Zz][Ee][Ll][Ll][Yy]-[Pp][Rr][Oo][Dd]_1"
+    )
+    with pytest.raises(CatalogError, match="only letters, digits, - and _"):
+        alarm_catalog.variables.any_letter_case("a.b")
+
+
+def test_pager_subscription_changes_watch_the_p0_and_p1_topics(stack_catalog) -> None:
+    platform, catalog = stack_catalog
+    [log_filter] = [f for f in catalog.log_metric_filters if f.template == "pager-subscription-changes"]
+    for severity in ("P0", "P1"):
+        assert f'"*:{platform.notifications.topic_name(severity)}:*"' in log_filter.pattern
+    alarm = catalog.by_name(log_filter.alarm_name)
+    assert alarm.guide_severity == "P1"
+    assert alarm.severity == ("P1" if platform.production else "P3")
 
 
 def test_all_services_down_needs_every_web_service_down(stack_catalog) -> None:

@@ -150,6 +150,23 @@ LOAD_ERRORS = [
         _set("compositeAlarms.0.rule", "{cluster}-{service}-no-tasks"),
         r"\(all-down\)\.rule: unknown template variable \{service\}",
     ),
+    # Filter patterns are literal but for the variables they list (issue 12, the break-glass page).
+    (
+        _set("logMetricFilters.0.patternVariables", ["cluster"]),
+        r"\(root-use\)\.patternVariables: the pattern does not use \{cluster\}",
+    ),
+    (
+        _set("logMetricFilters.0.patternVariables", ["service"]),
+        r"\(root-use\)\.patternVariables: unknown template variable \{service\}",
+    ),
+    (
+        _set("logMetricFilters.0.pattern", '{ $.roleArn = "*/{cluster}-admin" }'),
+        r"\(root-use\)\.pattern: uses \{cluster\} without listing it in patternVariables",
+    ),
+    (
+        _set("logMetricFilters.0.alarm.nonProductionSeverity", "P9"),
+        r"\(root-use\)\.alarm\.nonProductionSeverity: 'P9' is not a known severity",
+    ),
     (_set("extra", []), r"unknown top-level key 'extra'"),
     (_set("version", 2), r"version must be 1"),
     (_set("compositeAlarms.0.id", "no-tasks"), r"duplicate template id 'no-tasks'"),
@@ -233,3 +250,59 @@ def test_a_yaml_typo_in_the_file_fails_naming_the_file(tmp_path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(_minimal()), encoding="utf-8")
     assert load_templates(good).metric_alarms[0].id == "no-tasks"
+
+
+def _with_pattern(pattern: str, *names: str) -> dict[str, Any]:
+    doc = _minimal()
+    doc["logMetricFilters"][0].update(pattern=pattern, patternVariables=list(names))
+    return doc
+
+
+def test_listed_pattern_variables_are_filled_in_and_the_rest_stays_literal() -> None:
+    # {cluster} is listed: filled in. The JSON braces and the regex quantifier {3} stay as written.
+    pattern = '{ ($.a = "{cluster}") && ($.b = %[0-9]{3}%) }'
+    [log_filter] = _expand(_with_pattern(pattern, "cluster")).log_metric_filters
+    assert log_filter.pattern == f'{{ ($.a = "{PLATFORM.cluster}") && ($.b = %[0-9]{{3}}%) }}'
+
+
+def test_the_break_glass_scope_exists_only_where_break_glass_is_configured() -> None:
+    doc = _with_pattern('{ $.roleArn = "*/{break_glass_admin_role}" }', "break_glass_admin_role")
+    doc["logMetricFilters"][0]["forEach"] = "break_glass"
+    [log_filter] = _expand(doc).log_metric_filters
+    assert log_filter.pattern == f'{{ $.roleArn = "*/{PLATFORM.cluster}-break-glass-admin" }}'
+    # No breakGlass, no roles to watch: the entry repeats zero times (the program then refuses
+    # the stack, naming platform.breakGlass).
+    assert _expand(doc, dataclasses.replace(PLATFORM, break_glass=None)).log_metric_filters == ()
+    # The role's variables exist only in that scope.
+    doc["logMetricFilters"][0].pop("forEach")
+    with pytest.raises(CatalogError, match=r"unknown template variable \{break_glass_admin_role\}"):
+        parse_templates(doc, "test.yaml")
+
+
+def test_a_pattern_cloudwatch_would_refuse_as_too_long_fails_expansion() -> None:
+    # PutMetricFilter's filterPattern: at most 1024 characters (the CloudWatch Logs API model).
+    doc = _with_pattern('{ $.a = "' + "x" * 1020 + '" }')
+    with pytest.raises(
+        CatalogError, match=r"has a pattern of 1032 characters; CloudWatch Logs takes at most 1024"
+    ):
+        _expand(doc)
+
+
+def test_a_description_cloudwatch_would_refuse_as_too_long_fails_expansion() -> None:
+    doc = _minimal()
+    doc["logMetricFilters"][0]["alarm"]["description"] = "d" * 1025
+    with pytest.raises(CatalogError, match=r"description is 1025 characters; CloudWatch takes at most 1024"):
+        _expand(doc)
+
+
+@pytest.mark.parametrize("stack, expected", [("production", "P0"), ("staging", "P0")])
+def test_non_production_severity_keeps_an_alarm_paging_off_production(stack: str, expected: str) -> None:
+    doc = _minimal()
+    doc["logMetricFilters"][0]["alarm"]["nonProductionSeverity"] = "P0"
+    catalog = _expand(doc, load_platform(stack))
+    assert catalog.by_name(f"{load_platform(stack).cluster}-root").severity == expected
+    # Without it, staging is P3 as the guide classes it.
+    plain = _expand(_minimal(), load_platform(stack))
+    assert plain.by_name(f"{load_platform(stack).cluster}-root").severity == (
+        "P0" if stack == "production" else "P3"
+    )

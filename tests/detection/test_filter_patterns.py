@@ -144,6 +144,27 @@ def _console_login(mfa: str, outcome: str = "Success", identity: str = "IAMUser"
     )
 
 
+def _assume_role(role: str, **fields) -> str:
+    """CloudTrail's AssumeRole record (IAM User Guide, "Example AWS STS API events")."""
+    event = {
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ana"},
+        "requestParameters": {"roleArn": f"arn:aws:iam::111122223333:role/{role}", "roleSessionName": "ana"},
+        "recipientAccountId": "111122223333",
+    }
+    return _cloudtrail(**{**event, **fields})
+
+
+def _subscription(name: str, topic: str) -> str:
+    arn = f"arn:aws:sns:ap-south-1:111122223333:{topic}:0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"
+    return _cloudtrail(
+        eventSource="sns.amazonaws.com", eventName=name, requestParameters={"subscriptionArn": arn}
+    )
+
+
+ADMIN = "zelly-production-break-glass-admin"
+
 # Every metric filter template of alarms.yaml: lines that must match, and lines that must not.
 CATALOG_SAMPLES = {
     "payment-gateway-errors": (
@@ -224,6 +245,33 @@ CATALOG_SAMPLES = {
         [
             _cloudtrail(eventSource="cloudtrail.amazonaws.com", eventName="LookupEvents"),
             "StopLogging called by admin (not JSON)",
+        ],
+    ),
+    "break-glass-admin-assumed": (
+        [
+            _assume_role(ADMIN),
+            _assume_role(ADMIN, awsRegion="eu-west-1"),
+            _assume_role(ADMIN.upper()),
+            _assume_role(ADMIN, errorCode="AccessDenied"),
+        ],
+        [
+            _assume_role("zelly-production-investigator"),
+            _assume_role("zelly-staging-break-glass-admin"),
+            _assume_role(ADMIN, eventName="AssumeRoleWithWebIdentity"),
+            _cloudtrail(eventSource="sts.amazonaws.com", eventName="AssumeRole"),
+            f"AssumeRole of {ADMIN} (not JSON)",
+        ],
+    ),
+    "pager-subscription-changes": (
+        [
+            _subscription("Unsubscribe", "zelly-production-incident-p0"),
+            _subscription("SetSubscriptionAttributes", "zelly-production-incident-p1"),
+        ],
+        [
+            _subscription("Unsubscribe", "zelly-production-incident-p2"),
+            _subscription("Unsubscribe", "zelly-production-incident-p0-archive"),
+            _subscription("GetSubscriptionAttributes", "zelly-production-incident-p0"),
+            _subscription("Unsubscribe", "zelly-staging-incident-p0"),
         ],
     ),
 }

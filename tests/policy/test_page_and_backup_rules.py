@@ -94,6 +94,18 @@ def _without_statement(sid: str):
             "may events:DeleteRule, events:DisableRule, events:PutRule, events:RemoveTargets "
             f"on rule {CLUSTER}-break-glass-assumed (",
         ),
+        # The page itself (issue 12 red team): the P0 alarm on AssumeRole, and its metric filter.
+        (
+            "KeepBreakGlassAlarm",
+            "may cloudwatch:DeleteAlarms, cloudwatch:DisableAlarmActions, cloudwatch:PutMetricAlarm "
+            f"on alarm {CLUSTER}-break-glass-admin-assumed (arn:aws:cloudwatch:ap-south-1:",
+        ),
+        (
+            "KeepBreakGlassMetricFilter",
+            "may logs:DeleteLogGroup, logs:DeleteMetricFilter, logs:PutMetricFilter on metric filter "
+            f"{CLUSTER}-break-glass-admin-assumed (arn:aws:logs:ap-south-1:123456789012:log-group:"
+            "/aws/cloudtrail/zelly:*)",
+        ),
     ],
 )
 def test_an_admin_that_could_silence_its_page_is_caught(
@@ -118,6 +130,76 @@ def test_a_guard_on_another_topic_is_caught(production: ProgramRun) -> None:
     guard = lambda r: r.typ == GUARD and r.inputs.get("name") == "keep-break-glass-visible"  # noqa: E731
     text = _only(evaluate(changed(production, guard, elsewhere)), "break-glass-cannot-silence-page")
     assert "on the P0 topic (arn:aws:sns:ap-south-1:123456789012:zelly-production-incident-p0)" in text
+
+
+def _guard_statement(sid: str, change):
+    def edit(props: dict[str, Any]) -> None:
+        policy = json.loads(props["policy"])
+        for statement in policy["Statement"]:
+            if statement.get("Sid") == sid:
+                change(statement)
+        props["policy"] = json.dumps(policy)
+
+    return edit
+
+
+def _is_guard(r) -> bool:
+    return r.typ == GUARD and r.inputs.get("name") == "keep-break-glass-visible"
+
+
+@pytest.mark.parametrize(
+    "sid, condition, expected",
+    [
+        # Inert for every MFA session, which is every break-glass session (the trust demands MFA).
+        (
+            "KeepPageTopicAndPolicy",
+            {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+            "may sns:DeleteTopic, sns:RemovePermission, sns:SetTopicAttributes on the P0 topic",
+        ),
+        (
+            "KeepBreakGlassAlarm",
+            {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+            "may cloudwatch:DeleteAlarms, cloudwatch:DisableAlarmActions, cloudwatch:PutMetricAlarm",
+        ),
+        # The program's own region scoping, naming another Region: the deny never applies here.
+        (
+            "KeepPageSubscriptions",
+            {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+            "may sns:Unsubscribe, sns:SetSubscriptionAttributes on the P0 topic's subscriptions",
+        ),
+        # Region scoping where nothing scopes by Region: trails are changed in their home Region.
+        (
+            "KeepCloudTrailRecording",
+            {"StringEquals": {"aws:RequestedRegion": "ap-south-1"}},
+            "may cloudtrail:DeleteTrail, cloudtrail:StopLogging on CloudTrail trails",
+        ),
+        # The right key and Region, under another operator: IfExists skips requests without it.
+        (
+            "KeepBreakGlassMetricFilter",
+            {"StringEqualsIfExists": {"aws:RequestedRegion": "ap-south-1"}},
+            "may logs:DeleteLogGroup, logs:DeleteMetricFilter, logs:PutMetricFilter",
+        ),
+    ],
+)
+def test_a_guard_whose_deny_a_session_could_step_around_is_caught(
+    production: ProgramRun, sid: str, condition: dict, expected: str
+) -> None:
+    def conditioned(statement: dict) -> None:
+        statement["Condition"] = condition
+
+    weakened = changed(production, _is_guard, _guard_statement(sid, conditioned))
+    text = _only(evaluate(weakened), "break-glass-cannot-silence-page")
+    assert f"role {CLUSTER}-break-glass-admin {expected}" in text
+    assert f"denied only under Condition {json.dumps(condition)}" in text
+
+
+def test_the_programs_own_region_scoping_still_counts(production: ProgramRun) -> None:
+    def listed(statement: dict) -> None:
+        # A list naming the topic's Region among others is still a deny in that Region.
+        statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "ap-south-1"]}}
+
+    kept = changed(production, _is_guard, _guard_statement("KeepPageTopicAndPolicy", listed))
+    assert not [v for v in evaluate(kept) if v.policy == "break-glass-cannot-silence-page"]
 
 
 def test_a_session_iam_would_refuse_is_caught(production: ProgramRun) -> None:

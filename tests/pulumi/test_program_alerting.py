@@ -170,7 +170,8 @@ def test_log_metric_filters_feed_their_alarms(run: ProgramRun, stack_platform: P
             alarm.inputs["metricName"],
         )
     cloudtrail = [f for f in filters.values() if f["logGroupName"] == stack_platform.cloudtrail_log_group]
-    assert len(cloudtrail) == 6
+    # The six CIS-style security filters, the break-glass page and the pager-subscription changes.
+    assert len(cloudtrail) == 8
 
 
 def test_alb_alarms_use_the_looked_up_dimensions(run: ProgramRun) -> None:
