@@ -13,6 +13,7 @@ from alarm_catalog import CATALOG_PATH
 from drills.cli import main
 from drills.journal import StepRecord, utc_now
 from drills.sla import response_budget
+from stack_config import load_platform
 from tests.support.platform_names import CLUSTER, TOPIC_PREFIX
 
 pytestmark = pytest.mark.emulator
@@ -58,6 +59,21 @@ def test_p0a_pages_p0_through_the_composite_in_three_minutes(moto_server, tmp_pa
     postmortem = (tmp_path / "p0-a-postmortem.md").read_text()
     assert f"CloudWatch alarm `{CLUSTER}-all-services-down` paged P0" in postmortem
     assert "## Response Budget" in postmortem
+
+
+def test_on_a_non_production_stack_the_drill_expects_the_level_the_catalog_deploys_there(
+    moto_server, tmp_path: Path
+) -> None:
+    """The guide classes staging incidents as P3: the same P0 drill passes there on a P3 issue."""
+    code, report = _run(moto_server, tmp_path, "--stack", "staging")
+    assert code == 0
+    check = next(c for c in report["checks"] if c["phase"] == "detect")
+    assert check["status"] == "passed"
+    staging = load_platform("staging")
+    assert check["detail"] == (
+        f"{staging.cluster}-all-services-down raises P3 ({staging.notifications.topic_name('P3')}) "
+        "at +180s (a non-production stack raises the guide's P0 as P3)"
+    )
 
 
 def test_alarm_wired_to_the_wrong_topic_fails_the_drill(moto_server, tmp_path: Path) -> None:
