@@ -40,6 +40,8 @@ class KindRule:
     optional: bool = False
     # When set, the kind is granted only with a condition on this key (kms:ViaService).
     condition_key: str | None = None
+    # When set, which of the kind's ARNs some of the granted actions are authorised against.
+    needed_by: Callable[[tuple[str, ...], str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,21 @@ class GrantScope:
     condition: dict[str, dict[str, Any]] | None = None
 
 
+# CloudWatch Logs User Guide, "CloudWatch Logs resources and operations": a log group has two
+# ARNs; IAM evaluates these three actions against the one without the trailing ":*", every other
+# action against log-group:NAME:* (which also covers the group's log streams).
+LOG_GROUP_ARN_ACTIONS = frozenset({"logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"})
+
+
 def _log_groups(platform: Platform, account: AwsAccount) -> tuple[str, ...]:
     names = [s.log_group for s in platform.services] + [platform.aurora.audit_log_group]
     return tuple(arn for name in dict.fromkeys(names) for arn in account.log_group(name))
+
+
+def _log_group_form_needed(actions: tuple[str, ...], arn: str) -> bool:
+    """Only the form of the log group's ARN that some of ``actions`` is authorised against."""
+    bare = not arn.endswith(":*")
+    return any((action in LOG_GROUP_ARN_ACTIONS) == bare for action in actions)
 
 
 def _topics(platform: Platform, account: AwsAccount) -> tuple[str, ...]:
@@ -70,7 +84,7 @@ KINDS: Mapping[str, KindRule] = {
     # Fleet actions (stop-writes, restore-writes, cutover, redeploy-all, triage) act on every
     # service ListServices returns, listed in the stack config or not: all of the cluster's.
     "ecs-cluster-services": KindRule(lambda p, a: (a.ecs_service(p.cluster, "*"),), frozenset({"ecs"})),
-    "log-group": KindRule(_log_groups, frozenset({"logs"})),
+    "log-group": KindRule(_log_groups, frozenset({"logs"}), needed_by=_log_group_form_needed),
     # The live cluster, and clusters restored beside it (restore never overwrites in place).
     "rds-cluster": KindRule(
         lambda p, a: (a.rds(f"cluster:{p.aurora.cluster_id}"), a.rds(f"cluster:{p.aurora.cluster_id}-*")),
@@ -189,6 +203,8 @@ def resources_for(
         if service not in rule.services or (rule.only_actions and action not in rule.only_actions):
             raise GrantNotAllowedError(f"{action} cannot be granted on resource kind {kind!r}")
     arns = rule.arns(platform, account)
+    if rule.needed_by is not None:
+        arns = tuple(arn for arn in arns if rule.needed_by(actions, arn))
     if not arns and not rule.optional:
         raise UnknownResourceKindError(f"resource kind {kind!r} has no resources on this platform")
     return arns

@@ -21,7 +21,7 @@ from policy_sentry.querying.actions import get_action_data
 from policy_sentry.querying.conditions import get_condition_value_type
 
 from components.arns import AwsAccount
-from components.iam_documents import allow, document
+from components.iam_documents import allow, deny, document, statement
 from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import IamGrant, get_action
 from stack_config import Platform
@@ -174,6 +174,88 @@ def test_each_rule_fails_with_the_action_named(statement: dict, expected: tuple)
 )
 def test_statements_that_follow_the_reference_pass(statement: dict) -> None:
     assert rules(identity(statement)) == []
+
+
+# -- CloudWatch Logs: the reference lists one log-group format for two ARNs -------------------
+
+LOG_GROUP = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/zelly/ecs/fastify-nova"
+
+
+@pytest.mark.parametrize(
+    "actions", [["logs:FilterLogEvents"], ["logs:DescribeLogStreams", "logs:StartQuery"]]
+)
+def test_a_logs_action_on_the_bare_log_group_arn_never_allowed_is_reported(actions: list[str]) -> None:
+    """CloudWatch Logs evaluates these against log-group:NAME:*; the bare ARN fits the reference's
+    format, so only this rule sees that the grant never allows a call."""
+    violations = rules(identity(allow(actions, [LOG_GROUP])))
+    assert violations == [(action, LOG_GROUP, "logs-arn-form") for action in actions]
+
+
+@pytest.mark.parametrize(
+    "actions, resource",
+    [
+        (["logs:FilterLogEvents"], f"{LOG_GROUP}:*"),
+        (["logs:FilterLogEvents"], f"{LOG_GROUP}*"),
+        (["logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"], LOG_GROUP),
+        (["logs:Describe*"], f"{LOG_GROUP}:*"),
+    ],
+)
+def test_a_logs_action_on_the_form_aws_evaluates_passes(actions: list[str], resource: str) -> None:
+    assert rules(identity(allow(actions, [resource]))) == []
+
+
+# -- Deny statements: "*" is fine, everything else is checked as for an Allow ---------------
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        ["ecs:UpdateService"],  # has a resource type (service): an Allow on * is refused
+        ["iam:DeleteRole", "iam:PutRolePolicy"],
+        ["ecs:ListServices"],  # no resource type: * is the only resource it is authorised against
+        ["ecs:Update*"],
+    ],
+)
+def test_a_deny_on_star_passes_whatever_the_actions_resource_types(actions: list[str]) -> None:
+    """IAM evaluates a Deny on "*" against every request of its actions; only an Allow must name ARNs."""
+    assert rules(identity(deny(actions, ["*"], sid="DenyEverywhere"))) == []
+
+
+def test_the_same_statement_as_an_allow_is_still_refused_on_star() -> None:
+    assert rules(identity(allow(["ecs:UpdateService"], ["*"]))) == [
+        ("ecs:UpdateService", "*", "star-resource")
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement_, expected",
+    [
+        (deny(["ecs:UpdateServices"], ["*"]), ("ecs:UpdateServices", None, "unknown-action")),
+        (deny(["ecs:Frobnicate*"], ["*"]), ("ecs:Frobnicate*", None, "unknown-action")),
+        (
+            statement(
+                "Deny", ["ecs:UpdateService"], ["*"], condition={"StringEquals": {"rds:DatabaseClass": "x"}}
+            ),
+            ("ecs:UpdateService", None, "condition-key"),
+        ),
+        (
+            statement(
+                "Deny", ["sns:Unsubscribe"], ["*"], condition={"NumericEquals": {"aws:RequestedRegion": "1"}}
+            ),
+            ("sns:Unsubscribe", None, "condition-operator"),
+        ),
+        # An unscoped action denied on an ARN: AWS authorises it against *, so the Deny never applies.
+        (deny(["ecs:ListServices"], [CLUSTER_ARN]), ("ecs:ListServices", CLUSTER_ARN, "resource-type")),
+        (deny(["ecs:UpdateService"], [CLUSTER_ARN]), ("ecs:UpdateService", CLUSTER_ARN, "resource-type")),
+    ],
+)
+def test_a_deny_still_has_its_actions_conditions_and_arns_checked(statement_: dict, expected: tuple) -> None:
+    assert rules(identity(statement_)) == [expected]
+
+
+def test_a_deny_of_an_unscoped_action_on_an_arn_says_it_never_applies() -> None:
+    [violation] = check_document(identity(deny(["ecs:ListServices"], [CLUSTER_ARN])))[0]
+    assert "never applies" in violation.detail and "deny it on *" in violation.detail
 
 
 def test_a_resource_policys_star_is_its_own_resource() -> None:

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 
 from components.arns import AwsAccount
+from components.iam_documents import allow
+from components.resource_scope import resources_for
 from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import all_actions, get_action
 from runbook_actions.exceptions import NotSupportedError
@@ -193,3 +195,78 @@ def test_role_policy_carries_exactly_the_grants(name, platform) -> None:
     assert all(
         statement["Effect"] == "Allow" and "*" not in statement["Action"] for statement in policy["Statement"]
     )
+
+
+# -- CloudWatch Logs: the form of a log group's ARN that IAM evaluates each action against ------
+
+GROUP = "/zelly/ecs/fastify-nova"
+LOGS = f"arn:aws:logs:{ACCOUNT.region}:{ACCOUNT.account_id}"
+BARE, ANY_STREAM = f"{LOGS}:log-group:{GROUP}", f"{LOGS}:log-group:{GROUP}:*"
+STREAM = f"{LOGS}:log-group:{GROUP}:log-stream:ecs/web/1"
+WHERE = Where(ACCOUNT.account_id, ACCOUNT.region)
+
+
+@pytest.mark.parametrize(
+    "iam_action, params, expected",
+    [
+        # CloudWatch Logs User Guide, "CloudWatch Logs resources and operations": log-group:NAME:*
+        # for every action on a group but the three tagging ones, which take log-group:NAME.
+        ("logs:FilterLogEvents", {"logGroupName": GROUP}, [ANY_STREAM]),
+        ("logs:FilterLogEvents", {"logGroupIdentifier": BARE}, [ANY_STREAM]),
+        ("logs:DescribeLogStreams", {"logGroupName": GROUP}, [ANY_STREAM]),
+        ("logs:StartQuery", {"logGroupNames": [GROUP, "/other"]}, [ANY_STREAM, f"{LOGS}:log-group:/other:*"]),
+        ("logs:StartQuery", {"logGroupIdentifiers": [BARE]}, [ANY_STREAM]),
+        ("logs:TagResource", {"resourceArn": BARE}, [BARE]),
+        ("logs:UntagResource", {"resourceArn": BARE}, [BARE]),
+        ("logs:ListTagsForResource", {"resourceArn": ANY_STREAM}, [BARE]),
+        # Actions on a stream: the stream's own ARN, which log-group:NAME:* covers.
+        ("logs:GetLogEvents", {"logGroupName": GROUP, "logStreamName": "ecs/web/1"}, [STREAM]),
+        ("logs:CreateLogStream", {"logGroupName": GROUP, "logStreamName": "ecs/web/1"}, [STREAM]),
+        ("logs:PutLogEvents", {"logGroupName": GROUP, "logStreamName": "ecs/web/1"}, [STREAM]),
+        ("logs:DeleteLogStream", {"logGroupName": GROUP, "logStreamName": "ecs/web/1"}, [STREAM]),
+        # No resource type in the reference: "*".
+        ("logs:DescribeLogGroups", {"logGroupNamePrefix": "/zelly"}, ["*"]),
+        ("logs:StopQuery", {"queryId": "q"}, ["*"]),
+    ],
+)
+def test_each_logs_call_is_evaluated_against_the_arn_aws_uses(iam_action, params, expected) -> None:
+    request = authorisation(iam_action, iam_action.split(":")[1], params, WHERE)
+    assert list(request.resources) == expected
+
+
+def test_a_logs_call_naming_no_group_still_needs_a_grant_on_one() -> None:
+    request = authorisation("logs:GetQueryResults", "GetQueryResults", {"queryId": "q"}, WHERE)
+    assert request.resources == () and [t.name for t in request.required_types_unnamed] == ["log-group"]
+
+
+def _filter_policy(*resources: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [allow(["logs:FilterLogEvents"], list(resources))]}
+
+
+def test_a_grant_on_the_bare_log_group_arn_does_not_allow_filter_log_events() -> None:
+    """The mutation that passed before: the group's ARN without ":*" is not what AWS evaluates."""
+    request = authorisation("logs:FilterLogEvents", "FilterLogEvents", {"logGroupName": GROUP}, WHERE)
+    assert not_allowed(_filter_policy(BARE), request) == [f"{request} on {ANY_STREAM}"]
+    assert not_allowed(_filter_policy(ANY_STREAM), request) == []
+
+
+def test_a_grant_on_the_log_streams_form_does_not_allow_tagging_the_group() -> None:
+    request = authorisation("logs:TagResource", "TagResource", {"resourceArn": BARE}, WHERE)
+    policy = {"Version": "2012-10-17", "Statement": [allow(["logs:TagResource"], [ANY_STREAM])]}
+    assert not_allowed(policy, request) == [f"{request} on {BARE}"]
+
+
+@pytest.mark.parametrize("name", ["triage", "audit-log-search"])
+def test_log_group_grants_name_only_the_form_the_actions_are_authorised_against(name, platform) -> None:
+    """FilterLogEvents needs log-group:NAME:*; the bare ARN serves only the tagging actions."""
+    [statement] = [
+        s for s in role_policy(name, platform)["Statement"] if "logs:FilterLogEvents" in s["Action"]
+    ]
+    assert statement["Resource"] and all(arn.endswith(":*") for arn in statement["Resource"])
+    assert f"{LOGS}:log-group:{platform.aurora.audit_log_group}:*" in statement["Resource"]
+
+
+def test_a_tagging_grant_on_log_groups_gets_the_bare_arn_only(platform) -> None:
+    both = resources_for("log-group", ("logs:FilterLogEvents", "logs:ListTagsForResource"), platform, ACCOUNT)
+    tagging = resources_for("log-group", ("logs:ListTagsForResource",), platform, ACCOUNT)
+    assert all(not arn.endswith(":*") for arn in tagging) and set(tagging) < set(both)

@@ -12,6 +12,17 @@ formats (PARAMETERS) and which condition key (CONTEXT). A parameter that holds a
 matched against every format as it is. A required resource type no parameter names (the option
 group a restore copies from its source) is reported, so the test can check that the policy
 covers that type at all.
+
+CloudWatch Logs is the one service whose requests do not carry the reference's ARN as written.
+A log group has two ARNs, and the CloudWatch Logs User Guide ("CloudWatch Logs resources and
+operations", iam-access-control-overview-cwl.html) says which one IAM evaluates: the ARN
+without the trailing ``:*`` for TagResource, UntagResource and ListTagsForResource only, and
+``log-group:NAME:*`` "for all other API actions" (DescribeLogGroups' ``arn`` field says the
+same; the table is iam_reference.LOG_GROUP_ARN_WITHOUT_STAR). So FilterLogEvents on ``/x`` is authorised against ``...:log-group:/x:*``, which a
+policy naming ``...:log-group:/x`` does not match. Actions on a stream (CreateLogStream,
+PutLogEvents, GetLogEvents, DeleteLogStream) are authorised against
+``...:log-group:NAME:log-stream:STREAM``, which the reference's log-stream format already is;
+actions with no resource type (DescribeLogGroups, StopQuery) against ``*``.
 """
 
 from __future__ import annotations
@@ -21,7 +32,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from tests.support.iam_reference import STAR, ResourceType, action, arn_fits_format, fill_format
+from tests.support.iam_reference import (
+    LOG_GROUP_ARN_WITHOUT_STAR,
+    STAR,
+    ResourceType,
+    action,
+    arn_fits_format,
+    fill_format,
+)
 
 # ARN variable of the reference's formats, by IAM service prefix and API parameter name.
 PARAMETERS: Mapping[str, Mapping[str, str]] = {
@@ -39,7 +57,13 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "ssm": {"Name": "ParameterNameWithoutLeadingSlash", "Path": "ParameterNameWithoutLeadingSlash"},
     "secretsmanager": {"SecretId": "SecretId"},
     "iam": {"UserName": "UserNameWithPath"},
-    "logs": {"logGroupName": "LogGroupName"},
+    "logs": {
+        "logGroupName": "LogGroupName",
+        "logGroupNames": "LogGroupName",  # StartQuery
+        "logGroupIdentifier": "LogGroupName",  # a name, or the group's ARN without ":*"
+        "logGroupIdentifiers": "LogGroupName",
+        "logStreamName": "LogStreamName",
+    },
 }
 # Parameters that hold a whole ARN.
 ARN_PARAMETERS = frozenset({"resourceArn", "TopicArn", "TargetGroupArn", "ResourceName"})
@@ -116,12 +140,28 @@ def authorisation(iam_action: str, operation: str, params: Mapping[str, Any], wh
         resources += arns
         if not arns and resource_type.required:
             unnamed.append(resource_type)
+    if prefix == "logs":
+        resources = [log_group_arn_form(reference.name, arn) for arn in resources]
     if not resources and not unnamed:
         raise UnresolvedCallError(
             f"{iam_action} ({operation}): no parameter of {sorted(params)} names a resource of "
             f"{reference.describe_scope()}; add it to tests/support/call_arns.py PARAMETERS"
         )
     return Authorisation(reference.name, operation, tuple(dict.fromkeys(resources)), context, tuple(unnamed))
+
+
+def log_group_arn_form(iam_action: str, arn: str) -> str:
+    """The form of a log group's ARN that IAM evaluates ``iam_action`` against (see the docstring)."""
+    head, _, resource = arn.partition(":log-group:")
+    if not resource or ":log-stream:" in resource:
+        return arn  # not a log group's ARN, or a log stream's, which is used as it is
+    bare = f"{head}:log-group:{resource.removesuffix(':*')}"
+    return bare if _canonical(iam_action) in LOG_GROUP_ARN_WITHOUT_STAR else f"{bare}:*"
+
+
+def _canonical(iam_action: str) -> str:
+    found = action(iam_action)
+    return found.name if found is not None else iam_action
 
 
 def _variables(prefix: str, params: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
@@ -136,6 +176,10 @@ def _variables(prefix: str, params: Mapping[str, Any]) -> tuple[dict[str, list[s
         if variable is None:
             continue
         for text in values:
+            if prefix == "logs" and variable == "LogGroupName" and ":log-group:" in text:
+                # logGroupIdentifier may be the group's ARN: its name fills the formats (a log
+                # stream's ARN needs it), in this account and region.
+                text = text.split(":log-group:", 1)[1].removesuffix(":*")
             if text.startswith("arn:"):
                 whole.append(text)
             else:

@@ -13,6 +13,14 @@ carry per action (IAM User Guide, "AWS global condition context keys").
 - every action exists (a wildcard such as ``ecs:Describe*`` expands to at least one action);
 - every Resource matches an ARN format of a resource type the action supports, or is ``*`` when
   the action supports none (AWS authorises such actions against ``*``; an ARN there denies them);
+  a Deny may name ``*`` for any action (it then denies the action on every resource, which IAM
+  evaluates as written: the ``*`` rule exists so that an Allow grants no more than it must),
+  but its actions and conditions are checked like an Allow's, and an ARN in a Deny of an action
+  AWS authorises only against ``*`` is still reported (that Deny would never apply);
+- CloudWatch Logs: a Resource naming a log group must be the form of its ARN that IAM evaluates
+  the action against: ``log-group:NAME:*`` for every action but TagResource, UntagResource and
+  ListTagsForResource, which take ``log-group:NAME`` (LOG_GROUP_ARN_WITHOUT_STAR). The reference
+  lists one format for both, so ``log-group:NAME`` fits FilterLogEvents there, yet never allows it;
 - every condition key is valid for the action, or global; its operator suits the key's type
   (set operators exactly for multivalued keys) and its values look like that type.
 
@@ -144,6 +152,13 @@ FAMILIES_FOR_TYPE: Mapping[str, frozenset[str]] = {
     "Binary": frozenset({"Binary"}),
 }
 SET_OPERATORS = ("ForAnyValue:", "ForAllValues:")
+# CloudWatch Logs User Guide, "CloudWatch Logs resources and operations"
+# (iam-access-control-overview-cwl.html): a log group has two ARNs. IAM evaluates these three
+# actions against the one without a trailing ":*", "all other API actions" against
+# log-group:NAME:* (so does the LogGroup.arn field DescribeLogGroups returns, "Use this version
+# to refer to the ARN in IAM policies when specifying permissions for most API actions").
+LOG_GROUP_ARN_WITHOUT_STAR = frozenset({"logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"})
+LOG_GROUP_TYPE = "log-group"
 IF_EXISTS = "IfExists"
 
 
@@ -467,7 +482,7 @@ def _check_statement(
             continue  # a NotAction statement's resources apply to every other action
         for resource in as_list(statement.get("Resource", [])):
             tally.resources += 1
-            problem = _resource_problem(policy, str(resource), references)
+            problem = _resource_problem(policy, str(resource), references, statement.get("Effect"))
             if problem:
                 yield violation(str(pattern), str(resource), *problem)
         for operator, key, values in conditions:
@@ -494,7 +509,7 @@ def _check_shape(policy: PolicyDocument, statement: Mapping[str, Any], violation
 
 
 def _resource_problem(
-    policy: PolicyDocument, resource: str, references: Sequence[ActionReference]
+    policy: PolicyDocument, resource: str, references: Sequence[ActionReference], effect: Any = "Allow"
 ) -> tuple[str, str] | None:
     """Why no action of ``references`` can be authorised against ``resource``, if none can."""
     if resource == STAR and policy.kind == RESOURCE:
@@ -502,21 +517,50 @@ def _resource_problem(
             return None  # "*" is the policy's own resource, which the collector could not name
         resource = policy.attached_to
     if resource == STAR:
-        if any(r.unscoped for r in references):
+        # A Deny on "*" matches every resource the action is authorised against, ARN or "*":
+        # broader is safer there. Only an Allow must stay on the ARNs it means.
+        if effect == "Deny" or any(r.unscoped for r in references):
             return None
         return (
             "star-resource",
             f"{_describe(references)}: grant it on those ARNs, not on *",
         )
-    if any(matching_types(resource, r) for r in references):
+    fitting = [r for r in references if matching_types(resource, r)]
+    if fitting:
+        if all(_misses_authorised_log_group_form(resource, r) for r in fitting):
+            return (
+                "logs-arn-form",
+                f"{fitting[0].name} is authorised against {authorised_log_group_format(fitting[0])}, "
+                f"which {resource} never matches (CloudWatch Logs User Guide, CloudWatch Logs "
+                "resources and operations)",
+            )
         return None
     if all(r.unscoped for r in references):
-        return (
-            "resource-type",
-            f"{_describe(references)}: AWS evaluates it against * and denies it on an ARN; "
-            "grant it on * with a Condition on those keys",
+        fix = (
+            "a Deny on an ARN never applies to it: deny it on * (with a Condition on those keys)"
+            if effect == "Deny"
+            else "AWS denies it on an ARN; grant it on * with a Condition on those keys"
         )
+        return ("resource-type", f"{_describe(references)}: AWS evaluates it against *; {fix}")
     return ("resource-type", f"matches no resource type: {_describe(references)}")
+
+
+def authorised_log_group_format(reference: ActionReference) -> str | None:
+    """The ARN format IAM evaluates a logs action on a log group against (LOG_GROUP_ARN_WITHOUT_STAR)."""
+    for resource_type in reference.resource_types:
+        if reference.name.startswith("logs:") and resource_type.name == LOG_GROUP_TYPE:
+            star = "" if reference.name in LOG_GROUP_ARN_WITHOUT_STAR else ":*"
+            return f"{resource_type.arn_format}{star}"
+    return None
+
+
+def _misses_authorised_log_group_form(resource: str, reference: ActionReference) -> bool:
+    """A Resource that fits only the log-group type of ``reference`` but not the form IAM evaluates."""
+    authorised = authorised_log_group_format(reference)
+    if authorised is None or any(t.name != LOG_GROUP_TYPE for t in matching_types(resource, reference)):
+        return False
+    # The format's own "*" (log-group:NAME:*) is a literal character of the evaluated ARN.
+    return not _overlap(_policy_tokens(resource), _tokens(authorised, wildcards=False, variables=True))
 
 
 def _describe(references: Sequence[ActionReference]) -> str:
