@@ -31,7 +31,7 @@ from alarm_catalog import (
     LogMetricFilter,
     MetricAlarm,
 )
-from stack_config import Platform
+from stack_config import Platform, derived_names
 
 from . import tags
 from .arns import AwsAccount
@@ -195,7 +195,7 @@ class IncidentAlarms(pulumi.ComponentResource):
             topic = aws.sns.Topic(
                 f"{prefix}-{severity.lower()}",
                 name=name,
-                display_name=f"Zelly {platform.environment} {severity} ({region})",
+                display_name=derived_names.topic_display_name(platform, severity, region),
                 kms_master_key_id=key.arn,
                 region=region,
                 tags={**base, tags.SEVERITY: severity},

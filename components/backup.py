@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from alarm_catalog import effective_severity
-from stack_config import BackupSettings, Platform
+from stack_config import BackupSettings, Platform, derived_names
 from stack_config.backup_windows import COMPLETION_WINDOW_MINUTES, START_WINDOW_MINUTES
 
 from . import tags
@@ -94,9 +94,11 @@ class BackupGuardrails(pulumi.ComponentResource):
         self._settings: BackupSettings = args.platform.backup
         self._child = pulumi.ResourceOptions(parent=self)
         cluster_id = args.platform.aurora.cluster_id
-        vault = self._create_vault("vault", f"{cluster_id}-backups", None)
+        # Every name comes from the stack config's one derivation, which checked it against AWS's limits.
+        self._names = derived_names.backup_names(args.platform)
+        vault = self._create_vault("vault", self._names.vault, None)
         copy_vault = (
-            self._create_vault("copy-vault", f"{cluster_id}-backups-copy", self._settings.copy_region)
+            self._create_vault("copy-vault", self._names.copy_vault, self._settings.copy_region)
             if self._settings.copy_region
             else None
         )
@@ -106,7 +108,7 @@ class BackupGuardrails(pulumi.ComponentResource):
         role = self._create_role()
         aws.backup.Selection(
             f"{name}-aurora",
-            name=f"{cluster_id}-aurora",
+            name=self._names.selection,
             plan_id=plan.id,
             iam_role_arn=role.arn,
             resources=[args.account.rds(f"cluster:{cluster_id}")],
@@ -196,7 +198,7 @@ class BackupGuardrails(pulumi.ComponentResource):
         )
         rule = aws.cloudwatch.EventRule(
             f"{self._name}-job-failed",
-            name=f"{self._args.platform.aurora.cluster_id}-backup-job-failed",
+            name=self._names.job_failed_rule,
             description="Notifies when an AWS Backup job in this region fails, aborts or expires",
             event_pattern=failed_backup_job_pattern(),
             tags=self._tags(),
@@ -225,7 +227,7 @@ class BackupGuardrails(pulumi.ComponentResource):
         )
         return aws.backup.Plan(
             f"{self._name}-plan",
-            name=f"{self._args.platform.aurora.cluster_id}-backup-plan",
+            name=self._names.plan,
             rules=[
                 aws.backup.PlanRuleArgs(
                     rule_name="point-in-time-restore",
@@ -253,7 +255,7 @@ class BackupGuardrails(pulumi.ComponentResource):
     def _create_role(self) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{self._name}-role",
-            name=f"{self._args.platform.aurora.cluster_id}-backup",
+            name=self._names.role,
             assume_role_policy=service_trust("backup.amazonaws.com"),
             tags=self._tags(),
             opts=self._child,
@@ -275,11 +277,11 @@ class BackupGuardrails(pulumi.ComponentResource):
             compliance_resource_id=self._args.cluster_resource_id,
         )
         rules = {
-            f"{cluster_id}-backup-retention": (
+            self._names.retention_rule: (
                 RETENTION_RULE,
                 {"minimumBackupRetentionPeriod": str(self._pitr_days)},
             ),
-            f"{cluster_id}-deletion-protection": (DELETION_PROTECTION_RULE, None),
+            self._names.deletion_protection_rule: (DELETION_PROTECTION_RULE, None),
         }
         for rule_name, (identifier, parameters) in rules.items():
             aws.cfg.Rule(

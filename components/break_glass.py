@@ -36,7 +36,7 @@ import pulumi_aws as aws
 
 import alarm_catalog
 from alarm_catalog import SEVERITIES, LogMetricFilter, MetricAlarm
-from stack_config import BreakGlass, Platform
+from stack_config import BreakGlass, Platform, derived_names
 
 from . import tags
 from .arns import AwsAccount
@@ -253,11 +253,9 @@ class BreakGlassAccess(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         platform = args.platform
         self._page = page_alarm(platform)
-        self.alert_rule_name = f"{platform.cluster}-break-glass-assumed"
-        admin_name, investigator_name = (
-            platform.break_glass_admin_role,
-            platform.break_glass_investigator_role,
-        )
+        self._names = derived_names.break_glass_names(platform)
+        self.alert_rule_name = self._names.alert_rule
+        admin_name, investigator_name = self._names.admin_role, self._names.investigator_role
         admin = self._create_role("admin", admin_name, self._config.admin_principals, ADMIN_POLICY)
         investigator = self._create_role(
             "investigator", investigator_name, self._config.investigators, INVESTIGATOR_POLICY
@@ -285,7 +283,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
         return self._args.platform.region != GLOBAL_EVENTS_REGION
 
     def _forwarder_role_names(self) -> list[str]:
-        return [f"{self._args.platform.cluster}-break-glass-forwarder"] if self._forwards else []
+        return [self._names.forwarder_role] if self._forwards else []
 
     def _rules(self) -> list[tuple[str, str]]:
         """(name, region) of the paging rule and, when it forwards, the us-east-1 rule."""
@@ -296,7 +294,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
 
     @property
     def _forward_rule_name(self) -> str:
-        return f"{self.alert_rule_name}-forward"
+        return self._names.forward_rule
 
     def _create_role(
         self, key: str, role_name: str, principals: Sequence[str], managed_policy: str

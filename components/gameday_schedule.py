@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stack_config import Platform
+from stack_config import Platform, derived_names
 
 from . import tags
 from .arns import AwsAccount
@@ -28,7 +28,7 @@ MAX_RETRY_ATTEMPTS = 3
 
 
 def schedule_name(platform: Platform) -> str:
-    return f"{platform.cluster}-game-day"
+    return derived_names.game_day_schedule(platform)
 
 
 def announcement(platform: Platform, stack: str) -> str:
@@ -95,7 +95,7 @@ class GameDaySchedule(pulumi.ComponentResource):
         platform = self._args.platform
         role = aws.iam.Role(
             f"{self._name}-role",
-            name=f"{schedule_name(platform)}-announcer",
+            name=derived_names.game_day_role(platform),
             description="Lets EventBridge Scheduler announce game days on the P3 topic",
             assume_role_policy=service_trust("scheduler.amazonaws.com"),
             tags=tags.base_tags(platform, "game-day"),

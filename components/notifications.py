@@ -17,12 +17,11 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from stack_config import SEVERITIES, Platform, Subscription
+from stack_config import SEVERITIES, Platform, Subscription, derived_names
 
 from . import tags
 from .arns import AwsAccount
 from .iam_documents import key_policy, services_may_publish, topic_may_send
-from .runbook_iam import notifications_key_alias
 
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 # AWS Backup vault notifications (components/backup.py) publish to one severity's topic.
@@ -183,7 +182,7 @@ class SeverityNotifications(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{self._name}-key-alias",
-            name=notifications_key_alias(self._args.platform),
+            name=derived_names.notifications_key_alias(self._args.platform),
             target_key_id=key.key_id,
             opts=self._child,
         )
@@ -199,7 +198,7 @@ class SeverityNotifications(pulumi.ComponentResource):
         topic = aws.sns.Topic(
             f"{self._name}-{severity.lower()}",
             name=topic_name,
-            display_name=f"Zelly {platform.environment} {severity}",
+            display_name=derived_names.topic_display_name(platform, severity),
             kms_master_key_id=key.arn,
             tags=self._tags(**{tags.SEVERITY: severity}),
             opts=self._child,

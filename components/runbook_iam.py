@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbook_actions import Action
-from stack_config import Platform
+from stack_config import Platform, derived_names
 
 from .arns import AwsAccount
 from .iam_documents import allow, document
 from .resource_scope import grant_scope
 
 MAX_FUNCTION_NAME = 64  # Lambda's limit; IAM role names share it
-ROLE_SUFFIX = "-role"
+ROLE_SUFFIX = derived_names.RUNBOOK_ROLE_SUFFIX
 
 
 class RunbookNameError(ValueError):
@@ -31,22 +31,23 @@ class RunbookFunctionNames:
 
     @classmethod
     def of(cls, platform: Platform, action_name: str) -> "RunbookFunctionNames":
-        function = f"{platform.cluster}-runbook-{action_name}"
-        role = f"{function}{ROLE_SUFFIX}"
-        if len(role) > MAX_FUNCTION_NAME:
+        """The names stack_config.derived_names gives the action (and checks for the stack's own
+        actions); an action the config could not know of is checked here."""
+        names = derived_names.runbook_names(platform, action_name)
+        if len(names.role) > MAX_FUNCTION_NAME:
             raise RunbookNameError(
-                f"runbook function {function!r} is too long: its role name {role!r} has "
-                f"{len(role)} characters, IAM allows {MAX_FUNCTION_NAME}; shorten the action name"
+                f"runbook function {names.function!r} is too long: its role name {names.role!r} has "
+                f"{len(names.role)} characters, IAM allows {MAX_FUNCTION_NAME}; shorten the action name"
             )
-        return cls(function=function, role=role, log_group=f"/aws/lambda/{function}")
+        return cls(function=names.function, role=names.role, log_group=names.log_group)
 
 
 def failure_queue_name(platform: Platform) -> str:
-    return f"{platform.cluster}-runbook-failures"
+    return derived_names.runbook_failure_queue(platform)
 
 
 def notifications_key_alias(platform: Platform) -> str:
-    return f"alias/{platform.notifications.topic_prefix}"
+    return derived_names.notifications_key_alias(platform)
 
 
 def action_policy(

@@ -4,7 +4,8 @@ Other packages import the names ``__all__`` lists, and the shared helper modules
 ``runbook_env`` (the environment the actions read), ``shapes``, ``strict_yaml`` and
 ``typed_mapping`` (validating data read from YAML), ``backup_windows`` (when backup jobs may
 run, shared by the config check and the policy pack), ``preconditions`` (what must hold in the
-account before deploying, read by the program at preview and by ``drills preflight``).
+account before deploying, read by the program at preview and by ``drills preflight``),
+``derived_names`` (every AWS name the program derives from the config, and its limit).
 """
 
 from .exceptions import StackConfigError, StackNotFoundError
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_ROLE_SESSION_SECONDS",
     "MIN_ROLE_SESSION_SECONDS",
     "backup_windows",
+    "derived_names",
     "preconditions",
     "runbook_env",
     "shapes",

@@ -10,9 +10,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from . import backup_windows
+from . import backup_windows, regions
+from .derived_names import check_derived_names
 from .exceptions import StackConfigError
-from .schedule_expression import check_schedule_expression
+from .schedule_expression import check_cron, check_schedule_expression
 from .typed_mapping import require_pattern
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
@@ -59,15 +60,21 @@ _KMS_KEY_ARN_RULE = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>;
 _SECRET_NAME = r"[A-Za-z0-9/_+=.@\-]{1,512}"
 # A secret's ARN: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters
 # Secrets Manager appends> (GetSecretValue takes the name or the ARN as SecretId).
-_SECRET_ARN = (
-    rf"arn:aws(?:-cn|-us-gov)?:secretsmanager:([a-z]{{2}}(?:-gov)?-[a-z]+-\d):\d{{12}}:secret:{_SECRET_NAME}"
-)
+_SECRET_ARN = rf"arn:(aws(?:-cn|-us-gov)?):secretsmanager:([a-z]{{2}}(?:-gov)?-[a-z]+-\d):(\d{{12}}):secret:({_SECRET_NAME})"
+# The six characters Secrets Manager appends to a secret's name in its ARN ("-AbCdEf"): an ARN
+# names the same secret as the name without them.
+_SECRET_ARN_SUFFIX = r"-[A-Za-z0-9]{6}"
+# What a pasted pager key looks like: PagerDuty's integration keys are 32 hex digits, Opsgenie's
+# API keys UUIDs. Either fits a secret name's characters, so it would pass as one.
+_PAGER_KEY = r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _SECRET_REFERENCE_RULE = (
     "a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -) or secret ARN "
     "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
 )
-# An email address SNS can subscribe: local part, @, a domain with a dot.
-_EMAIL = r"[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.[A-Za-z]{2,}"
+# An email address SNS can subscribe: local part, @, a domain with a dot; ASCII only. SNS
+# documents no internationalized (SMTPUTF8) addresses, and the SES it sends email through takes
+# 7-bit ASCII addresses only (a non-ASCII domain goes in its punycode form, xn--...).
+_EMAIL = r"[!-?A-~]+@[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.[A-Za-z]{2,}"
 # Systems Manager PutParameter, Name: a-zA-Z0-9_.- with "/" between hierarchy levels (a leading
 # "/" for hierarchies, which this stack always uses); at most fifteen levels; "can't be prefixed
 # with aws or ssm (case-insensitive)"; at most 1011 characters including the ARN before the name
@@ -86,6 +93,7 @@ _PRINCIPAL = rf"(arn:aws[a-z\-]*:iam::\d{{12}}:)?(user|role)/(?=.{{1,577}}$){_IA
 # Tags (Resource Groups Tagging API, as every service documents them): keys 1-128, values 0-256
 # characters of letters, numbers, spaces and _.:/=+-@; keys can't start with aws: (reserved).
 _TAG_PUNCTUATION = frozenset("_.:/=+-@ ")
+_ENVIRONMENT = r"[A-Za-z0-9_.:/=+\-@ ]+"
 
 
 def _check_tag_text(text: str, path: str, what: str, limit: int) -> None:
@@ -104,7 +112,26 @@ def _check_tag_text(text: str, path: str, what: str, limit: int) -> None:
 
 
 def _partition(region: str) -> str:
-    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if "-gov-" in region else "aws"
+    return regions.partition_of(region) or "aws"
+
+
+def _check_arn_place(arn: str, platform_region: str, path: str) -> None:
+    """An ARN's partition is the one its Region belongs to, and the platform's (botocore's list)."""
+    _, partition, _, region, *_ = arn.split(":")
+    if regions.partition_of(region) != partition:
+        raise StackConfigError(
+            f"{path}: the ARN names partition {partition} and Region {region}, which is "
+            + (
+                f"in partition {regions.partition_of(region)}"
+                if regions.is_region(region)
+                else "no AWS Region"
+            )
+        )
+    if partition != _partition(platform_region):
+        raise StackConfigError(
+            f"{path}: the ARN is in partition {partition}, the platform in {_partition(platform_region)} "
+            f"({platform_region}); one stack's resources share a partition"
+        )
 
 
 # Elastic Load Balancing's type names (DescribeLoadBalancers Type): the alarm catalog picks the
@@ -113,7 +140,9 @@ LOAD_BALANCER_TYPES = ("application", "network")
 # Route 53 CreateHealthCheck: FullyQualifiedDomainName and ResourcePath are at most 255 characters.
 _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _HEALTH_CHECK_HOST = rf"(?=.{{1,255}}$){_DNS_LABEL}(?:\.{_DNS_LABEL})+"
-_HEALTH_CHECK_PATH = r"/[^\s#]{0,254}"
+# The path is sent in the HTTP request line: printable ASCII (anything else percent-encoded).
+_HEALTH_CHECK_PATH = r"/[!-~]{0,254}"
+_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
 
 
 def _check_health_check_url(url: str, path: str) -> None:
@@ -127,7 +156,16 @@ def _check_health_check_url(url: str, path: str) -> None:
     ):
         raise StackConfigError(
             f"{path}: {url!r} is not an http(s) URL a Route 53 health check can request "
-            "(https://host[:port]/path, a domain name of at most 255 and a path of at most 255 characters)"
+            "(https://host[:port]/path, a domain name of at most 255 and a path of at most 255 "
+            "characters, printable ASCII: percent-encode anything else)"
+        )
+    if re.fullmatch(_IPV4, match.group(2)):
+        # The program sets FullyQualifiedDomainName only: "If you don't specify a value for
+        # IPAddress, Route 53 sends a DNS request to the domain that you specify", and an address
+        # is no domain (nor does it give TLS a name to check): the check would fail for ever.
+        raise StackConfigError(
+            f"{path}: {url!r} names an IP address; Route 53 resolves the health check's host by "
+            "DNS, so give the public URL's domain name"
         )
 
 
@@ -295,6 +333,13 @@ class Subscription:
                 f"{path}.integrationKeySecret: required for an https subscription "
                 "(the Secrets Manager secret holding the pager's integration key)"
             )
+        if re.fullmatch(_PAGER_KEY, reference):
+            # Not echoed either: it is a key, and it must not spread to CI logs too.
+            raise StackConfigError(
+                f"{path}.integrationKeySecret: looks like a pager integration key itself (32 hex "
+                "digits or a UUID), not the name of the secret that holds it; put the key in a "
+                "Secrets Manager secret, name the secret here, and rotate the key: it was in the stack file"
+            )
         if not (re.fullmatch(_SECRET_NAME, reference) or re.fullmatch(_SECRET_ARN, reference)):
             # The value is not echoed: a key or URL pasted here must not spread to CI logs too.
             raise StackConfigError(
@@ -305,13 +350,31 @@ class Subscription:
     def secret_region(self, platform_region: str) -> str:
         """The region of the integration-key secret: its ARN's, else the platform's."""
         match = re.fullmatch(_SECRET_ARN, self.integration_key_secret or "")
-        return match.group(1) if match else platform_region
+        return match.group(2) if match else platform_region
 
-    @property
-    def identity(self) -> tuple[str, ...]:
-        """What makes two subscriptions the same on AWS (one topic, one endpoint)."""
-        target = self.endpoint if self.protocol == "email" else f"{self.pager}:{self.integration_key_secret}"
-        return (self.severity, self.protocol, str(target))
+    def secret(
+        self, platform_region: str | None, account_id: str | None = None
+    ) -> tuple[str | None, str | None, str]:
+        """The integration-key secret as (Region, account, name), however the entry names it.
+
+        An ARN carries the six characters Secrets Manager appends to the name; a name means the
+        platform's Region and the deploying account (``accountId``, when the config gives it).
+        """
+        reference = self.integration_key_secret or ""
+        match = re.fullmatch(_SECRET_ARN, reference)
+        if match is None:
+            return (platform_region, account_id, reference)
+        name = re.sub(rf"{_SECRET_ARN_SUFFIX}$", "", match.group(4))
+        return (match.group(2), match.group(3), name)
+
+    def identity(self, platform_region: str | None, account_id: str | None = None) -> tuple[str | None, ...]:
+        """What makes two subscriptions the same on AWS: one topic, one endpoint. A pager's
+        endpoint is its kind and key, so its secret, however named (name or ARN); its account is
+        None when unknown (a name, and no accountId), and then matches any."""
+        if self.protocol == "email":
+            return (self.severity, self.protocol, str(self.endpoint))
+        region, account, name = self.secret(platform_region, account_id)
+        return (self.severity, self.protocol, str(self.pager), region, account, name)
 
 
 @dataclass(frozen=True)
@@ -329,15 +392,25 @@ class Notifications:
             "a topic name prefix (1-60 letters, digits, _ and -; the topics, queues "
             "and key alias made from it must stay valid SNS, SQS and KMS names)",
         )
-        # SNS holds one subscription per topic and endpoint: two entries would fight over it.
-        seen: set[tuple[str, ...]] = set()
-        for index, subscription in enumerate(self.subscriptions):
-            if subscription.identity in seen:
+        # Here without the platform's Region (the platform checks again with it, so that a
+        # secret's name and its ARN are one secret).
+        self.check_duplicates(path, None, None)
+
+    def check_duplicates(self, path: str, platform_region: str | None, account_id: str | None) -> None:
+        """SNS holds one subscription per topic and endpoint: two entries would fight over it.
+
+        A pager's secret named by name in one entry and by ARN in another is one secret (the
+        ARN's Region and account the platform's, its name that name plus Secrets Manager's six
+        characters), and so one endpoint."""
+        identities = [s.identity(platform_region, account_id) for s in self.subscriptions]
+        for index, identity in enumerate(identities):
+            earlier = next((i for i in range(index) if _same_endpoint(identities[i], identity)), None)
+            if earlier is not None:
+                subscription = self.subscriptions[index]
                 raise StackConfigError(
                     f"{path}.subscriptions[{index}]: duplicate {subscription.severity} "
-                    f"{subscription.protocol} subscription"
+                    f"{subscription.protocol} subscription (the same endpoint as subscriptions[{earlier}])"
                 )
-            seen.add(subscription.identity)
 
     def topic_name(self, severity: str) -> str:
         return f"{self.topic_prefix}-{severity.lower()}"
@@ -455,7 +528,8 @@ class BackupSettings:
                     f"{path}.{key}: {expression!r} is not a cron(M H ...) expression "
                     "at one fixed minute and hour (UTC)"
                 )
-            check_schedule_expression(expression, f"{path}.{key}")
+            # AWS Backup takes EventBridge's cron syntax; refused too: a schedule that never fires.
+            check_cron(expression, f"{path}.{key}")
             times[key] = minutes
         window = backup_windows.window_minutes(
             backup_windows.START_WINDOW_MINUTES, backup_windows.COMPLETION_WINDOW_MINUTES
@@ -553,7 +627,7 @@ class Platform:
     drills: DrillSafety = field(default_factory=DrillSafety)
 
     def validate(self, path: str) -> None:
-        require_pattern(self.region, _REGION, f"{path}.region", "an AWS region name")
+        _check_region(self.region, f"{path}.region")
         require_pattern(
             self.cluster,
             _ECS_CLUSTER,
@@ -561,6 +635,14 @@ class Platform:
             "a valid ECS cluster name (up to 255 letters, digits, _ and -)",
         )
         _check_tag_text(self.environment, f"{path}.environment", "tag value", 256)
+        if not re.fullmatch(_ENVIRONMENT, self.environment):
+            # Beyond a tag: it names metric namespaces ("ASCII characters", CloudWatch) and is
+            # written into IAM role descriptions (Latin-1 only, CreateRole Description).
+            odd = next(c for c in self.environment if not re.fullmatch(_ENVIRONMENT, c))
+            raise StackConfigError(
+                f"{path}.environment: holds U+{ord(odd):04X}; it names CloudWatch metric namespaces "
+                "and IAM role descriptions, so ASCII letters, digits, spaces and _ . : / = + - @ only"
+            )
         for key, value in self.extra_tags.items():
             if not key or key.lower().startswith("aws:"):
                 raise StackConfigError(
@@ -603,6 +685,19 @@ class Platform:
                 "letter or digit, no two of . _ - in a row)",
             )
         _require_unique([q.name for q in self.queues], f"{path}.queues", "queue name")
+        self.notifications.check_duplicates(f"{path}.notifications", self.region, self.account_id)
+        for index, subscription in enumerate(self.notifications.subscriptions):
+            if re.fullmatch(_SECRET_ARN, subscription.integration_key_secret or ""):
+                where = f"{path}.notifications.subscriptions[{index}].integrationKeySecret"
+                _check_arn_place(str(subscription.integration_key_secret), self.region, where)
+        if self.backup.copy_region is not None:
+            _check_region(self.backup.copy_region, f"{path}.backup.copyRegion")
+            if _partition(self.backup.copy_region) != _partition(self.region):
+                raise StackConfigError(
+                    f"{path}.backup.copyRegion: {self.backup.copy_region} is in partition "
+                    f"{_partition(self.backup.copy_region)}, the platform's {self.region} in "
+                    f"{_partition(self.region)}; AWS Backup copies within a partition"
+                )
         if self.backup.copy_region == self.region:
             raise StackConfigError(
                 f"{path}.backup.copyRegion: {self.region!r} is the platform's own region; "
@@ -622,11 +717,15 @@ class Platform:
             ("kmsKeyArn", self.aurora.kms_key_arn),
             ("masterSecretKmsKeyArn", self.aurora.master_secret_kms_key_arn),
         ):
+            if arn is not None:
+                _check_arn_place(arn, self.region, f"{path}.aurora.{key}")
             if arn is not None and arn.split(":")[3] != self.region:
                 raise StackConfigError(
                     f"{path}.aurora.{key}: the key is in {arn.split(':')[3]}, the cluster and its "
                     f"secret in {self.region}; RDS and Secrets Manager use a key of their own region"
                 )
+        # Last: every name the program derives from the values checked above (derived_names).
+        check_derived_names(self, path)
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -648,6 +747,21 @@ class Platform:
     @property
     def break_glass_investigator_role(self) -> str:
         return f"{self.cluster}-investigator"
+
+
+def _same_endpoint(first: tuple[str | None, ...], second: tuple[str | None, ...]) -> bool:
+    """Subscription identities that are one endpoint; an unknown account (None) matches any."""
+    return len(first) == len(second) and all(
+        a == b or (index == 4 and (a is None or b is None)) for index, (a, b) in enumerate(zip(first, second))
+    )
+
+
+def _check_region(region: str, path: str) -> None:
+    require_pattern(region, _REGION, path, "an AWS region name")
+    if not regions.is_region(region):
+        raise StackConfigError(
+            f"{path}: {region!r} is not an AWS Region (botocore's partitions list it in none)"
+        )
 
 
 def _require_unique(values: list[str], path: str, what: str) -> None:
