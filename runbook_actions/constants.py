@@ -10,7 +10,9 @@ ENV_ACTION = "RUNBOOK_ACTION"
 
 DEFAULT_REGION = "ap-south-1"
 # Bounded retries: enough to ride out throttling, short enough to fail clearly during an incident.
-RETRY_MODE = "standard"
+# Adaptive: standard mode's retries, plus a client-side send rate that drops when AWS throttles
+# (the ECS buckets of fanout.py work beside it; that module's docstring says how).
+RETRY_MODE = "adaptive"
 RETRY_MAX_ATTEMPTS = 5
 MAX_PARALLEL_CALLS = 8
 TAG_PREFIX = "incident-guardrails"

@@ -28,6 +28,7 @@ from .common_params import CLUSTER, DB_CLUSTER
 from .constants import ENV_DB_ENDPOINT_PARAMETER
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import NotFoundError, RefusedError
+from .fanout import paced
 from .fleet import force_new_deployments, primary_deployment
 from .params import Param
 from .rds_helpers import describe_db_cluster, iso, writer_instance_id
@@ -44,7 +45,7 @@ def cutover(
     force: bool = False,
     dry_run: bool = False,
 ) -> ActionResult:
-    ecs, ssm = clients.ecs, clients.ssm
+    ecs, ssm = paced(clients.ecs), clients.ssm  # the process's ECS buckets
     services = describe_services(ecs, cluster, list_service_names(ecs, cluster))
     endpoint = _usable_endpoint(describe_db_cluster(clients.rds, db_cluster))
     parameter = _read_parameter(ssm, endpoint_parameter)

@@ -3,8 +3,9 @@
 During a P0 every service must be changed now, not one after another, and one service
 refusing (throttling, a permissions gap) must not leave the others untouched. Failures are
 collected so the action can report them, exit non-zero, and be rerun to finish the job.
-The ECS calls are paced to ECS's documented rate limits (``fanout.paced``): at 200 services
-UpdateService's burst of 50 is spent at once and the rest follow at its refill rate of 5/s.
+The ECS calls are paced by the process's buckets (``fanout.paced``), shared with every other
+action, at 80% of ECS's documented rates: from full buckets, 40 UpdateService calls go at once
+and the rest follow at 4/s (ECS allows a burst of 50 and a refill of 5/s).
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ def redeploy_all(
     force: bool = False,
     dry_run: bool = False,
 ) -> ActionResult:
-    described = describe_services(clients.ecs, cluster, services or list_service_names(clients.ecs, cluster))
+    ecs = paced(clients.ecs)  # 2-3 ECS calls per service: keep them within ECS's rate limits
+    described = describe_services(ecs, cluster, services or list_service_names(ecs, cluster))
     versions = _current_versions(clients.secretsmanager, secret_ids or [], force)
     key = _redeploy_key(versions) if versions else None
-    ecs = paced(clients.ecs)  # 2-3 ECS calls per service: keep them within ECS's rate limits
     reports = fan_out(lambda service: _service_report(ecs, cluster, service, key, force, dry_run), described)
     details: dict[str, Any] = {
         "cluster": cluster,

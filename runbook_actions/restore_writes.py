@@ -50,6 +50,7 @@ from .clients import AwsClients
 from .common_params import CLUSTER, ECS_NAME, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import InvalidArgumentError, NotFoundError, RefusedError, RunbookError
+from .fanout import paced
 from .fleet import set_desired_counts
 from .incident_state import (
     STATE_PREFIX,
@@ -82,7 +83,7 @@ def restore_writes(
     allow_zero: list[str] | None = None,
     dry_run: bool = False,
 ) -> ActionResult:
-    ecs = clients.ecs
+    ecs = paced(clients.ecs)  # the process's ECS buckets, shared with every action
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)
     record = read_record(clients.ssm, parameter)
     if record is None:

@@ -17,6 +17,7 @@ from .common_params import CLUSTER, SERVICE
 from .constants import TAG_PREFIX
 from .ecs_helpers import describe_service, parse_task_definition, short_task_definition
 from .exceptions import NotFoundError, RefusedError
+from .fanout import paced
 from .params import Param
 
 NAME = "rollback-service"
@@ -34,7 +35,7 @@ def rollback_service(
     force: bool = False,
     dry_run: bool = False,
 ) -> ActionResult:
-    ecs = clients.ecs
+    ecs = paced(clients.ecs)  # the process's ECS buckets, shared with every action
     described = describe_service(ecs, cluster, service)
     current = described["taskDefinition"]
     family, revision = parse_task_definition(current)

@@ -7,6 +7,7 @@ from .aws_errors import aws_call
 from .clients import AwsClients
 from .common_params import CLUSTER, SERVICE
 from .ecs_helpers import describe_service
+from .fanout import paced
 from .params import Param
 
 NAME = "scale-service"
@@ -16,7 +17,8 @@ MAX_DESIRED = 1000
 def scale_service(
     clients: AwsClients, *, cluster: str, service: str, desired: int, dry_run: bool = False
 ) -> ActionResult:
-    current = describe_service(clients.ecs, cluster, service)
+    ecs = paced(clients.ecs)  # the process's ECS buckets, shared with every action
+    current = describe_service(ecs, cluster, service)
     previous = current["desiredCount"]
     details = {"cluster": cluster, "service": service, "previous_desired": previous, "desired": desired}
     if previous == desired:
@@ -32,7 +34,7 @@ def scale_service(
             NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": True}
         )
     with aws_call(f"setting desired count of {service} to {desired}"):
-        clients.ecs.update_service(cluster=cluster, service=service, desiredCount=desired)
+        ecs.update_service(cluster=cluster, service=service, desiredCount=desired)
     return ActionResult(NAME, ok=True, changed=True, dry_run=False, details=details)
 
 

@@ -44,6 +44,7 @@ from .clients import AwsClients
 from .common_params import CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
 from .exceptions import RefusedError
+from .fanout import paced
 from .fleet import set_desired_counts
 from .incident_state import (
     STATE_PREFIX,
@@ -68,7 +69,7 @@ _STOP_ROUNDS = 3
 def stop_writes(
     clients: AwsClients, *, cluster: str, incident_id: str, state_prefix: str, dry_run: bool = False
 ) -> ActionResult:
-    ecs, ssm = clients.ecs, clients.ssm
+    ecs, ssm = paced(clients.ecs), clients.ssm  # the process's ECS buckets, shared with every action
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)  # refuses bad names
     current, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
     own = read_record(ssm, parameter)

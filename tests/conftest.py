@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from drills.scenario import SCENARIO_DIR
+from runbook_actions.aws import RATE_LIMITS
 from runbook_actions.clients import AwsClients
 from stack_config import Platform, load_platform
 from targets.emulator import MotoServer
@@ -51,6 +52,13 @@ def shared_clients() -> AwsClients:
     test's own ``mock_aws`` (which starts from empty state).
     """
     return AwsClients(region=REGION, session=boto3.session.Session(region_name=REGION))
+
+
+@pytest.fixture(autouse=True)
+def fresh_ecs_buckets() -> None:
+    """Each test acts on a fresh emulated account, whose ECS buckets are full: so are the process's
+    client-side ones (runbook_actions.fanout), instead of carrying every earlier test's calls."""
+    RATE_LIMITS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,17 @@
-"""A fake clock for token buckets: time moves only when a caller sleeps, so no test waits."""
+"""A fake clock for token buckets (time moves only when a caller sleeps, so no test waits), and
+clients of a test's own."""
 
 from __future__ import annotations
 
 import threading
 
+import boto3
 import pytest
+from botocore.config import Config
+
+from runbook_actions import AwsClients
+from runbook_actions.aws import default_config
+from runbook_actions.constants import RETRY_MAX_ATTEMPTS
 
 
 class FakeClock:
@@ -35,3 +42,15 @@ def frozen_clock() -> FakeClock:
     """Sleeping records the wait but time stands still: concurrent callers each see their own
     reserved wait, whatever order the threads run in."""
     return FakeClock(advance_on_sleep=False)
+
+
+@pytest.fixture
+def own_clients(moto_backend) -> AwsClients:
+    """Clients of this test alone, with standard retries: after the throttles a test injects,
+    botocore's adaptive limiter would add waits of its own (in real time), and in the session's
+    shared clients it would stay on for later tests."""
+    region = "ap-south-1"
+    standard = Config(retries={"mode": "standard", "total_max_attempts": RETRY_MAX_ATTEMPTS})
+    return AwsClients(
+        region, None, boto3.session.Session(region_name=region), default_config(region).merge(standard)
+    )

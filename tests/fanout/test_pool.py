@@ -1,13 +1,28 @@
-"""The bounded pool, and ECS clients paced through it (fake clocks: nothing sleeps for real)."""
+"""The bounded pool, and ECS clients paced through it: the process's buckets, each attempt and each
+page, throttling answers (fake clocks: nothing sleeps for real)."""
 
 from __future__ import annotations
 
+import json
 import threading
+from typing import Any
 
 import pytest
+from botocore.retries import standard
+from moto.core.botocore_stubber import BotocoreStubber
 
+from bench.throttle_model import json_response, throttling_response
 from runbook_actions import invoke
-from runbook_actions.fanout import BucketQuota, PacedClient, PacedClients, RateLimits, fan_out, paced
+from runbook_actions.fanout import (
+    RATE_LIMITS,
+    BucketQuota,
+    PacedClient,
+    PacedClients,
+    RateLimits,
+    fan_out,
+    paced,
+)
+from tests.support.action_cases import SERVICE
 from tests.support.platform_names import CLUSTER
 
 
@@ -59,7 +74,73 @@ def test_a_paced_client_passes_everything_else_through(clients) -> None:
     assert ecs.meta is clients.ecs.meta
     assert ecs.exceptions is clients.ecs.exceptions
     assert ecs.get_paginator("list_services").PAGE_ITERATOR_CLS is not None
-    assert ecs.limits.quota_for("UpdateService") == BucketQuota(50, 5)
+    assert ecs.limits.quota_for("UpdateService") == BucketQuota(40, 4)  # 80% of ECS's 50 and 5/s
+
+
+def test_every_action_of_the_process_draws_from_the_same_buckets(clients) -> None:
+    limits = RATE_LIMITS.for_client(clients.ecs)
+    assert paced(clients.ecs).limits is limits
+    assert paced(clients.ecs).limits is limits  # another action, another fan-out: the same buckets
+
+
+def test_only_calls_through_the_paced_client_take_tokens(clients, seeded, frozen_clock) -> None:
+    limits = RateLimits({"service-read": BucketQuota(1, 1)}, clock=frozen_clock, sleep=frozen_clock.sleep)
+    ecs = paced(clients.ecs, limits)
+    ecs.list_services(cluster=CLUSTER)  # the only token
+    for _ in range(3):
+        clients.ecs.list_services(cluster=CLUSTER)  # the same boto3 client, called directly
+    assert frozen_clock.sleeps == []
+    ecs.list_services(cluster=CLUSTER)
+    assert frozen_clock.sleeps == [1.0]
+
+
+def test_each_page_of_a_paced_paginator_takes_a_token(own_clients, frozen_clock, monkeypatch) -> None:
+    # moto answers ListServices in one page; here ECS answers three, as it does past 10 services.
+    emulate = BotocoreStubber.__call__
+    pages = {None: (["a", "b"], "2"), "2": (["c", "d"], "4"), "4": (["e"], None)}
+
+    def answer(stubber: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if event_name != "before-send.ecs.ListServices":
+            return emulate(stubber, event_name, request, **kwargs)
+        arns, token = pages[json.loads(request.body).get("nextToken")]
+        return json_response(
+            request.url, 200, {"serviceArns": arns, **({"nextToken": token} if token else {})}
+        )
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", answer)
+    limits = RateLimits({"service-read": BucketQuota(1, 1)}, clock=frozen_clock, sleep=frozen_clock.sleep)
+    listed = paced(own_clients.ecs, limits).get_paginator("list_services").paginate(cluster=CLUSTER)
+    assert [page["serviceArns"] for page in listed] == [["a", "b"], ["c", "d"], ["e"]]
+    assert frozen_clock.sleeps == [1.0, 2.0]
+
+
+@pytest.fixture
+def throttled_twice(monkeypatch) -> list[str]:
+    """ECS answers the first two UpdateService attempts ThrottlingException (and does nothing),
+    as AWS does; no backoff, so only the buckets wait."""
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    emulate = BotocoreStubber.__call__
+    answered: list[str] = []
+
+    def answer(stubber: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if event_name == "before-send.ecs.UpdateService" and len(answered) < 2:
+            answered.append(event_name)
+            return throttling_response(request.url)
+        return emulate(stubber, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", answer)
+    return answered
+
+
+def test_every_attempt_takes_a_token_and_a_throttle_empties_the_bucket(
+    own_clients, seeded, frozen_clock, throttled_twice
+) -> None:
+    limits = RateLimits({"service-modify": BucketQuota(5, 1)}, clock=frozen_clock, sleep=frozen_clock.sleep)
+    paced(own_clients.ecs, limits).update_service(cluster=CLUSTER, service=SERVICE, desiredCount=3)
+    # Attempt 1 takes one of 5 tokens and is throttled: ECS has none, so the 4 left are gone.
+    # Attempt 2 waits 1 s for the refill and is throttled; attempt 3 queues behind it: 2 s.
+    assert len(throttled_twice) == 2
+    assert frozen_clock.sleeps == [1.0, 2.0]
 
 
 def test_pacing_an_already_paced_client_keeps_the_callers_limits(clients) -> None:

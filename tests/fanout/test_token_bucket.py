@@ -1,12 +1,22 @@
-"""The token bucket and the documented ECS quotas, on a fake clock (nothing sleeps for real)."""
+"""The token bucket, the documented ECS quotas and the paced ones, and the process's registry of
+buckets, on a fake clock (nothing sleeps for real)."""
 
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from runbook_actions.fanout import BucketQuota, RateLimits, TokenBucket
+from runbook_actions.fanout import (
+    ECS_QUOTAS,
+    PACED_QUOTAS,
+    PACING_MARGIN,
+    BucketQuota,
+    RateLimitRegistry,
+    RateLimits,
+    TokenBucket,
+)
 
 
 def _call_times(bucket: TokenBucket, clock, calls: int) -> list[float]:
@@ -52,20 +62,71 @@ def test_concurrent_callers_each_reserve_their_own_place_in_the_queue(frozen_clo
     assert sorted(frozen_clock.sleeps) == pytest.approx([0.5 * n for n in range(1, 13)])
 
 
-def test_two_hundred_update_service_calls_take_the_documented_refill_time(clock) -> None:
+def test_the_paced_quotas_keep_a_margin_below_every_documented_one() -> None:
+    assert PACING_MARGIN == 0.8
+    assert PACED_QUOTAS["service-modify"] == BucketQuota(capacity=40, refill_per_second=4)
+    for name, documented in ECS_QUOTAS.items():
+        paced = PACED_QUOTAS[name]
+        assert paced.capacity <= 0.8 * documented.capacity
+        assert paced.refill_per_second == pytest.approx(0.8 * documented.refill_per_second)
+
+
+def test_two_hundred_update_service_calls_take_the_paced_refill_time(clock) -> None:
     limits = RateLimits(clock=clock, sleep=clock.sleep)
     for _ in range(200):
         limits.acquire("UpdateService")
-    # "Service modify actions": bucket 50, refill 5 per second.
-    assert clock() >= (200 - 50) / 5
+    # "Service modify actions": bucket 50, refill 5 per second; paced at 80%: 40, 4 per second.
+    assert clock() == pytest.approx((200 - 40) / 4)
 
 
 def test_actions_of_one_category_share_its_bucket(frozen_clock) -> None:
     limits = RateLimits(clock=frozen_clock, sleep=frozen_clock.sleep)
-    for _ in range(50):
+    for _ in range(40):
         limits.acquire("UpdateService")
-    assert limits.acquire("CreateService") == pytest.approx(1 / 5)
+    assert limits.acquire("CreateService") == pytest.approx(1 / 4)
     assert limits.acquire("DescribeServices") == 0.0  # another category, another bucket
+
+
+def test_a_throttle_empties_the_bucket_and_keeps_the_queue(frozen_clock) -> None:
+    bucket = TokenBucket(BucketQuota(capacity=10, refill_per_second=2), frozen_clock, frozen_clock.sleep)
+    bucket.acquire()
+    bucket.drain()  # AWS said the account has no token left: the 9 this bucket held are gone
+    assert bucket.acquire() == pytest.approx(0.5)
+    bucket.acquire()  # a queue of two now: a throttle does not give their places away
+    bucket.drain()
+    assert bucket.acquire() == pytest.approx(1.5)
+
+
+def test_one_registry_gives_one_set_of_buckets_per_endpoint_and_region(frozen_clock) -> None:
+    registry = RateLimitRegistry(clock=frozen_clock, sleep=frozen_clock.sleep)
+
+    def client(endpoint: str, region: str) -> SimpleNamespace:
+        return SimpleNamespace(meta=SimpleNamespace(endpoint_url=endpoint, region_name=region))
+
+    aws = registry.for_client(client("https://ecs.ap-south-1.amazonaws.com", "ap-south-1"))
+    assert registry.for_client(client("https://ecs.ap-south-1.amazonaws.com", "ap-south-1")) is aws
+    assert registry.for_client(client("https://ecs.eu-west-1.amazonaws.com", "eu-west-1")) is not aws
+    assert registry.for_client(client("http://127.0.0.1:5000", "ap-south-1")) is not aws
+    registry.clear()
+    assert registry.for_client(client("https://ecs.ap-south-1.amazonaws.com", "ap-south-1")) is not aws
+
+
+def test_threads_asking_at_once_all_get_the_same_buckets() -> None:
+    registry = RateLimitRegistry()
+    client = SimpleNamespace(meta=SimpleNamespace(endpoint_url="https://ecs", region_name="ap-south-1"))
+    together = threading.Barrier(8, timeout=10)
+    found = []
+
+    def ask() -> None:
+        together.wait()
+        found.append(registry.for_client(client))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 8 and all(limits is found[0] for limits in found)
 
 
 def test_operations_outside_every_category_are_never_delayed(frozen_clock) -> None:

@@ -2,7 +2,9 @@
 
 The emulator itself answers a chosen call with an AWS error response instead of doing it, so
 botocore parses a real error and its standard retry mode decides to retry, exactly as with AWS. Backoff sleeps are set to zero and the client-side retry quota is
-disabled, so the tests are fast and the attempt count is always the configured one.
+disabled, so the tests are fast and the attempt count is always the configured one; so are the
+client-side rate limits (the process's ECS buckets never sleep, botocore's adaptive limiter is
+idle: it would otherwise keep the session's shared clients slow after the throttles injected here).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from botocore.retries import standard
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
+from runbook_actions import fanout
+from runbook_actions.aws import RateLimitRegistry
 from targets.seed import seed_platform
 from tests.support.action_cases import PLATFORM
 
@@ -120,6 +124,9 @@ class FlakyAws:
 def flaky(monkeypatch) -> FlakyAws:
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
     monkeypatch.setattr(standard.RetryQuotaChecker, "acquire_retry_quota", lambda self, context: True)
+    monkeypatch.setattr(fanout, "RATE_LIMITS", RateLimitRegistry(sleep=lambda seconds: None))
+    # Only adaptive mode's limiter asks this (standard retries use ..._from_context): it stays off.
+    monkeypatch.setattr(standard.ThrottlingErrorDetector, "is_throttling_error", lambda self, **kwargs: False)
     hooks = FlakyAws()
     emulate = BotocoreStubber.__call__
 
