@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,17 +41,20 @@ def _wait_for_restorable_history(cluster: dict[str, Any]) -> None:
         time.sleep(wait)
 
 
-# How much of the source cluster id the restored cluster's id keeps: 40 + "-restore-HHMMSS" is
-# 55 characters, within restore-cluster's 56 (63 less its "-writer" instance suffix).
-RESTORE_ID_HEAD = 40
+# How much of the source cluster id the restored cluster's id keeps: 35 + "-restore-HHMMSS-xxxx"
+# is 55 characters, within restore-cluster's 56 (63 less its "-writer" instance suffix).
+RESTORE_ID_HEAD = 35
 
 
-def restore_target_name(cluster_id: str, moment: datetime) -> str:
-    """The restored cluster's id: the source id cut to RESTORE_ID_HEAD, then ``-restore-HHMMSS``.
-    A cut can end on a hyphen (``...x-`` + ``-restore`` is ``x--restore``, which RDS refuses: no
-    two consecutive hyphens), so trailing hyphens are dropped after the cut; a valid source id
-    starts with a letter, so something is always left."""
-    return f"{cluster_id[:RESTORE_ID_HEAD].rstrip('-')}-restore-{moment:%H%M%S}"
+def restore_target_name(cluster_id: str, moment: datetime, run_id: str) -> str:
+    """The restored cluster's id: the source id cut to RESTORE_ID_HEAD, ``-restore-HHMMSS``, and
+    four hex digits of the run, so two runs in one second never share a name (an emulator keeps a
+    deleted cluster's automated snapshot, named after the cluster and the minute). A cut can end
+    on a hyphen (``...x-`` + ``-restore`` is ``x--restore``, which RDS refuses: no two consecutive
+    hyphens), so trailing hyphens are dropped after the cut; a valid source id starts with a
+    letter, so something is always left."""
+    run_tag = hashlib.sha256(run_id.encode()).hexdigest()[:4]
+    return f"{cluster_id[:RESTORE_ID_HEAD].rstrip('-')}-restore-{moment:%H%M%S}-{run_tag}"
 
 
 def _write_audit_lines(ctx: DrillContext, stream: str, moment: datetime) -> None:
@@ -116,7 +120,7 @@ def data_corruption(ctx: DrillContext, plan: dict[str, Any]) -> dict[str, Any]:
     _wait_for_restorable_history(cluster)
     corruption = datetime.now(timezone.utc).replace(microsecond=0)
     _write_audit_lines(ctx, plan["audit_log_stream"], corruption)
-    target = restore_target_name(aurora.cluster_id, corruption)
+    target = restore_target_name(aurora.cluster_id, corruption, ctx.run_id)
     return {
         **plan,
         "restore_target": target,

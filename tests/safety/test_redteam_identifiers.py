@@ -152,23 +152,35 @@ def _valid_ids() -> st.SearchStrategy[str]:
 
 @pytest.mark.parametrize(
     "cluster_id",
-    [HYPHEN_AT_39, "a" * 39 + "-b", "a" * 38 + "-b-c", "a" * 63, "a", "a-" * 31 + "a", "a" * 40 + "-b"],
+    [
+        HYPHEN_AT_39,
+        "a" * 39 + "-b",
+        "a" * 38 + "-b-c",
+        "a" * 34 + "-b",
+        "a" * 33 + "-b-c",
+        "a" * 63,
+        "a",
+        "a-" * 31 + "a",
+        "a" * 40 + "-b",
+    ],
 )
 def test_restore_target_is_a_valid_new_cluster_id_for_edge_cases(cluster_id: str) -> None:
     assert aws_accepts_db_cluster_id(cluster_id)
-    target = database.restore_target_name(cluster_id, datetime(2026, 11, 26, 2, 55, 7, tzinfo=timezone.utc))
+    moment = datetime(2026, 11, 26, 2, 55, 7, tzinfo=timezone.utc)
+    target = database.restore_target_name(cluster_id, moment, "run-1")
     assert aws_accepts_db_cluster_id(target), target
     assert re.fullmatch(NEW_CLUSTER_ID, target), target
-    assert target.endswith("-restore-025507")
+    assert re.search(r"-restore-025507-[0-9a-f]{4}$", target), target
+    assert target != database.restore_target_name(cluster_id, moment, "run-2")  # two runs, one second
 
 
 @settings(max_examples=500, deadline=None)
 @given(_valid_ids(), st.datetimes(timezones=st.just(timezone.utc)))
 def test_restore_target_is_always_a_valid_new_cluster_id(cluster_id: str, moment: datetime) -> None:
-    target = database.restore_target_name(cluster_id, moment)
+    target = database.restore_target_name(cluster_id, moment, "run-1")
     assert aws_accepts_db_cluster_id(target), target
     assert re.fullmatch(NEW_CLUSTER_ID, target), target  # restore-cluster's own check
-    assert target != cluster_id and target.startswith(cluster_id[:40].rstrip("-"))
+    assert target != cluster_id and target.startswith(cluster_id[: database.RESTORE_ID_HEAD].rstrip("-"))
 
 
 def test_the_p0b_fault_names_a_target_restore_cluster_accepts(moto_backend, platform) -> None:
