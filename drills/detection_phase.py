@@ -154,13 +154,14 @@ def detect_live(
 ) -> DetectionOutcome:
     """Judge ``spec`` by publishing ``symptoms`` to the target and polling its deployed alarms."""
     severities = {a.name: a.severity for a in (*catalog.metric_alarms, *catalog.composite_alarms)}
+    expected = expected_level(spec, platform)
     poll = poll_alarms(
         cloudwatch,
         logs,
         symptoms,
         severities,
         spec.horizon_s,
-        expected_level(spec, platform),
+        expected,
         clock=clock,
         sleep=sleep,
         poll_s=poll_s,
@@ -173,11 +174,12 @@ def detect_live(
             None,
             {},
         )
-    return _live_outcome(spec, poll.fired, severities, platform, severity, poll.deployed)
+    return _live_outcome(spec, expected, poll.fired, severities, platform, severity, poll.deployed)
 
 
 def _live_outcome(
     spec: DetectionSpec,
+    expected: str,
     fired: dict[str, float],
     severities: dict[str, str],
     platform: Platform,
@@ -199,14 +201,16 @@ def _live_outcome(
         ],
         "unwatched_symptoms": [],
     }
-    expected = expected_level(spec, platform)
     pages = [f for f in data["fired"] if f["severity"] == expected]
     if not pages:
         return DetectionOutcome(
             False, f"{expected} never paged within {spec.horizon_s}s (live CloudWatch)", None, data
         )
     first, sla = pages[0], RESPONSE_SLA_S.get(severity)
-    detail = f"{first['alarm']} went to ALARM at +{first['at_s']:.0f}s (live CloudWatch, polled)"
+    detail = (
+        f"{first['alarm']} went to ALARM at +{first['at_s']:.0f}s (live CloudWatch, polled)"
+        f"{_level_note(spec, expected)}"
+    )
     if sla is not None and first["at_s"] > sla:
         return DetectionOutcome(
             False, f"{detail}, later than the {severity} SLA of {sla}s", first["at_s"], data

@@ -13,6 +13,7 @@ import yaml
 from alarm_catalog import expand
 from detection import parse_symptoms
 from drills.detection_phase import DetectionSpec, detect_live
+from stack_config import load_platform
 from tests.support.platform_names import CLUSTER
 
 SCENARIO = yaml.safe_load(Path("drills/scenarios/p0-a.yaml").read_text())
@@ -98,3 +99,11 @@ def test_undeployed_alarms_are_not_covered_rather_than_failed(platform) -> None:
     outcome, cloudwatch, _ = _detect(platform, False, {})
     assert outcome.passed is None and "deploy the stack" in outcome.detail
     assert cloudwatch.published == []
+
+
+def test_on_staging_the_composite_raises_the_level_the_catalog_deploys_there() -> None:
+    """Staging's alarms are P3 issues (the guide): the P0 drill waits for those, not for a page."""
+    staging = load_platform("staging")
+    outcome, _, _ = _detect(staging, True, {f"{staging.cluster}-all-services-down": 200})
+    assert outcome.passed is True and outcome.time_to_detect_s == 210
+    assert outcome.detail.endswith("(a non-production stack raises the guide's P0 as P3)")
