@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from runbook_actions import AwsClients, RunbookError, invoke
 from runbook_actions.aws import ECS_QUOTAS, RATE_LIMITS, PacedClients, RateLimits
+from targets.seed_network import seed_network
 
 from .latency import ModelledLatency
 from .rates import rate_summary
@@ -30,6 +31,7 @@ from .throttle_model import EcsThrottle
 
 REGION = "ap-south-1"
 CLUSTER = "bench-cluster"
+DB_CLUSTER = "bench-db"
 INCIDENT = "BENCH-1"
 DESIRED_BEFORE = 2
 
@@ -45,6 +47,15 @@ def bench_clients() -> AwsClients:
 
 
 def seed_cluster(clients: AwsClients, size: int) -> list[str]:
+    """``size`` services in application subnets, and the database stop-writes fences."""
+    network = seed_network(clients.ec2, clients.rds, region=REGION, name=DB_CLUSTER)
+    clients.rds.create_db_cluster(
+        DBClusterIdentifier=DB_CLUSTER,
+        Engine="aurora-mysql",
+        MasterUsername="bench",
+        MasterUserPassword="bench-password",
+        DBSubnetGroupName=network.db_subnet_group,
+    )
     ecs = clients.ecs
     ecs.create_cluster(clusterName=CLUSTER)
     task_definition = ecs.register_task_definition(
@@ -53,13 +64,19 @@ def seed_cluster(clients: AwsClients, size: int) -> list[str]:
     names = [f"service-{index:03d}" for index in range(size)]
     for name in names:
         ecs.create_service(
-            cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, desiredCount=DESIRED_BEFORE
+            cluster=CLUSTER,
+            serviceName=name,
+            taskDefinition=task_definition,
+            desiredCount=DESIRED_BEFORE,
+            networkConfiguration=network.awsvpc(),
         )
     return names
 
 
 def parallel_stop_writes(clients: Any, names: list[str]) -> None:
-    result = invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT})
+    result = invoke(
+        "stop-writes", clients, {"cluster": CLUSTER, "db_cluster": DB_CLUSTER, "incident_id": INCIDENT}
+    )
     if not result.ok or len(result.details["stopped"]) != len(names):
         raise RuntimeError(f"stop-writes did not stop every service: {result.details.get('failed')}")
 
@@ -136,10 +153,15 @@ def stop_then_restore(
     ``PerActionPacing`` for buckets of its own. Reports the services each action failed."""
     with mock_aws():
         names = seed_cluster(clients, size)
-        arguments = {"cluster": CLUSTER, "incident_id": INCIDENT}
+        arguments = {
+            "stop-writes": {"cluster": CLUSTER, "db_cluster": DB_CLUSTER, "incident_id": INCIDENT},
+            "restore-writes": {"cluster": CLUSTER, "incident_id": INCIDENT},
+        }
         with throttle.installed():
             started, model_started = time.perf_counter(), throttle.now()
-            outcomes = {action: _run(action, action_clients(), arguments) for action in STOP_THEN_RESTORE}
+            outcomes = {
+                action: _run(action, action_clients(), arguments[action]) for action in STOP_THEN_RESTORE
+            }
             wall, model = time.perf_counter() - started, throttle.now() - model_started
         counts = _desired_counts(clients, names)
     return {

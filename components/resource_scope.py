@@ -128,6 +128,15 @@ KINDS: Mapping[str, KindRule] = {
     "ssm-state-parameter": KindRule(
         lambda p, a: (a.ssm_parameter(f"{DEFAULT_STATE_PREFIX}/{p.cluster}/*"),), frozenset({"ssm"})
     ),
+    # The write fence (stop-writes creates, restore-writes deletes its deny entries) acts on the
+    # ACLs of the database subnets, which the stack config does not name: the account's ACLs in
+    # the region, and only the entry calls. AWS also offers ec2:Vpc and ec2:NetworkAclID for these
+    # two actions; the stack config names no VPC yet, so the scope stops at the region.
+    "ec2-network-acl": KindRule(
+        lambda p, a: (a.arn("ec2", "network-acl/*"),),
+        frozenset({"ec2"}),
+        only_actions=frozenset({"ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"}),
+    ),
     # A leaked key may belong to any IAM user of the account.
     "iam-user": KindRule(lambda p, a: (a.iam("user/*"),), frozenset({"iam"})),
     "sns-topic": KindRule(_topics, frozenset({"sns"})),

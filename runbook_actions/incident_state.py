@@ -27,6 +27,11 @@ matters. SSM keeps only the last 100 versions of a parameter, so every rewrite a
 SSM's opening time into the record (``opened_at``, SSM's time copied, not the writer's); it is
 used only when the history no longer reaches the opening version. A version 1 record needs no
 history call: it opened at its LastModifiedDate.
+
+A record also journals the write fence (write_fence): the network ACL entries stop-writes will
+create, written in the same write as the counts and before any entry exists, so restore-writes
+(and a drill's undo after a killed run) lifts exactly them. Records written before the fence
+have no ``fence`` field: they hold no entries, and restore as before.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from .constants import DEFAULT_STATE_PREFIX, ENV_STATE_PREFIX
 from .exceptions import InvalidArgumentError, RefusedError, RunbookError
 from .params import Param
 from .rds_helpers import iso, utc_now
+from .write_fence import FenceEntry, as_json
 
 STATE_PREFIX = Param(
     "state_prefix",
@@ -69,6 +75,7 @@ class DesiredCounts:
     version: int | None = None  # SSM's parameter version
     opened_at: str = ""  # SSM's opening time as the record carries it (see the module's doc)
     opened: datetime | None = None  # when it was opened, by SSM's clock: set by ``placed``
+    fence: tuple[FenceEntry, ...] = ()  # the write fence's entries (none in older records)
 
     @property
     def open(self) -> bool:
@@ -94,6 +101,12 @@ class DesiredCounts:
 def snapshot(records: list[DesiredCounts]) -> set[tuple[str, int | None, str]]:
     """What identifies a set of records' state: a write to any of them changes it."""
     return {(r.parameter, r.version, r.updated_at) for r in records}
+
+
+def merge_fence(stored: tuple[FenceEntry, ...], ours: tuple[FenceEntry, ...]) -> tuple[FenceEntry, ...]:
+    """Both plans' entries; where both name one ACL rule, the stored one (it may exist already)."""
+    taken = {entry.key for entry in stored}
+    return tuple(sorted({*stored, *(entry for entry in ours if entry.key not in taken)}))
 
 
 def desired_counts_parameter(prefix: str, cluster: str, incident_id: str) -> str:
@@ -282,6 +295,7 @@ def save_desired_counts(
     counts: dict[str, int],
     replace: bool,
     opened: datetime | None = None,
+    fence: tuple[FenceEntry, ...] = (),
 ) -> dict[str, int]:
     """Write the record and return the counts now stored.
 
@@ -289,9 +303,10 @@ def save_desired_counts(
     running stop-writes at once), its record wins and ours only adds the services it lacks, so
     counts read after the other run had already scaled to 0 never overwrite the real ones.
     ``opened``: when the open record being rewritten was opened (``placed``), kept in it; None
-    when this write opens the record (a creation, or a reopening after a restore).
+    when this write opens the record (a creation, or a reopening after a restore). ``fence``:
+    the write fence's plan; a concurrent run's stored plan is kept beside it (``merge_fence``).
     """
-    if not replace and _create(ssm, parameter, _record(cluster, incident_id, counts)):
+    if not replace and _create(ssm, parameter, _record(cluster, incident_id, counts, fence=fence)):
         return dict(counts)
     if not replace:
         stored = read_record(ssm, parameter)
@@ -299,7 +314,12 @@ def save_desired_counts(
             counts = {**counts, **stored.counts}
             if stored.open:
                 opened = placed(ssm, [stored], strict=False)[0][0].opened
-    _overwrite(ssm, parameter, _record(cluster, incident_id, counts, opened_at=_opened_text(opened)))
+                fence = merge_fence(stored.fence, fence)
+    _overwrite(
+        ssm,
+        parameter,
+        _record(cluster, incident_id, counts, opened_at=_opened_text(opened), fence=fence),
+    )
     return dict(counts)
 
 
@@ -314,12 +334,18 @@ def mark_restored(ssm: Any, record: DesiredCounts, *, cluster: str) -> None:
             record.counts,
             status=RESTORED,
             opened_at=_opened_text(record.opened) or record.opened_at,
+            fence=record.fence,  # lifted by then; kept as the audit trail
         ),
     )
 
 
 def _record(
-    cluster: str, incident_id: str, counts: dict[str, int], status: str = STOPPED, opened_at: str = ""
+    cluster: str,
+    incident_id: str,
+    counts: dict[str, int],
+    status: str = STOPPED,
+    opened_at: str = "",
+    fence: tuple[FenceEntry, ...] = (),
 ) -> str:
     return json.dumps(
         {
@@ -330,6 +356,7 @@ def _record(
             "updated_at": iso(utc_now()),
             **({"opened_at": opened_at} if opened_at else {}),
             "desired_counts": dict(sorted(counts.items())),
+            **({"fence": as_json(fence)} if fence else {}),
         },
         separators=(",", ":"),
     )
@@ -373,6 +400,7 @@ def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> D
         status = data.get("status", STOPPED)
         if status not in (STOPPED, RESTORED):
             raise ValueError
+        fence = tuple(FenceEntry.from_json(entry) for entry in data.get("fence", []))
     except (ValueError, KeyError, TypeError, AttributeError):
         raise RefusedError(
             f"desired-count record {parameter} is not valid; inspect its SSM "
@@ -389,4 +417,5 @@ def _parse(parameter: str, value: str, found: dict[str, Any] | None = None) -> D
         modified=modified if isinstance(modified, datetime) else None,
         version=(found or {}).get("Version"),
         opened_at=opened_at if isinstance(opened_at, str) else "",
+        fence=fence,
     )

@@ -1,4 +1,14 @@
-"""Bring every service back to the desired count stop-writes recorded for the incident.
+"""Lift the incident's write fence, then bring every service back to its recorded count.
+
+The write fence (write_fence: the network ACL deny entries stop-writes recorded in the
+incident's record before creating them) is lifted first, before any service scales up: the
+services, and the restored cluster in the same subnets, must reach each other again. Exactly the
+recorded entries are deleted, each only while it still matches its recorded spec (one changed by
+someone else is left and named in the warnings) and while no other open incident's record holds
+it (``fence.held_by_other_incidents``; the last of them to restore lifts it, also when two
+restores run at once: each looks again after marking its record restored). A record written
+before the fence has none, and restores as before. An entry that could not be deleted keeps
+the record open (ok=false): a rerun lifts it.
 
 Services are scaled in parallel; a service already at its recorded count is left alone, so a
 rerun changes nothing once the platform is back. Services recorded but since deleted are
@@ -62,6 +72,7 @@ from .incident_state import (
     read_record,
 )
 from .params import Param
+from .write_fence import Lift, as_json, held_by, lift
 
 NAME = "restore-writes"
 ALLOW_ZERO = Param(
@@ -124,6 +135,10 @@ def restore_writes(
         + warnings,
     }
     if dry_run:
+        fence = (
+            lift(clients.ec2, list(record.fence), held_by(others), dry_run=True) if record.fence else Lift()
+        )
+        details["warnings"] += fence.changed
         held = _held_at_zero(recorded, current, others)
         left = _left_at_zero(record, current, held, allowed, details["warnings"])
         note = "; ".join(filter(None, [_held_note(held).get("note"), _left_note(record, left)]))
@@ -138,12 +153,17 @@ def restore_writes(
                     {"service": name, "from": current[name], "to": count}
                     for name, count in sorted(targets.items())
                 ],
+                "would_lift": as_json(fence.would_lift),
                 "held_at_zero": held,
                 "left_at_zero": left,
                 **({"note": note} if note else {}),
-                "would_change": bool(targets) or (record.open and not note),
+                "would_change": bool(targets or fence.would_lift) or (record.open and not note),
             },
         )
+    # The fence first: services brought back behind it would only fail to connect.
+    fence = lift(clients.ec2, list(record.fence), held_by(others)) if record.fence else Lift()
+    details["fence"] = _fence_details(fence)
+    details["warnings"] += fence.changed
     restored, failed = set_desired_counts(ecs, cluster, targets, current)
     # Described again: success is what the services are at now, not what the calls answered.
     after = _desired_counts(ecs, cluster, present) if restored else current
@@ -168,7 +188,9 @@ def restore_writes(
     details["left_at_zero"] = _left_at_zero(
         record, after, details["held_at_zero"], allowed, details["warnings"]
     )
-    return _finish(clients, record, cluster, changed=bool(restored), details=details)
+    return _finish(
+        clients, record, cluster, state_prefix, fence, changed=bool(restored or fence.lifted), details=details
+    )
 
 
 def _check_allow_zero(record: DesiredCounts, names: list[str]) -> set[str]:
@@ -295,13 +317,40 @@ def _give_way(
     return ActionResult(NAME, ok=False, changed=True, dry_run=False, details=details)
 
 
+def _fence_details(fence: Lift) -> dict[str, Any]:
+    return {
+        "lifted": as_json(fence.lifted),
+        "already_lifted": as_json(fence.absent),
+        "held_by_other_incidents": {e.describe(): incidents for e, incidents in sorted(fence.held.items())},
+        "failed": fence.failed,
+    }
+
+
 def _finish(
-    clients: AwsClients, record: DesiredCounts, cluster: str, changed: bool, details: dict[str, Any]
+    clients: AwsClients,
+    record: DesiredCounts,
+    cluster: str,
+    state_prefix: str,
+    fence: Lift,
+    changed: bool,
+    details: dict[str, Any],
 ) -> ActionResult:
-    """ok only when every service is back; then (once) the record is marked restored."""
+    """ok only when every service is back and the fence lifted; then (once) the record is marked
+    restored, and the entries other records held are looked at again."""
     if details["failed"] or details["not_at_recorded_count"]:
         details["note"] = (
             "some services are not back at their recorded counts; rerun the same command to finish"
+        )
+    if fence.failed:
+        details["note"] = "; ".join(
+            filter(
+                None,
+                [
+                    details.get("note"),
+                    "some entries of the write fence could not be lifted (fence.failed); rerun the "
+                    "same command to lift them",
+                ],
+            )
         )
     held = _held_note(details["held_at_zero"])
     left = _left_note(record, details["left_at_zero"])
@@ -316,7 +365,34 @@ def _finish(
                 f"every service is back, but the record could not be marked "
                 f"restored ({error}); rerun the same command to mark it"
             )
+        else:
+            changed = _lift_released(clients, record, cluster, state_prefix, fence, details) or changed
     return ActionResult(NAME, ok="note" not in details, changed=changed, dry_run=False, details=details)
+
+
+def _lift_released(
+    clients: AwsClients,
+    record: DesiredCounts,
+    cluster: str,
+    state_prefix: str,
+    fence: Lift,
+    details: dict[str, Any],
+) -> bool:
+    """Entries left for other open records, looked at again now that this record is closed: one
+    that no open record holds any more is lifted (two restores at once each saw the other open;
+    the one that closes last sees neither). Failures are warnings: this record is closed."""
+    if not fence.held:
+        return False
+    others, _ = open_records(clients.ssm, state_prefix, cluster, but=record.parameter)
+    late = lift(clients.ec2, list(fence.held), held_by(others))
+    details["fence"]["lifted"] += as_json(late.lifted)
+    details["fence"]["held_by_other_incidents"] = {
+        e.describe(): incidents for e, incidents in sorted(late.held.items())
+    }
+    details["warnings"] += late.changed + [
+        f"{failure['entry']} could not be lifted: {failure['error']}" for failure in late.failed
+    ]
+    return bool(late.lifted)
 
 
 def _desired_counts(ecs: Any, cluster: str, names: list[str]) -> dict[str, int]:
@@ -370,7 +446,8 @@ def _refuse_undoing_a_newer_stop(
 
 ACTION = Action(
     name=NAME,
-    summary="Scale every service back to the desired count stop-writes recorded, in parallel.",
+    summary="Lift the incident's write fence, then scale every service back to the desired count "
+    "stop-writes recorded, in parallel.",
     params=(CLUSTER, INCIDENT_ID, STATE_PREFIX, ALLOW_ZERO),
     run=restore_writes,
     iam=(
@@ -383,6 +460,9 @@ ACTION = Action(
             ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath", "ssm:PutParameter"),
             "ssm-state-parameter",
         ),
+        # The write fence: the recorded ACLs' entries read ("*": no resource type), then deleted.
+        IamGrant(("ec2:DescribeNetworkAcls",), "*"),
+        IamGrant(("ec2:DeleteNetworkAclEntry",), "ec2-network-acl"),
     ),
     mutating=True,
 )

@@ -1,4 +1,15 @@
-"""Stop all writes (P0-B, first step): scale every service of the cluster to 0 at once.
+"""Stop all writes (P0-B, first step): fence the database, then scale every service to 0.
+
+Writes stop in O(1), whatever the number of services: the first change is the write fence
+(write_fence), network ACL entries on the database subnets denying the services' subnets the
+cluster's port. ACLs are stateless, so the pooled connections are cut too, in a few EC2 calls
+that do not depend on the number of services; the responders' VPN path stays open. Its plan is
+recorded with the counts, in the same write and before any entry is created; the result gives
+the entries and ``fenced_at``. Then every service is scaled to 0, behind the fence, as the guide
+says. A fence that cannot be built (no subnet group, services without awsvpc networking, a full
+ACL, an allow rule that would win) does not hold up the scale-down (a P0-B cannot wait): the
+services still go to 0, ``fence.problems`` says what failed, ok is false, and a rerun finishes
+what can be finished. restore-writes lifts the recorded entries before scaling back up.
 
 Each service's desired count is recorded durably *before* anything is scaled, in one SSM
 parameter per incident, so restore-writes can bring the platform back exactly as it was. A
@@ -41,21 +52,24 @@ from typing import Any
 
 from .action import Action, ActionResult, IamCondition, IamGrant
 from .clients import AwsClients
-from .common_params import CLUSTER, INCIDENT_ID
+from .common_params import CLUSTER, DB_CLUSTER, INCIDENT_ID
 from .ecs_helpers import describe_services, list_service_names
-from .exceptions import RefusedError
+from .exceptions import RefusedError, RunbookError
 from .fanout import paced
 from .fleet import set_desired_counts
 from .incident_state import (
     STATE_PREFIX,
     DesiredCounts,
     desired_counts_parameter,
+    merge_fence,
     open_records,
     placed,
     read_record,
     save_desired_counts,
     snapshot,
 )
+from .rds_helpers import iso, utc_now
+from .write_fence import FenceEntry, FencePlan, as_json, build, discover, held_by, plan
 
 NAME = "stop-writes"
 
@@ -67,13 +81,20 @@ _STOP_ROUNDS = 3
 
 
 def stop_writes(
-    clients: AwsClients, *, cluster: str, incident_id: str, state_prefix: str, dry_run: bool = False
+    clients: AwsClients,
+    *,
+    cluster: str,
+    db_cluster: str,
+    incident_id: str,
+    state_prefix: str,
+    dry_run: bool = False,
 ) -> ActionResult:
     ecs, ssm = paced(clients.ecs), clients.ssm  # the process's ECS buckets, shared with every action
     parameter = desired_counts_parameter(state_prefix, cluster, incident_id)  # refuses bad names
-    current, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
+    current, described, others, warnings = _consistent_read(ecs, ssm, state_prefix, cluster, parameter)
     own = read_record(ssm, parameter)
     recorded = own.counts if own is not None and own.open else None
+    recorded_fence = own.fence if own is not None and own.open else ()
     if len(others) > 1:  # their order decides between counts they disagree on
         others, unplaced = placed(ssm, others, strict=False)
         warnings = warnings + unplaced
@@ -84,6 +105,8 @@ def stop_writes(
     if current and not any(current.values()) and not any(to_record.values()):
         raise RefusedError(_nothing_to_record(cluster, incident_id, state_prefix))
     to_stop = {name: 0 for name, count in current.items() if count != 0}
+    fence = _plan_fence(clients, db_cluster, described, recorded_fence, others)
+    fence_to_record = merge_fence(recorded_fence, tuple(fence.entries))
     details: dict[str, Any] = {
         "cluster": cluster,
         "incident_id": incident_id,
@@ -103,10 +126,11 @@ def stop_writes(
                 **details,
                 "would_record": {**originals, **(recorded or {})},
                 "would_stop": _plan(to_stop, current),
-                "would_change": bool(originals or to_stop) or recorded is None,
+                "would_fence": _fence_details(fence, fence_to_record),
+                "would_change": bool(originals or to_stop or fence.to_create) or recorded is None,
             },
         )
-    record_written = bool(originals) or recorded is None
+    record_written = bool(originals) or recorded is None or set(fence_to_record) != set(recorded_fence)
     if record_written:
         opened = None  # this write opens the record (created, or reopened after a restore) ...
         if own is not None and own.open:  # ... or keeps the place it was opened at
@@ -121,7 +145,9 @@ def stop_writes(
             counts={**originals, **(recorded or {})},
             replace=own is not None,
             opened=opened,
+            fence=fence_to_record,
         )
+    details["fence"] = _fence(clients.ec2, fence, fence_to_record)  # writes stop here
     stopped, failed = set_desired_counts(ecs, cluster, to_stop, current)
     running = _stop_what_still_runs(ecs, cluster, sorted(current), stopped, failed)
     details["already_stopped"] = sorted(set(details["already_stopped"]) - {s["service"] for s in stopped})
@@ -131,13 +157,61 @@ def stop_writes(
             "some services were not scaled to 0; rerun the same command to "
             "finish (the recorded counts are kept)"
         )
+    fenced = not details["fence"]["problems"] and not details["fence"]["failed"]
+    if not fenced:
+        details["note"] = "; ".join(
+            filter(
+                None,
+                [
+                    details.get("note"),
+                    "the write fence is not complete (fence.problems, fence.failed); the services "
+                    "were scaled to 0 regardless; rerun the same command once fixed",
+                ],
+            )
+        )
     return ActionResult(
         NAME,
-        ok=not failed and not running,
-        changed=record_written or bool(stopped),
+        ok=not failed and not running and fenced,
+        changed=record_written or bool(stopped) or bool(details["fence"]["created"]),
         dry_run=False,
         details=details,
     )
+
+
+def _plan_fence(
+    clients: AwsClients,
+    db_cluster: str,
+    described: list[dict[str, Any]],
+    recorded: tuple[FenceEntry, ...],
+    others: list[DesiredCounts],
+) -> FencePlan:
+    """The fence to record and build; one that cannot be planned is a problem, not a failure."""
+    try:
+        network = discover(clients.ec2, clients.rds, db_cluster, described)
+    except RunbookError as error:
+        return FencePlan(entries=list(recorded), problems=[f"the write fence cannot be planned: {error}"])
+    return plan(network, recorded, held_by(others))
+
+
+def _fence(ec2: Any, fence: FencePlan, recorded: tuple[FenceEntry, ...]) -> dict[str, Any]:
+    """Create the entries the record now holds and the account lacks: writes stop here."""
+    made, failed = build(ec2, fence.to_create) if fence.to_create else ([], [])
+    return {
+        **_fence_details(fence, recorded),
+        "created": as_json(made),
+        "failed": failed,
+        "fenced_at": iso(utc_now()) if not failed and fence.entries else None,
+    }
+
+
+def _fence_details(fence: FencePlan, recorded: tuple[FenceEntry, ...]) -> dict[str, Any]:
+    return {
+        "entries": as_json(recorded),
+        "create": as_json(fence.to_create),
+        "kept": as_json(fence.present),
+        "problems": fence.problems,
+        "warnings": fence.warnings,
+    }
 
 
 def _nothing_to_record(cluster: str, incident_id: str, state_prefix: str) -> str:
@@ -152,20 +226,23 @@ def _nothing_to_record(cluster: str, incident_id: str, state_prefix: str) -> str
 
 def _consistent_read(
     ecs: Any, ssm: Any, prefix: str, cluster: str, parameter: str
-) -> tuple[dict[str, int], list[DesiredCounts], list[str]]:
-    """The current counts, and the open records that explain their zeros: records first, then
-    counts, then records again, until no record changed in between."""
+) -> tuple[dict[str, int], list[dict[str, Any]], list[DesiredCounts], list[str]]:
+    """The current counts (and the services as described), and the open records that explain
+    their zeros: records first, then counts, then records again, until no record changed in
+    between."""
     for _ in range(_READ_ROUNDS):
         before, warnings = open_records(ssm, prefix, cluster, but=parameter)
-        current = _desired_counts(ecs, cluster)
+        described = describe_services(ecs, cluster, list_service_names(ecs, cluster))
+        current = _counts(described)
         after, warnings_after = open_records(ssm, prefix, cluster, but=parameter)
         if snapshot(before) == snapshot(after):
-            return current, after, warnings_after
+            return current, described, after, warnings_after
     # Still changing: a record open in either read held its services at its counts.
     merged = {r.parameter: r for r in before}
     merged.update({r.parameter: r for r in after})
     return (
         current,
+        described,
         list(merged.values()),
         sorted(set(warnings + warnings_after))
         + [
@@ -222,9 +299,12 @@ def _originals(
     return originals, sources, conflicts
 
 
-def _desired_counts(ecs: Any, cluster: str, names: list[str] | None = None) -> dict[str, int]:
-    names = list_service_names(ecs, cluster) if names is None else names
-    return {s["serviceName"]: s["desiredCount"] for s in describe_services(ecs, cluster, names)}
+def _desired_counts(ecs: Any, cluster: str, names: list[str]) -> dict[str, int]:
+    return _counts(describe_services(ecs, cluster, names))
+
+
+def _counts(described: list[dict[str, Any]]) -> dict[str, int]:
+    return {s["serviceName"]: s["desiredCount"] for s in described}
 
 
 def _record_action(own: DesiredCounts | None, unrecorded: dict[str, int]) -> str:
@@ -243,8 +323,9 @@ def _plan(targets: dict[str, int], current: dict[str, int]) -> list[dict[str, An
 
 ACTION = Action(
     name=NAME,
-    summary="Record every service's desired count for the incident, then scale all to 0 in parallel.",
-    params=(CLUSTER, INCIDENT_ID, STATE_PREFIX),
+    summary="Record every service's desired count and the write fence, fence the database's port "
+    "from the services' subnets, then scale all to 0 in parallel.",
+    params=(CLUSTER, DB_CLUSTER, INCIDENT_ID, STATE_PREFIX),
     run=stop_writes,
     iam=(
         # ListServices has no resource type: AWS authorises it against "*", scoped by ecs:cluster.
@@ -256,6 +337,13 @@ ACTION = Action(
             ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParametersByPath", "ssm:PutParameter"),
             "ssm-state-parameter",
         ),
+        # The write fence, read from the account: the cluster's subnet group and port ...
+        IamGrant(("rds:DescribeDBClusters",), "rds-cluster"),
+        IamGrant(("rds:DescribeDBSubnetGroups",), "rds-subnet-group"),
+        # ... the services' subnets and the database subnets' ACLs (no resource type: "*") ...
+        IamGrant(("ec2:DescribeNetworkAcls", "ec2:DescribeSubnets"), "*"),
+        # ... and the deny entries, on the account's network ACLs in the region.
+        IamGrant(("ec2:CreateNetworkAclEntry",), "ec2-network-acl"),
     ),
     mutating=True,
 )

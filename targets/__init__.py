@@ -22,6 +22,7 @@ __all__ = [
     "safety",
     "seed",
     "seed_command",
+    "seed_network",
     "session",
     "target",
 ]

@@ -7,7 +7,9 @@ stack config gives, and so are the severity topics, each with a drill subscriber
 stands in for the team's chat and receives the standard SNS envelope. What the real platform
 has for the program's preconditions (``stack_config.preconditions``) is there too: Container
 Insights on the ECS cluster, Aurora's backup retention and audit-log export, and a multi-Region
-trail logging every management event to ``cloudtrailLogGroup``. Secret values are random
+trail logging every management event to ``cloudtrailLogGroup``. The network the write fence
+reads (``seed_network``): the services run in application subnets (awsvpc), the cluster in
+database subnets behind their own network ACL. Secret values are random
 and are returned only so drills can check that they never leak; nothing here prints them.
 """
 
@@ -21,6 +23,8 @@ from typing import Any
 
 from runbook_actions import AwsClients
 from stack_config import SEVERITIES, Platform, Service
+
+from .seed_network import SeededNetwork, seed_network
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
 DEREGISTERED_RELEASE = "1.1.0"
@@ -50,6 +54,7 @@ class SeedResult:
     topic_arns: dict[str, str] = field(default_factory=dict)  # severity -> topic ARN
     status_queue_urls: dict[str, str] = field(default_factory=dict)  # severity -> subscriber URL
     trail_name: str | None = None  # the trail delivering to cloudtrailLogGroup
+    network: SeededNetwork | None = None
 
 
 def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
@@ -59,11 +64,11 @@ def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
 
 def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     secret_values = _seed_secrets(clients, platform)
-    endpoint = _seed_aurora(clients, platform, master_password=secret_values[0])
+    network = seed_network(clients.ec2, clients.rds, region=platform.region, name=platform.aurora.cluster_id)
+    endpoint = _seed_aurora(clients, platform, secret_values[0], network.db_subnet_group)
     cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster, settings=CONTAINER_INSIGHTS)[
         "cluster"
     ]["clusterArn"]
-    vpc_id = _vpc_id(clients.ec2)
     _seed_log_group(
         clients.logs,
         platform.aurora.audit_log_group,
@@ -72,7 +77,7 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     )
     # One call at a time: moto's backends are not thread-safe (concurrent SNS subscribes raced
     # in a test run), and seeding is emulator-only work of well under a second.
-    services = [_seed_service(clients, platform, s, vpc_id) for s in platform.services]
+    services = [_seed_service(clients, platform, s, network) for s in platform.services]
     topics = {severity: _seed_topic(clients, platform, severity) for severity in SEVERITIES}
     trail = _seed_trail(clients, platform) if platform.cloudtrail_log_group else None
     return SeedResult(
@@ -83,6 +88,7 @@ def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
         topic_arns={sev: arn for sev, (arn, _) in topics.items()},
         status_queue_urls={sev: url for sev, (_, url) in topics.items()},
         trail_name=trail,
+        network=network,
     )
 
 
@@ -114,7 +120,9 @@ def task_definition_input(platform: Platform, service: Service, release: str) ->
     }
 
 
-def _seed_service(clients: AwsClients, platform: Platform, service: Service, vpc_id: str) -> SeededService:
+def _seed_service(
+    clients: AwsClients, platform: Platform, service: Service, network: SeededNetwork
+) -> SeededService:
     ecs = clients.ecs
     arns = [
         ecs.register_task_definition(**task_definition_input(platform, service, release))["taskDefinition"][
@@ -129,7 +137,7 @@ def _seed_service(clients: AwsClients, platform: Platform, service: Service, vpc
         "ecs/bootstrap",
         [f"INFO {service.name} {RELEASES[-1]} listening on :{service.container_port}"],
     )
-    target_group_arn = _seed_target_group(clients.elbv2, service, vpc_id)
+    target_group_arn = _seed_target_group(clients.elbv2, service, network.vpc_id)
     load_balancers = (
         [
             {
@@ -147,6 +155,7 @@ def _seed_service(clients: AwsClients, platform: Platform, service: Service, vpc
         taskDefinition=arns[-1],
         desiredCount=service.desired_count,
         loadBalancers=load_balancers,
+        networkConfiguration=network.awsvpc(),
     )
     return SeededService(service.name, arns, arns[-1], target_group_arn)
 
@@ -287,10 +296,11 @@ def _seed_secrets(clients: AwsClients, platform: Platform) -> list[str]:
     return values
 
 
-def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) -> str:
+def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str, subnet_group: str) -> str:
     aurora = platform.aurora
     cluster = clients.rds.create_db_cluster(
         DBClusterIdentifier=aurora.cluster_id,
+        DBSubnetGroupName=subnet_group,
         Engine=aurora.engine,
         MasterUsername=aurora.master_username,
         MasterUserPassword=master_password,
@@ -311,10 +321,3 @@ def _seed_aurora(clients: AwsClients, platform: Platform, master_password: str) 
         Description="Aurora endpoint the services connect to",
     )
     return str(cluster["Endpoint"])
-
-
-def _vpc_id(ec2: Any) -> str:
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
-    if vpcs:
-        return str(vpcs[0]["VpcId"])
-    return str(ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"])

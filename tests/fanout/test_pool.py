@@ -23,7 +23,7 @@ from runbook_actions.fanout import (
     paced,
 )
 from tests.support.action_cases import SERVICE
-from tests.support.platform_names import CLUSTER
+from tests.support.platform_names import CLUSTER, DB
 
 
 def test_the_pool_never_runs_more_than_max_workers_at_once() -> None:
@@ -151,7 +151,7 @@ def test_pacing_an_already_paced_client_keeps_the_callers_limits(clients) -> Non
 @pytest.mark.parametrize(
     "action, arguments",
     [
-        ("stop-writes", {"cluster": CLUSTER, "incident_id": "INC-1"}),
+        ("stop-writes", {"cluster": CLUSTER, "db_cluster": DB, "incident_id": "INC-1"}),
         ("redeploy-all", {"cluster": CLUSTER}),
     ],
 )

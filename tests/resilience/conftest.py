@@ -44,8 +44,13 @@ class _Body:
 
 def error_response(url: str, protocol: str, kind: str) -> AWSResponse:
     status, codes = FAILURES[kind]
-    code = codes["query" if protocol == "query" else "json"]
-    if protocol == "query":
+    code = codes["query" if protocol in ("query", "ec2") else "json"]
+    if protocol == "ec2":  # EC2's own XML error shape
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>injected {kind}</Message>"
+            "</Error></Errors><RequestID>test</RequestID></Response>"
+        ).encode()
+    elif protocol == "query":
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
             f"<Message>injected {kind}</Message></Error><RequestId>test</RequestId>"
@@ -59,7 +64,7 @@ def error_response(url: str, protocol: str, kind: str) -> AWSResponse:
 def request_params(request: Any, protocol: str) -> dict[str, Any]:
     body = request.body or b""
     text = body.decode() if isinstance(body, bytes) else str(body)
-    if protocol == "query":
+    if protocol in ("query", "ec2"):
         return dict(parse_qsl(text))
     return json.loads(text) if text else {}
 

@@ -22,7 +22,7 @@ from tests.support.call_recording import RecordingClients, is_read_operation
 # Values that differ between two correct runs on two seeds: times, generated ids, random
 # endpoint names, digests of secret version ids (random per seed). Not the status record's
 # digest: it covers the post's "Started" minute, which pinned_minute keeps the same in every run.
-VOLATILE_KEYS = ("updated_at", "posted_at", "message_id", "started")
+VOLATILE_KEYS = ("updated_at", "posted_at", "message_id", "started", "nacl_id")
 VOLATILE_TAG_SUFFIXES = ("-at", "-deployment", "-for")
 
 
@@ -58,6 +58,8 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
         },
         "ssm": {name: (version, _stable(value)) for name, (version, value) in state["ssm"].items()},
         "iam": {user: [status for _, status in keys] for user, keys in state["iam"].items()},
+        # Network ACL ids are random per emulator seed: their entries are what counts.
+        "ec2": sorted(state["ec2"].values()),
     }
 
 
@@ -72,6 +74,8 @@ def _stable(value: str) -> Any:
 def _without_volatile(data: Any) -> Any:
     if isinstance(data, dict):
         return {k: _without_volatile(v) for k, v in data.items() if k not in VOLATILE_KEYS}
+    if isinstance(data, list):
+        return [_without_volatile(v) for v in data]
     return data
 
 

@@ -71,7 +71,7 @@ def test_a_query_protocol_service_is_retried_the_same_way(clients, seeded, flaky
 
 
 def _stopped(clients) -> None:
-    invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT})
+    invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT, "db_cluster": DB})
 
 
 def _restored(clients) -> None:
@@ -116,7 +116,7 @@ def _done_services(result) -> set[str]:
 
 
 FAN_OUT = [
-    ("stop-writes", {"cluster": CLUSTER, "incident_id": INCIDENT}, _nothing),
+    ("stop-writes", {"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT}, _nothing),
     ("restore-writes", {"cluster": CLUSTER, "incident_id": INCIDENT}, _stopped),
     ("redeploy-all", {"cluster": CLUSTER, "secret_ids": [SECRET]}, _nothing),
     ("cutover", {"cluster": CLUSTER, "db_cluster": RESTORED, "endpoint_parameter": PARAMETER}, _restored),

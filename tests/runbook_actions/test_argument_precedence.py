@@ -16,7 +16,7 @@ from runbook_actions.cli import main
 from runbook_actions.exceptions import InvalidArgumentError
 from runbook_actions.lambda_handler import handler
 from runbook_actions.params import resolve
-from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, SEEDED_COUNTS
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
 SCALE = get_action("scale-service").params
@@ -36,7 +36,7 @@ def test_the_environment_fills_an_omitted_flag() -> None:
 
 def test_the_default_applies_when_neither_is_given() -> None:
     params = get_action("stop-writes").params
-    values = resolve(params, {"cluster": CLUSTER, "incident_id": INCIDENT}, {})
+    values = resolve(params, {"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT}, {})
     assert values["state_prefix"] == next(p.default for p in params if p.name == "state_prefix")
 
 
@@ -54,7 +54,7 @@ def test_resolve_never_reads_the_process_environment(monkeypatch) -> None:
 def test_invoke_without_an_environment_ignores_the_shell(clients, seeded, monkeypatch) -> None:
     """A drill's call: a prefix left in the shell must not move the incident's record elsewhere."""
     monkeypatch.setenv("ZELLY_STATE_PREFIX", "/elsewhere/")
-    result = invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT})
+    result = invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT, "db_cluster": DB})
     assert result.details["record_parameter"] == RECORD
     stored = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
     assert stored["desired_counts"] == SEEDED_COUNTS

@@ -10,7 +10,7 @@ from tests.support.platform_names import CLUSTER, DB, PARAMETER
 RESTORED = "zelly-aurora-restored"
 INCIDENT = "INC-20261126-01"
 STEPS = [
-    ("stop-writes", {"cluster": CLUSTER, "incident_id": INCIDENT}),
+    ("stop-writes", {"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT}),
     ("snapshot-cluster", {"db_cluster": DB, "incident_id": INCIDENT}),
     ("backup-status", {"db_cluster": DB}),
     (

@@ -8,7 +8,7 @@ import pytest
 
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
-from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
 ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
@@ -16,7 +16,7 @@ ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
 
 @pytest.fixture
 def stopped(clients, seeded):
-    assert invoke("stop-writes", clients, ARGS).ok
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
     assert set(desired_counts(clients).values()) == {0}
 
 
@@ -73,6 +73,7 @@ def test_services_outside_the_record_are_left_alone_and_reported(clients, stoppe
         serviceName="late-worker",
         desiredCount=1,
         taskDefinition=seeded.services["storefront"].deployed,
+        networkConfiguration=seeded.network.awsvpc(),
     )
     value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
     value["desired_counts"]["legacy-worker"] = 2  # recorded, but no longer in the cluster
@@ -162,7 +163,7 @@ def test_a_service_that_does_not_stay_at_its_count_is_not_success(clients, stopp
 
 def test_restoring_an_already_restored_incident_never_undoes_a_newer_stop(clients, stopped) -> None:
     assert invoke("restore-writes", clients, ARGS).ok
-    assert invoke("stop-writes", clients, OTHER_ARGS).ok
+    assert invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB}).ok
     with pytest.raises(RefusedError, match=f"already restored.*open incident {OTHER}"):
         invoke("restore-writes", clients, ARGS)
     assert set(desired_counts(clients).values()) == {0}
@@ -253,7 +254,7 @@ def test_allow_zero_names_only_services_the_record_holds_at_0(clients, stopped, 
 
 def test_a_service_at_0_before_the_incident_stays_at_0_with_a_warning(clients, seeded) -> None:
     clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
-    assert invoke("stop-writes", clients, ARGS).ok
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
     result = invoke("restore-writes", clients, ARGS)
     assert result.ok and result.details["record"] == "marked restored"
     assert result.details["left_at_zero"] == []

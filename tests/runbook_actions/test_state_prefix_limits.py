@@ -14,7 +14,7 @@ import pytest
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError
 from runbook_actions.incident_state import desired_counts_parameter
-from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, STATUS_POST, desired_counts
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, SEEDED_COUNTS, STATUS_POST, desired_counts
 
 RECORD_LEVELS = 4  # <cluster>/incidents/<incident-id>/<record>
 # 1011 counting the ARN before the name, taken at its longest (partition and region).
@@ -29,7 +29,7 @@ def _longest_prefix(record: str = "desired-counts") -> str:
 
 
 ACTIONS = {
-    "stop-writes": {"cluster": CLUSTER, "incident_id": INCIDENT},
+    "stop-writes": {"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT},
     "restore-writes": {"cluster": CLUSTER, "incident_id": INCIDENT},
     "post-status": STATUS_POST,
 }
@@ -72,7 +72,7 @@ def test_every_action_with_a_record_refuses_it_before_any_aws_call(
 @pytest.mark.parametrize("prefix", [DEEPEST, _longest_prefix()], ids=["deepest", "longest"])
 def test_stop_and_restore_writes_work_at_the_limits(clients, seeded, prefix) -> None:
     arguments = {"cluster": CLUSTER, "incident_id": INCIDENT, "state_prefix": prefix}
-    assert invoke("stop-writes", clients, arguments).ok
+    assert invoke("stop-writes", clients, {**arguments, "db_cluster": DB}).ok
     assert set(desired_counts(clients).values()) == {0}
     assert invoke("restore-writes", clients, arguments).ok
     assert desired_counts(clients) == SEEDED_COUNTS
@@ -80,7 +80,17 @@ def test_stop_and_restore_writes_work_at_the_limits(clients, seeded, prefix) -> 
 
 def test_cli_refuses_a_too_deep_prefix_as_bad_input(clients, seeded, capsys) -> None:
     code = cli.main(
-        ["stop-writes", "--cluster", CLUSTER, "--incident-id", INCIDENT, "--state-prefix", TOO_DEEP]
+        [
+            "stop-writes",
+            "--cluster",
+            CLUSTER,
+            "--db-cluster",
+            DB,
+            "--incident-id",
+            INCIDENT,
+            "--state-prefix",
+            TOO_DEEP,
+        ]
     )
     captured = capsys.readouterr()
     assert code == 2 and json.loads(captured.out)["ok"] is False

@@ -9,7 +9,7 @@ import pytest
 
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import InvalidArgumentError, NotFoundError, RefusedError
-from tests.support.action_cases import CLUSTER, INCIDENT, SEEDED_COUNTS, desired_counts
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 
 ARGS = {"cluster": CLUSTER, "incident_id": INCIDENT}
@@ -32,7 +32,7 @@ def _record_versions(clients, name: str = RECORD) -> int:
 
 
 def test_records_counts_then_stops_every_service(clients, seeded) -> None:
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert (result.ok, result.changed, result.details["record"]) == (True, True, "created")
     assert _record(clients)["desired_counts"] == SEEDED_COUNTS
     assert _record(clients)["incident_id"] == INCIDENT
@@ -50,19 +50,19 @@ def test_record_is_durable_before_the_first_service_is_scaled(clients, seeded, a
                 seen_at_first_scale.append(_record(clients)["desired_counts"])
 
     aws_hooks.on(clients.ecs, "before-parameter-build.ecs.UpdateService", check)
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert seen_at_first_scale == [SEEDED_COUNTS]
 
 
 def test_services_are_scaled_in_parallel(clients, seeded, aws_hooks) -> None:
     probe = aws_hooks.probe_concurrency(clients.ecs, "UpdateService")
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert probe.peak > 1
 
 
 def test_second_run_keeps_the_record_and_changes_nothing(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
-    again = invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
+    again = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert (again.ok, again.changed, again.details["record"], again.details["stopped"]) == (
         True,
         False,
@@ -74,14 +74,15 @@ def test_second_run_keeps_the_record_and_changes_nothing(clients, seeded) -> Non
 
 
 def test_rerun_adds_only_services_missing_from_the_record(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     clients.ecs.create_service(
         cluster=CLUSTER,
         serviceName="late-worker",
         desiredCount=3,
         taskDefinition=seeded.services["storefront"].deployed,
+        networkConfiguration=seeded.network.awsvpc(),
     )
-    again = invoke("stop-writes", clients, ARGS)
+    again = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert again.details["record"] == "kept; added late-worker"
     assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "late-worker": 3}
     assert desired_counts(clients)["late-worker"] == 0
@@ -89,13 +90,13 @@ def test_rerun_adds_only_services_missing_from_the_record(clients, seeded) -> No
 
 def test_partial_failure_stops_the_rest_reports_and_a_rerun_finishes(clients, seeded, aws_hooks) -> None:
     undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "storefront")
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert result.ok is False and "rerun" in result.details["note"]
     assert [f["service"] for f in result.details["failed"]] == ["storefront"]
     assert "ThrottlingException" in result.details["failed"][0]["error"]
     assert desired_counts(clients) == {**{n: 0 for n in SEEDED_COUNTS}, "storefront": 3}
     undo()
-    rerun = invoke("stop-writes", clients, ARGS)
+    rerun = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert rerun.ok and [s["service"] for s in rerun.details["stopped"]] == ["storefront"]
     assert _record(clients)["desired_counts"] == SEEDED_COUNTS
 
@@ -103,14 +104,14 @@ def test_partial_failure_stops_the_rest_reports_and_a_rerun_finishes(clients, se
 def test_cli_exits_non_zero_on_partial_failure(clients, seeded, capsys, monkeypatch, aws_hooks) -> None:
     monkeypatch.setattr(cli, "AwsClients", lambda **_: clients)  # so the injected fault applies
     aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] in ("storefront", "orion-backend"))
-    code = cli.main(["stop-writes", "--cluster", CLUSTER, "--incident-id", INCIDENT])
+    code = cli.main(["stop-writes", "--cluster", CLUSTER, "--db-cluster", DB, "--incident-id", INCIDENT])
     printed = json.loads(capsys.readouterr().out)
     assert code == 1 and printed["ok"] is False
     assert [f["service"] for f in printed["details"]["failed"]] == ["orion-backend", "storefront"]
 
 
 def test_dry_run_records_and_scales_nothing(clients, seeded) -> None:
-    result = invoke("stop-writes", clients, ARGS, dry_run=True)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}, dry_run=True)
     assert (result.changed, result.details["would_change"]) == (False, True)
     assert result.details["would_record"] == SEEDED_COUNTS
     assert len(result.details["would_stop"]) == len(SEEDED_COUNTS)
@@ -120,7 +121,9 @@ def test_dry_run_records_and_scales_nothing(clients, seeded) -> None:
 
 
 def test_state_prefix_comes_from_the_environment(clients, seeded, monkeypatch) -> None:
-    result = invoke("stop-writes", clients, ARGS, environ={"ZELLY_STATE_PREFIX": "/drills/state/"})
+    result = invoke(
+        "stop-writes", clients, {**ARGS, "db_cluster": DB}, environ={"ZELLY_STATE_PREFIX": "/drills/state/"}
+    )
     expected = f"/drills/state/{CLUSTER}/incidents/{INCIDENT}/desired-counts"
     assert result.details["record_parameter"] == expected
     assert _record(clients, expected)["desired_counts"] == SEEDED_COUNTS
@@ -129,7 +132,7 @@ def test_state_prefix_comes_from_the_environment(clients, seeded, monkeypatch) -
 def test_damaged_record_is_refused_before_anything_is_scaled(clients, seeded) -> None:
     clients.ssm.put_parameter(Name=RECORD, Value="{not json", Type="String")
     with pytest.raises(RefusedError, match="is not valid"):
-        invoke("stop-writes", clients, ARGS)
+        invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert desired_counts(clients) == SEEDED_COUNTS
 
 
@@ -143,7 +146,7 @@ def test_damaged_record_is_refused_before_anything_is_scaled(clients, seeded) ->
 )
 def test_bad_arguments(clients, seeded, arguments, error, message) -> None:
     with pytest.raises(error, match=message):
-        invoke("stop-writes", clients, arguments)
+        invoke("stop-writes", clients, {**arguments, "db_cluster": DB})
     assert desired_counts(clients) == SEEDED_COUNTS
 
 
@@ -169,16 +172,16 @@ def _put_record(clients, incident: str, counts: dict, updated_at: str, status: s
 
 
 def test_a_second_incident_records_the_originals_the_open_incident_holds(clients, seeded) -> None:
-    assert invoke("stop-writes", clients, ARGS).ok
-    second = invoke("stop-writes", clients, OTHER_ARGS)
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
+    second = invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB})
     assert second.ok and second.details["stopped"] == []
     assert _record(clients, OTHER_RECORD)["desired_counts"] == SEEDED_COUNTS  # never zeros
     assert second.details["originals_from"] == {INCIDENT: sorted(SEEDED_COUNTS)}
 
 
 def test_restore_writes_for_the_second_incident_brings_the_platform_back(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
-    invoke("stop-writes", clients, OTHER_ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
+    invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB})
     restored = invoke("restore-writes", clients, OTHER_ARGS)
     assert restored.ok and desired_counts(clients) == SEEDED_COUNTS
 
@@ -186,26 +189,26 @@ def test_restore_writes_for_the_second_incident_brings_the_platform_back(clients
 def test_only_the_zeros_an_open_record_explains_are_taken_from_it(clients, seeded, aws_hooks) -> None:
     # storefront could not be stopped under the first incident: its own count is still current.
     undo = aws_hooks.fail(clients.ecs, "UpdateService", lambda p: p["service"] == "storefront")
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     undo()
     clients.ecs.update_service(cluster=CLUSTER, service="storefront", desiredCount=5)
-    second = invoke("stop-writes", clients, OTHER_ARGS)
+    second = invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB})
     assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 5}
     assert second.details["originals_from"] == {INCIDENT: sorted(set(SEEDED_COUNTS) - {"storefront"})}
 
 
 def test_a_service_at_zero_on_purpose_is_recorded_at_zero(clients, seeded) -> None:
     clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert result.ok and result.details["originals_from"] == {}
     assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "events-consumer": 0}
 
 
 def test_a_restored_incident_explains_no_zeros(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert invoke("restore-writes", clients, ARGS).ok
     clients.ecs.update_service(cluster=CLUSTER, service="events-consumer", desiredCount=0)
-    second = invoke("stop-writes", clients, OTHER_ARGS)
+    second = invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB})
     assert second.details["originals_from"] == {}
     assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "events-consumer": 0}
 
@@ -216,7 +219,7 @@ def test_open_records_that_disagree_the_newest_wins_and_the_conflict_is_named(cl
     _put_record(clients, "INC-OLD", {"fastify-nova": 2}, "2026-11-20T10:00:00Z")
     _put_record(clients, "INC-NEW", SEEDED_COUNTS, "2026-11-26T03:00:00Z", status="writes-stopped")
     _put_record(clients, "INC-DONE", {"fastify-nova": 9}, "2026-11-26T04:00:00Z", status="restored")
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert _record(clients)["desired_counts"] == SEEDED_COUNTS
     assert result.details["originals_from"] == {"INC-NEW": sorted(SEEDED_COUNTS)}
     assert any("fastify-nova" in w and "INC-OLD" in w for w in result.details["warnings"])
@@ -224,14 +227,14 @@ def test_open_records_that_disagree_the_newest_wins_and_the_conflict_is_named(cl
 
 def test_a_damaged_other_record_is_named_and_not_consulted(clients, seeded) -> None:
     clients.ssm.put_parameter(Name=OTHER_RECORD, Value="{not json", Type="String")
-    result = invoke("stop-writes", clients, ARGS)
+    result = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert result.ok and _record(clients)["desired_counts"] == SEEDED_COUNTS
     assert any(OTHER_RECORD in w for w in result.details["warnings"])
 
 
 def test_dry_run_of_a_second_incident_shows_the_originals_it_would_record(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
-    dry = invoke("stop-writes", clients, OTHER_ARGS, dry_run=True)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
+    dry = invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB}, dry_run=True)
     assert dry.details["would_record"] == SEEDED_COUNTS
     assert dry.details["originals_from"] == {INCIDENT: sorted(SEEDED_COUNTS)}
     with pytest.raises(clients.ssm.exceptions.ParameterNotFound):
@@ -239,15 +242,15 @@ def test_dry_run_of_a_second_incident_shows_the_originals_it_would_record(client
 
 
 def test_stopping_again_after_a_restore_reopens_the_record(clients, seeded) -> None:
-    invoke("stop-writes", clients, ARGS)
+    invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     invoke("restore-writes", clients, ARGS)
     clients.ecs.update_service(cluster=CLUSTER, service="storefront", desiredCount=6)
-    again = invoke("stop-writes", clients, ARGS)
+    again = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert again.ok and again.details["record"] == "reopened"
     assert _record(clients)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 6}
     assert _record(clients)["status"] == "writes-stopped"
     # ... so that it again explains the zeros to a stop-writes under another incident id
-    invoke("stop-writes", clients, OTHER_ARGS)
+    invoke("stop-writes", clients, {**OTHER_ARGS, "db_cluster": DB})
     assert _record(clients, OTHER_RECORD)["desired_counts"] == {**SEEDED_COUNTS, "storefront": 6}
 
 
@@ -259,7 +262,7 @@ OTHER_PREFIX = "/Incident-Guardrails"  # SSM names are case-sensitive: another p
 def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, seeded, capsys) -> None:
     """The red team's sequence: C stops writes; D, under another --state-prefix, cannot see C's
     record and saw every service at 0. It must not record zeros as D's originals."""
-    assert invoke("stop-writes", clients, ARGS).ok
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
     elsewhere = {**OTHER_ARGS, "state_prefix": OTHER_PREFIX}
     message = (
         r"writes are already stopped: every service of .* is at 0 and no open incident "
@@ -268,9 +271,19 @@ def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, s
     )
     for dry_run in (True, False):
         with pytest.raises(RefusedError, match=message):
-            invoke("stop-writes", clients, elsewhere, dry_run=dry_run)
+            invoke("stop-writes", clients, {**elsewhere, "db_cluster": DB}, dry_run=dry_run)
     code = cli.main(
-        ["stop-writes", "--cluster", CLUSTER, "--incident-id", OTHER, "--state-prefix", OTHER_PREFIX]
+        [
+            "stop-writes",
+            "--cluster",
+            CLUSTER,
+            "--db-cluster",
+            DB,
+            "--incident-id",
+            OTHER,
+            "--state-prefix",
+            OTHER_PREFIX,
+        ]
     )
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["ok"] is False  # valid input: not exit 2
@@ -283,12 +296,12 @@ def test_a_fleet_already_at_0_that_no_open_record_explains_is_refused(clients, s
 
 
 def test_a_restored_record_is_not_reopened_with_a_fleet_of_zeros(clients, seeded) -> None:
-    assert invoke("stop-writes", clients, ARGS).ok
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
     assert invoke("restore-writes", clients, ARGS).ok
     for name in SEEDED_COUNTS:  # stopped by hand, or by an incident under another prefix
         clients.ecs.update_service(cluster=CLUSTER, service=name, desiredCount=0)
     with pytest.raises(RefusedError, match="writes are already stopped"):
-        invoke("stop-writes", clients, ARGS)
+        invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert _record(clients) | {"updated_at": None} == {
         **_record(clients),
         "updated_at": None,
@@ -298,6 +311,6 @@ def test_a_restored_record_is_not_reopened_with_a_fleet_of_zeros(clients, seeded
 
 
 def test_a_rerun_of_the_incident_that_stopped_the_fleet_is_not_refused(clients, seeded) -> None:
-    assert invoke("stop-writes", clients, ARGS).ok
-    again = invoke("stop-writes", clients, ARGS)
+    assert invoke("stop-writes", clients, {**ARGS, "db_cluster": DB}).ok
+    again = invoke("stop-writes", clients, {**ARGS, "db_cluster": DB})
     assert again.ok and again.details["record"] == "kept"

@@ -16,7 +16,7 @@ import pytest
 from drills.restorers import restore_recorded_counts
 from runbook_actions import cli, invoke
 from runbook_actions.exceptions import RefusedError
-from tests.support.action_cases import CLUSTER, SEEDED_COUNTS, desired_counts
+from tests.support.action_cases import CLUSTER, DB, SEEDED_COUNTS, desired_counts
 from tests.support.action_cases import DESIRED_COUNTS_RECORD as RECORD
 from tests.support.action_cases import INCIDENT as INC1
 
@@ -51,10 +51,10 @@ class Once:
 def test_a_restore_finishing_after_the_counts_were_read_is_seen(clients, seeded, aws_hooks) -> None:
     """The red team's sequence: INC-2 read the counts (all 0, INC-1 held them), then INC-1's
     restore completed, then INC-2 read the records (INC-1 restored, so explaining nothing)."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
     restore = Once(lambda: invoke("restore-writes", clients, args(INC1)))
     aws_hooks.on(clients.ecs, "after-call.ecs.DescribeServices", restore)
-    second = invoke("stop-writes", clients, args(INC2))
+    second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     assert restore.result is not None and restore.result.ok  # it did run in between
     assert second.ok and record(clients, INC2)["desired_counts"] == SEEDED_COUNTS  # no zeros
     assert sorted(s["service"] for s in second.details["stopped"]) == sorted(SEEDED_COUNTS)
@@ -65,10 +65,10 @@ def test_a_restore_finishing_after_the_counts_were_read_is_seen(clients, seeded,
 
 
 def test_a_restore_finishing_between_the_records_and_the_counts_is_seen(clients, seeded, aws_hooks) -> None:
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
     restore = Once(lambda: invoke("restore-writes", clients, args(INC1)))
     aws_hooks.on(clients.ecs, "before-call.ecs.ListServices", restore)
-    second = invoke("stop-writes", clients, args(INC2))
+    second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     assert restore.result.ok and second.ok
     assert record(clients, INC2)["desired_counts"] == SEEDED_COUNTS
     assert desired_counts(clients) == ALL_STOPPED
@@ -77,9 +77,9 @@ def test_a_restore_finishing_between_the_records_and_the_counts_is_seen(clients,
 def test_a_stop_recorded_between_the_records_and_the_counts_explains_its_zeros(
     clients, seeded, aws_hooks
 ) -> None:
-    stop = Once(lambda: invoke("stop-writes", clients, args(INC3)))
+    stop = Once(lambda: invoke("stop-writes", clients, {**args(INC3), "db_cluster": DB}))
     aws_hooks.on(clients.ecs, "before-call.ecs.ListServices", stop)
-    second = invoke("stop-writes", clients, args(INC2))
+    second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     assert stop.result.ok and second.ok
     assert record(clients, INC2)["desired_counts"] == SEEDED_COUNTS  # from INC-3's record
     assert second.details["originals_from"] == {INC3: sorted(SEEDED_COUNTS)}
@@ -90,14 +90,14 @@ def test_services_a_restore_in_flight_brings_back_after_the_counts_were_read_are
 ) -> None:
     """INC-1's restore read the records before INC-2 recorded, and its scale-up lands after
     INC-2 read the counts (all 0): INC-2 must not report success with the services running."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
 
     def restore_lands():
         for name, count in SEEDED_COUNTS.items():
             clients.ecs.update_service(cluster=CLUSTER, service=name, desiredCount=count)
 
     aws_hooks.on(clients.ssm, "after-call.ssm.PutParameter", Once(restore_lands))
-    second = invoke("stop-writes", clients, args(INC2))
+    second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     assert second.ok and second.details["not_stopped"] == []
     assert sorted(s["service"] for s in second.details["stopped"]) == sorted(SEEDED_COUNTS)
     assert desired_counts(clients) == ALL_STOPPED
@@ -110,7 +110,7 @@ def test_a_service_that_keeps_coming_back_is_reported_not_stopped(clients, seede
             params["desiredCount"] = SEEDED_COUNTS["storefront"]
 
     aws_hooks.on(clients.ecs, "before-parameter-build.ecs.UpdateService", lost_update)
-    result = invoke("stop-writes", clients, args(INC1))
+    result = invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB})
     assert result.ok is False and "rerun" in result.details["note"]
     assert result.details["not_stopped"] == [
         {"service": "storefront", "desired": SEEDED_COUNTS["storefront"]}
@@ -118,7 +118,7 @@ def test_a_service_that_keeps_coming_back_is_reported_not_stopped(clients, seede
 
 
 def test_records_that_keep_changing_are_all_consulted(clients, seeded, aws_hooks) -> None:
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
     first_record = RECORD
     value = clients.ssm.get_parameter(Name=first_record)["Parameter"]["Value"]
 
@@ -126,7 +126,7 @@ def test_records_that_keep_changing_are_all_consulted(clients, seeded, aws_hooks
         clients.ssm.put_parameter(Name=first_record, Value=value, Type="String", Overwrite=True)
 
     aws_hooks.on(clients.ssm, "after-call.ssm.GetParametersByPath", rewrite)
-    second = invoke("stop-writes", clients, args(INC2))
+    second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     assert second.ok and record(clients, INC2)["desired_counts"] == SEEDED_COUNTS
     assert any("changed while the counts were read" in w for w in second.details["warnings"])
 
@@ -136,8 +136,8 @@ def test_records_that_keep_changing_are_all_consulted(clients, seeded, aws_hooks
 
 def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(clients, seeded) -> None:
     """The red team's sequence: stop 1, stop 2, restore 1, stop 3, restore 2."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     with pytest.raises(
         RefusedError,
         match=rf"incident\(s\) {INC2} stopped writes after it and "
@@ -145,7 +145,7 @@ def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(c
     ):
         invoke("restore-writes", clients, args(INC1))
     assert desired_counts(clients) == ALL_STOPPED
-    assert invoke("stop-writes", clients, args(INC3)).ok
+    assert invoke("stop-writes", clients, {**args(INC3), "db_cluster": DB}).ok
     with pytest.raises(
         RefusedError,
         match=rf"{INC3} stopped writes after it.*holds "
@@ -169,8 +169,8 @@ def test_restore_writes_refuses_while_a_newer_open_incident_holds_the_services(c
 
 
 def test_the_refusal_is_one_line_exit_1_and_dry_run_refuses_too(clients, seeded, capsys) -> None:
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     with pytest.raises(RefusedError, match=INC2):
         invoke("restore-writes", clients, args(INC1), dry_run=True)
     code = cli.main(["restore-writes", "--cluster", CLUSTER, "--incident-id", INC1])
@@ -181,8 +181,8 @@ def test_the_refusal_is_one_line_exit_1_and_dry_run_refuses_too(clients, seeded,
 
 
 def test_an_older_open_incident_does_not_block_the_newer_ones_restore(clients, seeded) -> None:
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     assert invoke("restore-writes", clients, args(INC2)).ok
     assert desired_counts(clients) == SEEDED_COUNTS
 
@@ -190,7 +190,7 @@ def test_an_older_open_incident_does_not_block_the_newer_ones_restore(clients, s
 def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients, seeded, aws_hooks) -> None:
     """INC-1's restore read the records before INC-2 recorded; INC-2 then stopped (nothing to
     scale: all at 0) and returned; INC-1's scale-up lands after. INC-1 must give way."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
     reached, go = threading.Event(), threading.Event()
 
     def hold_scale_up(params, **_):
@@ -206,7 +206,7 @@ def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients
     restoring.start()
     try:
         assert reached.wait(timeout=60)
-        second = invoke("stop-writes", clients, args(INC2))
+        second = invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB})
     finally:
         go.set()
         restoring.join(timeout=120)
@@ -222,8 +222,8 @@ def test_a_restore_overtaken_by_a_newer_stop_puts_the_services_back_to_0(clients
 
 
 def test_drill_recover_reports_the_undo_failed_naming_the_newer_incident(clients, seeded) -> None:
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     ctx = SimpleNamespace(clients=clients, platform=SimpleNamespace(cluster=CLUSTER))
     with pytest.raises(RefusedError, match=f"restore-writes --incident-id {INC2}"):
         restore_recorded_counts(ctx, INC1)
@@ -233,7 +233,7 @@ def test_drill_recover_reports_the_undo_failed_naming_the_newer_incident(clients
 
 def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clients, seeded) -> None:
     for incident in (INC1, INC3, INC2):  # INC-2 stops last: it is the newest, whatever its id
-        assert invoke("stop-writes", clients, args(incident)).ok
+        assert invoke("stop-writes", clients, {**args(incident), "db_cluster": DB}).ok
     with pytest.raises(
         RefusedError,
         match=rf"incident\(s\) {INC2}, {INC3} stopped writes after "
@@ -254,8 +254,8 @@ def test_with_two_newer_open_incidents_the_newest_is_named_to_restore_first(clie
 def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) -> None:
     """The red team's sequence: stop E, stop F, restore E (refused); a service appears and stop
     E is rerun ("kept; added"), which rewrites E's record: E must not become newer than F."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
         invoke("restore-writes", clients, args(INC1))
     clients.ecs.create_service(
@@ -263,8 +263,9 @@ def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) 
         serviceName="zz-new-worker",
         desiredCount=0,
         taskDefinition=seeded.services["storefront"].deployed,
+        networkConfiguration=seeded.network.awsvpc(),
     )
-    rerun = invoke("stop-writes", clients, args(INC1))
+    rerun = invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB})
     assert rerun.ok and rerun.details["record"] == "kept; added zz-new-worker"
     assert record(clients, INC1)["desired_counts"] == {**SEEDED_COUNTS, "zz-new-worker": 0}
     with pytest.raises(RefusedError, match=rf"incident\(s\) {INC2} stopped writes after it"):
@@ -280,8 +281,8 @@ def test_a_rerun_that_adds_a_service_keeps_the_incidents_place(clients, seeded) 
 def test_any_rewrite_of_an_open_record_keeps_its_place(clients, seeded) -> None:
     """A hand repair, or a rerun by the code before records kept their place, rewrites E's
     record without anything in it saying when E began: SSM's history still does."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
     value = json.loads(clients.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
     value.pop("opened_at", None)
     clients.ssm.put_parameter(Name=RECORD, Value=json.dumps(value), Type="String", Overwrite=True)
@@ -292,10 +293,10 @@ def test_any_rewrite_of_an_open_record_keeps_its_place(clients, seeded) -> None:
 
 def test_an_incident_stopped_again_after_its_restore_takes_its_place_when_reopened(clients, seeded) -> None:
     """Reopening is a new stop: it is newer than an incident opened between the two."""
-    assert invoke("stop-writes", clients, args(INC1)).ok
+    assert invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB}).ok
     assert invoke("restore-writes", clients, args(INC1)).ok
-    assert invoke("stop-writes", clients, args(INC2)).ok
-    reopened = invoke("stop-writes", clients, args(INC1))
+    assert invoke("stop-writes", clients, {**args(INC2), "db_cluster": DB}).ok
+    reopened = invoke("stop-writes", clients, {**args(INC1), "db_cluster": DB})
     assert reopened.ok and reopened.details["record"] == "reopened"
     with pytest.raises(RefusedError, match=rf"incident\(s\) {INC1} stopped writes after it"):
         invoke("restore-writes", clients, args(INC2))

@@ -34,7 +34,7 @@ from runbook_actions import all_actions, get_action
 from runbook_actions.exceptions import NotSupportedError
 from runbook_actions.invoke import invoke
 from stack_config import Platform
-from tests.support.action_cases import CLUSTER, INCIDENT, ActionCase, cases_of, fixed
+from tests.support.action_cases import CLUSTER, DB, INCIDENT, ActionCase, cases_of, fixed
 from tests.support.call_arns import Authorisation, Where, authorisation
 from tests.support.call_recording import RecordingClients, iam_actions, is_read
 from tests.support.iam_reference import allow_statements_for, allowing_statements, arn_fits_format, as_list
@@ -48,7 +48,8 @@ SECOND_INCIDENT = "INC-20261126-02"
 
 
 def _invoke(clients, action: str, incident: str) -> None:
-    assert invoke(action, clients, {"cluster": CLUSTER, "incident_id": incident}).ok
+    fence = {"db_cluster": DB} if action == "stop-writes" else {}
+    assert invoke(action, clients, {"cluster": CLUSTER, "incident_id": incident, **fence}).ok
 
 
 def _reopen_and_add_a_service(clients) -> None:
@@ -59,7 +60,11 @@ def _reopen_and_add_a_service(clients) -> None:
     [arn] = clients.ecs.list_services(cluster=CLUSTER)["serviceArns"][:1]
     [service] = clients.ecs.describe_services(cluster=CLUSTER, services=[arn])["services"]
     clients.ecs.create_service(
-        cluster=CLUSTER, serviceName="late-worker", desiredCount=1, taskDefinition=service["taskDefinition"]
+        cluster=CLUSTER,
+        serviceName="late-worker",
+        desiredCount=1,
+        taskDefinition=service["taskDefinition"],
+        networkConfiguration=service["networkConfiguration"],  # in the application subnets
     )
 
 
@@ -76,7 +81,7 @@ CONDITIONAL_CASES = {
     "stop-writes": [
         ActionCase(
             "stop-writes",
-            fixed({"cluster": CLUSTER, "incident_id": INCIDENT}),
+            fixed({"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT}),
             prepare=_reopen_and_add_a_service,
             variant="rerun-adds-a-service",
         )

@@ -61,7 +61,7 @@ def fixed(arguments: Arguments) -> Callable[[AwsClients], Arguments]:
 
 
 def _stop_writes(clients: AwsClients) -> None:
-    invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT})
+    invoke("stop-writes", clients, {"cluster": CLUSTER, "incident_id": INCIDENT, "db_cluster": DB})
 
 
 def _restore_to_new_cluster(clients: AwsClients) -> None:
@@ -125,7 +125,7 @@ CASES: tuple[ActionCase, ...] = (
         variant="to-revision",
     ),
     ActionCase("scale-service", fixed({"cluster": CLUSTER, "service": SERVICE, "desired": 6})),
-    ActionCase("stop-writes", fixed({"cluster": CLUSTER, "incident_id": INCIDENT})),
+    ActionCase("stop-writes", fixed({"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT})),
     ActionCase("restore-writes", fixed({"cluster": CLUSTER, "incident_id": INCIDENT}), prepare=_stop_writes),
     ActionCase("snapshot-cluster", fixed({"db_cluster": DB, "incident_id": INCIDENT})),
     ActionCase("backup-status", fixed({"db_cluster": DB})),
@@ -191,6 +191,18 @@ def emulator_state(clients: AwsClients) -> dict[str, Any]:
         "secrets": _secret_stages(clients),
         "ssm": _parameters(clients),
         "iam": _access_keys(clients),
+        "ec2": _acl_entries(clients),
+    }
+
+
+def _acl_entries(clients: AwsClients) -> dict[str, Any]:
+    """Every network ACL's entries (the write fence adds and lifts deny entries)."""
+    return {
+        acl["NetworkAclId"]: sorted(
+            (e["RuleNumber"], e["Egress"], e["RuleAction"], e.get("CidrBlock", ""), str(e.get("PortRange")))
+            for e in acl["Entries"]
+        )
+        for acl in clients.ec2.describe_network_acls()["NetworkAcls"]
     }
 
 

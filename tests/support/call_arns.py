@@ -44,6 +44,7 @@ from tests.support.iam_reference import (
 # ARN variable of the reference's formats, by IAM service prefix and API parameter name.
 PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "ecs": {"cluster": "ClusterName", "service": "ServiceName", "services": "ServiceName"},
+    "ec2": {"NetworkAclId": "NaclId"},
     "rds": {
         "DBClusterIdentifier": "DbClusterInstanceName",
         "SourceDBClusterIdentifier": "DbClusterInstanceName",
