@@ -11,22 +11,25 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Callable
 
 
 class ModelledLatency:
     """``with ModelledLatency([ecs, ssm], 0.05) as calls:`` — delayed calls, recorded as they go."""
 
-    def __init__(self, clients: list[Any], delay_s: float) -> None:
+    def __init__(
+        self, clients: list[Any], delay_s: float, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._clients = clients
         self._delay_s = delay_s
+        self._sleep = sleep
         self._lock = threading.Lock()
         self.calls: list[tuple[str, float]] = []  # (operation, perf_counter when issued)
 
     def _on_call(self, model: Any, **_: Any) -> None:
         with self._lock:
             self.calls.append((model.name, time.perf_counter()))
-        time.sleep(self._delay_s)
+        self._sleep(self._delay_s)
 
     def times_of(self, operation: str) -> list[float]:
         return sorted(at for name, at in self.calls if name == operation)

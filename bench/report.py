@@ -10,8 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-PARALLEL, GUIDE = "stop-writes (parallel)", "guide loop (scale-service each)"
-
 
 def machine() -> dict[str, Any]:
     return {
@@ -34,34 +32,51 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
 
 
 def print_table(results: dict[str, Any], out: Any = sys.stdout) -> None:
-    delay = results["per_call_delay_ms"]
-    print(f"\nstop-writes vs the guide's loop (modelled latency {delay} ms per AWS call)", file=out)
-    print(
-        f"{'services':>8}  {'ECS rate limits':<15}  {'parallel':>9}  {'guide loop':>10}  "
-        f"{'speed-up':>8}  {'UpdateService/s after burst':>27}  {'max in 1 s (bound)':>18}",
-        file=out,
+    say = lambda line="": print(line, file=out)  # noqa: E731
+    say(
+        f"\ntime to writes stopped, by the model's clock ({results['per_call_delay_ms']:g} ms per AWS call): "
+        f"median [min-max] of {results['repeats']} runs"
     )
-    for row in results["stop_writes"]:
-        calls = row[PARALLEL]["update_service"]
-        after = calls.get("calls_per_s_after_burst")
-        print(
-            f"{row['services']:>8}  {'documented' if row['rate_limited'] else 'none':<15}  "
-            f"{row[PARALLEL]['wall_s']:>8.2f}s  {row[GUIDE]['wall_s']:>9.2f}s  "
-            f"{row['speed_up']:>7.1f}x  {'-' if after is None else after:>27}  "
-            f"{calls['max_calls_in_any_second']:>8} ({calls['quota_bound_per_second']:g})",
-            file=out,
+    say(
+        f"{'services':>8}  {'ECS throttle':<12}  {'stop-writes fenced':>20}  {'stop-writes at 0':>20}  {'loop at 0':>20}"
+    )
+    for row in results["time_to_writes_stopped"]:
+        action, loop = row["stop-writes"], row["one call per service"]
+        say(
+            f"{row['services']:>8}  {'modelled' if row['ecs_throttle_modelled'] else 'none':<12}  "
+            f"{_s(action['writes_fenced_s']):>20}  {_s(action['services_at_zero_s']):>20}  "
+            f"{_s(loop['services_at_zero_s']):>20}"
+            + (f"  loop failed {loop['failed']['median']:g}" if loop["failed"]["max"] else "")
         )
+    for row in results["guide_as_typed"]:
+        say(
+            f"the guide as typed, {row['services']} services (a process each): {_s(row['wall_s'])} wall, "
+            f"{_s(row['cpu_s'])} CPU, {row['wall_per_service_s']:.2f} s per service"
+        )
+    restore = results["stop_then_restore"]
+    for pacing, row in restore.items():
+        if pacing != "services":
+            lost = row["lost_services"]
+            say(
+                f"stop then restore, {restore['services']} services, {pacing}: lost {lost['median']:g} "
+                f"[{lost['min']:g}-{lost['max']:g}], throttled requests {row['throttled_requests']['median']:g}"
+            )
     drills = results["p0_drills"]
-    print(
-        f"\nP0 drill suite ({', '.join(drills['scenarios'])}), emulator start included: "
-        f"median {drills['median_wall_s']:.2f}s of {len(drills['runs'])} runs, "
-        f"{'all passed' if drills['all_passed'] else 'SOME FAILED'}",
-        file=out,
+    say(
+        f"\nP0 drill suite ({', '.join(drills['scenarios'])}), emulator start included: wall "
+        f"{_s(drills['wall_s'])}, CPU {_s(drills['cpu_s'])}, "
+        f"{'all passed' if drills['all_passed'] else 'SOME FAILED'}"
     )
-    phases = ", ".join(f"{name} {value}" for name, value in results["drill_phases"].items())
-    print(f"drill phases: {phases}", file=out)
+    say("drill phases: " + ", ".join(f"{name} {value}" for name, value in results["drill_phases"].items()))
     suite = results["test_suite"]
     if suite.get("skipped"):
-        print("test suite: skipped (--skip-tests)", file=out)
+        say("test suite: not timed")
     else:
-        print(f"test suite: {suite['wall_s']:.1f}s ({suite['last_line']})", file=out)
+        say(f"test suite: wall {_s(suite['wall_s'])}, CPU {_s(suite['cpu_s'])} ({suite['last_lines'][-1]})")
+
+
+def _s(spread: dict[str, Any] | None) -> str:
+    """``1.23 s [1.10-1.40]`` from a ``bench.stats.spread``; ``-`` for none."""
+    if spread is None:
+        return "-"
+    return f"{spread['median']:.2f} s [{spread['min']:.2f}-{spread['max']:.2f}]"

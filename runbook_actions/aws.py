@@ -21,6 +21,7 @@ from .fanout import (
     RateLimitRegistry,
     RateLimits,
     fan_out,
+    process_pacing,
 )
 from .incident_state import desired_counts_parameter
 
@@ -42,5 +43,6 @@ __all__ = [
     "desired_counts_parameter",
     "fan_out",
     "parse_task_definition",
+    "process_pacing",
     "short_task_definition",
 ]

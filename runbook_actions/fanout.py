@@ -215,6 +215,7 @@ class RateLimitRegistry:
 
 
 RATE_LIMITS = RateLimitRegistry()
+_pool: Callable[..., Any] = ThreadPoolExecutor  # what fan_out runs on (see process_pacing)
 
 # The RateLimits the current thread's paced call draws from (None outside a paced call).
 _drawing = threading.local()
@@ -348,6 +349,22 @@ class PacedClients:
         return self.get(name)
 
 
+@contextmanager
+def process_pacing(
+    registry: RateLimitRegistry, pool: Callable[..., Any] = ThreadPoolExecutor
+) -> Iterator[None]:
+    """For the duration, the process's buckets are ``registry`` and fan-outs run on ``pool``
+    (a ``ThreadPoolExecutor`` stand-in): how a model of AWS's clock (the benchmark's, the tests')
+    puts every wait of the actions on that clock. Not for concurrent use with real actions."""
+    global RATE_LIMITS, _pool
+    previous = RATE_LIMITS, _pool
+    RATE_LIMITS, _pool = registry, pool
+    try:
+        yield
+    finally:
+        RATE_LIMITS, _pool = previous
+
+
 def fan_out(function: Callable[[T], R], items: Iterable[T], max_workers: int = MAX_PARALLEL_CALLS) -> list[R]:
     """``[function(item) for item in items]`` on at most ``max_workers`` threads, in input order.
 
@@ -357,5 +374,5 @@ def fan_out(function: Callable[[T], R], items: Iterable[T], max_workers: int = M
     items = list(items)
     if len(items) <= 1:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+    with _pool(max_workers=min(max_workers, len(items))) as pool:
         return list(pool.map(function, items))

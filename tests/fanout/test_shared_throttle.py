@@ -5,7 +5,7 @@ bucket of 50 refilled at 5/s (and the other documented buckets), full at the sta
 every request; each attempt takes 50 ms; a request that finds its bucket empty is answered 400
 ThrottlingException "Rate exceeded" and does nothing.
 
-On a virtual clock (tests/support/virtual_time.py): the model, the process's buckets, the 50 ms
+On a virtual clock (bench/virtual_time.py): the model, the process's buckets, the 50 ms
 and botocore's retry backoff all wait on it, and the fan-out's 8 workers take part in it, so the
 ~90 s the two actions take on the model's clock run in a few seconds of CPU, and a loaded machine
 changes nothing the model sees. botocore's adaptive limiter keeps real time; it stays off unless
@@ -25,7 +25,7 @@ the virtual clock cannot see.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import boto3
 import botocore.endpoint
@@ -34,23 +34,22 @@ from botocore.config import Config
 
 from bench.stop_writes import REGION, bench_clients, stop_then_restore
 from bench.throttle_model import EcsThrottle, PerActionPacing
+from bench.virtual_time import VirtualClock
 from runbook_actions import AwsClients, fanout
-from runbook_actions.aws import RateLimitRegistry, default_config
+from runbook_actions.aws import RateLimitRegistry, default_config, process_pacing
 from runbook_actions.constants import RETRY_MAX_ATTEMPTS
-from tests.support.virtual_time import VirtualClock
 
 SERVICES = 200
 LATENCY_S = 0.05
 
 
 @pytest.fixture
-def clock(monkeypatch) -> VirtualClock:
+def clock(monkeypatch) -> Iterator[VirtualClock]:
     """Every wait of the scenario on one virtual clock; the process's buckets fresh (a new process)."""
     clock = VirtualClock()
-    monkeypatch.setattr(fanout, "RATE_LIMITS", RateLimitRegistry(clock=clock, sleep=clock.sleep))
-    monkeypatch.setattr(fanout, "ThreadPoolExecutor", clock.pool)
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=clock.sleep))
-    return clock
+    with process_pacing(RateLimitRegistry(clock=clock, sleep=clock.sleep), clock.pool):
+        yield clock
 
 
 def run(clock: VirtualClock, clients: AwsClients, action_clients: Callable[[], Any]) -> dict[str, Any]:
