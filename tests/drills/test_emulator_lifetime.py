@@ -18,12 +18,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from targets import emulator
 from targets.emulator import MotoServer
+from targets.exceptions import EmulatorError
 
 pytestmark = pytest.mark.emulator
 
@@ -218,11 +219,11 @@ def test_stop_terminates_the_server_and_reaps_it() -> None:
     server.stop()  # a second stop is harmless
 
 
-def test_stop_kills_a_server_that_does_not_end_on_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stop_kills_a_server_that_cannot_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(emulator, "STOP_TIMEOUT_S", 0.5)
     server = MotoServer().start()
     pid = server.pid
-    os.kill(pid, signal.SIGSTOP)  # a stopped process cannot act on SIGTERM; SIGKILL still ends it
+    os.kill(pid, signal.SIGSTOP)  # answers neither the reset nor its control pipe; SIGKILL ends it
     process = server._process
 
     server.stop()
@@ -235,4 +236,104 @@ def test_with_block_stops_the_server() -> None:
     with MotoServer() as server:
         pid = server.pid
         assert _answers(server.endpoint_url)
+    assert not _alive(pid) and _no_zombie(pid)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (zombies included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rpartition(")")[2].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _sqs(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="ap-south-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _queues(sqs: Any) -> list[str]:
+    return sorted(url.rsplit("/", 1)[1] for url in sqs.list_queues().get("QueueUrls", []))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_the_drill_takes_the_restored_copy_with_it(drills: list[Drill]) -> None:
+    drill, (endpoint, pid) = _start(
+        drills,
+        """
+        server = MotoServer().start()
+        server.snapshot()
+        server.restore()
+        print(server.endpoint_url, server.pid, flush=True)
+    """,
+    )
+    copies = _children(int(pid))
+    drill.strays.extend(copies)
+    assert len(copies) == 1 and _answers(endpoint), "the premise: a copy serves the kept state"
+
+    drill.kill_9()
+
+    assert _gone_within(int(pid)) and _gone_within(copies[0]), "the emulator outlived its drill"
+    assert not _answers(endpoint)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_stop_ends_and_reaps_the_copy_too() -> None:
+    server = MotoServer().start()
+    pid = server.pid
+    server.snapshot()
+    server.restore()
+    copies = _children(pid)
+    assert len(copies) == 1
+
+    server.stop()
+
+    assert not _alive(pid) and _no_zombie(pid)
+    assert not os.path.exists(f"/proc/{copies[0]}"), "the copy is gone and reaped, not a zombie"
+    assert not _answers(server.endpoint_url)
+
+
+def test_restore_brings_back_the_kept_state_every_time() -> None:
+    with MotoServer() as server:
+        sqs = _sqs(server.endpoint_url)
+        sqs.create_queue(QueueName="kept")
+        server.snapshot()
+        for leftover in ("first-drill", "second-drill"):
+            sqs.create_queue(QueueName=leftover)  # on the connection the previous state answered
+            assert _queues(sqs) == sorted(["kept", leftover])
+
+            server.restore()
+
+            assert _queues(sqs) == ["kept"]
+
+
+def test_state_is_kept_once_and_restored_only_once_kept() -> None:
+    with MotoServer() as server:
+        with pytest.raises(EmulatorError, match="no emulator state was kept"):
+            server.restore()
+        server.snapshot()
+        with pytest.raises(EmulatorError, match="already kept"):
+            server.snapshot()
+
+
+def test_stop_of_a_server_still_starting_ends_it() -> None:
+    # A refused run stops the emulator it launched before it answers.
+    server = MotoServer().launch()
+    pid = server.pid
+
+    server.stop()
+
     assert not _alive(pid) and _no_zombie(pid)
