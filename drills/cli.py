@@ -6,26 +6,20 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
-from detection import DetectionError
 from stack_config import StackConfigError, load_platform
 from targets.exceptions import TargetError
-from targets.identity import target_lock
 from targets.preflight_command import add_preflight_parser, run_preflight
 from targets.seed_command import add_seed_parser, run_seed
 from targets.session import TARGETS, open_target
 
 from .console import forgive_broken_output
-from .detection_phase import platform_catalog
 from .exceptions import DrillError
-from .gameday_command import add_gameday_parsers, run_ack, run_gameday_command
-from .open_journals import check_before_run, close_dead_embedded, journal_stores
-from .orchestrate import run_one
-from .progress import ProgressPrinter
-from .recover_command import add_journal_dir_argument, add_recover_parser, run_recover
-from .report import check_report_dir
-from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
+
+# Only what parsing the command line needs is imported above (no boto3, no botocore, no drill
+# engine): ``--help`` and a refused argument answer in a fraction of a second. Each command
+# imports the rest when it runs.
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -35,12 +29,59 @@ class _Parser(argparse.ArgumentParser):
         raise DrillError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command line. The parsers of ``run``, ``recover``, ``gameday`` and ``ack`` are built
+    only when ``argv`` names them (their modules load the drill engine and botocore); otherwise
+    they are only listed, by name and help."""
     parser = _Parser(prog="python -m drills", description="Chaos drills for the Zelly incident guide.")
-    parser.add_argument("--scenarios-dir", type=Path, default=SCENARIO_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--scenarios-dir", type=Path, default=None, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
     commands.add_parser("list", help="list the scenarios, P0 first")
-    run = commands.add_parser("run", help="run one scenario, or all of them")
+    _add_when_named(argv, commands, ("run",), _add_run_parser)
+    add_seed_parser(commands)
+    add_preflight_parser(commands)
+    _add_when_named(argv, commands, ("recover",), _add_recover_parser)
+    _add_when_named(argv, commands, ("gameday", "ack"), _add_gameday_parsers)
+    return parser
+
+
+RUN_HELP = "run one scenario, or all of them"
+# How ``--help`` lists the commands whose parsers are built only when named (a test keeps these
+# equal to the help their own modules give).
+LISTED_HELP = {
+    "run": RUN_HELP,
+    "recover": "undo what an earlier, killed or failed drill left on a target",
+    "gameday": "inject a fault and page, then let people respond",
+    "ack": "acknowledge the running game day's page",
+}
+
+
+def _add_when_named(
+    argv: Sequence[str], commands: Any, names: tuple[str, ...], add: Callable[[Any], None]
+) -> None:
+    if any(name in argv for name in names):
+        add(commands)
+    else:
+        for name in names:
+            commands.add_parser(name, help=LISTED_HELP[name])
+
+
+def _add_recover_parser(commands: Any) -> None:
+    from .recover_command import add_recover_parser
+
+    add_recover_parser(commands)
+
+
+def _add_gameday_parsers(commands: Any) -> None:
+    from .gameday_command import add_gameday_parsers
+
+    add_gameday_parsers(commands)
+
+
+def _add_run_parser(commands: Any) -> None:
+    from .recover_command import add_journal_dir_argument
+
+    run = commands.add_parser("run", help=RUN_HELP)
     run.add_argument("scenario", help="scenario id, or 'all'")
     run.add_argument(
         "--target",
@@ -63,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scenarios-dir",
         type=Path,
-        default=SCENARIO_DIR,
+        default=None,
         help="read scenarios from here (default: drills/scenarios)",
     )
     add_journal_dir_argument(run)
@@ -73,39 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
         "(to check a catalog change before deploying it)",
     )
-    add_seed_parser(commands)
-    add_preflight_parser(commands)
-    add_recover_parser(commands)
-    add_gameday_parsers(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     forgive_broken_output()  # a dead pipe or closed terminal loses text, never the undo
     signal.signal(signal.SIGTERM, _interrupt)
+    arguments = list(argv if argv is not None else sys.argv[1:])
     try:
-        if list(argv if argv is not None else sys.argv[1:])[:1] == ["runbook"]:
+        if arguments[:1] == ["runbook"]:
             raise DrillError(
                 "the runbook checker is its own command: python -m runbook_check docs/runbook.md"
             )
-        args = build_parser().parse_args(argv)
-        if args.command == "list":
-            return _list(args.scenarios_dir)
-        if args.command == "run":
-            return _run(args)
-        if args.command == "seed":
-            return run_seed(args)
-        if args.command == "preflight":
-            return run_preflight(args)
-        if args.command == "recover":
-            return run_recover(args)
-        if args.command == "gameday":
-            return run_gameday_command(args)
-        if args.command == "ack":
-            return run_ack(args)
-        build_parser().print_help()
-        return EXIT_USAGE
-    except (DrillError, TargetError, DetectionError, StackConfigError) as error:
+        args = build_parser(arguments).parse_args(arguments)
+        command = COMMANDS.get(args.command)
+        if command is None:
+            build_parser().print_help()
+            return EXIT_USAGE
+        return command(args)
+    except Exception as error:
+        if not isinstance(error, _usage_errors()):
+            raise
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -113,18 +141,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input or a target refused (exit 2). Detection's can only have
+    been raised once something imported it, so it is not imported to be caught."""
+    detection = sys.modules.get("detection")
+    return (DrillError, TargetError, StackConfigError) + ((detection.DetectionError,) if detection else ())
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _list(directory: Path) -> int:
-    for scenario in load_scenarios(directory).values():
+def _list(args: argparse.Namespace) -> int:
+    from .scenario import load_scenarios
+
+    for scenario in load_scenarios(_scenarios_dir(args)).values():
         print(f"{scenario.id:<8} {scenario.severity}  {scenario.guide_section:<6} {scenario.title}")
     return 0
 
 
+def _scenarios_dir(args: argparse.Namespace) -> Path:
+    from .scenario import SCENARIO_DIR
+
+    return args.scenarios_dir or SCENARIO_DIR
+
+
 def _run(args: argparse.Namespace) -> int:
-    scenarios = load_scenarios(args.scenarios_dir)
+    from targets.identity import target_lock
+
+    from .detection_phase import platform_catalog
+    from .open_journals import check_before_run, close_dead_embedded, journal_stores
+    from .orchestrate import run_one
+    from .progress import ProgressPrinter
+    from .report import check_report_dir
+    from .scenario import load_scenarios, validate_for_platform
+
+    scenarios = load_scenarios(_scenarios_dir(args))
     chosen = list(scenarios.values()) if args.scenario == "all" else [_pick(scenarios, args.scenario)]
     platform = load_platform(args.stack)
     for scenario in chosen:
@@ -134,7 +186,11 @@ def _run(args: argparse.Namespace) -> int:
     progress = ProgressPrinter()
     outcomes = []
     with open_target(
-        args.target, platform, args.endpoint_url, stack=args.stack, confirm_account=args.confirm_account
+        args.target,
+        platform,
+        args.endpoint_url,
+        stack=args.stack,
+        confirm_account=args.confirm_account,
     ) as session:
         stores = journal_stores(session, args.journal_dir)
         with target_lock(session.key, f"drills run {args.scenario}"):
@@ -152,12 +208,41 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if all(o.journal.passed for o in outcomes) else EXIT_FAILED
 
 
+def _recover(args: argparse.Namespace) -> int:
+    from .recover_command import run_recover
+
+    return run_recover(args)
+
+
+def _gameday(args: argparse.Namespace) -> int:
+    from .gameday_command import run_gameday_command
+
+    return run_gameday_command(args)
+
+
+def _ack(args: argparse.Namespace) -> int:
+    from .gameday_command import run_ack
+
+    return run_ack(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": _list,
+    "run": _run,
+    "seed": run_seed,
+    "preflight": run_preflight,
+    "recover": _recover,
+    "gameday": _gameday,
+    "ack": _ack,
+}
+
+
 def _pick(scenarios: dict, wanted: str):
     if wanted not in scenarios:
         raise DrillError(f"unknown scenario {wanted!r} (scenarios: {', '.join(scenarios)}, all)")
     return scenarios[wanted]
 
 
-def _summary(outcomes: list, progress: ProgressPrinter) -> None:
+def _summary(outcomes: list, progress: Any) -> None:
     passed = sum(o.journal.passed for o in outcomes)
     progress.header(f"{passed} passed, {len(outcomes) - passed} failed")

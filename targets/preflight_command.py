@@ -19,22 +19,23 @@ from __future__ import annotations
 import argparse
 import os
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TextIO
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TextIO
 
 from runbook_actions import AwsClients
-from runbook_actions.aws import default_config
 from runbook_actions.constants import ENV_ENDPOINT_URL
 from stack_config import Platform, load_platform
-from stack_config.preconditions import MISSING, NOT_COVERED, OK, Finding, report_line
 
 from .exceptions import TargetError
-from .preflight import NEEDS, PreflightTarget, ReadOnlyClients, check_all
-from .safety import CallerIdentity, check_aws_options
 from .session import TARGETS, caller_identity, open_target
+
+if TYPE_CHECKING:
+    from stack_config.preconditions import Finding
+
+    from .preflight import PreflightTarget
+    from .safety import CallerIdentity
+
+# boto3, botocore, targets.preflight and targets.safety are imported where the pre-flight runs:
+# ``python -m drills --help`` and refused arguments need none of them.
 
 EMULATORS = {"local": "moto", "localstack": "LocalStack"}
 
@@ -56,6 +57,10 @@ def add_preflight_parser(commands: Any) -> None:
 
 
 def run_preflight(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from stack_config.preconditions import report_line
+
+    from .preflight import check_all
+
     platform = load_platform(args.stack)
     with open_preflight(args.target, platform, args.endpoint_url) as target:
         _say(out, f"pre-flight of stack {args.stack} on {describe(target, platform)}")
@@ -76,6 +81,8 @@ def describe(target: PreflightTarget, platform: Platform) -> str:
 
 
 def summary(findings: list[Finding]) -> str:
+    from stack_config.preconditions import MISSING, NOT_COVERED, OK
+
     counts = {status: sum(f.status == status for f in findings) for status in (OK, MISSING, NOT_COVERED)}
     return (
         f"{counts[OK]} hold, {counts[MISSING]} missing, {counts[NOT_COVERED]} not covered on this target"
@@ -92,6 +99,10 @@ def open_preflight(
     identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
 ) -> Iterator[PreflightTarget]:
     """The target's read-only view; an embedded emulator is started and seeded first."""
+    import boto3
+
+    from .preflight import NEEDS, PreflightTarget, ReadOnlyClients
+
     if name == "aws":
         yield _aws(platform, endpoint_url, identify)
         return
@@ -119,6 +130,14 @@ def open_preflight(
 def _aws(
     platform: Platform, endpoint_url: str | None, identify: Callable[[AwsClients], CallerIdentity]
 ) -> PreflightTarget:
+    import boto3
+    from botocore.config import Config
+
+    from runbook_actions.aws import default_config
+
+    from .preflight import PreflightTarget, ReadOnlyClients
+    from .safety import check_aws_options
+
     check_aws_options(endpoint_url, os.environ.get(ENV_ENDPOINT_URL))
     # The default credential chain and AWS's own endpoints, in the stack's region; as for drills
     # (targets.session.default_chain_clients), no endpoint from AWS_ENDPOINT_URL_<SERVICE> or the
@@ -136,6 +155,8 @@ def _aws(
 
 
 def _emulator_account(clients: AwsClients) -> str | None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         account = clients.sts.get_caller_identity().get("Account")
     except (ClientError, BotoCoreError):

@@ -13,12 +13,9 @@ import json
 import sys
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from stack_config import load_platform
 
 from .exceptions import TargetError
-from .safety import check_emulator_endpoint
 from .seed import SeedResult, seed_platform
 from .session import emulator_clients
 from .target import localstack_endpoint, localstack_target
@@ -42,6 +39,8 @@ def add_seed_parser(commands: Any) -> None:
 
 
 def run_seed(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError  # not needed for --help
+
     platform = load_platform(args.stack)
     endpoint = _endpoint(args.target, args.endpoint_url)
     try:
@@ -71,6 +70,8 @@ def summary(result: SeedResult, stack: str, endpoint: str) -> dict[str, Any]:
 
 def _endpoint(target: str, endpoint_url: str | None) -> str:
     """The emulator to seed, checked like every other command's before anything reaches it."""
+    from .safety import check_emulator_endpoint
+
     if target == "localstack":
         endpoint = endpoint_url or localstack_endpoint()
         check_emulator_endpoint(target, endpoint)

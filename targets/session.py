@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from runbook_actions import AwsClients
 from runbook_actions.aws import aws_call, default_config
@@ -19,18 +16,14 @@ from stack_config import Platform
 from .emulator import MotoServer
 from .exceptions import TargetError
 from .identity import endpoint_identity
-from .safety import (
-    AwsDrillRequest,
-    CallerIdentity,
-    check_aws_drill,
-    check_aws_options,
-    check_emulator_endpoint,
-    check_emulator_options,
-    check_stack_may_be_drilled,
-    production_markers,
-)
 from .seed import SeedResult, seed_platform
 from .target import Target, aws_target, local_target, localstack_endpoint, localstack_target
+
+if TYPE_CHECKING:
+    from .safety import CallerIdentity
+
+# boto3, botocore and targets.safety (which reads botocore's partitions) are imported where a
+# target opens: ``python -m drills --help`` and refused arguments need none of them.
 
 TARGETS = ("local", "localstack", "aws")
 
@@ -50,6 +43,8 @@ class TargetSession:
 
 def emulator_clients(endpoint_url: str, region: str) -> AwsClients:
     """Clients with dummy credentials, so a drill on an emulator can never use real ones."""
+    import boto3
+
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
     )
@@ -61,11 +56,16 @@ def default_chain_clients(region: str) -> AwsClients:
     AWS's own endpoints: never the emulators' dummy credentials, and never an endpoint set by
     ``AWS_ENDPOINT_URL_<SERVICE>`` or the AWS config file, which could send STS alone to an
     emulator that answers with any account id while the faults go to AWS."""
+    import boto3
+    from botocore.config import Config
+
     config = default_config(region).merge(Config(ignore_configured_endpoint_urls=True))
     return AwsClients(region, None, boto3.session.Session(region_name=region), config)
 
 
 def caller_identity(clients: AwsClients) -> CallerIdentity:
+    from .safety import CallerIdentity
+
     try:
         with aws_call("asking STS which account the credentials belong to"):
             found = clients.sts.get_caller_identity()
@@ -85,6 +85,8 @@ def open_target(
     identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
 ) -> Iterator[TargetSession]:
     """Open a target; ``--target aws`` only after every check of targets.safety has passed."""
+    from .safety import check_emulator_endpoint, check_emulator_options
+
     if name in ("local", "localstack"):
         check_emulator_options(name, confirm_account)
     if name == "local":
@@ -115,6 +117,14 @@ def _aws(
     confirm_account: str | None,
     identify: Callable[[AwsClients], CallerIdentity],
 ) -> TargetSession:
+    from .safety import (
+        AwsDrillRequest,
+        check_aws_drill,
+        check_aws_options,
+        check_stack_may_be_drilled,
+        production_markers,
+    )
+
     check_aws_options(endpoint_url, os.environ.get(ENV_ENDPOINT_URL))
     markers = production_markers()
     check_stack_may_be_drilled(stack, platform, markers)
