@@ -1,17 +1,60 @@
-"""Driving a drill subprocess as a user would: read its stderr line by line, and pause the
-emulator at a moment the drill is between AWS calls, to signal or kill it at a known point."""
+"""Driving a drill subprocess as a user would: start it with Ctrl-C at its default, read its
+stderr line by line, and pause the emulator at a moment the drill is between AWS calls, to signal
+or kill it at a known point. And running a drill in this process, for tests of what the drill
+does rather than of its process."""
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import time
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 WAIT_S = 60.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sigint_at_default() -> None:
+    """In the child, before it runs the drill: SIGINT at its default disposition. A shell that
+    starts pytest as a background job (``pytest ... &`` in a script) sets SIGINT to ignored for
+    it, every child inherits that, and Python keeps an inherited SIG_IGN: the drill would never
+    see the Ctrl-C the test sends, and the signal tests would depend on how pytest was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_drill(argv: Sequence[str], **options: Any) -> subprocess.Popen:
+    """``python -m drills <argv>`` as a user's terminal starts it (Ctrl-C delivered as Ctrl-C)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "drills", *argv], cwd=ROOT, preexec_fn=_sigint_at_default, **options
+    )
+
+
+def run_drill_in_process(argv: Sequence[str]) -> subprocess.CompletedProcess:
+    """``python -m drills <argv>`` through its entry point (``drills.cli.main``) in this process,
+    its stdout and stderr captured: the same command line, parsing, target, runner and reports,
+    without a Python start-up and imports per drill. For tests of the drill's behaviour; the
+    process itself (signals, exit on kill, the embedded emulator's lifetime) is tested with
+    ``start_drill``. Returns what ``subprocess.run`` would; an exception the command does not
+    turn into an exit code propagates (a subprocess would exit 1 with its traceback)."""
+    from drills.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    sigterm = signal.getsignal(signal.SIGTERM)  # the command installs its own
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(list(argv))
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+    return subprocess.CompletedProcess(
+        ["python", "-m", "drills", *argv], code, out.getvalue(), err.getvalue()
+    )
 
 
 class Lines:
