@@ -179,7 +179,7 @@ def _with_status_posts(data: dict, resolve: bool = True) -> None:
 
 @pytest.mark.emulator
 def test_a_drill_posts_at_declaration_and_resolution_and_sees_both_arrive(run_drill, tmp_path: Path) -> None:
-    finished = run_drill("p0-a", change=_with_status_posts)
+    finished = run_drill.in_process("p0-a", change=_with_status_posts)
     assert finished.returncode == 0, finished.stderr
     checks = {c["name"]: c for c in json.loads((tmp_path / "p0-a.json").read_text())["checks"]}
     for step in VERIFY:
@@ -188,7 +188,7 @@ def test_a_drill_posts_at_declaration_and_resolution_and_sees_both_arrive(run_dr
 
 @pytest.mark.emulator
 def test_a_drill_that_never_posts_the_resolution_fails(run_drill, tmp_path: Path) -> None:
-    finished = run_drill("p0-a", change=lambda data: _with_status_posts(data, resolve=False))
+    finished = run_drill.in_process("p0-a", change=lambda data: _with_status_posts(data, resolve=False))
     assert finished.returncode == 1
     checks = {c["name"]: c for c in json.loads((tmp_path / "p0-a.json").read_text())["checks"]}
     missing = checks["the resolved status reached the team"]

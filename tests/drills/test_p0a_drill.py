@@ -24,8 +24,19 @@ def run_drills(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_p0a_passes_end_to_end_and_writes_reports(tmp_path: Path) -> None:
-    finished = run_drills("run", "p0-a", "--report-dir", str(tmp_path))
+@pytest.fixture(scope="module")
+def embedded_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """One ``drills run p0-a`` as `make drill` runs it (its own emulator), for the two tests of
+    that run: what it reports and that its emulator is gone afterwards (a drill of ~1 s of CPU
+    and an emulator start each, when each test ran its own)."""
+    report_dir = tmp_path_factory.mktemp("p0a-embedded")
+    return run_drills("run", "p0-a", "--report-dir", str(report_dir)), report_dir
+
+
+# One worker runs both (make test's --dist loadgroup), so the run is made once.
+@pytest.mark.xdist_group("p0a-embedded-run")
+def test_p0a_passes_end_to_end_and_writes_reports(embedded_run) -> None:
+    finished, tmp_path = embedded_run
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-a.json").read_text())
     assert (report["scenario"], report["severity"], report["passed"]) == ("p0-a", "P0", True)
@@ -80,7 +91,7 @@ def _skip_the_scale_check(data: dict) -> None:
     ],
 )
 def test_broken_remediation_fails_the_drill(run_drill, tmp_path: Path, break_step, caught: str) -> None:
-    finished = run_drill("p0-a", change=break_step)
+    finished = run_drill.in_process("p0-a", change=break_step)
     assert finished.returncode == 1, finished.stderr
     report = json.loads((tmp_path / "p0-a.json").read_text())
     assert report["passed"] is False and report["status"] == "failed"
@@ -89,8 +100,9 @@ def test_broken_remediation_fails_the_drill(run_drill, tmp_path: Path, break_ste
     assert "## Contributing Factors" in (tmp_path / "p0-a-postmortem.md").read_text()
 
 
-def test_emulator_is_stopped_after_the_run(tmp_path: Path) -> None:
-    finished = run_drills("run", "p0-a", "--report-dir", str(tmp_path))
+@pytest.mark.xdist_group("p0a-embedded-run")
+def test_emulator_is_stopped_after_the_run(embedded_run) -> None:
+    finished, tmp_path = embedded_run
     endpoint = json.loads((tmp_path / "p0-a.json").read_text())["target"]["endpoint_url"]
     port = urlparse(endpoint).port
     assert finished.returncode == 0

@@ -11,9 +11,9 @@ pytestmark = pytest.mark.emulator
 
 
 def test_p0c_passes_and_leaks_no_secret(
-    run_drill, moto_server, emulator_secret_values, tmp_path: Path
+    run_drill, moto_server, emulator_secret_values, tmp_path: Path, caplog
 ) -> None:
-    finished = run_drill("p0-c")
+    finished = run_drill.in_process("p0-c")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-c.json").read_text())
     statuses = {c["name"]: c["status"] for c in report["checks"]}
@@ -29,6 +29,7 @@ def test_p0c_passes_and_leaks_no_secret(
     everything = (
         finished.stdout
         + finished.stderr
+        + caplog.text  # in a process of its own, warnings would be on its stderr
         + (tmp_path / "p0-c.json").read_text()
         + (tmp_path / "p0-c-postmortem.md").read_text()
     )
@@ -52,7 +53,7 @@ def _without(action: str):
     ],
 )
 def test_broken_remediation_is_caught(run_drill, tmp_path: Path, change, failing_check: str) -> None:
-    finished = run_drill("p0-c", change)
+    finished = run_drill.in_process("p0-c", change)
     assert finished.returncode == 1
     report = json.loads((tmp_path / "p0-c.json").read_text())
     assert {c["name"]: c["status"] for c in report["checks"]}[failing_check] == "failed"
