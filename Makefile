@@ -16,12 +16,9 @@ drill: $(INSTALLED)
 	$(PY) -m drills run all
 
 # Two workers: the drill and runbook tests wait on emulator subprocesses, so this halves the time on 2 cores.
-# --dist loadgroup: tests marked xdist_group("name") run on one worker, so the module-scoped
-# fixture they share (an embedded drill run, the runbook checks) is built once; the rest are
-# spread as with plain -n.
 # Lint and format checks first: a second or two, and the suite then runs on code that reads as agreed.
 test: lint
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2
 
 # ruff: pycodestyle, pyflakes, import order, and the formatter's layout; mypy --strict on the
 # packages pyproject.toml names (settings for both in pyproject.toml).

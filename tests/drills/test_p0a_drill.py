@@ -33,8 +33,6 @@ def embedded_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     return run_drills("run", "p0-a", "--report-dir", str(report_dir)), report_dir
 
 
-# One worker runs both (make test's --dist loadgroup), so the run is made once.
-@pytest.mark.xdist_group("p0a-embedded-run")
 def test_p0a_passes_end_to_end_and_writes_reports(embedded_run) -> None:
     finished, tmp_path = embedded_run
     assert finished.returncode == 0, finished.stderr
@@ -100,7 +98,6 @@ def test_broken_remediation_fails_the_drill(run_drill, tmp_path: Path, break_ste
     assert "## Contributing Factors" in (tmp_path / "p0-a-postmortem.md").read_text()
 
 
-@pytest.mark.xdist_group("p0a-embedded-run")
 def test_emulator_is_stopped_after_the_run(embedded_run) -> None:
     finished, tmp_path = embedded_run
     endpoint = json.loads((tmp_path / "p0-a.json").read_text())["target"]["endpoint_url"]

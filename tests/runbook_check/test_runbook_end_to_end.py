@@ -10,10 +10,6 @@ from targets.target import CLOUDTRAIL_LOOKUP, MOTO_GAPS
 from tests.support.platform_names import CLUSTER, PRODUCTION, STAGING
 from tests.support.runbook_harness import RUNBOOK, run_checker, sections
 
-# One worker runs this module (make test's --dist loadgroup): its module-scoped runbook checks
-# (~45 s and ~10 s of CPU) are made once, never once per worker that draws one of its tests.
-pytestmark = pytest.mark.xdist_group("runbook-end-to-end")
-
 
 @pytest.fixture(scope="module")
 def project_run(tmp_path_factory):
