@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 # target opens: ``python -m drills --help`` and refused arguments need none of them.
 
 TARGETS = ("local", "localstack", "aws")
+# The clients the seed calls (the drills' actions use the same ones, and sts).
+SEED_CLIENTS = (
+    "secretsmanager",
+    "ec2",
+    "rds",
+    "ssm",
+    "ecs",
+    "logs",
+    "elbv2",
+    "sns",
+    "sqs",
+    "cloudtrail",
+    "s3",
+    "iam",
+    "sts",
+)
 
 
 @dataclass
@@ -160,10 +176,12 @@ def _local(
 ) -> Iterator[TargetSession]:
     server = emulator or (None if endpoint_url else MotoServer().launch())
     try:
-        if server is not None:
-            server.wait_until_ready()
         url = server.endpoint_url if server else str(endpoint_url)
         clients = emulator_clients(url, platform.region)
+        if server is not None:
+            for service in SEED_CLIENTS:  # ~50 ms each, made while moto loads on the other core
+                clients.get(service)
+            server.wait_until_ready()
         prepare = _embedded_prepare(server, clients) if server else _reset_and_seed(url, clients)
         yield TargetSession(local_target(url), clients, prepare, key=f"local:{endpoint_identity(url)}")
     finally:
