@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from runbook_actions import all_actions
 
-from . import activities
+from . import activities, responder_log
 from .context import DrillContext
 from .events import RunEventHandler
 from .exceptions import DrillError
@@ -82,8 +82,12 @@ class GameDay(RunEventHandler):
         detected_s = runner.detect() or 0.0
         paged_at = self.clock()
         self._post_status(runner, "INVESTIGATING")
-        self._publish_state()
-        acked_s, recovered_s = self._wait_for_responders(runner, paged_at, detected_s)
+        calls = responder_log.open_for(self.ctx, self.scenario)  # the responders' calls from the page on
+        try:
+            self._publish_state()
+            acked_s, recovered_s = self._wait_for_responders(runner, paged_at, detected_s)
+        finally:  # also on Ctrl-C: the recorder is stopped and its file removed
+            responder_log.record_into(runner, calls)
         if recovered_s is not None:
             self._post_status(runner, "RESOLVED")
         runner.run_phase("verify", run_all=True)
@@ -160,10 +164,9 @@ class GameDay(RunEventHandler):
         else:
             self._event(runner, "acknowledged within the SLA", budget.verdict())
         if recovered_s is None:
-            journal.reason = journal.reason or (
-                f"not recovered within the time limit of {self.options.time_limit_s:.0f}s"
-            )
-            self._fail(runner, "steady state restored by the responders", journal.reason)
+            not_recovered = f"not recovered within the time limit of {self.options.time_limit_s:.0f}s"
+            journal.reason = journal.reason or not_recovered
+            self._fail(runner, "steady state restored by the responders", not_recovered)
 
     def _fail(self, runner: Runner, name: str, detail: str) -> None:
         record = StepRecord(
