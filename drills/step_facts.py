@@ -42,7 +42,8 @@ def _services_moved(items: Any, verb: str) -> list[str]:
 
 def _fence(entries: Any, verb: str) -> list[str]:
     rows = [
-        f"{e.get('nacl_id')} rule {e.get('rule_number')} ({e.get('cidr')} → :{e.get('port')})"
+        f"{e.get('nacl_id')} rule {e.get('rule_number')}{' ' + str(e['action']) if e.get('action') else ''} "
+        f"({e.get('cidr')} → :{e.get('port')})"
         for e in entries or []
         if isinstance(e, dict)
     ]
