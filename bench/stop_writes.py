@@ -27,6 +27,7 @@ CLUSTER = "bench-cluster"
 DB_CLUSTER = "bench-db"
 INCIDENT = "BENCH-1"
 DESIRED_BEFORE = 2
+APP_CIDRS = ("10.0.1.0/24", "10.0.2.0/24")  # the services' subnets, as a stack config names them
 
 
 def bench_clients() -> AwsClients:
@@ -39,7 +40,7 @@ def bench_clients() -> AwsClients:
 
 def seed_cluster(clients: AwsClients, size: int) -> list[str]:
     """``size`` services in application subnets, and the database stop-writes fences."""
-    network = seed_network(clients.ec2, clients.rds, region=REGION, name=DB_CLUSTER)
+    network = seed_network(clients.ec2, clients.rds, region=REGION, name=DB_CLUSTER, app_cidrs=APP_CIDRS)
     clients.rds.create_db_cluster(
         DBClusterIdentifier=DB_CLUSTER,
         Engine="aurora-mysql",

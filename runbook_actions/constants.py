@@ -20,6 +20,10 @@ ENV_DB_CLUSTER = "ZELLY_DB_CLUSTER"
 ENV_DB_SECRET_ID = "ZELLY_DB_SECRET_ID"
 ENV_DB_ENDPOINT_PARAMETER = "ZELLY_DB_ENDPOINT_PARAMETER"
 ENV_AUDIT_LOG_GROUP = "ZELLY_AUDIT_LOG_GROUP"
+# The write fence's CIDRs (stack config ``network``), comma-separated: the application subnets
+# the services run in, and the responders' VPN / bastion source ranges.
+ENV_APP_CIDRS = "ZELLY_APP_CIDRS"
+ENV_RESPONDER_CIDRS = "ZELLY_RESPONDER_CIDRS"
 # SSM prefix under which actions keep durable per-incident records (e.g. desired counts).
 ENV_STATE_PREFIX = "ZELLY_STATE_PREFIX"
 # Severity topics are named "<prefix>-p0" ... "<prefix>-p3" (stack_config Notifications).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .exceptions import InvalidArgumentError
 
@@ -15,7 +15,13 @@ _ASCII_SPACE = " \t\n\r"
 
 @dataclass(frozen=True)
 class Param:
-    """One action parameter; ``kind`` is str, int or bool, ``multiple`` makes a list of them."""
+    """One action parameter; ``kind`` is str, int or bool, ``multiple`` makes a list of them.
+
+    A ``multiple`` parameter's environment variable holds its values separated by commas
+    (``ZELLY_APP_CIDRS=10.0.1.0/24,10.0.2.0/24``); on the command line the flag takes one or
+    more values, in an event a JSON list. ``check`` (text only) returns the value as the action
+    takes it or raises ValueError saying what is wrong; it runs after ``pattern``.
+    """
 
     name: str
     kind: type
@@ -28,6 +34,7 @@ class Param:
     maximum: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] | None = None
+    check: Callable[[str], str] | None = None
 
     @property
     def flag(self) -> str:
@@ -67,17 +74,24 @@ class Param:
             raise InvalidArgumentError(f"{self.flag}: {_show(raw)} is not one of {', '.join(self.choices)}")
         if self.pattern is not None and not re.fullmatch(self.pattern, raw):
             raise InvalidArgumentError(f"{self.flag}: {_show(raw)} is not a valid value")
+        if self.check is not None:
+            try:
+                return self.check(raw)
+            except ValueError as error:
+                raise InvalidArgumentError(f"{self.flag}: {_show(raw)} {error}") from None
         return raw
 
 
 def fill_from_environment(
     params: tuple[Param, ...], given: Mapping[str, Any], environ: Mapping[str, str]
 ) -> dict[str, Any]:
-    """``given``, plus each omitted argument whose variable ``environ`` sets (raw, not yet checked)."""
+    """``given``, plus each omitted argument whose variable ``environ`` sets (raw, not yet checked;
+    a ``multiple`` one split at commas, blanks around each value dropped)."""
     filled = dict(given)
     for param in params:
         if filled.get(param.name) is None and param.env and environ.get(param.env):
-            filled[param.name] = environ[param.env]
+            value = environ[param.env]
+            filled[param.name] = [part.strip() for part in value.split(",")] if param.multiple else value
     return filled
 
 

@@ -6,6 +6,7 @@ program, the drills and the seeding code alike, so the platform's names live in 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -603,6 +604,54 @@ class DrillSafety:
 
 
 @dataclass(frozen=True)
+class NetworkRanges:
+    """The CIDRs stop-writes' write fence works from (runbook_actions/write_fence.py).
+
+    ``applicationSubnetCidrs``: the IPv4 CIDRs of the subnets the ECS services run in. With them
+    the fence goes up before the services are read, in a constant number of calls; a service
+    later found in a subnet outside them is fenced too, with a warning naming this key.
+    ``responderCidrs``: where responders reach the database from (Client VPN, a bastion); one
+    inside an application CIDR (a VPN endpoint whose source NAT addresses sit in an application
+    subnet) gets an allow below the fence's denies, one outside every application CIDR needs no
+    entry. A responder CIDR that holds a whole application CIDR would reopen the fence: refused.
+    """
+
+    application_subnet_cidrs: tuple[str, ...]
+    responder_cidrs: tuple[str, ...] = ()
+
+    def validate(self, path: str) -> None:
+        if not self.application_subnet_cidrs:
+            raise StackConfigError(f"{path}.applicationSubnetCidrs: at least one CIDR is required")
+        apps = _ipv4_networks(self.application_subnet_cidrs, f"{path}.applicationSubnetCidrs")
+        responders = _ipv4_networks(self.responder_cidrs, f"{path}.responderCidrs")
+        for index, responder in enumerate(responders):
+            held = [str(app) for app in apps if app.subnet_of(responder)]
+            if held:
+                raise StackConfigError(
+                    f"{path}.responderCidrs[{index}]: {responder} holds application CIDR "
+                    f"{held[0]}; an allow for it would reopen the write fence (name the responders' "
+                    "own addresses, e.g. the VPN endpoint's subnet)"
+                )
+
+
+def _ipv4_networks(values: tuple[str, ...], path: str) -> list[ipaddress.IPv4Network]:
+    networks = []
+    for index, value in enumerate(values):
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError:
+            raise StackConfigError(
+                f"{path}[{index}]: {value!r} is not an IPv4 network in CIDR form (e.g. 10.0.1.0/24, "
+                "no host bits set)"
+            ) from None
+        if str(network) != value:
+            raise StackConfigError(f"{path}[{index}]: write {value!r} as {str(network)!r}")
+        networks.append(network)
+    _require_unique([str(n) for n in networks], path, "CIDR")
+    return networks
+
+
+@dataclass(frozen=True)
 class Platform:
     """Everything the guide's procedures name, for one environment."""
 
@@ -625,6 +674,8 @@ class Platform:
     backup: BackupSettings = field(default_factory=BackupSettings)
     game_day: GameDay = field(default_factory=GameDay)
     drills: DrillSafety = field(default_factory=DrillSafety)
+    # The write fence's CIDRs; without them stop-writes fences after reading the services.
+    network: NetworkRanges | None = None
 
     def validate(self, path: str) -> None:
         _check_region(self.region, f"{path}.region")

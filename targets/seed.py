@@ -24,7 +24,7 @@ from typing import Any
 from runbook_actions import AwsClients
 from stack_config import SEVERITIES, Platform, Service
 
-from .seed_network import SeededNetwork, seed_network
+from .seed_network import APP_CIDRS, SeededNetwork, seed_network
 
 RELEASES = ("1.0.0", "1.1.0", "1.2.0")
 DEREGISTERED_RELEASE = "1.1.0"
@@ -64,7 +64,13 @@ def status_subscriber_queue_name(platform: Platform, severity: str) -> str:
 
 def seed_platform(clients: AwsClients, platform: Platform) -> SeedResult:
     secret_values = _seed_secrets(clients, platform)
-    network = seed_network(clients.ec2, clients.rds, region=platform.region, name=platform.aurora.cluster_id)
+    network = seed_network(
+        clients.ec2,
+        clients.rds,
+        region=platform.region,
+        name=platform.aurora.cluster_id,
+        app_cidrs=platform.network.application_subnet_cidrs if platform.network else APP_CIDRS,
+    )
     endpoint = _seed_aurora(clients, platform, secret_values[0], network.db_subnet_group)
     cluster_arn = clients.ecs.create_cluster(clusterName=platform.cluster, settings=CONTAINER_INSIGHTS)[
         "cluster"

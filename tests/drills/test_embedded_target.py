@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 
 from stack_config import load_platform
+from targets.emulator import WARM_BACKENDS
 from targets.session import launch_emulator, open_target
+from targets.target import MOTO_SERVICES
 
 pytestmark = pytest.mark.emulator
 
@@ -65,3 +67,9 @@ def test_a_launched_emulator_is_the_one_the_target_uses_and_stops() -> None:
         assert session.target.endpoint_url == emulator.endpoint_url
         session.prepare(platform)
     assert emulator.pid is None  # stopped with the target
+
+
+def test_the_emulator_loads_every_service_the_target_answers_before_it_answers() -> None:
+    """moto loads a backend on its first request; WARM_BACKENDS moves that out of the first seed."""
+    moto_name = {"elasticloadbalancing": "elbv2", "lambda": "awslambda"}
+    assert {moto_name.get(prefix, prefix) for prefix in MOTO_SERVICES} <= set(WARM_BACKENDS)

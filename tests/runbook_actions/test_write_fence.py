@@ -159,7 +159,7 @@ def test_a_lower_allow_rule_is_reported_and_the_services_still_stop(clients, see
         Protocol="6",
         RuleAction="allow",
         Egress=False,
-        CidrBlock="10.20.0.0/16",
+        CidrBlock=clients.ec2.describe_vpcs(VpcIds=[seeded.network.vpc_id])["Vpcs"][0]["CidrBlock"],
         PortRange={"From": 3000, "To": 4000},
     )
     result = invoke("stop-writes", clients, STOP)
