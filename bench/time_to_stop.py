@@ -30,7 +30,7 @@ from runbook_actions.aws import ECS_QUOTAS, PacedClients, RateLimits
 
 from .model_clock import model_time
 from .stats import spread, timed
-from .stop_writes import CLUSTER, DB_CLUSTER, INCIDENT, REGION, bench_clients, seed_cluster
+from .stop_writes import APP_CIDRS, CLUSTER, DB_CLUSTER, INCIDENT, REGION, bench_clients, seed_cluster
 from .virtual_time import VirtualClock
 
 STOP_WRITES, LOOP = "stop-writes", "one call per service"
@@ -78,9 +78,13 @@ def one_call_per_service(ecs: Any, names: list[str]) -> int:
 
 
 def stop_writes(clients: Any, names: list[str]) -> int:
-    result = invoke(
-        "stop-writes", clients, {"cluster": CLUSTER, "db_cluster": DB_CLUSTER, "incident_id": INCIDENT}
-    )
+    arguments = {
+        "cluster": CLUSTER,
+        "db_cluster": DB_CLUSTER,
+        "incident_id": INCIDENT,
+        "app_cidr": list(APP_CIDRS),
+    }
+    result = invoke("stop-writes", clients, arguments)
     return len(result.details.get("failed", [])) + len(result.details.get("not_stopped", []))
 
 

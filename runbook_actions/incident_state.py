@@ -29,9 +29,18 @@ used only when the history no longer reaches the opening version. A version 1 re
 history call: it opened at its LastModifiedDate.
 
 A record also journals the write fence (write_fence): the network ACL entries stop-writes will
-create, written in the same write as the counts and before any entry exists, so restore-writes
-(and a drill's undo after a killed run) lifts exactly them. Records written before the fence
-have no ``fence`` field: they hold no entries, and restore as before.
+create, written before any of them exists, so restore-writes (and a drill's undo after a killed
+run) lifts exactly them. With the application CIDRs configured, stop-writes journals the fence
+*first*, before it reads the services: that write opens a new record (or reopens a restored
+one) with the fence and no counts (``"desired_counts": {}``: an open record that holds no
+service explains no zeros, so another incident's stop-writes reading it in between takes no
+count from it; a reopened record never keeps its old counts for that reason). The counts follow
+in a rewrite of the open record, which keeps its opening time like any other rewrite. A record
+that holds a fence and no counts is a stop-writes stopped between the two (killed, or an AWS
+error reading the services): restore-writes lifts its fence and scales nothing, a rerun of
+stop-writes records the counts. Entries carry ``action`` (``deny``, or ``allow`` for a
+responders' CIDR); records written before the fence have no ``fence`` field (they hold no
+entries, and restore as before), entries written before the allows no ``action`` (denies).
 """
 
 from __future__ import annotations
@@ -169,12 +178,31 @@ def read_desired_counts(ssm: Any, parameter: str) -> dict[str, int] | None:
 
 def read_record(ssm: Any, parameter: str) -> DesiredCounts | None:
     """The whole record, or None when nothing was recorded."""
+    return read_record_value(ssm, parameter)[1]
+
+
+def read_record_value(ssm: Any, parameter: str) -> tuple[str | None, DesiredCounts | None]:
+    """The record's stored text (to put back exactly, ``put_back``) and the record; both None
+    when nothing was recorded."""
     with aws_call(f"reading desired-count record {parameter}"):
         try:
             found = ssm.get_parameter(Name=parameter)["Parameter"]
         except ssm.exceptions.ParameterNotFound:
-            return None
-    return _parse(parameter, found["Value"], found)
+            return None, None
+    return found["Value"], _parse(parameter, found["Value"], found)
+
+
+def put_back(ssm: Any, parameter: str, value: str | None) -> None:
+    """Return the record to ``value`` as ``read_record_value`` read it: deleted when there was
+    none. Only for a run that undoes its own write (stop-writes refusing after its fence)."""
+    if value is not None:
+        _overwrite(ssm, parameter, value)
+        return
+    with aws_call(f"deleting desired-count record {parameter}"):
+        try:
+            ssm.delete_parameter(Name=parameter)
+        except ssm.exceptions.ParameterNotFound:
+            pass
 
 
 def open_records(ssm: Any, prefix: str, cluster: str, but: str) -> tuple[list[DesiredCounts], list[str]]:

@@ -7,8 +7,11 @@ recorded entries are deleted, each only while it still matches its recorded spec
 someone else is left and named in the warnings) and while no other open incident's record holds
 it (``fence.held_by_other_incidents``; the last of them to restore lifts it, also when two
 restores run at once: each looks again after marking its record restored). A record written
-before the fence has none, and restores as before. An entry that could not be deleted keeps
-the record open (ok=false): a rerun lifts it.
+before the fence has none, and restores as before; one that holds a fence and no counts (a
+stop-writes stopped between its fence-first step and the counts, see incident_state) has its
+fence lifted, no service scaled, and is marked restored. The denies are deleted before the
+responders' allows. An entry that could not be deleted keeps the record open (ok=false): a
+rerun lifts it.
 
 Services are scaled in parallel; a service already at its recorded count is left alone, so a
 rerun changes nothing once the platform is back. Services recorded but since deleted are
@@ -132,6 +135,7 @@ def restore_writes(
             f"service {name} is in the record but no longer exists in {cluster}"
             for name in sorted(set(recorded) - existing)
         ]
+        + _fence_only(record)
         + warnings,
     }
     if dry_run:
@@ -191,6 +195,15 @@ def restore_writes(
     return _finish(
         clients, record, cluster, state_prefix, fence, changed=bool(restored or fence.lifted), details=details
     )
+
+
+def _fence_only(record: DesiredCounts) -> list[str]:
+    if record.counts or not record.fence or not record.open:
+        return []
+    return [
+        "the record holds the write fence but no counts: stop-writes stopped after fencing, before "
+        "it read the services (it scaled none of them); the fence is lifted and no service is scaled"
+    ]
 
 
 def _check_allow_zero(record: DesiredCounts, names: list[str]) -> set[str]:

@@ -54,7 +54,7 @@ def test_fence_denies_each_application_subnet_the_db_port_below_the_allow_rule(c
     assert _denies(clients, seeded) == [(1, "deny", "6", cidrs[0], PORT), (2, "deny", "6", cidrs[1], PORT)]
     acl = seeded.network.db_acl_id
     expected = [
-        {"nacl_id": acl, "rule_number": n, "cidr": cidr, "port": PORT, "egress": False}
+        {"nacl_id": acl, "rule_number": n, "cidr": cidr, "port": PORT, "egress": False, "action": "deny"}
         for n, cidr in zip((1, 2), cidrs)
     ]
     assert _record(clients)["fence"] == expected

@@ -31,13 +31,14 @@ from components.iam_documents import allow
 from components.resource_scope import resources_for
 from components.runbook_iam import RunbookFunctionNames, action_policy
 from runbook_actions import all_actions, get_action
-from runbook_actions.exceptions import NotSupportedError
+from runbook_actions.exceptions import NotSupportedError, RefusedError
 from runbook_actions.invoke import invoke
 from stack_config import Platform
 from tests.support.action_cases import CLUSTER, DB, INCIDENT, ActionCase, cases_of, fixed
 from tests.support.call_arns import Authorisation, Where, authorisation
 from tests.support.call_recording import RecordingClients, iam_actions, is_read
 from tests.support.iam_reference import allow_statements_for, allowing_statements, arn_fits_format, as_list
+from tests.support.platform_names import PRODUCTION
 
 ACCOUNT = AwsAccount("123456789012", "ap-south-1")
 # Statements every runbook role has whatever its action: its own logs, its failure queue.
@@ -75,6 +76,14 @@ def _reopen_then_stop_a_second_incident(clients) -> None:
     _invoke(clients, "stop-writes", SECOND_INCIDENT)
 
 
+def _stopped_by_hand(clients) -> None:
+    """Every service at 0 and no record explaining it: a fence-first run refuses after its fence
+    is up, and takes it down (DeleteNetworkAclEntry) and its new record (DeleteParameter)."""
+    clients.ssm.delete_parameter(Name=f"/incident-guardrails/{CLUSTER}/incidents/{INCIDENT}/desired-counts")
+    for arn in clients.ecs.list_services(cluster=CLUSTER)["serviceArns"]:
+        clients.ecs.update_service(cluster=CLUSTER, service=arn, desiredCount=0)
+
+
 # Calls only a later run makes (SSM's history of a record rewritten or reopened: its place in
 # the order of incidents), beside the shared valid runs of tests/support/action_cases.py.
 CONDITIONAL_CASES = {
@@ -84,7 +93,22 @@ CONDITIONAL_CASES = {
             fixed({"cluster": CLUSTER, "db_cluster": DB, "incident_id": INCIDENT}),
             prepare=_reopen_and_add_a_service,
             variant="rerun-adds-a-service",
-        )
+        ),
+        ActionCase(
+            "stop-writes",
+            fixed(
+                {
+                    "cluster": CLUSTER,
+                    "db_cluster": DB,
+                    "incident_id": "INC-20261126-03",
+                    "app_cidr": list(
+                        PRODUCTION.network.application_subnet_cidrs if PRODUCTION.network else ()
+                    ),
+                }
+            ),
+            prepare=_stopped_by_hand,
+            variant="refused-after-its-fence",
+        ),
     ],
     "restore-writes": [
         ActionCase(
@@ -158,6 +182,8 @@ def run_recorded(recording: RecordingClients, case, dry_run: bool) -> set[str]:
         assert result.ok, (case.id, result.details)
     except NotSupportedError:
         assert case.emulator_gap, f"{case.id}: not supported on the emulator, and no gap declared"
+    except RefusedError:
+        assert case.variant.startswith("refused"), f"{case.id}: refused"
     return recording.take()
 
 
