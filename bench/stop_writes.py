@@ -75,7 +75,12 @@ def stop_then_restore(
     with mock_aws():
         names = seed_cluster(clients, size)
         arguments = {
-            "stop-writes": {"cluster": CLUSTER, "db_cluster": DB_CLUSTER, "incident_id": INCIDENT},
+            "stop-writes": {
+                "cluster": CLUSTER,
+                "db_cluster": DB_CLUSTER,
+                "incident_id": INCIDENT,
+                "app_cidr": list(APP_CIDRS),
+            },
             "restore-writes": {"cluster": CLUSTER, "incident_id": INCIDENT},
         }
         with throttle.installed():
