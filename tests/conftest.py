@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -27,7 +28,9 @@ from runbook_actions.clients import AwsClients
 from stack_config import Platform, load_platform
 from targets.emulator import MotoServer
 from targets.seed import SeedResult, seed_platform
+from targets.session import emulator_clients
 from tests.support.drill_process import run_drill_in_process, start_drill
+from tests.support.platform_state import platform_state
 
 REGION = "ap-south-1"
 
@@ -124,6 +127,36 @@ def moto_server():
     """One embedded emulator (moto server) for every test that runs drills as a user does."""
     with MotoServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def _seeded_snapshot(moto_server, platform: Platform) -> dict[str, Any]:
+    """The shared emulator reset and seeded with the production stand-in once per test process,
+    then kept (``MotoServer.snapshot``, once per server); its state as the tests read it."""
+    MotoServer.reset_at(moto_server.endpoint_url)
+    clients = emulator_clients(moto_server.endpoint_url, platform.region)
+    seed_platform(clients, platform)
+    state = platform_state(clients, platform)
+    moto_server.snapshot()
+    return state
+
+
+@dataclass(frozen=True)
+class SeededEmulator:
+    endpoint_url: str
+    clients: AwsClients
+    state: dict[str, Any]
+
+
+@pytest.fixture
+def seeded_emulator(moto_server, _seeded_snapshot, platform: Platform) -> SeededEmulator:
+    """The shared emulator holding the freshly seeded production stand-in, whatever earlier tests
+    did to it: the seeded state is brought back by fork (~10-25 ms, where a reset and seed cost
+    ~0.3-0.6 s of CPU); fresh clients, and the state as ``platform_state`` reads it. The seed ran
+    once per test process, so its log events are as old as the run (one minute at seeding)."""
+    moto_server.restore()
+    clients = emulator_clients(moto_server.endpoint_url, platform.region)
+    return SeededEmulator(moto_server.endpoint_url, clients, _seeded_snapshot)
 
 
 ROOT = Path(__file__).resolve().parent.parent

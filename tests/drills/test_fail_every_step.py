@@ -16,9 +16,7 @@ from drills.orchestrate import run_one
 from drills.progress import ProgressPrinter
 from drills.runner import Runner
 from drills.scenario import load_scenarios
-from targets.emulator import MotoServer
-from targets.seed import seed_platform
-from targets.session import TargetSession, emulator_clients
+from targets.session import TargetSession
 from targets.target import local_target
 from tests.support.platform_state import platform_state
 
@@ -49,23 +47,16 @@ def _cases() -> list[tuple[str, str, int, str]]:
 CASES = _cases()
 
 
-# The state of a freshly seeded platform, per emulator: a case starts from it without
-# reseeding when the target still holds exactly that (the previous case left nothing behind).
-_SEEDED: dict[str, dict] = {}
-
-
 @pytest.fixture
-def seeded_session(moto_server, platform) -> tuple[TargetSession, dict]:
-    """A session on the shared emulator holding the freshly seeded platform, and its state."""
-    endpoint = moto_server.endpoint_url
-    clients = emulator_clients(endpoint, platform.region)
-    if endpoint not in _SEEDED or platform_state(clients, platform) != _SEEDED[endpoint]:
-        MotoServer.reset_at(endpoint)
-        seed_platform(clients, platform)
-        _SEEDED[endpoint] = platform_state(clients, platform)
+def seeded_session(seeded_emulator) -> tuple[TargetSession, dict]:
+    """A session on the shared emulator holding the freshly seeded platform (restored from its
+    snapshot for each case), and that platform's state."""
+    endpoint = seeded_emulator.endpoint_url
     # Never reset by the drill: the state was read before it, and is compared after it.
-    session = TargetSession(local_target(endpoint), clients, lambda _p: None, key=f"local:{endpoint}")
-    return session, _SEEDED[endpoint]
+    session = TargetSession(
+        local_target(endpoint), seeded_emulator.clients, lambda _p: None, key=f"local:{endpoint}"
+    )
+    return session, seeded_emulator.state
 
 
 def _break_step(monkeypatch, scenario, phase: str, index: int, mode: str) -> list[str]:

@@ -37,12 +37,9 @@ NOT_COVERED_ON_MOTO = {
 
 
 @pytest.fixture
-def emulator(moto_server) -> tuple[str, AwsClients]:
-    """The shared moto server, reset and seeded with the production stand-in."""
-    MotoServer.reset_at(moto_server.endpoint_url)
-    clients = emulator_clients(moto_server.endpoint_url, PLATFORM.region)
-    seed_platform(clients, PLATFORM)
-    return moto_server.endpoint_url, clients
+def emulator(seeded_emulator) -> tuple[str, AwsClients]:
+    """The shared moto server holding the freshly seeded production stand-in."""
+    return seeded_emulator.endpoint_url, seeded_emulator.clients
 
 
 def preflight(capsys, *argv: str) -> tuple[int, dict[str, str], str]:

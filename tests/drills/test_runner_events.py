@@ -16,9 +16,7 @@ from drills.journal import CHECK_FAILED, RUN_FAILED, CheckRecord, Journal, StepR
 from drills.orchestrate import run_gameday, run_one
 from drills.progress import ProgressPrinter
 from drills.scenario import load_scenarios
-from targets.emulator import MotoServer
-from targets.seed import seed_platform
-from targets.session import TargetSession, emulator_clients
+from targets.session import TargetSession
 from targets.target import local_target
 from tests.support.platform_state import platform_state
 
@@ -65,18 +63,15 @@ class Exploding(RunEventHandler):
 
 
 @pytest.fixture
-def seeded_session(moto_server, platform) -> tuple[TargetSession, dict]:
+def seeded_session(seeded_emulator) -> tuple[TargetSession, dict]:
     """A session on the shared emulator holding the freshly seeded platform, and its state."""
-    clients = emulator_clients(moto_server.endpoint_url, platform.region)
-    MotoServer.reset_at(moto_server.endpoint_url)
-    seed_platform(clients, platform)
     session = TargetSession(
-        local_target(moto_server.endpoint_url),
-        clients,
+        local_target(seeded_emulator.endpoint_url),
+        seeded_emulator.clients,
         lambda _p: None,
-        key=f"local:{moto_server.endpoint_url}",
+        key=f"local:{seeded_emulator.endpoint_url}",
     )
-    return session, platform_state(clients, platform)
+    return session, seeded_emulator.state
 
 
 def _quiet() -> ProgressPrinter:
