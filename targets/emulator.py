@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -181,6 +182,9 @@ class MotoServer:
         # A file, not a pipe: moto logs every request, and a pipe nobody drains fills up and
         # freezes the server mid-drill.
         self._log = tempfile.TemporaryFile()
+        # moto's request recorder (a game day's responder log) writes a file; by default in the
+        # server's working folder, which would leave it in the user's checkout.
+        self._scratch = tempfile.mkdtemp(prefix="moto-server-")
 
     def start(self) -> "MotoServer":
         self.launch()
@@ -193,6 +197,7 @@ class MotoServer:
         # Drills need a VPC, not moto's ~5,000 stock AMIs, which cost a second per region.
         env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         env["MOTO_PORT"] = str(self.port)  # where moto sends the requests it makes to itself
+        env["MOTO_RECORDER_FILEPATH"] = os.path.join(self._scratch, "moto_recording")
         # os.pipe() ends are not inheritable: only the server gets its ends (pass_fds), and the
         # drill's ends stay in this process, out of every other child (the runbook checker's
         # shells), so no survivor of the drill can keep the server alive.
@@ -291,6 +296,7 @@ class MotoServer:
         finally:
             self._close_pipes()
             self._log.close()
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _ask_for_copy(self, what: str) -> None:
         if self._control is None or self._answers is None or self._process is None:

@@ -337,3 +337,22 @@ def test_stop_of_a_server_still_starting_ends_it() -> None:
     server.stop()
 
     assert not _alive(pid) and _no_zombie(pid)
+
+
+def test_the_request_recorder_writes_outside_the_working_folder_and_is_gone_after_stop(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # A game day turns moto's recorder on; by default it writes moto_recording in the server's
+    # working folder (the user's checkout). The server's own scratch folder takes it instead.
+    monkeypatch.chdir(tmp_path)
+    server = MotoServer().start()
+    try:
+        for step in ("reset-recording", "start-recording"):  # as drills.responder_log starts it
+            request = urllib.request.Request(f"{server.endpoint_url}/moto-api/recorder/{step}", method="POST")
+            urllib.request.urlopen(request, timeout=10).close()
+        recording = Path(server._scratch) / "moto_recording"
+        assert recording.exists()
+    finally:
+        server.stop()
+    assert not (tmp_path / "moto_recording").exists()
+    assert not recording.parent.exists()
