@@ -16,6 +16,7 @@ drill: $(INSTALLED)
 	$(PY) -m drills run all
 
 # Two workers: the drill and runbook tests wait on emulator subprocesses, so this halves the time on 2 cores.
+# Each test file runs whole on one worker (tests/conftest.py), so module-scoped fixtures are built once.
 # Lint and format checks first: a second or two, and the suite then runs on code that reads as agreed.
 test: lint
 	$(PY) -m pytest -n 2

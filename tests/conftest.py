@@ -84,6 +84,46 @@ botocore.session.Session._register_data_loader = _shared_data_loader  # type: ig
 os.environ["INCIDENT_GUARDRAILS_STATE_DIR"] = tempfile.mkdtemp(prefix="fault-journals-")
 
 
+# Test files whose tests cost the most CPU (measured, issue 13), handed out first under `-n`, so
+# no worker is left running one of them alone at the end.
+HEAVIEST_FIRST = (
+    "tests/drills/test_fail_every_step.py",
+    "tests/runbook_check/test_runbook_end_to_end.py",
+    "tests/pulumi/test_aws_name_limits.py",
+    "tests/runbook_actions/test_post_status.py",
+    "tests/drills/test_detection_in_drills.py",
+    "tests/drills/test_p0b_drill.py",
+    "tests/drills/test_preflight.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n` (xdist's default ``--dist load``), each test file runs whole on one worker, so a
+    module-scoped fixture is built once per run, not once per worker that draws one of its
+    tests (the runbook end-to-end checks cost ~50 s of CPU; plain load scheduling split them
+    over both workers depending on timing). ``--dist loadgroup`` cannot do this here: with
+    pytest 9 a test's id is no longer ``item._nodeid``, which is where pytest-xdist 3.8 writes
+    the ``@group`` suffix, so ``xdist_group`` marks are silently ignored. An explicit other
+    ``--dist`` is left as it is."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class WholeFiles(LoadFileScheduling):
+        _ordered = False
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self._ordered:
+                self._ordered = True
+                for path in reversed(HEAVIEST_FIRST):
+                    if path in self.workqueue:
+                        self.workqueue.move_to_end(path, last=False)
+            super()._assign_work_unit(node)
+
+    return WholeFiles(config, log)
+
+
 @pytest.fixture(scope="session")
 def shared_clients() -> AwsClients:
     """One client set for the whole run: building clients costs more than most tests.
