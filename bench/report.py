@@ -67,7 +67,9 @@ def print_table(results: dict[str, Any], out: Any = sys.stdout) -> None:
         f"{_s(drills['wall_s'])}, CPU {_s(drills['cpu_s'])}, "
         f"{'all passed' if drills['all_passed'] else 'SOME FAILED'}"
     )
-    say("drill phases: " + ", ".join(f"{name} {value}" for name, value in results["drill_phases"].items()))
+    say(
+        "drill phases: " + ", ".join(f"{name} {_s(value)}" for name, value in results["drill_phases"].items())
+    )
     suite = results["test_suite"]
     if suite.get("skipped"):
         say("test suite: not timed")
