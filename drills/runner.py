@@ -269,15 +269,17 @@ class Runner:
         # Omitted arguments come from the stack, as the action's Lambda would have them (never
         # from this shell's environment); filled here so the journal records what will run.
         arguments = arguments_with_environment(step.ref, args, self.ctx.action_environment())
+        gaps = [
+            gap for c in activities.ACTION_REQUIRES.get(step.ref, ()) if (gap := self.ctx.target.lacks(c))
+        ]
+        if gaps:
+            self._not_covered(record, "; ".join(gaps))
+            return
         entry = self._journal_action(step, record.name, arguments)
         try:
             result = invoke(step.ref, self.ctx.clients, arguments, dry_run=step.dry_run).to_dict()
         except NotSupportedError as error:
-            record.status, record.detail = (
-                STEP_NOT_COVERED,
-                f"not covered on target {self.ctx.target.name}: {error}",
-            )
-            self.add_check(record, CHECK_NOT_COVERED, record.detail)
+            self._not_covered(record, str(error))
             return
         if entry is not None:
             self.faults.settle(entry, APPLIED)
@@ -288,6 +290,13 @@ class Runner:
         self._expectations(record, step, result, variables)
         for variable, path in step.save.items():
             self.ctx.variables[variable] = resolve_path(result, path)[0]
+
+    def _not_covered(self, record: StepRecord, why: str) -> None:
+        record.status, record.detail = (
+            STEP_NOT_COVERED,
+            f"not covered on target {self.ctx.target.name}: {why}",
+        )
+        self.add_check(record, CHECK_NOT_COVERED, record.detail)
 
     def _journal_action(self, step: Step, name: str, arguments: dict[str, Any]):
         """Journal a mutating action that has an undo before it runs (with what it will change)."""

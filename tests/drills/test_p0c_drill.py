@@ -20,9 +20,12 @@ def test_p0c_passes_and_leaks_no_secret(
     assert statuses["the leaked access key is inactive"] == "passed"
     assert statuses["the secret holds a new password, the leaked one as AWSPREVIOUS"] == "passed"
     assert statuses["every service redeployed after the rotation"] == "passed"
-    # CloudTrail LookupEvents does not exist on moto: reported, not passed.
+    # CloudTrail LookupEvents does not exist on moto: reported, not passed, and not called
+    # (the target says so up front; the action's own handling of an endpoint without it is
+    # tested in tests/runbook_actions).
     lookup = next(s for s in report["timeline"] if s["ref"] == "cloudtrail-lookup")
-    assert lookup["status"] == "not-covered" and "not supported by this endpoint" in lookup["detail"]
+    assert lookup["status"] == "not-covered"
+    assert "moto does not implement CloudTrail LookupEvents" in lookup["detail"]
     assert any(c["status"] == "not-covered" for c in report["not_covered"])
     secrets = emulator_secret_values(moto_server.endpoint_url)
     assert len(secrets) >= 5  # old and new master passwords, the app's keys
