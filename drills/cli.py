@@ -80,7 +80,7 @@ def _add_gameday_parsers(commands: Any) -> None:
 
 
 def _add_run_parser(commands: Any) -> None:
-    from .recover_command import add_journal_dir_argument
+    from .cli_options import add_journal_dir_argument
 
     run = commands.add_parser("run", help=RUN_HELP)
     run.add_argument("scenario", help="scenario id, or 'all'")

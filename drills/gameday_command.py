@@ -10,13 +10,13 @@ from stack_config import load_platform
 from targets.identity import target_lock
 from targets.session import TARGETS, open_target
 
+from .cli_options import add_journal_dir_argument
 from .detection_phase import platform_catalog
 from .exceptions import DrillError
 from .gameday import GameDayOptions, acknowledge
 from .open_journals import check_before_run, journal_stores
 from .orchestrate import run_gameday
 from .progress import ProgressPrinter
-from .recover_command import add_journal_dir_argument
 from .report import check_report_dir
 from .scenario import SCENARIO_DIR, load_scenarios, validate_for_platform
 

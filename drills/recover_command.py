@@ -9,7 +9,6 @@ undo that fails stays in its journal; run the command again once the cause is fi
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from runbook_actions.exceptions import RunbookError
@@ -20,9 +19,10 @@ from targets.safety import check_emulator_endpoint
 from targets.session import TARGETS, TargetSession, emulator_clients, open_target
 from targets.target import local_target
 
+from .cli_options import add_journal_dir_argument
 from .context import DrillContext
 from .exceptions import DrillError
-from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore, default_state_dir
+from .fault_journal import FaultJournal, JournalStore, JournalWriter, LocalJournalStore
 from .journal import STEP_FAILED, StepRecord
 from .open_journals import (
     alive_here,
@@ -36,15 +36,6 @@ from .open_journals import (
 from .undo import undo_all
 
 EXIT_LEFT_OPEN = 1
-
-
-def add_journal_dir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--journal-dir",
-        type=Path,
-        default=None,
-        help=f"where fault journals are kept on this machine (default: {default_state_dir()})",
-    )
 
 
 def add_recover_parser(commands: Any) -> None:
