@@ -34,7 +34,9 @@ def signals_held(doing: str, announce: str | None = None) -> Iterator[HeldSignal
     """Note SIGINT/SIGTERM instead of acting on them until the block ends; ``doing`` says what
     is being finished first, ``announce`` (if given) is written once signals are held. Signals
     can only be handled in the main thread: elsewhere this holds nothing (and no signal arrives
-    there anyway)."""
+    there anyway). A signal ignored on entry stays ignored: a drill started in the background
+    (``nohup``, a script's ``&``) inherits SIGINT ignored and honours that throughout, rather
+    than only while a fault is injected or undone."""
     held = HeldSignals()
     if threading.current_thread() is not threading.main_thread():
         yield held
@@ -46,7 +48,11 @@ def signals_held(doing: str, announce: str | None = None) -> Iterator[HeldSignal
         # and never raising: a dead pipe must not abort what the signal is waiting for.
         write_stderr_raw(f"{signal.Signals(signum).name} received: {doing} first\n")
 
-    previous = {number: signal.signal(number, note) for number in HELD_SIGNALS}
+    previous = {
+        number: signal.signal(number, note)
+        for number in HELD_SIGNALS
+        if signal.getsignal(number) is not signal.SIG_IGN
+    }
     try:
         if announce:
             write_stderr_raw(f"{announce}\n")
