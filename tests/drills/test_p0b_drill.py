@@ -24,7 +24,7 @@ def _rds_and_ssm(endpoint: str):
 
 
 def test_p0b_passes_in_the_guides_order_and_cleans_up(run_drill, moto_server, tmp_path: Path) -> None:
-    finished = run_drill("p0-b")
+    finished = run_drill.in_process("p0-b")
     assert finished.returncode == 0, finished.stderr
     report = json.loads((tmp_path / "p0-b.json").read_text())
     order = [
@@ -104,7 +104,7 @@ def _restore_in_place(data: dict) -> None:
 def test_broken_remediation_is_caught(
     run_drill, tmp_path: Path, change, failing_check: str, detail: str
 ) -> None:
-    finished = run_drill("p0-b", change)
+    finished = run_drill.in_process("p0-b", change)
     assert finished.returncode == 1
     report = json.loads((tmp_path / "p0-b.json").read_text())
     failed = {c["name"]: c["detail"] for c in report["checks"] if c["status"] == "failed"}
