@@ -115,6 +115,9 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
 
     undone = []
     fault = activities.faults()["bad-deploy"]
+    # As in a terminal, whatever this test process inherited (a background job has SIGINT
+    # ignored, and the drill honours an ignored SIGINT: tests/safety/test_signals_held_ignored.py).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def inject(ctx, plan, **_):
         os.kill(os.getpid(), signal.SIGINT)  # arrives mid-injection
@@ -144,7 +147,10 @@ def test_a_signal_during_injection_is_held_until_the_fault_is_recorded(tmp_path,
         incident_id="DRILL-1",
     )
     runner = Runner(scenario, ctx)
-    with pytest.raises(KeyboardInterrupt):
-        runner.run()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert undone == [{"planned": True}]  # the state as journalled (the summary is for people)
     assert runner.journal.status == "interrupted"
