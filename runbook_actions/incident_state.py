@@ -325,17 +325,42 @@ def save_desired_counts(
     opened: datetime | None = None,
     fence: tuple[FenceEntry, ...] = (),
 ) -> dict[str, int]:
-    """Write the record and return the counts now stored.
+    """Write the record and return the counts now stored (``save_record``)."""
+    return save_record(
+        ssm,
+        parameter,
+        cluster=cluster,
+        incident_id=incident_id,
+        counts=counts,
+        replace=replace,
+        opened=opened,
+        fence=fence,
+    )[0]
+
+
+def save_record(
+    ssm: Any,
+    parameter: str,
+    *,
+    cluster: str,
+    incident_id: str,
+    counts: dict[str, int],
+    replace: bool,
+    opened: datetime | None = None,
+    fence: tuple[FenceEntry, ...] = (),
+) -> tuple[dict[str, int], tuple[FenceEntry, ...]]:
+    """Write the record and return the counts and the fence now stored.
 
     With ``replace=False`` the write only creates: if another run recorded first (two engineers
     running stop-writes at once), its record wins and ours only adds the services it lacks, so
     counts read after the other run had already scaled to 0 never overwrite the real ones.
     ``opened``: when the open record being rewritten was opened (``placed``), kept in it; None
     when this write opens the record (a creation, or a reopening after a restore). ``fence``:
-    the write fence's plan; a concurrent run's stored plan is kept beside it (``merge_fence``).
+    the write fence's plan; a concurrent run's stored plan is kept beside it (``merge_fence``),
+    winning every rule number both name: only the entries of the fence returned may be created.
     """
     if not replace and _create(ssm, parameter, _record(cluster, incident_id, counts, fence=fence)):
-        return dict(counts)
+        return dict(counts), fence
     if not replace:
         stored = read_record(ssm, parameter)
         if stored is not None:
@@ -348,7 +373,7 @@ def save_desired_counts(
         parameter,
         _record(cluster, incident_id, counts, opened_at=_opened_text(opened), fence=fence),
     )
-    return dict(counts)
+    return dict(counts), fence
 
 
 def mark_restored(ssm: Any, record: DesiredCounts, *, cluster: str) -> None:

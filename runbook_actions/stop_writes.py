@@ -85,7 +85,7 @@ from .incident_state import (
     put_back,
     read_record,
     read_record_value,
-    save_desired_counts,
+    save_record,
     snapshot,
 )
 from .rds_helpers import iso, utc_now
@@ -132,6 +132,7 @@ class FenceFirst:
     made: list[FenceEntry] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     fenced_at: str | None = None
+    merged: bool = False  # another run of the incident journalled other entries at our numbers
 
 
 def stop_writes(
@@ -197,7 +198,7 @@ def stop_writes(
             [own], unplaced = placed(ssm, [own], strict=False)
             opened = own.opened
             details["warnings"] += unplaced
-        recorded = save_desired_counts(
+        recorded, fence_to_record = save_record(
             ssm,
             parameter,
             cluster=cluster,
@@ -207,6 +208,7 @@ def stop_writes(
             opened=opened,
             fence=fence_to_record,
         )
+        _only_recorded(fence, fence_to_record)
     details["fence"] = _fence(clients.ec2, fence, fence_to_record, first)  # without CIDRs: writes stop here
     stopped, failed = set_desired_counts(ecs, cluster, to_stop, current)
     running = _stop_what_still_runs(ecs, cluster, sorted(current), stopped, failed)
@@ -285,7 +287,7 @@ def _fence_first(
     to_record = merge_fence(recorded, tuple(fence.entries))
     if set(to_record) != set(recorded):
         opened = placed(ssm, [own], strict=False)[0][0].opened if is_open else None
-        save_desired_counts(
+        _, to_record = save_record(
             ssm,
             parameter,
             cluster=cluster,
@@ -297,10 +299,22 @@ def _fence_first(
         )
         first.wrote = True
         first.record = "created" if own is None else "kept" if is_open else "reopened"
+    first.merged = _only_recorded(fence, to_record)
     first.made, first.failed = build(clients.ec2, fence.to_create) if fence.to_create else ([], [])
-    if fence.entries and not first.failed:
+    if fence.entries and not first.failed and not first.merged:
         first.fenced_at = iso(utc_now())  # writes stop here
     return first
+
+
+def _only_recorded(fence: FencePlan, recorded: tuple[FenceEntry, ...]) -> bool:
+    """Keep only the planned entries the record now holds: a concurrent run of the incident that
+    journalled first keeps its entries at the rule numbers both plans chose (``merge_fence``),
+    and an entry no record names must never be created. True when some were dropped (the
+    record's own entries are then planned again after the read)."""
+    dropped = set(fence.entries) - set(recorded)
+    fence.entries = [e for e in fence.entries if e not in dropped]
+    fence.to_create = [e for e in fence.to_create if e not in dropped]
+    return bool(dropped)
 
 
 def _call(read: Callable[[], Any]) -> Any:
@@ -346,6 +360,7 @@ def _plan_fence(
             cidrs.app,
             cidrs.responders,
             fresh=first is not None,
+            settled=first is None or not first.merged,
         )
     except RunbookError as error:
         return FencePlan(entries=list(recorded), problems=[f"the write fence cannot be planned: {error}"])

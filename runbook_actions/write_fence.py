@@ -276,13 +276,15 @@ def reconcile(
     responder_cidrs: list[str],
     *,
     fresh: bool,
+    settled: bool = True,
 ) -> FencePlan:
     """After the services were read: the configured CIDRs checked against the services' subnets
     (one DescribeSubnets). A subnet whose CIDR is inside none is fenced too, with a warning
     naming the service, the subnet and the key to fix; services without awsvpc networking and
     a service in a database subnet are problems, as when the fence is derived from the
     services. ``fresh``: the fence-first step already built the configured entries, so the
-    ACLs are read again (only when there is something to add) and only the additions are new."""
+    ACLs are read again (only when there is something to add, or when the fence-first step is
+    not ``settled``: another run's entries took its numbers) and only what is missing is new."""
     recorded = list(recorded)
     by_service, unnetworked = service_subnets(services)
     cidrs = subnet_cidrs(
@@ -299,7 +301,7 @@ def reconcile(
         for subnet in sorted(missed)
         if subnet not in shared
     ]
-    if fresh and not extra:
+    if fresh and settled and not extra:
         result = FencePlan(entries=recorded)
     else:
         if fresh:  # the fence-first entries are up now: numbers are chosen around them
@@ -384,7 +386,14 @@ def _plan_acl(
 ) -> None:
     acl_id = str(acl["NetworkAclId"])
     inbound = [e for e in acl.get("Entries", []) if not e.get("Egress")]
-    taken = {int(e["RuleNumber"]) for e in inbound} | {e.rule_number for e in others if e.nacl_id == acl_id}
+    # Every number a record holds in this ACL is taken, made or not: a recorded entry not made
+    # yet (a killed run, a failed create) is made at its number later in this loop or by a
+    # rerun, and a new entry at that number would be left out of the record (merge_fence).
+    fence = [e for e in [*recorded, *others] if e.nacl_id == acl_id]
+    taken = {int(e["RuleNumber"]) for e in inbound} | {e.rule_number for e in fence}
+    # The fence's own responders' allows are narrower than the denies on purpose: they decide
+    # neither where a deny may go nor whether it is effective.
+    foreign = [e for e in inbound if not any(f.action == ALLOW and f.matches(e) for f in fence)]
     mine = {(e.action, e.cidr): e for e in recorded if e.nacl_id == acl_id and e.port == port}
     kept: list[FenceEntry] = []
     new: list[FenceEntry] = []
@@ -403,11 +412,11 @@ def _plan_acl(
                 f"{entry.describe()} was recorded, but rule {entry.rule_number} now holds another "
                 "entry: left as it is, and a new number is chosen"
             )
-        number = _free_number(taken, _first_allow(inbound, cidr, port))
+        number = _free_number(taken, _first_allow(foreign, cidr, port))
         if number is None:
             result.problems.append(
                 f"{acl_id}: no free inbound rule number below the first rule allowing tcp from {cidr} "
-                f"to :{port} (rule {_first_allow(inbound, cidr, port)}); that allow would win over a "
+                f"to :{port} (rule {_first_allow(foreign, cidr, port)}); that allow would win over a "
                 f"{action}: not fenced"
             )
             continue
@@ -422,7 +431,7 @@ def _plan_acl(
             "the quota, or free rule numbers, then rerun)"
         )
         new = []
-    _check_effective(result, inbound, kept + new)
+    _check_effective(result, foreign, kept + new)
     result.entries += kept + new
     result.present += kept
     result.to_create += new
