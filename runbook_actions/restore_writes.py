@@ -10,7 +10,8 @@ restores run at once: each looks again after marking its record restored). A rec
 before the fence has none, and restores as before; one that holds a fence and no counts (a
 stop-writes stopped between its fence-first step and the counts, see incident_state) has its
 fence lifted, no service scaled, and is marked restored. The denies are deleted before the
-responders' allows. An entry that could not be deleted keeps the record open (ok=false): a
+responders' allows. While another open incident's record names deny entries, its fence still
+cuts the services this run brings back off the database: a warning names that incident. An entry that could not be deleted keeps the record open (ok=false): a
 rerun lifts it.
 
 Services are scaled in parallel; a service already at its recorded count is left alone, so a
@@ -75,7 +76,7 @@ from .incident_state import (
     read_record,
 )
 from .params import Param
-from .write_fence import Lift, as_json, held_by, lift
+from .write_fence import DENY, Lift, as_json, held_by, lift
 
 NAME = "restore-writes"
 ALLOW_ZERO = Param(
@@ -136,6 +137,7 @@ def restore_writes(
             for name in sorted(set(recorded) - existing)
         ]
         + _fence_only(record)
+        + _fenced_by_others(others)
         + warnings,
     }
     if dry_run:
@@ -203,6 +205,19 @@ def _fence_only(record: DesiredCounts) -> list[str]:
     return [
         "the record holds the write fence but no counts: stop-writes stopped after fencing, before "
         "it read the services (it scaled none of them); the fence is lifted and no service is scaled"
+    ]
+
+
+def _fenced_by_others(others: list[DesiredCounts]) -> list[str]:
+    """Another open incident's denies still cut the services off the database: the services this
+    run brings back cannot write until that incident is restored, whatever this result says."""
+    fencing = sorted({r.incident_id for r in others if any(e.action == DENY for e in r.fence)})
+    if not fencing:
+        return []
+    return [
+        f"open incident(s) {', '.join(fencing)} still fence the database port from the application "
+        "subnets (the deny entries their records name): services brought back cannot write until "
+        f"restore-writes --incident-id {fencing[0]} lifts that fence"
     ]
 
 

@@ -514,11 +514,21 @@ def build(ec2: Any, entries: list[FenceEntry]) -> tuple[list[FenceEntry], list[d
                 )
             made.append(entry)
         except RunbookError as error:
-            if entry in present(ec2, [entry]):
+            if _there(ec2, entry):
                 made.append(entry)
             else:
                 failed.append({"entry": entry.describe(), "error": str(error)})
     return made, failed
+
+
+def _there(ec2: Any, entry: FenceEntry) -> bool:
+    """The entry is in its ACL as specified; False when that cannot be read either (a failed
+    look must not stop the run before the scale-down: the entry is journalled, a rerun or
+    restore-writes finds out)."""
+    try:
+        return entry in present(ec2, [entry])
+    except RunbookError:
+        return False
 
 
 def acl_entries(ec2: Any, acl_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

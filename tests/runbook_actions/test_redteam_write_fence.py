@@ -263,3 +263,33 @@ def _die_at_create(clients, aws_hooks):
     event = "before-call.ec2.CreateNetworkAclEntry"
     aws_hooks.on(clients.ec2, event, hook)
     return lambda: aws_hooks._remove(clients.ec2, event, hook)
+
+
+def test_restoring_the_newer_incident_says_the_older_ones_fence_still_holds_writes(clients, seeded) -> None:
+    """stop A, stop B, restore B: B's record holds the counts (taken from A's), so every service
+    comes back and B reports ok; but A's denies are still up, so no service can write. The result
+    said nothing of it: the responder reads 'writes restored' while they are not."""
+    other = "INC-20261126-02"
+    assert invoke("stop-writes", clients, STOP).ok
+    assert invoke("stop-writes", clients, {**STOP, "incident_id": other}).ok
+    result = invoke("restore-writes", clients, {**RESTORE, "incident_id": other})
+    assert result.ok and desired_counts(clients) == SEEDED_COUNTS, result.details
+    assert any(INCIDENT in w and "fence" in w for w in result.details["warnings"]), result.details["warnings"]
+    assert invoke("restore-writes", clients, RESTORE).ok
+
+
+def test_a_fence_that_fails_to_build_and_to_be_checked_does_not_hold_up_the_scale_down(
+    clients, seeded, aws_hooks
+) -> None:
+    """CreateNetworkAclEntry throttled, and the look that follows (is the entry there anyway?)
+    throttled too, as both are in an account-wide API storm: the look's error escaped build(),
+    stop-writes stopped with exit 1 before reading a single service, and writes went on. The
+    module says a fence that cannot be built never holds up the scale-down."""
+    aws_hooks.fail(clients.ec2, "CreateNetworkAclEntry")
+    aws_hooks.fail(clients.ec2, "DescribeNetworkAcls", when=lambda p: "NetworkAclIds" in p)
+    result = invoke("stop-writes", clients, STOP)
+    aws_hooks.remove_all()
+    assert desired_counts(clients) == ALL_STOPPED
+    assert not result.ok and len(result.details["fence"]["failed"]) == len(APPS), result.details["fence"]
+    assert invoke("restore-writes", clients, RESTORE).ok
+    assert desired_counts(clients) == SEEDED_COUNTS
