@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: drill test lint fmt bench clean
+.PHONY: drill test lint browser fmt bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,18 @@ drill: $(INSTALLED)
 # Two workers: the drill and runbook tests wait on emulator subprocesses, so this halves the time on 2 cores.
 # Each test file runs whole on one worker (tests/conftest.py), so module-scoped fixtures are built once.
 # Lint and format checks first: a second or two, and the suite then runs on code that reads as agreed.
-test: lint
+test: lint browser
 	$(PY) -m pytest -n 2
+
+# Debian's headless Chromium, in which the HTML report's tests render pages
+# (tests/drills/test_html_report.py): installed when missing, as root with apt-get, as these
+# machines' set-up installs OS packages; checked at every run (a second when it is there).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  command -v google-chrome >/dev/null 2>&1 || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }; } || \
+	  { echo "make: Debian's chromium package is needed for the HTML report's browser tests (apt-get install chromium, as root)" >&2; exit 1; }
 
 # ruff: pycodestyle, pyflakes, import order, and the formatter's layout; mypy --strict on the
 # packages pyproject.toml names (settings for both in pyproject.toml).
