@@ -23,6 +23,7 @@ import boto3
 from targets.emulator import MotoServer
 
 from .stats import Timing, summarise, timed
+from .stop_writes import create_services
 
 REGION = "ap-south-1"
 CLUSTER = "bench-cli-cluster"
@@ -59,14 +60,7 @@ def seed_services(endpoint_url: str, size: int) -> list[str]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    ecs.create_cluster(clusterName=CLUSTER)
-    task_definition = ecs.register_task_definition(
-        family="bench", containerDefinitions=[{"name": "app", "image": "bench:1", "memory": 128}]
-    )["taskDefinition"]["taskDefinitionArn"]
-    names = [f"service-{index:03d}" for index in range(size)]
-    for name in names:
-        ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, desiredCount=2)
-    return names
+    return create_services(ecs, CLUSTER, size)
 
 
 def guide_as_typed(endpoint_url: str, names: list[str]) -> None:

@@ -48,19 +48,23 @@ def seed_cluster(clients: AwsClients, size: int) -> list[str]:
         MasterUserPassword="bench-password",
         DBSubnetGroupName=network.db_subnet_group,
     )
-    ecs = clients.ecs
-    ecs.create_cluster(clusterName=CLUSTER)
+    return create_services(clients.ecs, CLUSTER, size, networkConfiguration=network.awsvpc())
+
+
+def create_services(ecs: Any, cluster: str, size: int, **service_settings: Any) -> list[str]:
+    """A cluster of ``size`` services of one task definition, each at ``DESIRED_BEFORE``."""
+    ecs.create_cluster(clusterName=cluster)
     task_definition = ecs.register_task_definition(
         family="bench", containerDefinitions=[{"name": "app", "image": "bench:1", "memory": 128}]
     )["taskDefinition"]["taskDefinitionArn"]
     names = [f"service-{index:03d}" for index in range(size)]
     for name in names:
         ecs.create_service(
-            cluster=CLUSTER,
+            cluster=cluster,
             serviceName=name,
             taskDefinition=task_definition,
             desiredCount=DESIRED_BEFORE,
-            networkConfiguration=network.awsvpc(),
+            **service_settings,
         )
     return names
 
