@@ -117,7 +117,12 @@ def resolve(
                 raise InvalidArgumentError(f"{param.flag} is required{hint}")
             values[param.name] = param.default
         else:
-            values[param.name] = param.coerce(raw)
+            try:
+                values[param.name] = param.coerce(raw)
+            except InvalidArgumentError as error:
+                if given.get(param.name) is None and param.env:  # the responder typed no such flag
+                    raise InvalidArgumentError(f"{error} (read from {param.env})") from None
+                raise
     return values
 
 

@@ -7,8 +7,8 @@ stays open (an allow below the denies for a responder CIDR inside an application
 
 With the application CIDRs given (``--app-cidr``, ``ZELLY_APP_CIDRS``, the stack config's
 ``network.applicationSubnetCidrs``) the fence goes up *first*: planned from them and the
-database side alone, with the incident's record and the other records read beside it (a
-constant handful of calls, the same at 5 services and at 500), journalled in the record (the
+database side alone, with the incident's record and the other records read right after its
+ACLs (a constant handful of calls, the same at 5 services and at 500), journalled in the record (the
 write that opens a new record, with no counts, or reopens a restored one, its old counts
 dropped: see incident_state), created (``fenced_at``: writes stopped), and only then are the
 services read, their counts recorded (a rewrite of the open record, which keeps its opening
@@ -262,18 +262,22 @@ def _fence_first(
 ) -> FenceFirst:
     """Plan the fence from the configured CIDRs and the database side alone, journal it (this
     write opens a new record, with no counts), then create the entries: a constant number of
-    calls, whatever the number of services. The record and the other records are read beside
-    the database side."""
+    calls, whatever the number of services. The records are read *after* the ACLs (both at
+    once): every run journals an entry before creating it, so an entry seen in an ACL is then
+    in the record read, never taken for someone else's (read beside the ACLs, a concurrent run
+    of this incident journalled and created between the two reads: its entries were foreign
+    here, its allow 'won' over the denies and a deny of its CIDR was planned at a new number,
+    then dropped from the record by that run's own rewrite: an entry no record names)."""
     ssm = clients.ssm
+    found = _database(clients, db_cluster)
     reads: list[Any] = fan_out(
         _call,
         [
             lambda: read_record_value(ssm, parameter),
             lambda: open_records(ssm, state_prefix, cluster, but=parameter),
-            lambda: _database(clients, db_cluster),
         ],
     )
-    (prior, own), (others, _), found = reads
+    (prior, own), (others, _) = reads
     is_open = own is not None and own.open
     recorded: tuple[FenceEntry, ...] = own.fence if is_open else ()
     network = found if isinstance(found, Network) else None
