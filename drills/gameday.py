@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,29 @@ ACK_FILE = "gameday-ack.json"
 STATUS_ACTION = "post-status"
 TITLE_MAX, IMPACT_MAX = 80, 500  # post-status's limits
 ABORTED_BEFORE_THE_PAGE = "steady state not met; nothing was injected"
+
+
+SHELL_BEGIN = "# --- copy from here ---"
+SHELL_END = "# --- to here ---"
+
+
+def responder_commands(endpoint_url: str | None, region: str, cluster: str) -> str:
+    """The banner's copy-pasteable shell block: on an emulator its endpoint, the region, the
+    dummy credentials every emulator takes and the cluster, then a read-only first command; on
+    AWS (no endpoint) only the region and cluster, the responder's own credentials doing the rest."""
+    variables = {"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {}
+    variables["AWS_DEFAULT_REGION"] = region
+    if endpoint_url:
+        variables |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    variables["ZELLY_CLUSTER"] = cluster
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
+    return (
+        "Respond with the runbook, from this folder in another terminal:\n"
+        f"{SHELL_BEGIN}\n"
+        f"export {exports}\n"
+        f"{shlex.quote(sys.executable)} -m runbook_actions triage\n"
+        f"{SHELL_END}\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -198,12 +223,12 @@ class GameDay(RunEventHandler):
 
     def _instructions(self) -> str:
         ctx = self.ctx
-        endpoint = f"export AWS_ENDPOINT_URL={ctx.target.endpoint_url}; " if ctx.target.endpoint_url else ""
         sla = f"{self.sla_s // 60} min" if self.sla_s else "no SLA"
         return (
-            f"GAME DAY {ctx.incident_id}: {self.scenario.title} ({self.scenario.severity}, "
-            f"SLA {sla}). Respond with the runbook ({endpoint}python -m runbook_actions ...); "
-            f"acknowledge with: python -m drills ack --state-dir {self.options.state_dir} --by <name>"
+            f"GAME DAY {ctx.incident_id}: {self.scenario.title} ({self.scenario.severity}, SLA {sla}).\n"
+            + responder_commands(ctx.target.endpoint_url, ctx.platform.region, ctx.platform.cluster)
+            + f"GAME DAY {ctx.incident_id}: acknowledge with: "
+            + f"python -m drills ack --state-dir {self.options.state_dir} --by <name>"
         )
 
     def _clock_line(self, since_fault_s: float, acked_s: float | None, recovered_s: float | None) -> str:
