@@ -60,7 +60,6 @@ def cutover(
         "previous_endpoint": parameter["Value"],
         "previous_version": parameter["Version"],
         "previous_modified_at": iso(parameter.get("LastModifiedDate")),
-        "parameter_rewritten": rewrite,
         "up_to_date": sorted(s["serviceName"] for s in services if s["serviceName"] not in to_redeploy),
         "at_zero_desired": sorted(s["serviceName"] for s in services if s["desiredCount"] == 0),
     }
@@ -72,10 +71,12 @@ def cutover(
             dry_run=True,
             details={
                 **details,
+                "would_rewrite_parameter": rewrite,
                 "would_redeploy": sorted(to_redeploy),
                 "would_change": rewrite or bool(to_redeploy),
             },
         )
+    details["parameter_rewritten"] = rewrite
     if rewrite:
         details["version"] = _write_endpoint(ssm, parameter, endpoint)
     redeployed, failed = force_new_deployments(ecs, cluster, to_redeploy)

@@ -115,7 +115,15 @@ def post_status(
     if dry_run:
         _require_topic(clients.sns, topic)
         return ActionResult(
-            NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": True}
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={
+                **details,
+                "would_post": {"topic_arn": topic, "subject": post.subject},
+                "would_change": True,
+            },
         )
     message_id = _publish(clients.sns, topic, post)
     _write_record(

@@ -73,7 +73,15 @@ def rollback_service(
     details = {**base, "to": short_task_definition(target)}
     if dry_run:
         return ActionResult(
-            NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": True}
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={
+                **details,
+                "would_roll_back": {"from": details["from"], "to": details["to"]},
+                "would_change": True,
+            },
         )
     # Recorded before rolling back: recorded after, a failed record would make the rerun roll
     # back a second time. A record whose rollback then fails matches no deployed revision.

@@ -31,7 +31,11 @@ def scale_service(
         )
     if dry_run:
         return ActionResult(
-            NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": True}
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={**details, "would_scale": {"from": previous, "to": desired}, "would_change": True},
         )
     with aws_call(f"setting desired count of {service} to {desired}"):
         ecs.update_service(cluster=cluster, service=service, desiredCount=desired)

@@ -68,8 +68,13 @@ def snapshot_cluster(
         "reused": existing is not None,
     }
     if dry_run:
+        plan = {"would_create_snapshot": name} if existing is None else {}
         return ActionResult(
-            NAME, ok=True, changed=False, dry_run=True, details={**details, "would_change": existing is None}
+            NAME,
+            ok=True,
+            changed=False,
+            dry_run=True,
+            details={**details, **plan, "would_change": existing is None},
         )
     created = existing is None and _create(rds, db_cluster, name, incident_id)
     if existing is None and not created:

@@ -172,7 +172,6 @@ def stop_writes(
         "cluster": cluster,
         "incident_id": incident_id,
         "record_parameter": parameter,
-        "record": first.record if first is not None and first.wrote else _record_action(own, originals),
         "already_stopped": sorted(name for name, count in current.items() if count == 0),
         "originals_from": sources,
         "warnings": warnings + conflicts + ([] if cidrs.app else [WAITED_FOR_THE_FLEET]),
@@ -186,11 +185,13 @@ def stop_writes(
             details={
                 **details,
                 "would_record": {**originals, **(recorded or {})},
+                "would_record_as": _planned_record_action(own, originals),
                 "would_stop": _plan(to_stop, current),
                 "would_fence": {**_fence_details(fence, fence_to_record), "first": bool(cidrs.app)},
                 "would_change": bool(originals or to_stop or fence.to_create) or recorded is None,
             },
         )
+    details["record"] = first.record if first is not None and first.wrote else _record_action(own, originals)
     record_written = bool(originals) or recorded is None or set(fence_to_record) != set(recorded_fence)
     if record_written:
         opened = None  # this write opens the record (created, or reopened after a restore) ...
@@ -534,6 +535,17 @@ def _desired_counts(ecs: Any, cluster: str, names: list[str]) -> dict[str, int]:
 
 def _counts(described: list[dict[str, Any]]) -> dict[str, int]:
     return {s["serviceName"]: s["desiredCount"] for s in described}
+
+
+def _planned_record_action(own: DesiredCounts | None, unrecorded: dict[str, int]) -> str:
+    """What a dry run's ``_record_action`` would be, said as a plan: create, reopen or keep."""
+    if own is None:
+        return "create"
+    if not own.open:
+        return "reopen"
+    if unrecorded:
+        return f"keep; add {', '.join(sorted(unrecorded))}"
+    return "keep"
 
 
 def _record_action(own: DesiredCounts | None, unrecorded: dict[str, int]) -> str:
