@@ -5,6 +5,8 @@ Other packages import what ``__all__`` names: the action API below, and the publ
 ``exceptions``. Everything else is the actions' own business.
 """
 
+# First: under ``python -m runbook_actions``, from this line on a signal exits 130 (see interrupts).
+from . import interrupts as _interrupts  # noqa: F401
 from .action import Action, ActionResult, IamGrant
 from .clients import AwsClients
 from .exceptions import InvalidArgumentError, NotFoundError, NotSupportedError, RunbookError

@@ -63,11 +63,45 @@ class Action:
 
 @dataclass
 class ActionResult:
-    action: str
+    """What every run prints (CLI) or returns (Lambda), success and failure alike.
+
+    ``error`` is None when ``ok``; otherwise one line saying why (taken from the details' own
+    ``error`` or ``note`` when the action gave one).
+    """
+
+    action: str | None
     ok: bool
     changed: bool
     dry_run: bool
     details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        result = asdict(self)
+        if self.ok:
+            result["error"] = None
+        elif not self.error:
+            result["error"] = _one_line(self.details) or f"{self.action} did not finish; see details"
+        return result
+
+
+def _one_line(details: dict[str, Any]) -> str | None:
+    for key in ("error", "note"):
+        if isinstance(details.get(key), str) and details[key].strip():
+            return " ".join(details[key].split())
+    return None
+
+
+def failure(
+    action: str | None, error: BaseException, *, dry_run: bool, changed: bool = False
+) -> ActionResult:
+    """The result of a run that raised: the success shape, ``ok`` false and ``error`` one line."""
+    details = getattr(error, "details", None)
+    return ActionResult(
+        action=action,
+        ok=False,
+        changed=bool(getattr(error, "changed", changed)),
+        dry_run=dry_run,
+        details=dict(details) if isinstance(details, dict) else {},
+        error=" ".join(str(error).split()) or type(error).__name__,
+    )

@@ -10,13 +10,15 @@ class RunbookError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, details: dict[str, Any] | None = None, *, changed: bool = False) -> None:
         super().__init__(" ".join(str(message).split()))
         self.details = details or {}
+        self.changed = changed  # the action had changed something before it failed
 
 
 class InvalidArgumentError(RunbookError):
-    """An argument is missing, of the wrong type or out of range; nothing was changed."""
+    """Bad input: an argument is missing, malformed, out of range or contradicts another; judged
+    from the arguments alone, so nothing was asked of AWS and nothing was changed (exit 2)."""
 
     exit_code = 2
 

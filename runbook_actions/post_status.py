@@ -167,7 +167,7 @@ def _topic(clients: AwsClients, severity: str, topic_arn: str | None, prefix: st
         name = topic_arn.rsplit(":", 1)[-1]
         suffix = name.rsplit("-", 1)[-1].upper()
         if suffix in ("P0", "P1", "P2", "P3") and suffix != severity:
-            raise RefusedError(
+            raise InvalidArgumentError(
                 f"--topic-arn {name} is the {suffix} topic; a {severity} status goes to the {severity} topic"
             )
         return topic_arn

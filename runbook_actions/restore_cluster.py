@@ -125,7 +125,7 @@ def _validated_arguments(
         )
     wanted_time = parse_iso_time("--restore-time", restore_time) if restore_time else None
     if target == source:
-        raise RefusedError(
+        raise InvalidArgumentError(
             f"--target {target} is the source cluster; restore-cluster never "
             "restores in place: name a new cluster"
         )

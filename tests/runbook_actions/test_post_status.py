@@ -181,7 +181,7 @@ def test_dry_run_and_post_fail_clearly_when_the_topic_is_missing(clients, seeded
         ({"topic_prefix": None}, InvalidArgumentError, f"or set {ENV_TOPIC_PREFIX}"),
         (
             {"topic_arn": f"arn:aws:sns:ap-south-1:123456789012:{TOPIC_PREFIX}-p1"},
-            RefusedError,
+            InvalidArgumentError,
             "is the P1 topic; a P0 status goes to the P0 topic",
         ),
         (

@@ -142,7 +142,7 @@ def test_wait_is_bounded_and_a_rerun_keeps_waiting(clients, seeded, monkeypatch)
         ),
         ({**BASE, "restore_time": "2026-11-26T03:00:00"}, InvalidArgumentError, "has no timezone"),
         ({**BASE, "restore_time": "yesterday"}, InvalidArgumentError, "not an ISO-8601 time"),
-        ({**BASE, "latest": True, "target": SOURCE}, RefusedError, "never restores in place"),
+        ({**BASE, "latest": True, "target": SOURCE}, InvalidArgumentError, "never restores in place"),
         ({**BASE, "latest": True, "target": "bad--name"}, InvalidArgumentError, "--target"),
         ({**BASE, "latest": True, "target": "ends-with-"}, InvalidArgumentError, "--target"),
         ({**BASE, "latest": True, "target": "x" * 57}, InvalidArgumentError, "--target"),
