@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -110,6 +111,14 @@ def _add_run_parser(commands: Any) -> None:
     )
     add_journal_dir_argument(run)
     run.add_argument(
+        "--progress",
+        choices=("text", "json"),
+        default="text",
+        help="text: lines for people (default); json: one JSON object per event and line on "
+        "stderr, for CI logs",
+    )
+    run.add_argument("--quiet", action="store_true", help="print only failures and the final summary")
+    run.add_argument(
         "--alarm-catalog",
         type=Path,
         help="judge detection with this alarm catalog instead of alarm_catalog/alarms.yaml "
@@ -170,15 +179,17 @@ def _scenarios_dir(args: argparse.Namespace) -> Path:
 def _run(args: argparse.Namespace) -> int:
     # moto starts (~1.5 s: Python, moto, the backends the drills call) while this process loads
     # the drill engine and checks the input; a refused run stops it before it has loaded much.
+    started = time.monotonic()
     emulator = launch_emulator(args.target, args.endpoint_url)
+    launched_s = time.monotonic() - started
     try:
-        return _run_drills(args, emulator)
+        return _run_drills(args, emulator, started, launched_s)
     finally:
         if emulator is not None:
             emulator.stop()
 
 
-def _run_drills(args: argparse.Namespace, emulator: Any) -> int:
+def _run_drills(args: argparse.Namespace, emulator: Any, started: float, launched_s: float) -> int:
     from targets.identity import target_lock
 
     from .detection_phase import platform_catalog
@@ -195,7 +206,10 @@ def _run_drills(args: argparse.Namespace, emulator: Any) -> int:
         validate_for_platform(scenario, platform)
     catalog = platform_catalog(platform, args.alarm_catalog)
     check_report_dir(args.report_dir)  # refused before anything is injected
-    progress = ProgressPrinter()
+    # Said once the input is accepted: a refused run prints its error alone.
+    progress = ProgressPrinter(output=args.progress, quiet=args.quiet, started=started)
+    if emulator is not None:
+        progress.on_phase("emulator_launched", launched_s)
     outcomes = []
     with open_target(
         args.target,
@@ -204,6 +218,7 @@ def _run_drills(args: argparse.Namespace, emulator: Any) -> int:
         stack=args.stack,
         confirm_account=args.confirm_account,
         emulator=emulator,
+        on_phase=progress.on_phase,
     ) as session:
         stores = journal_stores(session, args.journal_dir)
         with target_lock(session.key, f"drills run {args.scenario}"):
@@ -258,4 +273,4 @@ def _pick(scenarios: dict, wanted: str):
 
 def _summary(outcomes: list, progress: Any) -> None:
     passed = sum(o.journal.passed for o in outcomes)
-    progress.header(f"{passed} passed, {len(outcomes) - passed} failed")
+    progress.summary(passed, len(outcomes) - passed)

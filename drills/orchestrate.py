@@ -117,9 +117,10 @@ def _drive(
     subscribers: Sequence[RunEventHandler],
 ) -> DrillOutcome:
     run_id, incident_id = new_run_ids(scenario)
-    progress.header(
+    progress.scenario_started(
+        scenario.id,
         f"== {scenario.id} ({scenario.severity}, guide {scenario.guide_section}): "
-        f"{scenario.title} — target {session.target.name}"
+        f"{scenario.title} — target {session.target.name}",
     )
     missing = session.target.missing_services(scenario.services_needed())
     seeded = None if missing else session.prepare(platform)
@@ -154,11 +155,15 @@ def _drive(
             write_reports(journal, scenario, report_dir, redactor)
             raise
     reports = write_reports(journal, scenario, report_dir, redactor)
-    progress.header(
+    progress.report_written(scenario.id, reports)
+    progress.scenario_finished(
+        scenario.id,
+        journal.status,
+        journal.passed,
         f"== {scenario.id}: {journal.status.upper()}"
         + (f" — {journal.reason}" if journal.reason else "")
         + f" ({journal.duration_s:.1f}s; {len(journal.not_covered())} checks not covered "
-        f"on this target) → {reports[0]}"
+        f"on this target) → {reports[0]}",
     )
     return DrillOutcome(journal, reports)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -42,6 +43,10 @@ SEED_CLIENTS = (
     "iam",
     "sts",
 )
+# Told each phase of opening and preparing a target, by name, with the seconds it took:
+# emulator_ready (the wait for it, once its clients are made), seeded, restored (the seeded state brought back),
+# emulator_stopped. The drills pass their progress output; targets import nothing of drills.
+OnPhase = Callable[[str, float], None]
 
 
 @dataclass
@@ -109,9 +114,11 @@ def open_target(
     confirm_account: str | None = None,
     identify: Callable[[AwsClients], CallerIdentity] = caller_identity,
     emulator: MotoServer | None = None,
+    on_phase: OnPhase | None = None,
 ) -> Iterator[TargetSession]:
     """Open a target; ``--target aws`` only after every check of targets.safety has passed.
-    ``emulator``: the local target's embedded emulator, from ``launch_emulator``."""
+    ``emulator``: the local target's embedded emulator, from ``launch_emulator``. ``on_phase``
+    is told when the emulator is ready, each seed or restore, and the emulator's stop."""
     from .safety import check_emulator_endpoint, check_emulator_options
 
     if name in ("local", "localstack"):
@@ -120,7 +127,7 @@ def open_target(
         raise TargetError("an embedded emulator serves only --target local without --endpoint-url")
     if name == "local":
         check_emulator_endpoint(name, endpoint_url)
-        with _local(platform, endpoint_url, emulator) as session:
+        with _local(platform, endpoint_url, emulator, on_phase or _no_phase) as session:
             yield session
     elif name == "localstack":
         endpoint = endpoint_url or localstack_endpoint()
@@ -170,9 +177,13 @@ def _aws(
     )
 
 
+def _no_phase(name: str, seconds: float) -> None:
+    pass
+
+
 @contextmanager
 def _local(
-    platform: Platform, endpoint_url: str | None, emulator: MotoServer | None
+    platform: Platform, endpoint_url: str | None, emulator: MotoServer | None, on_phase: OnPhase
 ) -> Iterator[TargetSession]:
     server = emulator or (None if endpoint_url else MotoServer().launch())
     try:
@@ -181,39 +192,57 @@ def _local(
         if server is not None:
             for service in SEED_CLIENTS:  # ~50 ms each, made while moto loads on the other core
                 clients.get(service)
+            began = time.monotonic()
             server.wait_until_ready()
-        prepare = _embedded_prepare(server, clients) if server else _reset_and_seed(url, clients)
+            on_phase("emulator_ready", time.monotonic() - began)
+        prepare = (
+            _embedded_prepare(server, clients, on_phase)
+            if server
+            else _reset_and_seed(url, clients, on_phase)
+        )
         yield TargetSession(local_target(url), clients, prepare, key=f"local:{endpoint_identity(url)}")
     finally:
-        if server is not None:
+        if server is not None and server.pid is not None:
+            began = time.monotonic()
             server.stop()
+            on_phase("emulator_stopped", time.monotonic() - began)
 
 
-def _reset_and_seed(url: str, clients: AwsClients) -> Callable[[Platform], SeedResult]:
+def _reset_and_seed(
+    url: str, clients: AwsClients, on_phase: OnPhase = _no_phase
+) -> Callable[[Platform], SeedResult]:
     """An emulator someone else runs: cleared and seeded again before each drill."""
 
     def prepare(for_platform: Platform) -> SeedResult:
+        began = time.monotonic()
         MotoServer.reset_at(url)
-        return seed_platform(clients, for_platform)
+        seeded = seed_platform(clients, for_platform)
+        on_phase("seeded", time.monotonic() - began)
+        return seeded
 
     return prepare
 
 
-def _embedded_prepare(server: MotoServer, clients: AwsClients) -> Callable[[Platform], SeedResult]:
+def _embedded_prepare(
+    server: MotoServer, clients: AwsClients, on_phase: OnPhase = _no_phase
+) -> Callable[[Platform], SeedResult]:
     """The embedded emulator is seeded once and its state kept; each later drill of the same
     platform starts from that state, restored in milliseconds (a seed is ~70 calls, 0.25-0.6 s),
     so no drill sees another's leftovers. Another platform is seeded afresh."""
     kept: list[tuple[Platform, SeedResult]] = []
 
     def prepare(for_platform: Platform) -> SeedResult:
+        began = time.monotonic()
         if kept and kept[0][0] == for_platform:
             server.restore()
+            on_phase("restored", time.monotonic() - began)
             return kept[0][1]
         server.reset()
         seeded = seed_platform(clients, for_platform)
         if not server.has_snapshot:
             server.snapshot()
             kept.append((for_platform, seeded))
+        on_phase("seeded", time.monotonic() - began)
         return seeded
 
     return prepare
