@@ -28,6 +28,10 @@ _PHASE_TEXT = {
 _PER_SCENARIO = frozenset({"seeded", "restored"})  # the others are the command's, not a drill's
 
 
+# The target's start, reported only once a drill begins (see ProgressPrinter._held).
+_HELD_EVENTS = frozenset({"emulator_launched", "emulator_ready", "emulator_stopped"})
+
+
 class ProgressPrinter(RunEventHandler):
     """One line per finished step and per undo, subscribed to the run's events, and one per
     phase around the drills (emulator, seeding, report) with the seconds since ``started``."""
@@ -49,6 +53,9 @@ class ProgressPrinter(RunEventHandler):
         self.json = output == "json"
         self.quiet = quiet
         self.started = time.monotonic() if started is None else started
+        # Lines of the target's start, held until the first drill begins: a run refused on its
+        # input (checked while the emulator starts) prints its one error line and nothing else.
+        self._held: list[str] | None = []
 
     @property
     def stream(self) -> TextIO:
@@ -98,9 +105,12 @@ class ProgressPrinter(RunEventHandler):
             self.emit(name, scenario=scenario, duration_s=round(seconds, 3))
         elif not self.quiet:
             text = _PHASE_TEXT.get(name, name.replace("_", " ") + " ({seconds:.2f}s)")
-            self._print(f"[+{self.elapsed():.2f}s] " + text.format(seconds=seconds))
+            self._print(
+                f"[+{self.elapsed():.2f}s] " + text.format(seconds=seconds), held=name in _HELD_EVENTS
+            )
 
     def scenario_started(self, scenario: str, text: str) -> None:
+        self.release()
         self._scenario = scenario
         self._announce("scenario_started", text, scenario=scenario)
 
@@ -127,7 +137,14 @@ class ProgressPrinter(RunEventHandler):
 
     def header(self, text: str) -> None:
         """A line of information (a scenario's header, a note about an earlier run)."""
+        self.release()
         self._announce("message", text)
+
+    def release(self) -> None:
+        """Print the held lines of the target's start; from now on every line goes out at once."""
+        held, self._held = self._held, None
+        for line in held or []:
+            print(line, file=self.stream, flush=True)
 
     def _announce(self, event: str, text: str, **fields: Any) -> None:
         if self.json:
@@ -140,7 +157,7 @@ class ProgressPrinter(RunEventHandler):
         line: dict[str, Any] = {"event": event, "scenario": None, "phase": None, "step": None, "status": None}
         line.update(fields)
         line["elapsed_s"] = round(self.elapsed(), 3)
-        print(json.dumps(self._redacted(line)), file=self.stream, flush=True)
+        self._write(json.dumps(self._redacted(line)), held=event in _HELD_EVENTS)
 
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -151,5 +168,11 @@ class ProgressPrinter(RunEventHandler):
             return {key: self._redacted(item) for key, item in value.items()}
         return value
 
-    def _print(self, text: str) -> None:
-        print(self.redactor.redact(text, "progress output"), file=self.stream, flush=True)
+    def _print(self, text: str, held: bool = False) -> None:
+        self._write(self.redactor.redact(text, "progress output"), held)
+
+    def _write(self, line: str, held: bool = False) -> None:
+        if held and self._held is not None:
+            self._held.append(line)
+        else:
+            print(line, file=self.stream, flush=True)

@@ -34,6 +34,12 @@ def environment(**extra: str) -> dict[str, str]:
     return {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **extra}
 
 
+def sigint_at_its_default() -> None:
+    """In the child: SIGINT as a terminal gives it. A test run started in the background has
+    SIGINT ignored, which every child inherits and the CLI honours (as the drills do)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*argv: str, **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "runbook_actions", *argv],
@@ -42,6 +48,7 @@ def start(*argv: str, **kwargs: object) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_at_its_default,
         **kwargs,  # type: ignore[call-overload]
     )
 
@@ -77,7 +84,13 @@ def test_sigint_from_the_package_first_line_exits_130() -> None:
         "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=sigint_at_its_default,
     )
     assert (done.returncode, done.stderr) == (130, "error: interrupted\n")
 
